@@ -1,0 +1,115 @@
+/* fastgrad.h: the one declaration of fastgrad's C API.
+ *
+ * csrc/build_ffi.py hands this file to cffi, which generates the Python extension from it, so
+ * nothing else retypes these signatures. Keep it to plain declarations (cffi parses it):
+ * preprocessor lines are dropped before cffi reads it.
+ *
+ * The rules every kernel follows:
+ *   - names are fg_<op>[_<variant>]_<f32|f64>; every kernel exists for float and double.
+ *   - arguments: outputs first, then const inputs, then sizes. Sizes and indices are int64_t.
+ *   - buffers are contiguous, row-major, and do not overlap unless a comment says so.
+ *   - kernels trust their inputs: Python checks shapes, dtypes and index ranges before the call.
+ *   - kernels allocate no Python objects and keep no per-call state.
+ *   - backward kernels ACCUMULATE (+=) into gradient buffers; clearing them is zero_grad()'s job.
+ *   - forward kernels overwrite their outputs (the old contents may be garbage or NaN).
+ */
+#ifndef FASTGRAD_H
+#define FASTGRAD_H
+#include <stdint.h>
+
+/* ---- elementwise (elementwise.inc) --------------------------------------------------------- */
+enum fg_binary_op { FG_ADD, FG_SUB, FG_MUL, FG_DIV };
+
+/* out[i] = a[i] op b[i] for n elements; out may alias a or b. */
+void fg_binary_f32(float *out, const float *a, const float *b, int op, int64_t n);
+void fg_binary_f64(double *out, const double *a, const double *b, int op, int64_t n);
+/* Broadcasting form: out is contiguous with `shape`; a and b are read through element strides
+ * (0 along broadcast dimensions). out may alias an operand whose strides are contiguous. */
+void fg_binary_bcast_f32(float *out, const float *a, const float *b, int op, const int64_t *shape,
+                         const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+void fg_binary_bcast_f64(double *out, const double *a, const double *b, int op, const int64_t *shape,
+                         const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+/* y += alpha * x: the gradient accumulation every backward ends in. */
+void fg_axpy_f32(float *y, const float *x, float alpha, int64_t n);
+void fg_axpy_f64(double *y, const double *x, double alpha, int64_t n);
+/* out[strided] += alpha * a[i]: a is contiguous with `shape`, out is read through `out_strides`
+ * (0 along the dimensions being summed away). Broadcast backward, bias gradients, sum(dim). */
+void fg_sum_to_f32(float *out, const float *a, float alpha, const int64_t *shape,
+                   const int64_t *out_strides, int64_t ndim);
+void fg_sum_to_f64(double *out, const double *a, double alpha, const int64_t *shape,
+                   const int64_t *out_strides, int64_t ndim);
+/* The sum of n elements, accumulated in double. */
+double fg_sum_f32(const float *a, int64_t n);
+double fg_sum_f64(const double *a, int64_t n);
+/* out[j, i] = a[i, j] for a of rows x cols. */
+void fg_transpose_f32(float *out, const float *a, int64_t rows, int64_t cols);
+void fg_transpose_f64(double *out, const double *a, int64_t rows, int64_t cols);
+
+/* ---- activations (activation.inc): forward, then backward from what forward saved ----------- */
+void fg_relu_f32(float *out, const float *x, int64_t n);
+void fg_relu_f64(double *out, const double *x, int64_t n);
+/* dx += dout where x > 0 (the gradient at exactly 0 is 0, as in PyTorch). */
+void fg_relu_backward_f32(float *dx, const float *dout, const float *x, int64_t n);
+void fg_relu_backward_f64(double *dx, const double *dout, const double *x, int64_t n);
+void fg_tanh_f32(float *out, const float *x, int64_t n);
+void fg_tanh_f64(double *out, const double *x, int64_t n);
+/* dx += dout * (1 - out^2) */
+void fg_tanh_backward_f32(float *dx, const float *dout, const float *out, int64_t n);
+void fg_tanh_backward_f64(double *dx, const double *dout, const double *out, int64_t n);
+void fg_sigmoid_f32(float *out, const float *x, int64_t n);
+void fg_sigmoid_f64(double *out, const double *x, int64_t n);
+/* dx += dout * out * (1 - out) */
+void fg_sigmoid_backward_f32(float *dx, const float *dout, const float *out, int64_t n);
+void fg_sigmoid_backward_f64(double *dx, const double *dout, const double *out, int64_t n);
+
+/* ---- softmax family over the last dimension of a rows x cols buffer (softmax.inc) ----------- */
+void fg_softmax_f32(float *out, const float *x, int64_t rows, int64_t cols);
+void fg_softmax_f64(double *out, const double *x, int64_t rows, int64_t cols);
+/* dx += out * (dout - sum(dout * out)) per row */
+void fg_softmax_backward_f32(float *dx, const float *dout, const float *out, int64_t rows, int64_t cols);
+void fg_softmax_backward_f64(double *dx, const double *dout, const double *out, int64_t rows, int64_t cols);
+void fg_log_softmax_f32(float *out, const float *x, int64_t rows, int64_t cols);
+void fg_log_softmax_f64(double *out, const double *x, int64_t rows, int64_t cols);
+/* dx += dout - exp(out) * sum(dout) per row */
+void fg_log_softmax_backward_f32(float *dx, const float *dout, const float *out, int64_t rows, int64_t cols);
+void fg_log_softmax_backward_f64(double *dx, const double *dout, const double *out, int64_t rows, int64_t cols);
+/* Fused softmax + cross-entropy over integer targets in [0, cols): writes the probabilities
+ * (saved for backward) and returns the summed loss, sum_i -log softmax(x_i)[targets[i]]. */
+double fg_cross_entropy_f32(float *probs, const float *logits, const int64_t *targets, int64_t rows, int64_t cols);
+double fg_cross_entropy_f64(double *probs, const double *logits, const int64_t *targets, int64_t rows, int64_t cols);
+/* dlogits += scale * (probs - onehot(targets)) */
+void fg_cross_entropy_backward_f32(float *dlogits, const float *probs, const int64_t *targets, float scale,
+                                   int64_t rows, int64_t cols);
+void fg_cross_entropy_backward_f64(double *dlogits, const double *probs, const int64_t *targets, double scale,
+                                   int64_t rows, int64_t cols);
+
+/* ---- matrix products (matmul.inc) ----------------------------------------------------------- */
+/* The GEMM core: C[m,n] (= or +=) op(A)·op(B) with op(A) m x k and op(B) k x n. A transposed
+ * operand is stored as its transpose (A as k x m when trans_a), and is read that way: transposes
+ * are never materialised. accumulate = 0 overwrites C, so C may hold garbage or NaN. */
+void fg_gemm_f32(float *c, const float *a, const float *b, int64_t m, int64_t n, int64_t k,
+                 int trans_a, int trans_b, int accumulate);
+void fg_gemm_f64(double *c, const double *a, const double *b, int64_t m, int64_t n, int64_t k,
+                 int trans_a, int trans_b, int accumulate);
+/* The naive triple loop with the same contract: the test oracle for fg_gemm. */
+void fg_gemm_naive_f32(float *c, const float *a, const float *b, int64_t m, int64_t n, int64_t k,
+                       int trans_a, int trans_b, int accumulate);
+void fg_gemm_naive_f64(double *c, const double *a, const double *b, int64_t m, int64_t n, int64_t k,
+                       int trans_a, int trans_b, int accumulate);
+/* out[m,n] = a[m,k]·b[k,n]; backward: da += dout·bᵀ, db += aᵀ·dout (either may be NULL: skipped). */
+void fg_matmul_f32(float *out, const float *a, const float *b, int64_t m, int64_t k, int64_t n);
+void fg_matmul_f64(double *out, const double *a, const double *b, int64_t m, int64_t k, int64_t n);
+void fg_matmul_backward_f32(float *da, float *db, const float *dout, const float *a, const float *b,
+                            int64_t m, int64_t k, int64_t n);
+void fg_matmul_backward_f64(double *da, double *db, const double *dout, const double *a, const double *b,
+                            int64_t m, int64_t k, int64_t n);
+/* The linear layer, PyTorch's layout: out[m,n] = x[m,k]·wᵀ + bias, w is n x k, bias has n entries
+ * or is NULL. Backward: dx += dout·w, dw += doutᵀ·x, dbias += column sums of dout (NULLs skipped). */
+void fg_linear_f32(float *out, const float *x, const float *w, const float *bias, int64_t m, int64_t k, int64_t n);
+void fg_linear_f64(double *out, const double *x, const double *w, const double *bias, int64_t m, int64_t k, int64_t n);
+void fg_linear_backward_f32(float *dx, float *dw, float *dbias, const float *dout, const float *x, const float *w,
+                            int64_t m, int64_t k, int64_t n);
+void fg_linear_backward_f64(double *dx, double *dw, double *dbias, const double *dout, const double *x,
+                            const double *w, int64_t m, int64_t k, int64_t n);
+
+#endif /* FASTGRAD_H */

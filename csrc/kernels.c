@@ -1,0 +1,28 @@
+/* kernels.c: instantiates every kernel body once per dtype.
+ *
+ * Each *.inc file is written once against two macros: T, the element type, and FG(name), which
+ * spells the exported name fg_<name>_<f32|f64> that fastgrad.h declares. Static helpers are named
+ * through FG too, so the two instantiations never collide.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+#include "fastgrad.h"
+
+#define T float
+#define FG(name) fg_##name##_f32
+#include "elementwise.inc"
+#include "activation.inc"
+#include "softmax.inc"
+#include "matmul.inc"
+#undef T
+#undef FG
+
+#define T double
+#define FG(name) fg_##name##_f64
+#include "elementwise.inc"
+#include "activation.inc"
+#include "softmax.inc"
+#include "matmul.inc"
+#undef T
+#undef FG

@@ -1,0 +1,127 @@
+"""The backward engine, gradient mode, and the Op base class every graph node derives from.
+
+Gradient convention (the one used everywhere): backward accumulates. Every op's backward ADDS its
+contribution into each input's `.grad` buffer, allocating it as zeros on first use, so fan-out (a
+tensor used twice) and repeated `backward()` calls sum up; `zero_grad()` clears.
+"""
+import contextlib
+
+from ._C import ffi
+from . import tensor as _tensor
+
+_grad_enabled = True
+
+
+def is_grad_enabled():
+    return _grad_enabled
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Ops run inside record no graph: `with fg.no_grad(): ...` or `@fg.no_grad()`."""
+
+    def __enter__(self):
+        global _grad_enabled
+        self._previous, _grad_enabled = _grad_enabled, False
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+
+class Op:
+    """One application of an operation: the graph node behind its output tensor.
+
+    Subclasses define forward(*inputs) -> Tensor, which computes the output with kernels and ends
+    with `return self.record(out, *inputs)`, and backward(grad), which accumulates the inputs'
+    gradients given the output's. An op saves what backward needs on itself (never the output
+    tensor itself: a saved output is a detached view, so graphs hold no reference cycles).
+    """
+    __slots__ = ("inputs",)
+
+    def record(self, out, *inputs):
+        """Links `out` to this op when some input needs a gradient and grad mode is on."""
+        if _grad_enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    if hasattr(self, "inputs"):
+                        raise RuntimeError(f"this {type(self).__name__} object already recorded an application; "
+                                           f"make one op object per call")
+                    self.inputs = inputs
+                    out.requires_grad = True
+                    out._op = self
+                    break
+        return out
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+
+def grad_buffer(t):
+    """The C buffer of t.grad, created as zeros on first use, for a kernel to accumulate into."""
+    if t.grad is None:
+        t.grad = _tensor.zeros(t.shape, dtype=t.dtype)
+    return t.grad._buf
+
+
+def grad_buffer_or_null(t):
+    """grad_buffer(t) if t needs a gradient, else NULL: the kernel then skips that product."""
+    return grad_buffer(t) if t.requires_grad else ffi.NULL
+
+
+def broadcast_strides(shape, out_shape):
+    """Element strides that read a contiguous tensor of `shape` as one of `out_shape` (numpy's
+    broadcasting: shapes align on the right, size-1 and missing dimensions get stride 0)."""
+    strides, step = [0] * len(out_shape), 1
+    for i in range(1, len(shape) + 1):
+        if shape[-i] != 1:
+            strides[-i] = step
+        step *= shape[-i]
+    return strides
+
+
+def accumulate_grad(t, g, alpha=1.0):
+    """t.grad += alpha * g, summing g over the dimensions along which t was broadcast."""
+    k = t.dtype.k
+    if g.shape == t.shape:
+        k.axpy(grad_buffer(t), g._buf, alpha, g.size)
+    else:
+        k.sum_to(grad_buffer(t), g._buf, alpha, g.shape, broadcast_strides(t.shape, g.shape), len(g.shape))
+
+
+def _graph_in_backward_order(root):
+    """The non-leaf tensors reachable from root, each after every tensor that consumes it.
+    Iterative depth-first search: deep graphs need no recursion limit."""
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        t, children_done = stack.pop()
+        if children_done:
+            order.append(t)
+        elif t not in visited:
+            visited.add(t)
+            stack.append((t, True))
+            stack.extend((x, False) for x in t._op.inputs if x._op is not None and x not in visited)
+    order.reverse()
+    return order
+
+
+def backward(root, grad=None):
+    if not root.requires_grad:
+        raise RuntimeError("backward() on a tensor that does not require grad: no input of the graph has "
+                           "requires_grad=True (or it was computed under no_grad)")
+    if grad is None:
+        if root.size != 1:
+            raise RuntimeError(f"backward() needs a gradient argument for a non-scalar output of shape {root.shape}; "
+                               f"call backward(grad) with a tensor of that shape")
+        grad = _tensor.ones(root.shape, dtype=root.dtype)
+    else:
+        grad = grad if isinstance(grad, _tensor.Tensor) else _tensor.tensor(grad, dtype=root.dtype)
+        if grad.shape != root.shape or grad.dtype is not root.dtype:
+            raise ValueError(f"backward(grad): grad has shape {grad.shape} and dtype {grad.dtype!r}, "
+                             f"the output has shape {root.shape} and dtype {root.dtype!r}")
+    root.dtype.k.axpy(grad_buffer(root), grad._buf, 1.0, grad.size)
+    if root._op is None:
+        return
+    for t in _graph_in_backward_order(root):
+        g, t.grad = t.grad, None   # a non-leaf's gradient is consumed by its op, not kept
+        if g is not None:
+            t._op.backward(g)

@@ -1,0 +1,50 @@
+"""The two element types and the kernels that serve each.
+
+Every C kernel exists once per dtype (fg_<op>_f32, fg_<op>_f64); a DType's `k` namespace holds its
+own, so an op calls `x.dtype.k.relu(...)` and never spells a suffix. The namespaces are read off the
+compiled module, so they never drift from csrc/fastgrad.h.
+"""
+from types import SimpleNamespace
+
+import numpy as np
+
+from ._C import ffi, lib
+
+
+def _kernels_with_suffix(suffix):
+    return SimpleNamespace(**{name[len("fg_"):-len(suffix)]: getattr(lib, name)
+                              for name in dir(lib) if name.startswith("fg_") and name.endswith(suffix)})
+
+
+class DType:
+    """A fastgrad element type: its numpy dtype, its C array type and its kernels."""
+    __slots__ = ("name", "np", "carray", "cpointer", "itemsize", "k")
+
+    def __init__(self, name, ctype, suffix):
+        self.name = name
+        self.np = np.dtype(name)
+        self.carray = ffi.typeof(ctype + "[]")
+        self.cpointer = ffi.typeof(ctype + " *")
+        self.itemsize = self.np.itemsize
+        self.k = _kernels_with_suffix(suffix)
+
+    def __repr__(self):
+        return "fastgrad." + self.name
+
+
+float32 = DType("float32", "float", "_f32")
+float64 = DType("float64", "double", "_f64")
+_BY_NAME = {"float32": float32, "float64": float64}
+
+
+def as_dtype(dtype):
+    """float32/float64 given as a fastgrad dtype, a numpy dtype or type, or a name."""
+    if isinstance(dtype, DType):
+        return dtype
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in _BY_NAME:
+        raise TypeError(f"unsupported dtype {dtype!r}: fastgrad tensors are float32 or float64")
+    return _BY_NAME[name]

@@ -1,0 +1,11 @@
+"""One class per op: forward computes with the C kernels and records the graph node, backward
+accumulates the inputs' gradients. `fg.ops.MatMul().forward(a, b)` is the tutorial's chainable form;
+Tensor's operators call the same classes."""
+from .activation import ReLU, Sigmoid, Tanh
+from .elementwise import Add, Div, Mul, Sub
+from .matmul import Linear, MatMul
+from .shape import Reshape, Sum, Transpose
+from .softmax import CrossEntropy, LogSoftmax, Softmax
+
+__all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
+           "CrossEntropy", "Sum", "Reshape", "Transpose"]

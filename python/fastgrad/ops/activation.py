@@ -1,0 +1,46 @@
+"""ReLU, Tanh, Sigmoid: one C kernel forward, one backward."""
+from ..autograd import Op, grad_buffer
+from ..tensor import empty
+from ._checks import tensor_arg
+
+
+class ReLU(Op):
+    """max(x, 0); the gradient at exactly 0 is 0, as in PyTorch."""
+    __slots__ = ()
+
+    def forward(self, x):
+        tensor_arg(x, "relu")
+        out = empty(x.shape, x.dtype)
+        x.dtype.k.relu(out._buf, x._buf, x.size)
+        return self.record(out, x)
+
+    def backward(self, g):
+        x, = self.inputs
+        x.dtype.k.relu_backward(grad_buffer(x), g._buf, x._buf, x.size)
+
+
+class _FromOutput(Op):
+    """A pointwise op whose backward needs only its output (saved as a detached view)."""
+    __slots__ = ("out",)
+    kernel = backward_kernel = None
+
+    def forward(self, x):
+        tensor_arg(x, self.kernel)
+        out = empty(x.shape, x.dtype)
+        getattr(x.dtype.k, self.kernel)(out._buf, x._buf, x.size)
+        self.out = out.detach()
+        return self.record(out, x)
+
+    def backward(self, g):
+        x, = self.inputs
+        getattr(x.dtype.k, self.backward_kernel)(grad_buffer(x), g._buf, self.out._buf, x.size)
+
+
+class Tanh(_FromOutput):
+    __slots__ = ()
+    kernel, backward_kernel = "tanh", "tanh_backward"
+
+
+class Sigmoid(_FromOutput):
+    __slots__ = ()
+    kernel, backward_kernel = "sigmoid", "sigmoid_backward"

@@ -1,0 +1,75 @@
+"""Add, Sub, Mul, Div: one C kernel with an op code, numpy broadcasting, gradients summed back over
+the broadcast dimensions."""
+import numpy as np
+
+from .._C import lib
+from ..autograd import Op, accumulate_grad, broadcast_strides
+from ..tensor import empty
+from ._checks import operands
+
+
+def binary(code, a, b):
+    """a <code> b as a new tensor, broadcasting like numpy; records nothing."""
+    if a.shape == b.shape:
+        out = empty(a.shape, a.dtype)
+        a.dtype.k.binary(out._buf, a._buf, b._buf, code, out.size)
+        return out
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+    out = empty(shape, a.dtype)
+    if out.size:
+        a.dtype.k.binary_bcast(out._buf, a._buf, b._buf, code, shape, broadcast_strides(a.shape, shape),
+                               broadcast_strides(b.shape, shape), len(shape))
+    return out
+
+
+class _Binary(Op):
+    __slots__ = ()
+    code = None
+
+    def forward(self, a, b):
+        a, b = operands(a, b, type(self).__name__)
+        return self.record(binary(self.code, a, b), a, b)
+
+
+class Add(_Binary):
+    __slots__ = ()
+    code = lib.FG_ADD
+
+    def backward(self, g):
+        a, b = self.inputs
+        if a.requires_grad: accumulate_grad(a, g)
+        if b.requires_grad: accumulate_grad(b, g)
+
+
+class Sub(_Binary):
+    __slots__ = ()
+    code = lib.FG_SUB
+
+    def backward(self, g):
+        a, b = self.inputs
+        if a.requires_grad: accumulate_grad(a, g)
+        if b.requires_grad: accumulate_grad(b, g, -1.0)
+
+
+class Mul(_Binary):
+    __slots__ = ()
+    code = lib.FG_MUL
+
+    def backward(self, g):
+        a, b = self.inputs
+        if a.requires_grad: accumulate_grad(a, binary(lib.FG_MUL, g, b))   # d(ab)/da = b
+        if b.requires_grad: accumulate_grad(b, binary(lib.FG_MUL, g, a))
+
+
+class Div(_Binary):
+    __slots__ = ()
+    code = lib.FG_DIV
+
+    def backward(self, g):
+        a, b = self.inputs
+        if a.requires_grad: accumulate_grad(a, binary(lib.FG_DIV, g, b))   # d(a/b)/da = 1/b
+        if b.requires_grad:                                                  # d(a/b)/db = -a/b²
+            accumulate_grad(b, binary(lib.FG_DIV, binary(lib.FG_DIV, binary(lib.FG_MUL, g, a), b), b), -1.0)

@@ -1,0 +1,55 @@
+"""MatMul and the fused Linear (x·wᵀ + b): one C call forward, one backward."""
+from .._C import ffi
+from ..autograd import Op, grad_buffer_or_null
+from ..tensor import empty
+from ._checks import same_dtype, tensor_arg
+
+
+class MatMul(Op):
+    """a[m,k] @ b[k,n]. Backward: da += g·bᵀ, db += aᵀ·g, read transposed by the GEMM core."""
+    __slots__ = ()
+
+    def forward(self, a, b):
+        tensor_arg(a, "matmul", "a"), tensor_arg(b, "matmul", "b")
+        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not (m, k) and (k, n)")
+        same_dtype("matmul", a, b)
+        (m, k), n = a.shape, b.shape[1]
+        out = empty((m, n), a.dtype)
+        a.dtype.k.matmul(out._buf, a._buf, b._buf, m, k, n)
+        return self.record(out, a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        (m, k), n = a.shape, b.shape[1]
+        a.dtype.k.matmul_backward(grad_buffer_or_null(a), grad_buffer_or_null(b), g._buf, a._buf, b._buf, m, k, n)
+
+
+class Linear(Op):
+    """x[..., k] · weight[n, k]ᵀ + bias[n] (PyTorch's layout), fused into one kernel each way."""
+    __slots__ = ()
+
+    def forward(self, x, weight, bias=None):
+        tensor_arg(x, "linear", "x"), tensor_arg(weight, "linear", "weight")
+        if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape {weight.shape} "
+                             f"(expects (..., in_features) and (out_features, in_features))")
+        n, k = weight.shape
+        if bias is not None:
+            tensor_arg(bias, "linear", "bias")
+            if bias.shape != (n,):
+                raise ValueError(f"linear: bias of shape {bias.shape} does not match weight of shape {weight.shape}")
+            same_dtype("linear", x, weight, bias)
+        else:
+            same_dtype("linear", x, weight)
+        m = x.size // k if k else 0
+        out = empty(x.shape[:-1] + (n,), x.dtype)
+        x.dtype.k.linear(out._buf, x._buf, weight._buf, ffi.NULL if bias is None else bias._buf, m, k, n)
+        return self.record(out, x, weight) if bias is None else self.record(out, x, weight, bias)
+
+    def backward(self, g):
+        x, weight = self.inputs[:2]
+        dbias = grad_buffer_or_null(self.inputs[2]) if len(self.inputs) == 3 else ffi.NULL
+        n, k = weight.shape
+        x.dtype.k.linear_backward(grad_buffer_or_null(x), grad_buffer_or_null(weight), dbias, g._buf, x._buf,
+                                  weight._buf, x.size // k if k else 0, k, n)

@@ -1,0 +1,270 @@
+"""Tensor: a shape, a dtype and a contiguous row-major buffer owned through cffi.
+
+The buffer is a cffi array allocated once; kernels receive it as it is, so no call converts a
+pointer again. `.numpy()` is a zero-copy view of it. Tensors made by ops carry `_op`, the graph node
+(fastgrad.ops) that produced them; `.backward()` hands the graph to fastgrad.autograd.
+"""
+import numbers
+
+import numpy as np
+
+from ._C import ffi
+from .dtypes import as_dtype, float32, float64
+
+# Outputs are always overwritten by their kernel, so skip the memset that ffi.new would do.
+_alloc_uninitialized = ffi.new_allocator(should_clear_after_alloc=False)
+
+
+def _checked_shape(shape):
+    """A shape given as ints or one tuple/list of ints, checked to be non-negative integers."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    for d in shape:
+        if not isinstance(d, numbers.Integral) or isinstance(d, bool):
+            raise TypeError(f"shape {tuple(shape)!r} must hold integers, got {type(d).__name__}")
+        if d < 0:
+            raise ValueError(f"negative dimension {d} in shape {tuple(shape)}")
+    return tuple(int(d) for d in shape)
+
+
+def _numel(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+class Tensor:
+    __slots__ = ("_buf", "shape", "dtype", "size", "requires_grad", "grad", "_op", "__weakref__")
+
+    def __init__(self, data, dtype=None, requires_grad=False):
+        """Copies `data` (nested lists, scalars, numpy arrays or a Tensor); see fastgrad.tensor."""
+        array = _as_array(data, dtype)
+        _init(self, array.shape, as_dtype(array.dtype), requires_grad, None)
+        if self.size:
+            self.numpy()[...] = array
+
+    # ---- storage ---------------------------------------------------------------------------------
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def numpy(self):
+        """A zero-copy numpy view of the buffer: writing to it writes to the tensor."""
+        view = np.frombuffer(ffi.buffer(self._buf, self.size * self.dtype.itemsize), self.dtype.np)
+        return view.reshape(self.shape)
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    def item(self):
+        if self.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return float(self._buf[0])
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def _flat_index(self, i, j):
+        """The tutorial's row-major index i*d + j of a 2-D n x d tensor, bounds-checked."""
+        if self.ndim != 2:
+            raise ValueError(f"get/set(i, j) address 2-D tensors, this one has shape {self.shape}")
+        n, d = self.shape
+        for name, v, bound in (("i", i, n), ("j", j, d)):
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool):
+                raise TypeError(f"index {name} must be an integer, got {type(v).__name__}")
+            if not 0 <= v < bound:
+                raise IndexError(f"index ({i}, {j}) out of range for shape {self.shape}")
+        return int(i) * d + int(j)
+
+    def get(self, i, j):
+        return float(self._buf[self._flat_index(i, j)])
+
+    def set(self, i, j, value):
+        self._buf[self._flat_index(i, j)] = float(value)
+
+    def __repr__(self):
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        extra = f", dtype={self.dtype!r}" if self.dtype is not float32 else ""
+        if self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    # ---- autograd --------------------------------------------------------------------------------
+    def backward(self, grad=None):
+        """Accumulates d(self)/d(leaf) * grad into every leaf's .grad that requires it.
+        `grad` defaults to 1 for a one-element tensor and is required otherwise."""
+        autograd.backward(self, grad)
+
+    def detach(self):
+        """The same storage, cut from the graph."""
+        return _view(self, self.shape, False)
+
+    def requires_grad_(self, requires_grad=True):
+        if self._op is not None and not requires_grad:
+            raise RuntimeError("requires_grad can only be cleared on a leaf tensor; use detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def zero_grad(self):
+        self.grad = None
+
+    # ---- operators: each one is an op of fastgrad.ops ---------------------------------------------
+    def __add__(self, other):
+        return ops.Add().forward(self, other)
+
+    def __radd__(self, other):
+        return ops.Add().forward(other, self)
+
+    def __sub__(self, other):
+        return ops.Sub().forward(self, other)
+
+    def __rsub__(self, other):
+        return ops.Sub().forward(other, self)
+
+    def __mul__(self, other):
+        return ops.Mul().forward(self, other)
+
+    def __rmul__(self, other):
+        return ops.Mul().forward(other, self)
+
+    def __truediv__(self, other):
+        return ops.Div().forward(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.Div().forward(other, self)
+
+    def __neg__(self):
+        return ops.Mul().forward(self, -1.0)
+
+    def __matmul__(self, other):
+        return ops.MatMul().forward(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.MatMul().forward(other, self)
+
+    def relu(self):
+        return ops.ReLU().forward(self)
+
+    def tanh(self):
+        return ops.Tanh().forward(self)
+
+    def sigmoid(self):
+        return ops.Sigmoid().forward(self)
+
+    def softmax(self, dim=-1):
+        return ops.Softmax(dim).forward(self)
+
+    def log_softmax(self, dim=-1):
+        return ops.LogSoftmax(dim).forward(self)
+
+    def sum(self, dim=None, keepdim=False):
+        return ops.Sum(dim, keepdim).forward(self)
+
+    def mean(self, dim=None, keepdim=False):
+        return ops.Sum(dim, keepdim, mean=True).forward(self)
+
+    @property
+    def T(self):
+        return ops.Transpose().forward(self)
+
+    def reshape(self, *shape):
+        return ops.Reshape(shape).forward(self)
+
+
+def _init(t, shape, dtype, requires_grad, buf):
+    t.shape = shape
+    t.dtype = dtype
+    t.size = _numel(shape)
+    t._buf = buf if buf is not None else _alloc_uninitialized(dtype.carray, t.size)
+    t.requires_grad = bool(requires_grad)
+    t.grad = None
+    t._op = None
+    return t
+
+
+def empty(shape, dtype):
+    """An uninitialised tensor: for kernels that overwrite their output."""
+    return _init(object.__new__(Tensor), shape, dtype, False, None)
+
+
+def _view(t, shape, requires_grad):
+    """Another tensor over the same buffer (reshape, detach)."""
+    return _init(object.__new__(Tensor), shape, t.dtype, requires_grad, t._buf)
+
+
+def _as_array(data, dtype):
+    """numpy's reading of `data`, cast to the requested dtype (float32 unless one is given)."""
+    target = float32 if dtype is None else as_dtype(dtype)
+    if isinstance(data, Tensor):
+        data = data.numpy()
+    try:
+        array = np.asarray(data)
+    except ValueError as e:   # numpy refuses ragged nested lists
+        raise ValueError(f"cannot make a tensor from ragged nested sequences: {e}") from None
+    if array.dtype == object:
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} holding non-numeric or ragged data")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"cannot make a tensor from data of numpy dtype {array.dtype} "
+                        f"(numbers only: bool, int or float)")
+    return array.astype(target.np, copy=False)
+
+
+def tensor(data, dtype=None, requires_grad=False):
+    """A new tensor holding a copy of `data`: nested lists, scalars, numpy arrays or tensors.
+    dtype defaults to float32, for numpy float64 arrays too (as in PyTorch); pass fg.float64 to
+    keep double precision."""
+    return Tensor(data, dtype, requires_grad)
+
+
+def zeros(*shape, dtype=float32, requires_grad=False):
+    shape, dtype = _checked_shape(shape), as_dtype(dtype)
+    return _init(object.__new__(Tensor), shape, dtype, requires_grad, ffi.new(dtype.carray, _numel(shape)))
+
+
+def ones(*shape, dtype=float32, requires_grad=False):
+    t = zeros(*shape, dtype=dtype, requires_grad=requires_grad)
+    t.numpy().fill(1)
+    return t
+
+
+def zeros_like(t):
+    return zeros(t.shape, dtype=t.dtype)
+
+
+def ones_like(t):
+    return ones(t.shape, dtype=t.dtype)
+
+
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed):
+    """Seeds every random draw fastgrad makes (randn, layer initialisation, dropout, shuffling)."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+
+
+def generator():
+    """The numpy Generator behind fastgrad's random draws, as seeded by manual_seed."""
+    return _rng
+
+
+def randn(*shape, mean=0.0, std=1.0, dtype=float32, requires_grad=False):
+    """Normally distributed values with the given mean and standard deviation."""
+    shape, dtype = _checked_shape(shape), as_dtype(dtype)
+    t = empty(shape, dtype)
+    t.numpy()[...] = _rng.standard_normal(shape, dtype=dtype.np) * std + mean
+    t.requires_grad = bool(requires_grad)
+    return t
+
+
+# Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
+from . import autograd, ops  # noqa: E402
+__all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "manual_seed", "float32", "float64"]
