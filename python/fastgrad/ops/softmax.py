@@ -30,8 +30,13 @@ class Softmax(Op):
         x, = self.inputs
         rows, cols = last_dim(x, self.dim, "softmax")
         if isinstance(g, Tensor):
+            if g.shape != x.shape or g.dtype is not x.dtype:
+                raise ValueError(f"softmax.backward: gradient of shape {g.shape} ({g.dtype!r}) for an output of "
+                                 f"shape {x.shape} ({x.dtype!r})")
             x.dtype.k.softmax_backward(grad_buffer(x), g._buf, self.out._buf, rows, cols)
             return
+        if np.ndim(g) == 0:   # one correct class for every row, as in the tutorial's single example
+            g = np.full(x.shape[:-1], g)
         targets = class_targets(g, x.shape[:-1], cols, "softmax.backward")
         dlogits = zeros(x.shape, dtype=x.dtype)
         x.dtype.k.cross_entropy_backward(dlogits._buf, self.out._buf, ffi.from_buffer("int64_t[]", targets), 1.0,

@@ -1,0 +1,119 @@
+"""The backward engine: ordering, accumulation, fan-out, seeds, grad mode, graph lifetime."""
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import fastgrad as fg
+
+
+def test_a_chain_of_ten_thousand_ops_needs_no_recursion():
+    x = fg.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0001 ** 10_000], rtol=1e-3)
+
+
+def test_fan_out_sums_both_gradients():
+    x = fg.tensor([2.0, 3.0], requires_grad=True)
+    y = x * x + x          # x used three times
+    y.sum().backward()
+    assert x.grad.tolist() == [5.0, 7.0]   # 2x + 1
+
+
+def test_diamond_graph_is_visited_in_dependency_order():
+    x = fg.tensor([1.5], requires_grad=True)
+    a = x * 2.0
+    b = a * a          # consumes a twice
+    c = b + a          # and a again, after b
+    c.sum().backward()
+    assert x.grad.tolist() == [pytest.approx(8 * 1.5 + 2)]   # c = 4x² + 2x
+
+
+def test_gradients_accumulate_across_backward_calls_until_cleared():
+    w = fg.tensor([[1.0, 2.0]], requires_grad=True)
+    for _ in range(3):
+        (w * 3.0).sum().backward()
+    assert w.grad.tolist() == [[9.0, 9.0]]
+    w.zero_grad()
+    assert w.grad is None
+
+
+def test_backward_of_a_non_scalar_needs_a_gradient():
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2.0
+    with pytest.raises(RuntimeError, match=r"non-scalar output of shape \(2,\)"):
+        y.backward()
+    y.backward(fg.tensor([1.0, -1.0]))
+    assert x.grad.tolist() == [2.0, -2.0]
+    with pytest.raises(ValueError, match=r"grad has shape \(3,\)"):
+        (x * 2.0).backward(fg.tensor([1.0, 2.0, 3.0]))
+
+
+def test_backward_without_any_tensor_requiring_grad_is_an_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (fg.tensor([1.0]) * 2.0).sum().backward()
+
+
+def test_inputs_that_need_no_gradient_get_none():
+    a = fg.tensor([[1.0, 2.0]], requires_grad=True)
+    b = fg.tensor([[3.0], [4.0]])
+    (a @ b).sum().backward()
+    assert a.grad.tolist() == [[3.0, 4.0]]
+    assert b.grad is None
+
+
+def test_intermediate_gradients_are_not_kept():
+    x = fg.tensor([1.0], requires_grad=True)
+    h = x * 2.0
+    (h * 3.0).sum().backward()
+    assert h.grad is None and x.grad.tolist() == [6.0]
+
+
+def test_no_grad_as_context_manager_and_decorator():
+    x = fg.tensor([1.0], requires_grad=True)
+    with fg.no_grad():
+        y = x * 2.0
+        assert not fg.is_grad_enabled()
+    assert fg.is_grad_enabled()
+    assert not y.requires_grad
+
+    @fg.no_grad()
+    def double(t):
+        return t * 2.0
+
+    assert not double(x).requires_grad
+    assert (x * 2.0).requires_grad
+
+
+def test_detach_shares_storage_and_cuts_the_graph():
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    d = (x * 1.0).detach()
+    assert not d.requires_grad
+    y = x.detach()
+    y.numpy()[0] = 5.0
+    assert x.tolist() == [5.0, 2.0]
+
+
+def test_an_op_object_records_one_application():
+    relu = fg.ops.ReLU()
+    relu.forward(fg.tensor([1.0], requires_grad=True))
+    with pytest.raises(RuntimeError, match="already recorded"):
+        relu.forward(fg.tensor([2.0], requires_grad=True))
+
+
+def test_graphs_are_freed_when_their_output_goes_away():
+    gc.disable()   # only reference counting: a reference cycle would keep the buffers alive
+    try:
+        w = fg.randn(8, 8, requires_grad=True)
+        h = (w @ w).relu()
+        out = h.softmax().log_softmax().tanh().sigmoid().sum()
+        alive = [weakref.ref(h), weakref.ref(out), weakref.ref(out._op.inputs[0])]
+        out.backward()
+        del h, out
+        assert all(r() is None for r in alive)
+    finally:
+        gc.enable()

@@ -1,0 +1,106 @@
+"""Bad input raises a clear TypeError/ValueError naming what was wrong; nothing crashes."""
+import numpy as np
+import pytest
+
+import fastgrad as fg
+import fastgrad.nn.functional as F
+
+
+def test_mismatched_shapes_name_both_shapes():
+    a, b = fg.ones(2, 3), fg.ones(4, 5)
+    with pytest.raises(ValueError, match=r"\(2, 3\) and \(4, 5\)"):
+        a + b
+    with pytest.raises(ValueError, match=r"\(2, 3\) and \(4, 5\)"):
+        a @ b
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(4, 5\)"):
+        fg.nn.Linear(5, 4)(a)
+    with pytest.raises(ValueError, match=r"shape \(3,\)"):
+        fg.ops.Softmax().forward(fg.ones(3, requires_grad=True)).backward(fg.ones(4))
+
+
+def test_matmul_needs_two_dimensional_operands():
+    with pytest.raises(ValueError, match=r"\(3,\) and \(3, 2\)"):
+        fg.ones(3) @ fg.ones(3, 2)
+
+
+def test_wrong_dtypes():
+    with pytest.raises(TypeError, match="float32.*float64"):
+        fg.ones(2) + fg.ones(2, dtype=fg.float64)
+    with pytest.raises(TypeError, match="unsupported dtype"):
+        fg.tensor([1, 2], dtype=np.int32)
+    with pytest.raises(TypeError, match="unsupported operand of type str"):
+        fg.ones(2) + "a"
+
+
+def test_non_numeric_and_ragged_data():
+    with pytest.raises(TypeError, match="numpy dtype <U"):
+        fg.tensor(["a", "b"])
+    with pytest.raises(TypeError, match="non-numeric"):
+        fg.tensor([1, None])
+    with pytest.raises(ValueError, match="ragged"):
+        fg.tensor([[1, 2], [3]])
+    with pytest.raises(TypeError, match="complex"):
+        fg.tensor([1j])
+
+
+def test_numpy_float64_becomes_float32_unless_asked():
+    assert fg.tensor(np.ones(3)).dtype is fg.float32
+    assert fg.tensor(np.ones(3), dtype=fg.float64).dtype is fg.float64
+    assert fg.tensor(np.ones(3), dtype="float64").dtype is fg.float64
+
+
+def test_non_contiguous_numpy_arrays_are_copied():
+    base = np.arange(12, dtype=np.float32).reshape(3, 4)
+    t = fg.tensor(base.T)            # Fortran-ordered view
+    assert t.tolist() == base.T.tolist()
+    t2 = fg.tensor(base[:, ::2])     # strided view
+    assert t2.tolist() == base[:, ::2].tolist()
+    t2.numpy()[0, 0] = -1            # a copy: the source is untouched
+    assert base[0, 0] == 0
+
+
+def test_class_targets_out_of_range_or_not_integers():
+    logits = fg.zeros(2, 3)
+    with pytest.raises(ValueError, match="class target 3 is out of range for 3 classes"):
+        F.cross_entropy(logits, [0, 3])
+    with pytest.raises(ValueError, match="class target -1"):
+        F.cross_entropy(logits, [-1, 0])
+    with pytest.raises(ValueError, match=r"targets of shape \(3,\).*\(2,\)"):
+        F.cross_entropy(logits, [0, 1, 2])
+    with pytest.raises(TypeError, match="integers"):
+        F.cross_entropy(logits, [0.5, 1])
+    with pytest.raises(ValueError, match="reduction"):
+        F.cross_entropy(logits, [0, 1], reduction="avg")
+
+
+def test_nan_and_inf_propagate_as_ieee_does():
+    x = fg.tensor([[np.nan, 1.0], [np.inf, 0.0]])
+    assert np.isnan((x + 1.0).numpy()[0, 0]) and np.isinf((x * 2.0).numpy()[1, 0])
+    assert np.isnan(x.relu().numpy()[0, 0])
+    s = x.softmax().numpy()
+    assert np.isnan(s[0]).all()          # a NaN poisons its row only
+    assert np.isnan(s[1, 0])             # inf - inf
+    m = (x @ fg.ones(2, 2)).numpy()
+    assert np.isnan(m[0]).all() and np.isinf(m[1]).all()
+
+
+def test_shape_and_index_errors():
+    with pytest.raises(ValueError, match="negative dimension -2"):
+        fg.zeros(3, -2)
+    with pytest.raises(TypeError, match="integers"):
+        fg.ones(2.5)
+    t = fg.zeros(2, 3)
+    with pytest.raises(IndexError, match=r"\(2, 0\) out of range for shape \(2, 3\)"):
+        t.get(2, 0)
+    with pytest.raises(IndexError, match="out of range"):
+        t.set(0, -1, 1.0)
+    with pytest.raises(ValueError, match="2-D"):
+        fg.zeros(4).get(0, 0)
+    with pytest.raises(ValueError, match="cannot reshape"):
+        t.reshape(4, 2)
+    with pytest.raises(ValueError, match="one element"):
+        t.item()
+    with pytest.raises(ValueError, match="dim 2 is out of range"):
+        t.sum(dim=2)
+    with pytest.raises(ValueError, match="last dimension"):
+        t.softmax(dim=0)

@@ -1,0 +1,128 @@
+"""Every op, forward against numpy and backward against finite differences (tests/gradcheck.py)."""
+import numpy as np
+import pytest
+
+import fastgrad as fg
+from gradcheck import check_op, random_inputs
+
+# Shapes with 1s and odd sizes; pairs broadcast like numpy.
+SAME = [(1,), (7,), (3, 5), (1, 1), (2, 3, 4)]
+BROADCAST = [((3, 5), (5,)), ((3, 5), (3, 1)), ((4, 1), (1, 6)), ((2, 3, 4), (3, 1)), ((5,), ()), ((), (2, 3))]
+
+
+@pytest.mark.parametrize("shapes", [(s, s) for s in SAME] + BROADCAST, ids=str)
+@pytest.mark.parametrize("op, ref", [(lambda a, b: a + b, np.add), (lambda a, b: a - b, np.subtract),
+                                     (lambda a, b: a * b, np.multiply)], ids=["add", "sub", "mul"])
+def test_binary(op, ref, shapes):
+    check_op(op, ref, *shapes)
+
+
+@pytest.mark.parametrize("shapes", [((3, 5), (3, 5)), ((3, 5), (5,)), ((4, 1), (1, 6))], ids=str)
+def test_div(shapes):
+    a, b = random_inputs(shapes)
+    b = np.sign(b) * (np.abs(b) + 0.5)   # keep away from 0
+    check_op(lambda x, y: x / y, np.divide, inputs=[a, b])
+
+
+def test_scalar_operands_and_negation():
+    check_op(lambda a: 2.0 * a + 1 - a / 4, lambda a: 2.0 * a + 1 - a / 4, (3, 4))
+    check_op(lambda a: 1 - a, lambda a: 1 - a, (5,))
+    check_op(lambda a: -a, np.negative, (2, 3))
+
+
+@pytest.mark.parametrize("m, k, n", [(1, 1, 1), (2, 3, 2), (5, 7, 3), (1, 9, 4), (8, 1, 5)])
+def test_matmul(m, k, n):
+    check_op(lambda a, b: a @ b, np.matmul, (m, k), (k, n))
+
+
+@pytest.mark.parametrize("x_shape", [(1, 3), (6, 3), (2, 4, 3), (3,)], ids=str)
+def test_linear(x_shape):
+    check_op(lambda x, w, b: fg.nn.functional.linear(x, w, b), lambda x, w, b: x @ w.T + b, x_shape, (5, 3), (5,))
+    check_op(lambda x, w: fg.nn.functional.linear(x, w), lambda x, w: x @ w.T, x_shape, (2, 3))
+
+
+def test_relu():
+    # values kept away from 0, where relu has a kink that finite differences straddle
+    x = random_inputs([(4, 6)])[0]
+    x = np.sign(x) * (np.abs(x) + 0.1)
+    check_op(lambda t: t.relu(), lambda a: np.maximum(a, 0), inputs=[x])
+
+
+def test_relu_gradient_at_zero_is_zero():
+    x = fg.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    x.relu().sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize("shape", [(7,), (3, 4)], ids=str)
+def test_tanh_and_sigmoid(shape):
+    check_op(lambda t: t.tanh(), np.tanh, shape)
+    check_op(lambda t: t.sigmoid(), lambda a: 1 / (1 + np.exp(-a)), shape)
+
+
+def np_softmax(a):
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("shape", [(1,), (5,), (1, 1), (3, 4), (2, 3, 5)], ids=str)
+def test_softmax_and_log_softmax(shape):
+    check_op(lambda t: t.softmax(), np_softmax, shape)
+    check_op(lambda t: t.log_softmax(), lambda a: np.log(np_softmax(a)), shape)
+
+
+@pytest.mark.parametrize("dtype", [fg.float32, fg.float64])
+def test_softmax_family_stays_finite_for_huge_logits(dtype):
+    x = fg.tensor([[1e4, -1e4, 0.0], [1e4, 1e4, -1e4]], dtype=dtype)
+    p = x.softmax().numpy()
+    np.testing.assert_allclose(p, [[1, 0, 0], [0.5, 0.5, 0]], atol=1e-7)
+    np.testing.assert_allclose(x.log_softmax().numpy(), [[0, -2e4, -1e4], [-np.log(2), -np.log(2), -2e4 - np.log(2)]],
+                               rtol=1e-6)
+    loss = fg.nn.functional.cross_entropy(x, [1, 0])
+    np.testing.assert_allclose(loss.item(), (2e4 + np.log(2)) / 2, rtol=1e-6)
+
+
+def np_cross_entropy(logits, targets, reduction="mean"):
+    logp = np.log(np_softmax(logits))
+    losses = -logp[np.arange(len(targets)), targets]
+    return losses.mean() if reduction == "mean" else losses.sum()
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("rows, cols", [(1, 1), (1, 3), (6, 5), (7, 2)])
+def test_cross_entropy(rows, cols, reduction):
+    targets = np.random.default_rng(rows * cols).integers(0, cols, size=rows)
+    check_op(lambda t: fg.nn.functional.cross_entropy(t, targets, reduction=reduction),
+             lambda a: np_cross_entropy(a, targets, reduction), (rows, cols))
+
+
+def test_cross_entropy_gradient_is_p_minus_onehot():
+    logits = fg.tensor([[1.0, 2.0, 3.0], [0.5, 0.5, -1.0]], requires_grad=True)
+    fg.nn.functional.cross_entropy(logits, [2, 0]).backward()
+    expected = (np_softmax(logits.numpy()) - np.eye(3)[[2, 0]]) / 2
+    np.testing.assert_allclose(logits.grad.numpy(), expected, atol=1e-7)
+
+
+@pytest.mark.parametrize("shape, dim, keepdim", [((5,), None, False), ((3, 4), None, False), ((3, 4), 0, False),
+                                                  ((3, 4), 1, True), ((2, 3, 4), (0, 2), False), ((2, 3, 4), -1, False),
+                                                  ((1, 1), 1, False)], ids=str)
+def test_sum_and_mean(shape, dim, keepdim):
+    axis = dim if dim is None or isinstance(dim, int) else tuple(dim)
+    check_op(lambda t: t.sum(dim=dim, keepdim=keepdim), lambda a: a.sum(axis=axis, keepdims=keepdim), shape)
+    check_op(lambda t: t.mean(dim=dim, keepdim=keepdim), lambda a: a.mean(axis=axis, keepdims=keepdim), shape)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (33, 2)], ids=str)
+def test_transpose(shape):
+    check_op(lambda t: t.T * 1.0, lambda a: a.T, shape)
+
+
+def test_reshape():
+    check_op(lambda t: t.reshape(4, -1) * 2.0, lambda a: a.reshape(4, -1) * 2.0, (2, 3, 2))
+    check_op(lambda t: t.reshape((6,)) + 0, lambda a: a.reshape(6), (3, 2))
+
+
+def test_composite_expression():
+    check_op(lambda a, b: ((a @ b).relu() * 0.5 + b.sum(dim=0)).softmax().sum(dim=1).mean(),
+             lambda a, b: np_softmax(np.maximum(a @ b, 0) * 0.5 + b.sum(axis=0)).sum(axis=1).mean(),
+             inputs=[np.array([[1.0, -2.0], [0.5, 1.5], [-1.0, 0.25]]), np.array([[0.7, -1.3, 2.0], [1.1, 0.4, -0.6]])])
