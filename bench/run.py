@@ -1,0 +1,170 @@
+"""fastgrad's kernels against numpy (and PyTorch, when installed) doing the same work in one run.
+
+    python bench/run.py [--quick] [--json results.json]
+
+Each row times one piece of work per contender. Contenders are interleaved round by round, with a
+pause between timed blocks (BLAS and OpenMP worker threads keep spinning for a while after a call
+and would slow whatever runs next) and an untimed call first. Figures are medians over rounds;
+`speed` is numpy's time over fastgrad's (above 1: fastgrad is faster). These machines are small,
+shared and noisy: read the ratios, not the absolute times.
+"""
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+
+import fastgrad as fg
+import fastgrad.nn.functional as F
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+
+def time_per_call(fn, budget=0.02):
+    """Seconds per call of fn, running it repeatedly for about `budget` seconds."""
+    calls, start = 0, time.perf_counter()
+    while True:
+        fn()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= budget:
+            return elapsed / calls
+
+
+def compare(contenders, rounds=7, pause=0.02):
+    """Median seconds per call for each named contender, interleaved over rounds."""
+    for fn in contenders.values():
+        fn()   # untimed: first-call costs, lazy allocations
+    samples = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            time.sleep(pause)
+            samples[name].append(time_per_call(fn))
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+# ---- the work: each case builds {contender: zero-argument callable} ------------------------------
+
+def elementwise_cases(n, d):
+    rng = np.random.default_rng(0)
+    a, b, bias = (rng.standard_normal(s, dtype=np.float32) for s in ((n, d), (n, d), (d,)))
+    ta, tb, tbias = fg.tensor(a), fg.tensor(b), fg.tensor(bias)
+    targets = rng.integers(0, d, size=n)
+    logits = fg.tensor(a, requires_grad=True)
+
+    def np_softmax():
+        e = np.exp(a - a.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def np_cross_entropy_fwd_bwd():
+        p = np_softmax()
+        loss = -np.log(p[np.arange(n), targets]).mean()
+        p[np.arange(n), targets] -= 1
+        return loss, p / n
+
+    def fg_cross_entropy_fwd_bwd():
+        logits.grad = None
+        F.cross_entropy(logits, targets).backward()
+
+    cases = {
+        "add": {"fastgrad": lambda: ta + tb, "numpy": lambda: a + b},
+        "bias add (row broadcast)": {"fastgrad": lambda: ta + tbias, "numpy": lambda: a + bias},
+        "relu": {"fastgrad": lambda: ta.relu(), "numpy": lambda: np.maximum(a, 0)},
+        "softmax": {"fastgrad": lambda: ta.softmax(), "numpy": np_softmax},
+        "cross-entropy fwd+bwd": {"fastgrad": fg_cross_entropy_fwd_bwd, "numpy": np_cross_entropy_fwd_bwd},
+        "sum": {"fastgrad": lambda: ta.sum(), "numpy": lambda: a.sum()},
+    }
+    if torch is not None:
+        xa, xb, xbias = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(bias)
+        xt = torch.from_numpy(targets)
+        xl = torch.from_numpy(a.copy()).requires_grad_()
+
+        def torch_cross_entropy_fwd_bwd():
+            xl.grad = None
+            torch.nn.functional.cross_entropy(xl, xt).backward()
+
+        for name, fn in [("add", lambda: xa + xb), ("bias add (row broadcast)", lambda: xa + xbias),
+                         ("relu", lambda: torch.relu(xa)), ("softmax", lambda: torch.softmax(xa, dim=1)),
+                         ("cross-entropy fwd+bwd", torch_cross_entropy_fwd_bwd), ("sum", lambda: xa.sum())]:
+            cases[name]["torch"] = fn
+    return cases
+
+
+def matmul_case(n, dtype):
+    """Forward C = A·B and both backward products, dA = G·Bᵀ and dB = Aᵀ·G."""
+    rng = np.random.default_rng(0)
+    a, b, g = (rng.standard_normal((n, n)).astype(dtype) for _ in range(3))
+    fg_dtype = fg.float32 if dtype == np.float32 else fg.float64
+    ta, tb = fg.tensor(a, dtype=fg_dtype, requires_grad=True), fg.tensor(b, dtype=fg_dtype, requires_grad=True)
+    tg = fg.tensor(g, dtype=fg_dtype)
+
+    def fastgrad():
+        ta.grad = tb.grad = None
+        (ta @ tb).backward(tg)
+
+    case = {"fastgrad": fastgrad, "numpy": lambda: (a @ b, g @ b.T, a.T @ g)}
+    if torch is not None:
+        xa, xb = torch.from_numpy(a).requires_grad_(), torch.from_numpy(b).requires_grad_()
+        xg = torch.from_numpy(g)
+
+        def torch_fwd_bwd():
+            xa.grad = xb.grad = None
+            (xa @ xb).backward(xg)
+        case["torch"] = torch_fwd_bwd
+    return case
+
+
+def overhead_case():
+    """Per-op cost of a 1-element add with gradient tracking on."""
+    x, y = fg.tensor([1.0], requires_grad=True), fg.tensor([2.0])
+    a, b = np.ones(1, np.float32), np.ones(1, np.float32)
+    case = {"fastgrad": lambda: x + y, "numpy": lambda: a + b}
+    if torch is not None:
+        tx, ty = torch.ones(1, requires_grad=True), torch.ones(1)
+        case["torch"] = lambda: tx + ty
+    return case
+
+
+def all_cases(quick):
+    shapes = [(256, 256), (4096, 1024)] if quick else [(256, 256), (1024, 1024), (4096, 1024)]
+    sizes = [64, 256] if quick else [32, 64, 128, 256, 512, 1024]
+    for n, d in shapes:
+        for name, case in elementwise_cases(n, d).items():
+            yield f"{name} {n}x{d} f32", case
+    for dtype in (np.float32, np.float64):
+        for n in sizes:
+            yield f"matmul fwd+bwd {n}^3 {np.dtype(dtype).name}", matmul_case(n, dtype)
+    yield "per-op overhead: 1-element add, grad on", overhead_case()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer sizes and rounds")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    args = parser.parse_args()
+
+    rows = []
+    header = f"{'work':44s} {'fastgrad':>10s} {'numpy':>10s} {'speed':>6s}"
+    if torch is not None:
+        header += f" {'torch':>10s} {'vs torch':>8s}"
+    print(header)
+    for name, case in all_cases(args.quick):
+        t = compare(case, rounds=5 if args.quick else 9)
+        row = {"work": name, **{k: v for k, v in t.items()}, "speed_vs_numpy": t["numpy"] / t["fastgrad"]}
+        line = f"{name:44s} {t['fastgrad'] * 1e6:8.1f}us {t['numpy'] * 1e6:8.1f}us {row['speed_vs_numpy']:5.2f}x"
+        if "torch" in t:
+            row["speed_vs_torch"] = t["torch"] / t["fastgrad"]
+            line += f" {t['torch'] * 1e6:8.1f}us {row['speed_vs_torch']:7.2f}x"
+        print(line, flush=True)
+        rows.append(row)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"rows": rows, "numpy": np.__version__, "torch": getattr(torch, "__version__", None)}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
