@@ -36,14 +36,14 @@ class Op:
     gradients given the output's. An op saves what backward needs on itself (never the output
     tensor itself: a saved output is a detached view, so graphs hold no reference cycles).
     """
-    __slots__ = ("inputs",)
+    inputs = None   # set by record(); a class default, so checking it costs no exception
 
     def record(self, out, *inputs):
         """Links `out` to this op when some input needs a gradient and grad mode is on."""
         if _grad_enabled:
             for t in inputs:
                 if t.requires_grad:
-                    if hasattr(self, "inputs"):
+                    if self.inputs is not None:
                         raise RuntimeError(f"this {type(self).__name__} object already recorded an application; "
                                            f"make one op object per call")
                     self.inputs = inputs

@@ -189,14 +189,26 @@ def _init(t, shape, dtype, requires_grad, buf):
     return t
 
 
-def empty(shape, dtype):
-    """An uninitialised tensor: for kernels that overwrite their output."""
-    return _init(object.__new__(Tensor), shape, dtype, False, None)
+def empty(shape, dtype, size=None):
+    """An uninitialised tensor, for kernels that overwrite their output. The hot path of every op:
+    kept to one allocation and plain attribute stores."""
+    t = _new_object(Tensor)
+    t.shape = shape
+    t.dtype = dtype
+    t.size = size = _numel(shape) if size is None else size
+    t._buf = _alloc_uninitialized(dtype.carray, size)
+    t.requires_grad = False
+    t.grad = None
+    t._op = None
+    return t
+
+
+_new_object = object.__new__
 
 
 def _view(t, shape, requires_grad):
     """Another tensor over the same buffer (reshape, detach)."""
-    return _init(object.__new__(Tensor), shape, t.dtype, requires_grad, t._buf)
+    return _init(_new_object(Tensor), shape, t.dtype, requires_grad, t._buf)
 
 
 def _as_array(data, dtype):

@@ -6,7 +6,6 @@ from ._checks import tensor_arg
 
 class ReLU(Op):
     """max(x, 0); the gradient at exactly 0 is 0, as in PyTorch."""
-    __slots__ = ()
 
     def forward(self, x):
         tensor_arg(x, "relu")
@@ -21,7 +20,6 @@ class ReLU(Op):
 
 class _FromOutput(Op):
     """A pointwise op whose backward needs only its output (saved as a detached view)."""
-    __slots__ = ("out",)
     kernel = backward_kernel = None
 
     def forward(self, x):
@@ -37,10 +35,8 @@ class _FromOutput(Op):
 
 
 class Tanh(_FromOutput):
-    __slots__ = ()
     kernel, backward_kernel = "tanh", "tanh_backward"
 
 
 class Sigmoid(_FromOutput):
-    __slots__ = ()
     kernel, backward_kernel = "sigmoid", "sigmoid_backward"

@@ -4,15 +4,15 @@ import numpy as np
 
 from .._C import lib
 from ..autograd import Op, accumulate_grad, broadcast_strides
-from ..tensor import empty
+from ..tensor import Tensor, empty
 from ._checks import operands
 
 
 def binary(code, a, b):
     """a <code> b as a new tensor, broadcasting like numpy; records nothing."""
     if a.shape == b.shape:
-        out = empty(a.shape, a.dtype)
-        a.dtype.k.binary(out._buf, a._buf, b._buf, code, out.size)
+        out = empty(a.shape, a.dtype, a.size)
+        a.dtype.k.binary(out._buf, a._buf, b._buf, code, a.size)
         return out
     try:
         shape = np.broadcast_shapes(a.shape, b.shape)
@@ -26,16 +26,19 @@ def binary(code, a, b):
 
 
 class _Binary(Op):
-    __slots__ = ()
     code = None
 
     def forward(self, a, b):
-        a, b = operands(a, b, type(self).__name__)
-        return self.record(binary(self.code, a, b), a, b)
+        if type(a) is Tensor and type(b) is Tensor and a.shape == b.shape and a.dtype is b.dtype:
+            out = empty(a.shape, a.dtype, a.size)   # the common case, inlined: per-op cost matters
+            a.dtype.k.binary(out._buf, a._buf, b._buf, self.code, a.size)
+        else:
+            a, b = operands(a, b, type(self).__name__)
+            out = binary(self.code, a, b)
+        return self.record(out, a, b)
 
 
 class Add(_Binary):
-    __slots__ = ()
     code = lib.FG_ADD
 
     def backward(self, g):
@@ -45,7 +48,6 @@ class Add(_Binary):
 
 
 class Sub(_Binary):
-    __slots__ = ()
     code = lib.FG_SUB
 
     def backward(self, g):
@@ -55,7 +57,6 @@ class Sub(_Binary):
 
 
 class Mul(_Binary):
-    __slots__ = ()
     code = lib.FG_MUL
 
     def backward(self, g):
@@ -65,7 +66,6 @@ class Mul(_Binary):
 
 
 class Div(_Binary):
-    __slots__ = ()
     code = lib.FG_DIV
 
     def backward(self, g):

@@ -7,7 +7,6 @@ from ._checks import same_dtype, tensor_arg
 
 class MatMul(Op):
     """a[m,k] @ b[k,n]. Backward: da += g·bᵀ, db += aᵀ·g, read transposed by the GEMM core."""
-    __slots__ = ()
 
     def forward(self, a, b):
         tensor_arg(a, "matmul", "a"), tensor_arg(b, "matmul", "b")
@@ -27,7 +26,6 @@ class MatMul(Op):
 
 class Linear(Op):
     """x[..., k] · weight[n, k]ᵀ + bias[n] (PyTorch's layout), fused into one kernel each way."""
-    __slots__ = ()
 
     def forward(self, x, weight, bias=None):
         tensor_arg(x, "linear", "x"), tensor_arg(weight, "linear", "weight")

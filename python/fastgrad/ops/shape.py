@@ -10,7 +10,6 @@ from ._checks import tensor_arg
 
 class Sum(Op):
     """Sum (or mean) over all elements, or over `dim` (an int or a tuple of ints)."""
-    __slots__ = ("dim", "keepdim", "mean", "scale", "kept")
 
     def __init__(self, dim=None, keepdim=False, mean=False):
         self.dim, self.keepdim, self.mean = dim, keepdim, mean
@@ -62,7 +61,6 @@ def _prod(values):
 
 class Reshape(Op):
     """The same buffer under another shape (one dimension may be -1)."""
-    __slots__ = ("shape",)
 
     def __init__(self, shape):
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -93,7 +91,6 @@ class Reshape(Op):
 
 class Transpose(Op):
     """The transpose of a 2-D tensor, copied into a new contiguous buffer."""
-    __slots__ = ()
 
     def forward(self, x):
         tensor_arg(x, "transpose")

@@ -10,7 +10,6 @@ from ._checks import last_dim, tensor_arg
 
 class Softmax(Op):
     """exp(x) / sum(exp(x)) along the last dimension."""
-    __slots__ = ("dim", "out")
 
     def __init__(self, dim=-1):
         self.dim = dim
@@ -46,7 +45,6 @@ class Softmax(Op):
 
 class LogSoftmax(Op):
     """x - logsumexp(x) along the last dimension."""
-    __slots__ = ("dim", "out")
 
     def __init__(self, dim=-1):
         self.dim = dim
@@ -85,7 +83,6 @@ def class_targets(targets, shape, num_classes, op):
 class CrossEntropy(Op):
     """The fused softmax + cross-entropy over integer class targets, reduced by mean or sum.
     Backward: dlogits += scale * (softmax(logits) - onehot(targets))."""
-    __slots__ = ("reduction", "probs", "targets")
 
     def __init__(self, reduction="mean"):
         if reduction not in ("mean", "sum"):
