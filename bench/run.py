@@ -118,6 +118,68 @@ def matmul_case(n, dtype):
     return case
 
 
+def mlp_training_step_case(sizes, batch):
+    """One eager training step: forward, cross-entropy, backward, SGD (momentum 0.9) update.
+    numpy does the same step by hand; PyTorch runs its eager nn.Sequential."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, sizes[0]), dtype=np.float32)
+    y = rng.integers(0, sizes[-1], size=batch)
+    fg.manual_seed(0)
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(fg.nn.Linear(fan_in, fan_out))
+        if i < len(sizes) - 2:
+            layers.append(fg.nn.ReLU())
+    model = fg.nn.Sequential(*layers)
+    optimizer = fg.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    tx = fg.tensor(x)
+
+    def fastgrad():
+        optimizer.zero_grad()
+        F.cross_entropy(model(tx), y).backward()
+        optimizer.step()
+
+    weights = [(l.weight.numpy().copy(), l.bias.numpy().copy()) for l in layers if isinstance(l, fg.nn.Linear)]
+    velocity = [(np.zeros_like(w), np.zeros_like(b)) for w, b in weights]
+
+    def numpy_step():
+        activations = [x]
+        for i, (w, b) in enumerate(weights):
+            h = activations[-1] @ w.T + b
+            activations.append(np.maximum(h, 0) if i < len(weights) - 1 else h)
+        logits = activations[-1]
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        p[np.arange(batch), y] -= 1
+        g = p / batch
+        for i in reversed(range(len(weights))):
+            w, b = weights[i]
+            vw, vb = velocity[i]
+            gw, gb = g.T @ activations[i], g.sum(axis=0)
+            if i:
+                g = (g @ w) * (activations[i] > 0)
+            vw *= 0.9; vw += gw; w -= 0.01 * vw
+            vb *= 0.9; vb += gb; b -= 0.01 * vb
+
+    case = {"fastgrad": fastgrad, "numpy": numpy_step}
+    if torch is not None:
+        torch_layers = []
+        for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+            torch_layers.append(torch.nn.Linear(fan_in, fan_out))
+            if i < len(sizes) - 2:
+                torch_layers.append(torch.nn.ReLU())
+        torch_model = torch.nn.Sequential(*torch_layers)
+        torch_optimizer = torch.optim.SGD(torch_model.parameters(), lr=0.01, momentum=0.9)
+        xx, yy = torch.from_numpy(x), torch.from_numpy(y)
+
+        def torch_step():
+            torch_optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(torch_model(xx), yy).backward()
+            torch_optimizer.step()
+        case["torch"] = torch_step
+    return case
+
+
 def overhead_case():
     """Per-op cost of a 1-element add with gradient tracking on."""
     x, y = fg.tensor([1.0], requires_grad=True), fg.tensor([2.0])
@@ -139,12 +201,15 @@ def all_cases(quick):
         for n in sizes:
             yield f"matmul fwd+bwd {n}^3 {np.dtype(dtype).name}", matmul_case(n, dtype)
     yield "per-op overhead: 1-element add, grad on", overhead_case()
+    for sizes, batch in [((64, 32, 10), 32), ((784, 256, 256, 10), 128), ((1024, 1024, 1024, 10), 512)]:
+        yield f"train step MLP {'-'.join(map(str, sizes))} batch {batch}", mlp_training_step_case(sizes, batch)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer sizes and rounds")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--only", metavar="TEXT", help="run only the rows whose name contains TEXT")
     args = parser.parse_args()
 
     rows = []
@@ -153,6 +218,8 @@ def main():
         header += f" {'torch':>10s} {'vs torch':>8s}"
     print(header)
     for name, case in all_cases(args.quick):
+        if args.only and args.only not in name:
+            continue
         t = compare(case, rounds=5 if args.quick else 9)
         row = {"work": name, **{k: v for k, v in t.items()}, "speed_vs_numpy": t["numpy"] / t["fastgrad"]}
         line = f"{name:44s} {t['fastgrad'] * 1e6:8.1f}us {t['numpy'] * 1e6:8.1f}us {row['speed_vs_numpy']:5.2f}x"

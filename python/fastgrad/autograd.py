@@ -59,7 +59,7 @@ class Op:
 def grad_buffer(t):
     """The C buffer of t.grad, created as zeros on first use, for a kernel to accumulate into."""
     if t.grad is None:
-        t.grad = _tensor.zeros(t.shape, dtype=t.dtype)
+        t.grad = _tensor.zeros_like(t)
     return t.grad._buf
 
 

@@ -237,7 +237,12 @@ def tensor(data, dtype=None, requires_grad=False):
 
 def zeros(*shape, dtype=float32, requires_grad=False):
     shape, dtype = _checked_shape(shape), as_dtype(dtype)
-    return _init(object.__new__(Tensor), shape, dtype, requires_grad, ffi.new(dtype.carray, _numel(shape)))
+    return _zeros(shape, dtype, requires_grad)
+
+
+def _zeros(shape, dtype, requires_grad=False):
+    """zeros() for shapes and dtypes already known to be valid (gradient buffers)."""
+    return _init(_new_object(Tensor), shape, dtype, requires_grad, ffi.new(dtype.carray, _numel(shape)))
 
 
 def ones(*shape, dtype=float32, requires_grad=False):
@@ -247,7 +252,7 @@ def ones(*shape, dtype=float32, requires_grad=False):
 
 
 def zeros_like(t):
-    return zeros(t.shape, dtype=t.dtype)
+    return _zeros(t.shape, t.dtype)
 
 
 def ones_like(t):
