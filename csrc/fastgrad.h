@@ -82,6 +82,12 @@ void fg_cross_entropy_backward_f32(float *dlogits, const float *probs, const int
                                    int64_t rows, int64_t cols);
 void fg_cross_entropy_backward_f64(double *dlogits, const double *probs, const int64_t *targets, double scale,
                                    int64_t rows, int64_t cols);
+/* Negative log-likelihood of log-probabilities at integer targets in [0, cols): returns the summed
+ * loss, sum_i -logp[i, targets[i]]. Backward: dlogp[i, targets[i]] -= scale. */
+double fg_nll_loss_f32(const float *logp, const int64_t *targets, int64_t rows, int64_t cols);
+double fg_nll_loss_f64(const double *logp, const int64_t *targets, int64_t rows, int64_t cols);
+void fg_nll_loss_backward_f32(float *dlogp, const int64_t *targets, float scale, int64_t rows, int64_t cols);
+void fg_nll_loss_backward_f64(double *dlogp, const int64_t *targets, double scale, int64_t rows, int64_t cols);
 
 /* ---- matrix products (matmul.inc) ----------------------------------------------------------- */
 /* The GEMM core: C[m,n] (= or +=) op(A)·op(B) with op(A) m x k and op(B) k x n. A transposed
@@ -111,5 +117,35 @@ void fg_linear_backward_f32(float *dx, float *dw, float *dbias, const float *dou
                             int64_t m, int64_t k, int64_t n);
 void fg_linear_backward_f64(double *dx, double *dw, double *dbias, const double *dout, const double *x,
                             const double *w, int64_t m, int64_t k, int64_t n);
+
+/* ---- optimizer updates (optim.inc): PyTorch's rules, parameter and state updated in place ------ */
+/* SGD: momentum_buf may be NULL when momentum == 0; first_step starts the buffer at the gradient. */
+void fg_sgd_f32(float *param, float *momentum_buf, const float *grad, double lr, double momentum, double dampening,
+                double weight_decay, int nesterov, int first_step, int64_t n);
+void fg_sgd_f64(double *param, double *momentum_buf, const double *grad, double lr, double momentum,
+                double dampening, double weight_decay, int nesterov, int first_step, int64_t n);
+/* Adam (decoupled = 0, L2 weight decay) or AdamW (decoupled = 1); step counts from 1;
+ * max_exp_avg_sq is NULL unless amsgrad. */
+void fg_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, float *max_exp_avg_sq, const float *grad, double lr,
+                 double beta1, double beta2, double eps, double weight_decay, int decoupled, int64_t step, int64_t n);
+void fg_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, double *max_exp_avg_sq, const double *grad,
+                 double lr, double beta1, double beta2, double eps, double weight_decay, int decoupled, int64_t step,
+                 int64_t n);
+
+/* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
+/* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py
+ * applies FASTGRAD_KERNEL_PATH, FASTGRAD_NUM_THREADS and OMP_NUM_THREADS at import. */
+enum fg_path { FG_PATH_PORTABLE, FG_PATH_AVX2, FG_PATH_AVX512 };
+/* 1 if this CPU (and this build) can run `path`. */
+int fg_cpu_supports(int path);
+/* The path kernels take now. */
+int fg_kernel_path(void);
+/* Forces `path` for every later call: 0, or -1 (nothing changed) when the CPU cannot run it. */
+int fg_set_kernel_path(int path);
+/* 1 if built with OpenMP; without it every kernel runs on the calling thread. */
+int fg_openmp_enabled(void);
+/* The most threads a kernel may use (results do not depend on it); small calls use one. */
+void fg_set_num_threads(int64_t n);
+int64_t fg_get_num_threads(void);
 
 #endif /* FASTGRAD_H */

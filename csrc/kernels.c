@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 #include "fastgrad.h"
+#include "cpu.h"   /* FG_PATHS, FG_SPLIT: per-path bodies, threads */
 
 #define T float
 #define FG(name) fg_##name##_f32
@@ -15,6 +16,7 @@
 #include "activation.inc"
 #include "softmax.inc"
 #include "matmul.inc"
+#include "optim.inc"
 #undef T
 #undef FG
 
@@ -24,5 +26,6 @@
 #include "activation.inc"
 #include "softmax.inc"
 #include "matmul.inc"
+#include "optim.inc"
 #undef T
 #undef FG

@@ -1,5 +1,9 @@
 """One checker for every op: forward against a numpy reference, backward against central finite
-differences, both in float64 (tinygrad's test_ops idea, micrograd's float64 reference)."""
+differences, both in float64 (tinygrad's test_ops idea, micrograd's float64 reference). Also the
+kernel configurations (SIMD path, threads) that tests run under."""
+import contextlib
+import os
+
 import numpy as np
 
 import fastgrad as fg
@@ -50,3 +54,47 @@ def check_op(fg_fn, np_fn, *shapes, inputs=None, seed=0, atol=1e-6, rtol=1e-6, g
         np.testing.assert_allclose(analytic[index], numeric, atol=grad_atol, rtol=grad_rtol,
                                    err_msg=f"gradient of input {index}")
     return analytic
+
+
+def _kernel_configs():
+    """(path, threads) pairs to run under: every path this CPU supports (only the one forced by
+    FASTGRAD_KERNEL_PATH, when CI sets it), each with all threads, plus one single-threaded.
+    Falls back to the default alone while fastgrad has no set_kernel_path / set_num_threads."""
+    if not hasattr(fg, "set_kernel_path"):
+        return [(None, None)]
+    forced = os.environ.get("FASTGRAD_KERNEL_PATH")
+    paths = [forced] if forced else []
+    if not forced:
+        current = fg.kernel_path()
+        for name in ("avx512", "avx2", "portable"):
+            try:
+                fg.set_kernel_path(name)
+                paths.append(name)
+            except (ValueError, RuntimeError):
+                pass   # not supported by this CPU
+        fg.set_kernel_path(current)
+    if not hasattr(fg, "set_num_threads"):
+        return [(p, None) for p in paths]
+    most = max(2, fg.get_num_threads())
+    return [(p, most) for p in paths] + [(paths[0], 1)]
+
+
+KERNEL_CONFIGS = _kernel_configs()
+
+
+@contextlib.contextmanager
+def kernel_config(path, threads):
+    """Runs the body on one kernel path and thread count, restoring the previous ones after."""
+    saved_path = fg.kernel_path() if path is not None else None
+    saved_threads = fg.get_num_threads() if threads is not None else None
+    try:
+        if path is not None:
+            fg.set_kernel_path(path)
+        if threads is not None:
+            fg.set_num_threads(threads)
+        yield
+    finally:
+        if path is not None:
+            fg.set_kernel_path(saved_path)
+        if threads is not None:
+            fg.set_num_threads(saved_threads)

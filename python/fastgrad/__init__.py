@@ -3,9 +3,11 @@ Python graph layer; see README.md for a tour."""
 from .dtypes import float32, float64
 from .tensor import Tensor, manual_seed, ones, ones_like, randn, tensor, zeros, zeros_like
 from .autograd import is_grad_enabled, no_grad
-from . import ops, nn
+from . import ops, nn, optim, data
+from .io import load, save
+from .backend import get_num_threads, kernel_path, set_kernel_path, set_num_threads
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "randn", "manual_seed", "float32",
-           "float64", "no_grad", "is_grad_enabled", "ops", "nn"]
+           "float64", "no_grad", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load"]

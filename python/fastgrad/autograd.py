@@ -5,27 +5,32 @@ contribution into each input's `.grad` buffer, allocating it as zeros on first u
 tensor used twice) and repeated `backward()` calls sum up; `zero_grad()` clears.
 """
 import contextlib
+import threading
 
 from ._C import ffi
 from . import tensor as _tensor
 
-_grad_enabled = True
+# Grad mode is per thread, as in PyTorch: one thread's no_grad never stops another from recording.
+_mode = threading.local()
 
 
 def is_grad_enabled():
-    return _grad_enabled
+    return getattr(_mode, "enabled", True)
 
 
 class no_grad(contextlib.ContextDecorator):
-    """Ops run inside record no graph: `with fg.no_grad(): ...` or `@fg.no_grad()`."""
+    """Ops run inside record no graph: `with fg.no_grad(): ...` or `@fg.no_grad()`. The previous
+    modes are kept on a per-thread stack, so one no_grad object may be entered by several threads
+    (a decorated function) or re-entered."""
 
     def __enter__(self):
-        global _grad_enabled
-        self._previous, _grad_enabled = _grad_enabled, False
+        if not hasattr(_mode, "previous"):
+            _mode.previous = []
+        _mode.previous.append(is_grad_enabled())
+        _mode.enabled = False
 
     def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self._previous
+        _mode.enabled = _mode.previous.pop()
 
 
 class Op:
@@ -40,7 +45,7 @@ class Op:
 
     def record(self, out, *inputs):
         """Links `out` to this op when some input needs a gradient and grad mode is on."""
-        if _grad_enabled:
+        if getattr(_mode, "enabled", True):
             for t in inputs:
                 if t.requires_grad:
                     if self.inputs is not None:

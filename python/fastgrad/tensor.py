@@ -13,6 +13,20 @@ from .dtypes import as_dtype, float32, float64
 
 # Outputs are always overwritten by their kernel, so skip the memset that ffi.new would do.
 _alloc_uninitialized = ffi.new_allocator(should_clear_after_alloc=False)
+_alloc_zeroed = ffi.new_allocator()
+
+
+def _allocate(allocator, dtype, size, shape):
+    """A buffer of `size` elements; a size too large for memory (or for size_t) raises a MemoryError
+    naming the shape, where cffi would say only "MemoryError" or "overflow a Py_ssize_t"."""
+    try:
+        return allocator(dtype.carray, size)
+    except (MemoryError, OverflowError):
+        raise _allocation_error(dtype, size, shape) from None
+
+
+def _allocation_error(dtype, size, shape):
+    return MemoryError(f"cannot allocate a {dtype.name} tensor of shape {tuple(shape)}: {size * dtype.itemsize} bytes")
 
 
 def _checked_shape(shape):
@@ -182,7 +196,7 @@ def _init(t, shape, dtype, requires_grad, buf):
     t.shape = shape
     t.dtype = dtype
     t.size = _numel(shape)
-    t._buf = buf if buf is not None else _alloc_uninitialized(dtype.carray, t.size)
+    t._buf = buf if buf is not None else _allocate(_alloc_uninitialized, dtype, t.size, shape)
     t.requires_grad = bool(requires_grad)
     t.grad = None
     t._op = None
@@ -196,7 +210,10 @@ def empty(shape, dtype, size=None):
     t.shape = shape
     t.dtype = dtype
     t.size = size = _numel(shape) if size is None else size
-    t._buf = _alloc_uninitialized(dtype.carray, size)
+    try:   # inline rather than _allocate: this is every op's output
+        t._buf = _alloc_uninitialized(dtype.carray, size)
+    except (MemoryError, OverflowError):
+        raise _allocation_error(dtype, size, shape) from None
     t.requires_grad = False
     t.grad = None
     t._op = None
@@ -242,7 +259,8 @@ def zeros(*shape, dtype=float32, requires_grad=False):
 
 def _zeros(shape, dtype, requires_grad=False):
     """zeros() for shapes and dtypes already known to be valid (gradient buffers)."""
-    return _init(_new_object(Tensor), shape, dtype, requires_grad, ffi.new(dtype.carray, _numel(shape)))
+    buf = _allocate(_alloc_zeroed, dtype, _numel(shape), shape)
+    return _init(_new_object(Tensor), shape, dtype, requires_grad, buf)
 
 
 def ones(*shape, dtype=float32, requires_grad=False):

@@ -1,4 +1,6 @@
 from . import functional
-from .modules import Linear, Module, ReLU, Sequential, Softmax
+from .modules import (CrossEntropyLoss, Dropout, Flatten, Identity, IncompatibleKeys, Linear, LogSoftmax, Module,
+                      MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh)
 
-__all__ = ["functional", "Module", "Linear", "ReLU", "Softmax", "Sequential"]
+__all__ = ["functional", "Module", "Sequential", "Linear", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
+           "Dropout", "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "IncompatibleKeys"]

@@ -1,9 +1,20 @@
 """Stateless forms of the layers and the losses."""
+import numbers
+
 from .. import ops
+from ..tensor import Tensor, generator, tensor
 
 
 def relu(x):
     return ops.ReLU().forward(x)
+
+
+def tanh(x):
+    return ops.Tanh().forward(x)
+
+
+def sigmoid(x):
+    return ops.Sigmoid().forward(x)
 
 
 def softmax(x, dim=-1):
@@ -18,9 +29,34 @@ def linear(x, weight, bias=None):
     return ops.Linear().forward(x, weight, bias)
 
 
+def check_dropout_p(p):
+    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0 <= p <= 1:
+        raise ValueError(f"dropout probability must be a number in [0, 1], got {p!r}")
+    return float(p)
+
+
+def dropout(x, p=0.5, training=True):
+    """Zeroes each element with probability p and scales the rest by 1/(1-p), when training; the
+    mask is drawn from fastgrad's seeded generator and applied by the C multiply (whose backward
+    multiplies the gradient by the same mask)."""
+    p = check_dropout_p(p)
+    if not isinstance(x, Tensor):
+        raise TypeError(f"dropout: input must be a fastgrad Tensor, got {type(x).__name__}")
+    if not training or p == 0:
+        return x
+    keep = generator().random(x.shape) >= p
+    mask = tensor(keep / (1 - p) if p < 1 else keep * 0.0, dtype=x.dtype)
+    return ops.Mul().forward(x, mask)
+
+
 def cross_entropy(logits, targets, reduction="mean"):
     """Softmax + cross-entropy in one fused kernel; targets are integer class indices."""
     return ops.CrossEntropy(reduction).forward(logits, targets)
+
+
+def nll_loss(logp, targets, reduction="mean"):
+    """-logp[i, targets[i]] reduced by mean or sum; logp is log-probabilities (log_softmax's output)."""
+    return ops.NLLLoss(reduction).forward(logp, targets)
 
 
 def mse_loss(pred, target, reduction="mean"):

@@ -1,37 +1,81 @@
-"""Modules: objects that hold parameters and apply ops in forward(x); layer(x) == layer.forward(x)."""
+"""Modules: objects that hold parameters and apply ops in forward(x); layer(x) == layer.forward(x).
+
+A module's parameters are its leaf Tensor attributes that require a gradient when assigned (they
+stay parameters if later frozen with requires_grad_(False)); its submodules are its Module attributes and
+the modules inside list or tuple attributes, in the order they were assigned. Names follow
+PyTorch's ("0.weight" in a Sequential, "encoder.bias" for an attribute), so a state_dict saved by
+fastgrad loads into the same architecture built with torch.nn, and back.
+"""
 import math
+import numbers
+from collections import namedtuple
+from collections.abc import Mapping
+
+import numpy as np
 
 from .. import ops
-from ..tensor import Tensor, randn
+from ..tensor import Tensor, generator, tensor
+from . import functional as F
+
+# What load_state_dict(strict=False) reports, as in PyTorch.
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class Module:
-    """Parameters are the Tensor attributes with requires_grad=True; submodules are Module
-    attributes (and lists of modules), found in the order they were assigned."""
+    training = True   # a class default, so subclasses need not call Module.__init__
+
+    def __setattr__(self, name, value):
+        # remember which attributes were parameters when assigned, so that freezing one keeps it
+        if isinstance(value, Tensor) and value.requires_grad and value._op is None:
+            self.__dict__.setdefault("_parameter_names", set()).add(name)
+        object.__setattr__(self, name, value)
 
     def forward(self, *args):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
-    def __call__(self, *args):
-        return self.forward(*args)
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ---- the tree of modules ---------------------------------------------------------------------
+    def named_children(self):
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+            elif isinstance(value, (list, tuple)):
+                yield from ((f"{name}.{i}", v) for i, v in enumerate(value) if isinstance(v, Module))
 
     def children(self):
-        for value in vars(self).values():
-            if isinstance(value, Module):
-                yield value
-            elif isinstance(value, (list, tuple)):
-                yield from (v for v in value if isinstance(v, Module))
+        return [m for _, m in self.named_children()]
 
-    def named_parameters(self, prefix=""):
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(prefix + "." + name if prefix else name)
+
+    def modules(self):
+        return [m for _, m in self.named_modules()]
+
+    def _own_parameters(self):
+        registered = self.__dict__.get("_parameter_names", ())
         for name, value in vars(self).items():
-            if isinstance(value, Tensor) and value.requires_grad:
-                yield prefix + name, value
-            elif isinstance(value, Module):
-                yield from value.named_parameters(prefix + name + ".")
-            elif isinstance(value, (list, tuple)):
-                for i, v in enumerate(value):
-                    if isinstance(v, Module):
-                        yield from v.named_parameters(f"{prefix}{name}.{i}.")
+            # a leaf: a cached activation (computed, so not a leaf) is not a parameter
+            if isinstance(value, Tensor) and value._op is None and (value.requires_grad or name in registered):
+                yield name, value
+
+    def _named_tensors(self):
+        """Every (name, parameter) of the tree, shared ones once per name: the state_dict's keys."""
+        for prefix, module in self.named_modules():
+            for name, p in module._own_parameters():
+                yield (prefix + "." + name if prefix else name), p
+
+    # ---- parameters ------------------------------------------------------------------------------
+    def named_parameters(self, prefix=""):
+        """(name, parameter) pairs; a parameter shared by two layers is listed once."""
+        seen = set()
+        for name, p in self._named_tensors():
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield prefix + name, p
 
     def parameters(self):
         return [p for _, p in self.named_parameters()]
@@ -40,31 +84,142 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    def train(self, mode=True):
+        """Training mode (the default) or, with mode=False, evaluation mode, for every submodule:
+        Dropout is active only in training mode. Returns self."""
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
 
+    def eval(self):
+        return self.train(False)
+
+    # ---- state -----------------------------------------------------------------------------------
+    def state_dict(self):
+        """{name: parameter} as detached tensors sharing the parameters' storage, as in PyTorch:
+        copy them (or fg.save them) to keep a snapshot."""
+        return {name: p.detach() for name, p in self._named_tensors()}
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copies the values of `state_dict` (tensors or numpy arrays) into the parameters.
+
+        Everything is checked before anything is written, so on error the module is unchanged. Keys
+        the module lacks (unexpected) or that the dict lacks (missing) are errors when strict; a
+        shape mismatch always is. Returns IncompatibleKeys(missing_keys, unexpected_keys)."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict expects a mapping of names to tensors, got {type(state_dict).__name__}")
+        own = dict(self._named_tensors())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys: {', '.join(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {', '.join(map(str, unexpected))}")
+        arrays = {}
+        for name, p in own.items():
+            if name not in state_dict:
+                continue
+            arrays[name] = _numeric_array(state_dict[name], name)
+            if arrays[name].shape != p.shape:
+                problems.append(f"{name}: shape {arrays[name].shape} in the state_dict, {p.shape} in the model")
+        if problems:
+            raise ValueError(f"error loading state_dict into {type(self).__name__}: " + "; ".join(problems))
+        for name, array in arrays.items():
+            own[name].numpy()[...] = array   # casts to the parameter's dtype
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---- printing --------------------------------------------------------------------------------
+    def extra_repr(self):
+        """The part inside the parentheses, before any submodules: override to describe a layer."""
+        return ""
+
+    def __repr__(self):
+        lines = [f"({name}): " + repr(child).replace("\n", "\n  ") for name, child in self.named_children()]
+        if not lines:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        head = [self.extra_repr()] if self.extra_repr() else []
+        return f"{type(self).__name__}(\n  " + "\n  ".join(head + lines) + "\n)"
+
+
+def _numeric_array(value, name):
+    array = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"state_dict entry {name!r} holds {type(value).__name__} of dtype {array.dtype}, "
+                        f"not numbers")
+    return array
+
+
+class Sequential(Module):
+    """Applies its layers in order: model.forward(x) is layerN.forward(...layer1.forward(x)), so
+    model.forward(x).backward() runs back through the whole chain. Layers are named 0, 1, ..."""
+
+    def __init__(self, *layers):
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential: layer {i} is a {type(layer).__name__}, not a fastgrad.nn.Module")
+        self.layers = list(layers)
+
+    def named_children(self):
+        return ((str(i), layer) for i, layer in enumerate(self.layers))
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def append(self, layer):
+        if not isinstance(layer, Module):
+            raise TypeError(f"Sequential.append: {type(layer).__name__} is not a fastgrad.nn.Module")
+        self.layers.append(layer)
+        return self
+
+    def __getitem__(self, i):
+        return Sequential(*self.layers[i]) if isinstance(i, slice) else self.layers[i]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+
+# ---- layers ---------------------------------------------------------------------------------------
 class Linear(Module):
-    """y = x·weightᵀ + bias, weight of shape (out_features, in_features) as in PyTorch, drawn from
-    N(0, 1/in_features) (seeded by fg.manual_seed), so activations keep their scale."""
+    """y = x·weightᵀ + bias, weight of shape (out_features, in_features) as in PyTorch. Weight and
+    bias start uniform in ±1/sqrt(in_features), PyTorch's default, drawn from fastgrad's seeded
+    generator (fg.manual_seed)."""
 
     def __init__(self, in_features, out_features, bias=True, dtype=None):
-        std = 1.0 / math.sqrt(in_features) if in_features else 1.0
-        kw = {} if dtype is None else {"dtype": dtype}
+        for name, v in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 0:
+                raise ValueError(f"Linear: {name} must be a non-negative int, got {v!r}")
         self.in_features, self.out_features = in_features, out_features
-        self.weight = randn(out_features, in_features, std=std, requires_grad=True, **kw)
-        self.bias = randn(out_features, std=std, requires_grad=True, **kw) if bias else None
+        bound = 1.0 / math.sqrt(in_features) if in_features else 0.0
+        uniform = generator().uniform
+        self.weight = tensor(uniform(-bound, bound, (out_features, in_features)), dtype=dtype, requires_grad=True)
+        self.bias = tensor(uniform(-bound, bound, out_features), dtype=dtype, requires_grad=True) if bias else None
 
     def forward(self, x):
         return ops.Linear().forward(x, self.weight, self.bias)
 
-    def __repr__(self):
-        return f"Linear(in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None})"
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
 class ReLU(Module):
     def forward(self, x):
         return ops.ReLU().forward(x)
 
-    def __repr__(self):
-        return "ReLU()"
+
+class Tanh(Module):
+    def forward(self, x):
+        return ops.Tanh().forward(x)
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return ops.Sigmoid().forward(x)
 
 
 class Softmax(Module):
@@ -74,27 +229,74 @@ class Softmax(Module):
     def forward(self, x):
         return ops.Softmax(self.dim).forward(x)
 
-    def __repr__(self):
-        return f"Softmax(dim={self.dim})"
+    def extra_repr(self):
+        return f"dim={self.dim}"
 
 
-class Sequential(Module):
-    """Applies its layers in order: model.forward(x) is layerN.forward(...layer1.forward(x))."""
-
-    def __init__(self, *layers):
-        self.layers = list(layers)
+class LogSoftmax(Module):
+    def __init__(self, dim=-1):
+        self.dim = dim
 
     def forward(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
+        return ops.LogSoftmax(self.dim).forward(x)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Dropout(Module):
+    """In training mode zeroes each element with probability p and scales the rest by 1/(1-p); in
+    eval mode passes x through. Masks come from fastgrad's seeded generator (fg.manual_seed)."""
+
+    def __init__(self, p=0.5):
+        self.p = F.check_dropout_p(p)
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Flatten(Module):
+    """(N, d1, d2, ...) -> (N, d1*d2*...): images in, rows of features out."""
+
+    def forward(self, x):
+        if x.ndim < 2:
+            return x
+        return ops.Reshape((x.shape[0], math.prod(x.shape[1:]))).forward(x)
+
+
+class Identity(Module):
+    def forward(self, x):
         return x
 
-    def __getitem__(self, i):
-        return self.layers[i]
 
-    def __len__(self):
-        return len(self.layers)
+# ---- losses: module forms of nn.functional's -------------------------------------------------------
+class _Loss(Module):
+    def __init__(self, reduction="mean"):
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"{type(self).__name__}: reduction must be 'mean' or 'sum', got {reduction!r}")
+        self.reduction = reduction
 
-    def __repr__(self):
-        inner = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
-        return f"Sequential({inner}\n)"
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax + cross-entropy over logits and integer class targets (one fused kernel)."""
+
+    def forward(self, logits, targets):
+        return F.cross_entropy(logits, targets, self.reduction)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities (LogSoftmax's output) at integer class targets."""
+
+    def forward(self, logp, targets):
+        return F.nll_loss(logp, targets, self.reduction)
+
+
+class MSELoss(_Loss):
+    def forward(self, pred, target):
+        return F.mse_loss(pred, target, self.reduction)

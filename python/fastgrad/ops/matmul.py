@@ -1,4 +1,6 @@
 """MatMul and the fused Linear (x·wᵀ + b): one C call forward, one backward."""
+import math
+
 from .._C import ffi
 from ..autograd import Op, grad_buffer_or_null
 from ..tensor import empty
@@ -40,7 +42,7 @@ class Linear(Op):
             same_dtype("linear", x, weight, bias)
         else:
             same_dtype("linear", x, weight)
-        m = x.size // k if k else 0
+        m = math.prod(x.shape[:-1])   # not x.size // k: with k = 0 there are still m rows of bias
         out = empty(x.shape[:-1] + (n,), x.dtype)
         x.dtype.k.linear(out._buf, x._buf, weight._buf, ffi.NULL if bias is None else bias._buf, m, k, n)
         return self.record(out, x, weight) if bias is None else self.record(out, x, weight, bias)
@@ -50,4 +52,4 @@ class Linear(Op):
         dbias = grad_buffer_or_null(self.inputs[2]) if len(self.inputs) == 3 else ffi.NULL
         n, k = weight.shape
         x.dtype.k.linear_backward(grad_buffer_or_null(x), grad_buffer_or_null(weight), dbias, g._buf, x._buf,
-                                  weight._buf, x.size // k if k else 0, k, n)
+                                  weight._buf, math.prod(x.shape[:-1]), k, n)

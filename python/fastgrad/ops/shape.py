@@ -17,7 +17,7 @@ class Sum(Op):
     def _dims(self, x):
         if self.dim is None:
             return set(range(x.ndim))
-        dims = (self.dim,) if isinstance(self.dim, numbers.Integral) else tuple(self.dim)
+        dims = tuple(self.dim) if isinstance(self.dim, (tuple, list)) else (self.dim,)   # the loop checks each
         for d in dims:
             if not isinstance(d, numbers.Integral) or isinstance(d, bool) or not -x.ndim <= d < x.ndim:
                 raise ValueError(f"sum: dim {d!r} is out of range for shape {x.shape}")

@@ -102,6 +102,6 @@ class CrossEntropy(Op):
     def backward(self, g):
         logits, = self.inputs
         rows, cols = last_dim(logits, -1, "cross_entropy")
-        scale = g._buf[0] / rows if self.reduction == "mean" else g._buf[0]
+        scale = g._buf[0] / rows if self.reduction == "mean" and rows else g._buf[0]   # no rows: nothing to scale
         logits.dtype.k.cross_entropy_backward(grad_buffer(logits), self.probs._buf,
                                               ffi.from_buffer("int64_t[]", self.targets), scale, rows, cols)

@@ -1,0 +1,32 @@
+"""Fair timing on small shared machines, for every script in bench/.
+
+BLAS and OpenMP worker threads keep spinning for a while after a call (OpenBLAS up to ~0.1 s), and
+on two cores that slows whatever runs next by several times. So contenders are interleaved round by
+round, each timed block is preceded by a pause and each contender makes one untimed call first;
+figures are medians over rounds.
+"""
+import statistics
+import time
+
+
+def time_per_call(fn, budget=0.03):
+    """Seconds per call of fn, calling it back to back for about `budget` seconds."""
+    calls, start = 0, time.perf_counter()
+    while True:
+        fn()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= budget:
+            return elapsed / calls
+
+
+def compare(contenders, rounds=7, pause=0.15, budget=0.03):
+    """Median seconds per call for each {name: zero-argument callable}, interleaved over rounds."""
+    for fn in contenders.values():
+        fn()   # untimed: first-call costs, lazy allocations, thread pools starting
+    samples = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            time.sleep(pause)
+            samples[name].append(time_per_call(fn, budget))
+    return {name: statistics.median(s) for name, s in samples.items()}

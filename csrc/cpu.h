@@ -1,0 +1,79 @@
+/* cpu.h: what the kernels ask of cpu.c. Internal: Python sees only fastgrad.h.
+ *
+ * The path the kernels take (portable, AVX2+FMA, AVX-512) and the thread count are process-wide
+ * settings chosen in cpu.c; kernels read them per call and keep nothing. */
+#ifndef FASTGRAD_CPU_H
+#define FASTGRAD_CPU_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* x86 paths are compiled only where the compiler can target them (GCC/clang on x86). */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#define FG_X86 1
+#else
+#define FG_X86 0
+#endif
+
+/* How many threads a kernel doing `work` units should use: 1 below `work_per_thread`, at most
+ * fg_get_num_threads(), and 1 without OpenMP. Deciding before entering a parallel region keeps
+ * small calls off the thread pool entirely. */
+int fg_threads_for(double work, double work_per_thread);
+
+/* A 64-byte aligned scratch buffer of at least `bytes`, owned by the calling thread and reused by
+ * its next call (it only grows), or NULL if memory ran out. One per thread: one kernel at a time. */
+void *fg_workspace(size_t bytes);
+
+/* ---- one body, compiled per path -------------------------------------------------------------
+ * FG_PATHS(name, params, args) turns an always-inline FG(name_body) into FG(name_avx512),
+ * FG(name_avx2) and FG(name_portable), each compiled (and auto-vectorised) for its path, and
+ * FG(name_on_path), which calls the one fg_kernel_path() names. Used inside the *.inc files. */
+#define FG_INLINE static inline __attribute__((always_inline))
+#if FG_X86
+#define FG_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define FG_TARGET_AVX512 __attribute__((target("avx512f,fma")))
+#define FG_PATHS(name, params, args)                                                                   \
+    static FG_TARGET_AVX512 void FG(name##_avx512) params { FG(name##_body) args; }                   \
+    static FG_TARGET_AVX2 void FG(name##_avx2) params { FG(name##_body) args; }                       \
+    static void FG(name##_portable) params { FG(name##_body) args; }                                  \
+    static void FG(name##_on_path) params {                                                           \
+        switch (fg_kernel_path()) {                                                                   \
+        case FG_PATH_AVX512: FG(name##_avx512) args; break;                                           \
+        case FG_PATH_AVX2: FG(name##_avx2) args; break;                                               \
+        default: FG(name##_portable) args; break;                                                     \
+        }                                                                                             \
+    }
+#else
+#define FG_PATHS(name, params, args)                                                                   \
+    static void FG(name##_on_path) params { FG(name##_body) args; }
+#endif
+
+/* Memory-bound loops: below this many elements per thread a second thread does not pay. */
+#define FG_ELEMENTS_PER_THREAD 32768
+
+/* FG_SPLIT(n, work_per_thread, lo, hi, stmt): runs stmt over [lo, hi) slices of [0, n), on several
+ * threads when n is large enough to pay for them (slices are multiples of 64 elements, so cache
+ * lines are never shared). stmt must not depend on where the slices fall. */
+#ifdef _OPENMP
+#define FG_OMP_PARALLEL_FOR(nt) _Pragma("omp parallel for num_threads(nt) schedule(static, 1)")
+#else
+#define FG_OMP_PARALLEL_FOR(nt)
+#endif
+#define FG_SPLIT(n, work_per_thread, lo, hi, stmt)                                                     \
+    do {                                                                                              \
+        const int64_t fg_n_ = (n);                                                                    \
+        const int fg_nt_ = fg_threads_for((double)fg_n_, (work_per_thread));                          \
+        if (fg_nt_ == 1) {                                                                            \
+            const int64_t lo = 0, hi = fg_n_;                                                         \
+            stmt;                                                                                     \
+        } else {                                                                                      \
+            const int64_t fg_part_ = ((fg_n_ + fg_nt_ - 1) / fg_nt_ + 63) & ~(int64_t)63;             \
+            FG_OMP_PARALLEL_FOR(fg_nt_)                                                               \
+            for (int fg_t_ = 0; fg_t_ < fg_nt_; fg_t_++) {                                            \
+                const int64_t lo = fg_t_ * fg_part_ < fg_n_ ? fg_t_ * fg_part_ : fg_n_;               \
+                const int64_t hi = lo + fg_part_ < fg_n_ ? lo + fg_part_ : fg_n_;                     \
+                if (lo < hi) { stmt; }                                                                \
+            }                                                                                         \
+        }                                                                                             \
+    } while (0)
+
+#endif /* FASTGRAD_CPU_H */

@@ -1,0 +1,147 @@
+"""Optimizer: parameter groups, per-parameter state, zero_grad, state_dict; the update itself is
+one C kernel call per parameter (csrc/optim.inc), made by the subclasses' _update.
+
+As in PyTorch: `params` is an iterable of tensors or of dicts {"params": [...], "lr": ...} (groups
+with their own hyperparameters); each group is a dict whose entries (group["lr"]) may be changed
+between steps, which is how the learning-rate schedulers work; parameters whose .grad is None are
+skipped. State buffers are fastgrad tensors made on a parameter's first step, so step() allocates
+nothing after that.
+"""
+import numbers
+
+import numpy as np
+
+from ..tensor import Tensor, tensor
+
+
+class Optimizer:
+    state_names = ()   # the per-parameter buffers a subclass keeps, in state_dict order
+
+    def __init__(self, params, defaults):
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors (e.g. model.parameters()), "
+                            f"got a single Tensor; wrap it in a list")
+        self.defaults = defaults
+        self.state = {}   # parameter -> {"step": int, buffer name: Tensor}
+        self.param_groups = []
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        for group in (groups if isinstance(groups[0], dict) else [{"params": groups}]):
+            self.add_param_group(group)
+
+    def add_param_group(self, group):
+        if not isinstance(group, dict) or "params" not in group:
+            raise TypeError(f"{type(self).__name__}: a parameter group must be a dict with a 'params' entry")
+        params = [group["params"]] if isinstance(group["params"], Tensor) else list(group["params"])
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__} can only optimize fastgrad Tensors, got {type(p).__name__}")
+            if p._op is not None:
+                raise ValueError(f"{type(self).__name__} can't optimize a non-leaf tensor (shape {p.shape}): "
+                                 f"it is computed from others; optimize those")
+            if id(p) in seen:
+                raise ValueError(f"{type(self).__name__}: a parameter (shape {p.shape}) appears in more than one "
+                                 f"group or twice in one")
+            seen.add(id(p))
+        unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
+        if unknown:
+            raise ValueError(f"{type(self).__name__}: unknown hyperparameters {sorted(unknown)} in a parameter group")
+        full = {**self.defaults, **group, "params": params}
+        self._check_hyperparameters(full)
+        self.param_groups.append(full)
+
+    def _check_hyperparameters(self, group):
+        _check_non_negative("lr", group["lr"])
+
+    def zero_grad(self):
+        """Sets every parameter's .grad to None (PyTorch's default, set_to_none=True)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = None
+
+    def step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if p.grad.shape != p.shape or p.grad.dtype is not p.dtype:
+                    raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.shape} ({p.dtype!r}) has a "
+                                     f"gradient of shape {p.grad.shape} ({p.grad.dtype!r})")
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {"step": 0}
+                state["step"] += 1
+                self._update(p, p.grad, group, state)
+
+    def _update(self, p, grad, group, state):
+        raise NotImplementedError
+
+    # ---- state_dict: PyTorch's layout, parameters numbered in group order --------------------------
+    def _params(self):
+        return [p for group in self.param_groups for p in group["params"]]
+
+    def state_dict(self):
+        """{"state": {index: {"step": int, buffer: Tensor copy}}, "param_groups": [{hyperparameters,
+        "params": [indices]}]}, parameters numbered across groups in order, as in PyTorch."""
+        state = {}
+        for i, p in enumerate(self._params()):
+            if p in self.state:
+                state[i] = {k: (tensor(v, dtype=v.dtype) if isinstance(v, Tensor) else v)
+                            for k, v in self.state[p].items()}
+        groups, start = [], 0
+        for group in self.param_groups:
+            n = len(group["params"])
+            groups.append(dict(group, params=list(range(start, start + n))))
+            start += n
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restores hyperparameters and state saved by state_dict() from an optimizer over
+        parameters of the same shapes in the same groups. Checked fully before anything changes."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            raise ValueError(f"{name}.load_state_dict expects a dict with 'state' and 'param_groups', "
+                             f"as state_dict() returns")
+        groups = state_dict["param_groups"]
+        sizes = [len(g["params"]) for g in groups]
+        if sizes != [len(g["params"]) for g in self.param_groups]:
+            raise ValueError(f"{name}.load_state_dict: the saved groups hold {sizes} parameters, this optimizer's "
+                             f"hold {[len(g['params']) for g in self.param_groups]}")
+        params = self._params()
+        loaded = {}
+        for index, saved in state_dict["state"].items():
+            if not isinstance(index, numbers.Integral) or not 0 <= index < len(params):
+                raise ValueError(f"{name}.load_state_dict: state for parameter {index!r}, which does not exist")
+            p = params[index]
+            unknown = set(saved) - {"step", *self.state_names}
+            if unknown:
+                raise ValueError(f"{name}.load_state_dict: unknown state {sorted(unknown)} for parameter {index}")
+            entry = {"step": int(saved.get("step", 0))}
+            for key in self.state_names:
+                if saved.get(key) is None:
+                    continue
+                value = saved[key].numpy() if isinstance(saved[key], Tensor) else np.asarray(saved[key])
+                if value.shape != p.shape:
+                    raise ValueError(f"{name}.load_state_dict: {key} of parameter {index} has shape {value.shape}, "
+                                     f"the parameter has shape {p.shape}")
+                entry[key] = tensor(value, dtype=p.dtype)
+            loaded[p] = entry
+        for group, saved in zip(self.param_groups, groups):
+            self._check_hyperparameters(dict(group, **{k: v for k, v in saved.items() if k != "params"}))
+        for group, saved in zip(self.param_groups, groups):
+            group.update((k, v) for k, v in saved.items() if k != "params")
+        self.state = loaded
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
+        return "\n".join(lines + [")"])
+
+
+def _check_non_negative(name, value):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value >= 0:
+        raise ValueError(f"invalid {name}: {value!r} (must be a number >= 0)")

@@ -1,0 +1,146 @@
+"""The GEMM core (csrc/gemm.c) on every kernel path, against the naive oracle and numpy.
+
+fg_gemm is called directly through cffi: every trans_a/trans_b/accumulate combination, sizes of 1,
+primes and sizes that are not multiples of any tile or block (MR, NR, KC = 256, MC, NC = 4096), in
+float32 and float64, on 1 and 2 threads. Results must be bit-identical across thread counts (the k
+loop is never split); across paths they differ only by rounding.
+"""
+import itertools
+
+import numpy as np
+import pytest
+
+import fastgrad as fg
+from fastgrad._C import ffi, lib
+
+PATHS = ["portable", "avx2", "avx512"]
+DTYPES = {np.float32: ("float[]", lib.fg_gemm_f32, lib.fg_gemm_naive_f32, 2e-5),
+          np.float64: ("double[]", lib.fg_gemm_f64, lib.fg_gemm_naive_f64, 1e-12)}
+COMBOS = list(itertools.product((0, 1), repeat=3))   # trans_a, trans_b, accumulate
+
+# (m, n, k): 1s, primes, edges of every micro-tile, k across KC blocks, m across MC blocks, n across NC
+SHAPES = [(1, 1, 1), (1, 7, 1), (7, 1, 3), (2, 3, 5), (13, 17, 19), (12, 32, 256), (25, 33, 257),
+          (31, 1, 300), (1, 45, 600), (97, 61, 513), (523, 29, 37), (3, 4099, 5)]
+# large enough that 2 threads are really used (see FG_GEMM_FLOPS_PER_THREAD), in each split
+THREADED = [(131, 157, 263), (600, 40, 300), (20, 600, 300)]
+
+
+@pytest.fixture(params=PATHS)
+def path(request):
+    before = fg.kernel_path()
+    if request.param not in fg.backend.available_kernel_paths():
+        pytest.skip(f"this CPU cannot run the {request.param} path")
+    fg.set_kernel_path(request.param)
+    yield request.param
+    fg.set_kernel_path(before)
+
+
+@pytest.fixture
+def threads():
+    """Restores the thread count after the test."""
+    before = fg.get_num_threads()
+    yield
+    fg.set_num_threads(before)
+
+
+def operands(m, n, k, trans_a, trans_b, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((k, m) if trans_a else (m, k)).astype(dtype)
+    b = rng.standard_normal((n, k) if trans_b else (k, n)).astype(dtype)
+    c = rng.standard_normal((m, n)).astype(dtype)
+    return a, b, c
+
+
+def gemm(fn, c, a, b, m, n, k, trans_a, trans_b, accumulate):
+    ctype = "float[]" if c.dtype == np.float32 else "double[]"
+    fn(ffi.from_buffer(ctype, c), ffi.from_buffer(ctype, a), ffi.from_buffer(ctype, b), m, n, k,
+       trans_a, trans_b, accumulate)
+    return c
+
+
+def reference(a, b, c, trans_a, trans_b, accumulate):
+    """The product in float64 by numpy."""
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    out = (a.T if trans_a else a) @ (b.T if trans_b else b)
+    return out + c if accumulate else out
+
+
+def check(path_dtype, m, n, k, trans_a, trans_b, accumulate, seed=0):
+    dtype = path_dtype
+    _, fast, naive, rtol = DTYPES[dtype]
+    a, b, c0 = operands(m, n, k, trans_a, trans_b, dtype, seed)
+    # accumulate=0 must overwrite C, NaN included
+    start = c0 if accumulate else np.full_like(c0, np.nan)
+    got = gemm(fast, start.copy(), a, b, m, n, k, trans_a, trans_b, accumulate)
+    oracle = gemm(naive, start.copy(), a, b, m, n, k, trans_a, trans_b, accumulate)
+    want = reference(a, b, c0, trans_a, trans_b, accumulate)
+    # error bound of a k-term dot product: relative to sum |a||b| (+ |c|), not to the result
+    scale = reference(np.abs(a), np.abs(b), np.abs(c0), trans_a, trans_b, accumulate) + 1
+    assert np.isfinite(got).all()
+    assert np.all(np.abs(got - want) <= rtol * scale), f"fg_gemm vs numpy, {m}x{n}x{k}"
+    assert np.all(np.abs(got - oracle) <= 2 * rtol * scale), f"fg_gemm vs fg_gemm_naive, {m}x{n}x{k}"
+    return got
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("m, n, k", SHAPES, ids=str)
+def test_gemm_matches_oracle(path, dtype, m, n, k, threads):
+    fg.set_num_threads(1)
+    for trans_a, trans_b, accumulate in COMBOS:
+        check(dtype, m, n, k, trans_a, trans_b, accumulate)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("m, n, k", THREADED, ids=str)
+def test_threads_bit_identical(path, dtype, m, n, k, threads):
+    fast = DTYPES[dtype][1]
+    for trans_a, trans_b, accumulate in COMBOS:
+        fg.set_num_threads(1)
+        one = check(dtype, m, n, k, trans_a, trans_b, accumulate)
+        a, b, c = operands(m, n, k, trans_a, trans_b, dtype)
+        for nt in (2, 3):
+            fg.set_num_threads(nt)
+            many = gemm(fast, c.copy(), a, b, m, n, k, trans_a, trans_b, accumulate)
+            assert np.array_equal(one, many), f"1 and {nt} threads disagree at {m}x{n}x{k}"
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_empty_sizes(path, dtype):
+    _, fast, _, _ = DTYPES[dtype]
+    a, b = np.ones((3, 0), dtype), np.ones((0, 4), dtype)
+    c = np.full((3, 4), np.nan, dtype)
+    assert np.array_equal(gemm(fast, c, a, b, 3, 4, 0, 0, 0, 0), np.zeros((3, 4)))   # empty sum = 0
+    c = np.full((3, 4), 2.5, dtype)
+    assert np.array_equal(gemm(fast, c, a, b, 3, 4, 0, 0, 0, 1), np.full((3, 4), 2.5))
+    c = np.full((0, 4), 1, dtype)   # m = 0 and n = 0 touch nothing
+    gemm(fast, c, np.ones((0, 5), dtype), np.ones((5, 4), dtype), 0, 4, 5, 0, 0, 0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_nan_and_inf_propagate(path, dtype):
+    _, fast, _, _ = DTYPES[dtype]
+    m, n, k = 30, 40, 300
+    a, b, _ = operands(m, n, k, 0, 0, dtype)
+    a[3, 5] = np.nan
+    b[7, 11] = np.inf
+    a[:, 7] = np.abs(a[:, 7]) + 1   # row 7 of b meets only positive a: +inf, never inf - inf
+    got = gemm(fast, np.zeros((m, n), dtype), a, b, m, n, k, 0, 0, 0)
+    assert np.isnan(got[3]).all()
+    rows = np.arange(m) != 3
+    assert np.isposinf(got[rows, 11]).all()
+    assert np.isfinite(np.delete(got[rows], 11, axis=1)).all()
+
+
+def test_paths_agree_within_rounding(threads):
+    """Every available path computes the same product up to float32 rounding."""
+    before = fg.kernel_path()
+    a, b, _ = operands(77, 95, 300, 0, 0, np.float32)
+    results = []
+    try:
+        for p in fg.backend.available_kernel_paths():
+            fg.set_kernel_path(p)
+            results.append(gemm(lib.fg_gemm_f32, np.empty((77, 95), np.float32), a, b, 77, 95, 300, 0, 0, 0))
+    finally:
+        fg.set_kernel_path(before)
+    for r in results[1:]:
+        np.testing.assert_allclose(r, results[0], rtol=1e-4, atol=1e-4)

@@ -1,0 +1,96 @@
+"""fg.save / fg.load: safetensors round trips, the file's contents, and the error cases."""
+import os
+
+import numpy as np
+import pytest
+from safetensors import safe_open
+
+import fastgrad as fg
+
+
+def mlp(seed, hidden=8):
+    fg.manual_seed(seed)
+    return fg.nn.Sequential(fg.nn.Linear(4, hidden), fg.nn.ReLU(), fg.nn.Linear(hidden, 3))
+
+
+def params(model):
+    return {k: v.numpy().copy() for k, v in model.state_dict().items()}
+
+
+def test_model_round_trip(tmp_path):
+    a, b = mlp(0), mlp(1)
+    path = tmp_path / "model.safetensors"
+    fg.save(a.state_dict(), path)
+    b.load_state_dict(fg.load(path))
+    x = fg.randn(5, 4)
+    np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())
+    assert os.listdir(tmp_path) == ["model.safetensors"]   # no partial file left behind
+
+
+def test_dtypes_values_and_metadata_survive(tmp_path):
+    state = {"w32": fg.tensor([[1.5, -2.0]]), "w64": fg.tensor([1e-300, 3.0], dtype=fg.float64),
+             "raw": np.arange(6, dtype=np.float32).reshape(2, 3), "scalar": fg.tensor(7.0)}
+    path = str(tmp_path / "s.safetensors")
+    fg.save(state, path, metadata={"note": "hello"})
+    loaded = fg.load(path)
+    assert set(loaded) == set(state)
+    assert loaded["w32"].dtype is fg.float32 and loaded["w64"].dtype is fg.float64
+    for k, v in state.items():
+        np.testing.assert_array_equal(loaded[k].numpy(), np.asarray(v))
+    assert loaded["scalar"].shape == ()
+    with safe_open(path, framework="numpy") as f:
+        assert f.metadata() == {"note": "hello"}
+        assert f.get_tensor("w32").dtype == np.float32
+
+
+@pytest.mark.parametrize("damage", [lambda raw: raw[: len(raw) // 2], lambda raw: raw[:-1], lambda raw: raw[:5],
+                                    lambda raw: b"", lambda raw: b"\xff" * len(raw),
+                                    lambda raw: raw[:8] + b"[" + raw[9:]],
+                         ids=["half", "last_byte", "five_bytes", "empty", "garbage", "bad_json"])
+def test_truncated_or_corrupt_files_raise_and_leave_the_model_as_it_was(tmp_path, damage):
+    path = tmp_path / "m.safetensors"
+    fg.save(mlp(1).state_dict(), path)
+    path.write_bytes(damage(path.read_bytes()))
+    model = mlp(0)
+    before = params(model)
+    with pytest.raises(ValueError, match="not a valid safetensors file"):
+        model.load_state_dict(fg.load(path))
+    for k, v in params(model).items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_a_file_of_another_model_raises_and_leaves_the_model_as_it_was(tmp_path):
+    path = tmp_path / "other.safetensors"
+    fg.save(mlp(1, hidden=16).state_dict(), path)
+    model = mlp(0)
+    before = params(model)
+    with pytest.raises(ValueError, match=r"0.weight: shape \(16, 4\) in the state_dict, \(8, 4\) in the model"):
+        model.load_state_dict(fg.load(path))
+    for k, v in params(model).items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_load_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        fg.load(tmp_path / "missing.safetensors")
+    from safetensors.numpy import save_file
+    save_file({"steps": np.arange(3)}, str(tmp_path / "ints.safetensors"))
+    with pytest.raises(ValueError, match="'steps'.*int64"):
+        fg.load(tmp_path / "ints.safetensors")
+    header = b'{"h":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}'
+    (tmp_path / "bf16.safetensors").write_bytes(len(header).to_bytes(8, "little") + header + bytes(4))
+    with pytest.raises(ValueError, match="dtype numpy cannot read"):
+        fg.load(tmp_path / "bf16.safetensors")
+
+
+def test_save_errors(tmp_path):
+    path = tmp_path / "x.safetensors"
+    with pytest.raises(TypeError, match="mapping"):
+        fg.save([fg.zeros(2)], path)
+    with pytest.raises(TypeError, match="keys must be strings"):
+        fg.save({1: fg.zeros(2)}, path)
+    with pytest.raises(TypeError, match="optimizer"):
+        fg.save({"state": {"step": 1}}, path)
+    with pytest.raises(TypeError, match="metadata"):
+        fg.save({"a": fg.zeros(2)}, path, metadata={"n": 1})
+    assert not os.listdir(tmp_path)
