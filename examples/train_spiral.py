@@ -30,17 +30,15 @@ def main(steps=2000, lr=0.5, hidden=64):
     inputs, labels = make_spiral()
     x = fg.tensor(inputs)
     layer1, relu, layer2 = fg.nn.Linear(2, hidden), fg.nn.ReLU(), fg.nn.Linear(hidden, 3)
-    params = layer1.parameters() + layer2.parameters()
+    optimizer = fg.optim.SGD(layer1.parameters() + layer2.parameters(), lr=lr)
 
     start = time.perf_counter()
     for step in range(steps + 1):
         logits = layer2.forward(relu.forward(layer1.forward(x)))
         loss = F.cross_entropy(logits, labels)
-        for p in params:
-            p.grad = None
+        optimizer.zero_grad()
         loss.backward()
-        for p in params:   # plain gradient descent, in place on the parameters' buffers
-            p.numpy()[...] -= lr * p.grad.numpy()
+        optimizer.step()
         if step % 500 == 0:
             accuracy = (logits.numpy().argmax(axis=1) == labels).mean()
             print(f"step {step:5d}  loss {loss.item():.4f}  accuracy {accuracy:.3f}")

@@ -1,8 +1,12 @@
-"""The runnable examples still run and learn."""
+"""The runnable examples still run and learn, as the README's quick start runs them."""
 import importlib.util
-import pathlib
+import subprocess
+import sys
+from pathlib import Path
 
-EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def load_example(name):
@@ -14,3 +18,18 @@ def load_example(name):
 
 def test_spiral_example_learns_the_spiral():
     assert load_example("train_spiral").main(steps=600) > 0.9
+
+
+def test_train_digits(tmp_path):
+    """Exits 0 only when the test accuracy is at least 97% and the reloaded model agrees."""
+    for module in ("sklearn", "tqdm", "matplotlib"):
+        pytest.importorskip(module)
+    run = subprocess.run([sys.executable, str(EXAMPLES / "train_digits.py"), "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "the reloaded model predicts the same classes" in run.stdout
+    accuracy = float(run.stdout.split("test accuracy ")[1].split("%")[0])
+    assert accuracy >= 97.0
+    for name in ("curves.png", "first_layer_weights.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "digits_mlp.safetensors").stat().st_size > 0
