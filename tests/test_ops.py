@@ -126,3 +126,14 @@ def test_composite_expression():
     check_op(lambda a, b: ((a @ b).relu() * 0.5 + b.sum(dim=0)).softmax().sum(dim=1).mean(),
              lambda a, b: np_softmax(np.maximum(a @ b, 0) * 0.5 + b.sum(axis=0)).sum(axis=1).mean(),
              inputs=[np.array([[1.0, -2.0], [0.5, 1.5], [-1.0, 0.25]]), np.array([[0.7, -1.3, 2.0], [1.1, 0.4, -0.6]])])
+
+
+@pytest.mark.parametrize("loss", [fg.nn.functional.cross_entropy, fg.nn.functional.nll_loss])
+def test_class_losses_over_no_rows(loss):
+    """A mean over nothing is NaN (as numpy's and PyTorch's); a sum over nothing is 0."""
+    empty = fg.zeros(0, 3, requires_grad=True)
+    assert np.isnan(loss(empty, []).item())
+    total = loss(empty, [], reduction="sum")
+    assert total.item() == 0.0
+    total.backward()
+    assert empty.grad.shape == (0, 3)

@@ -10,4 +10,5 @@ from .backend import get_num_threads, kernel_path, set_kernel_path, set_num_thre
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "randn", "manual_seed", "float32",
-           "float64", "no_grad", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load"]
+           "float64", "no_grad", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load", "kernel_path",
+           "set_kernel_path", "get_num_threads", "set_num_threads"]

@@ -3,10 +3,10 @@ accumulates the inputs' gradients. `fg.ops.MatMul().forward(a, b)` is the tutori
 Tensor's operators call the same classes."""
 from .activation import ReLU, Sigmoid, Tanh
 from .elementwise import Add, Div, Mul, Sub
-from .loss import NLLLoss
+from .loss import CrossEntropy, NLLLoss
 from .matmul import Linear, MatMul
 from .shape import Reshape, Sum, Transpose
-from .softmax import CrossEntropy, LogSoftmax, Softmax
+from .softmax import LogSoftmax, Softmax
 
 __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
            "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose"]

@@ -49,3 +49,21 @@ def last_dim(x, dim, op):
         raise ValueError(f"{op}: only the last dimension is supported (dim=-1), got dim={dim} for shape {x.shape}")
     cols = x.shape[-1]
     return (x.size // cols if cols else 0), cols
+
+
+def class_targets(targets, shape, num_classes, op):
+    """Integer class indices of the given shape, each in [0, num_classes), as a contiguous int64 array."""
+    raw = targets.numpy() if isinstance(targets, Tensor) else targets
+    array = np.asarray(raw)
+    if array.dtype.kind == "f":
+        if not np.all(np.isfinite(array)) or not np.array_equal(array, np.round(array)):
+            raise TypeError(f"{op}: class targets must be integers, got non-integral values")
+    elif array.dtype.kind not in "iu":
+        raise TypeError(f"{op}: class targets must be integers, got data of numpy dtype {array.dtype}")
+    if array.shape != tuple(shape):
+        raise ValueError(f"{op}: targets of shape {array.shape} do not match the input: expected shape {tuple(shape)}")
+    array = np.ascontiguousarray(array, dtype=np.int64)
+    if array.size and (array.min() < 0 or array.max() >= num_classes):
+        bad = array[(array < 0) | (array >= num_classes)][0]
+        raise ValueError(f"{op}: class target {bad} is out of range for {num_classes} classes")
+    return array

@@ -1,32 +1,66 @@
-"""NLLLoss: the negative log-likelihood of log-probabilities at integer class targets, one C kernel
-each way. (The fused softmax + cross-entropy lives beside softmax, in ops/softmax.py.)"""
+"""Losses over integer class targets: the fused softmax + cross-entropy and the negative
+log-likelihood, one C kernel each way, reduced by mean or sum."""
 from .._C import ffi
 from ..autograd import Op, grad_buffer
 from ..tensor import empty
-from ._checks import last_dim, tensor_arg
-from .softmax import class_targets
+from ._checks import class_targets, last_dim, tensor_arg
 
 
-class NLLLoss(Op):
-    """-mean (or -sum) of logp[i, targets[i]]. Backward: dlogp[i, targets[i]] -= scale."""
-    __slots__ = ("reduction", "targets")
+class _ClassTargetLoss(Op):
+    """What both losses share: the reduction, the checked targets, and the mean's scale."""
+    name = None
 
     def __init__(self, reduction="mean"):
         if reduction not in ("mean", "sum"):
-            raise ValueError(f"nll_loss: reduction must be 'mean' or 'sum', got {reduction!r}")
+            raise ValueError(f"{self.name}: reduction must be 'mean' or 'sum', got {reduction!r}")
         self.reduction = reduction
 
+    def _rows_cols(self, x, targets):
+        """Checks x and targets; keeps the targets (and their C pointer) for backward."""
+        rows, cols = last_dim(tensor_arg(x, self.name), -1, self.name)
+        self.targets = class_targets(targets, x.shape[:-1], cols, self.name)
+        self.targets_ptr = ffi.from_buffer("int64_t[]", self.targets)
+        return rows, cols
+
+    def _reduced(self, total, rows, dtype):
+        """The summed loss as a 0-d tensor, divided by the row count for the mean (NaN for no rows,
+        as a mean of nothing is in numpy and PyTorch)."""
+        out = empty((), dtype)
+        out._buf[0] = total if self.reduction == "sum" else (total / rows if rows else float("nan"))
+        return out
+
+    def _scale(self, g, rows):
+        """d(loss)/d(each row's summed term): the upstream gradient, over rows for the mean."""
+        return g._buf[0] / rows if self.reduction == "mean" and rows else g._buf[0]
+
+
+class CrossEntropy(_ClassTargetLoss):
+    """The fused softmax + cross-entropy of logits. Backward: dlogits += scale * (softmax - onehot)."""
+    name = "cross_entropy"
+
+    def forward(self, logits, targets):
+        rows, cols = self._rows_cols(logits, targets)
+        self.probs = empty(logits.shape, logits.dtype)
+        total = logits.dtype.k.cross_entropy(self.probs._buf, logits._buf, self.targets_ptr, rows, cols)
+        return self.record(self._reduced(total, rows, logits.dtype), logits)
+
+    def backward(self, g):
+        logits, = self.inputs
+        rows, cols = last_dim(logits, -1, self.name)
+        logits.dtype.k.cross_entropy_backward(grad_buffer(logits), self.probs._buf, self.targets_ptr,
+                                              self._scale(g, rows), rows, cols)
+
+
+class NLLLoss(_ClassTargetLoss):
+    """-logp[i, targets[i]] summed or averaged. Backward: dlogp[i, targets[i]] -= scale."""
+    name = "nll_loss"
+
     def forward(self, logp, targets):
-        rows, cols = last_dim(tensor_arg(logp, "nll_loss", "input"), -1, "nll_loss")
-        self.targets = class_targets(targets, logp.shape[:-1], cols, "nll_loss")
-        total = logp.dtype.k.nll_loss(logp._buf, ffi.from_buffer("int64_t[]", self.targets), rows, cols)
-        out = empty((), logp.dtype)
-        out._buf[0] = total / rows if self.reduction == "mean" and rows else total
-        return self.record(out, logp)
+        rows, cols = self._rows_cols(logp, targets)
+        total = logp.dtype.k.nll_loss(logp._buf, self.targets_ptr, rows, cols)
+        return self.record(self._reduced(total, rows, logp.dtype), logp)
 
     def backward(self, g):
         logp, = self.inputs
-        rows, cols = last_dim(logp, -1, "nll_loss")
-        scale = g._buf[0] / rows if self.reduction == "mean" and rows else g._buf[0]   # no rows: nothing to scale
-        logp.dtype.k.nll_loss_backward(grad_buffer(logp), ffi.from_buffer("int64_t[]", self.targets), scale, rows,
-                                       cols)
+        rows, cols = last_dim(logp, -1, self.name)
+        logp.dtype.k.nll_loss_backward(grad_buffer(logp), self.targets_ptr, self._scale(g, rows), rows, cols)

@@ -1,11 +1,11 @@
-"""Softmax, LogSoftmax and the fused softmax + cross-entropy, over the last dimension.
-The kernels subtract each row's max first, so large logits never overflow."""
+"""Softmax and LogSoftmax over the last dimension. The kernels subtract each row's max first, so
+large logits never overflow. (The fused softmax + cross-entropy is in ops/loss.py.)"""
 import numpy as np
 
 from .._C import ffi
 from ..autograd import Op, grad_buffer
 from ..tensor import Tensor, empty, zeros
-from ._checks import last_dim, tensor_arg
+from ._checks import class_targets, last_dim, tensor_arg
 
 
 class Softmax(Op):
@@ -60,48 +60,3 @@ class LogSoftmax(Op):
         x, = self.inputs
         rows, cols = last_dim(x, self.dim, "log_softmax")
         x.dtype.k.log_softmax_backward(grad_buffer(x), g._buf, self.out._buf, rows, cols)
-
-
-def class_targets(targets, shape, num_classes, op):
-    """Integer class indices of the given shape, each in [0, num_classes), as a contiguous int64 array."""
-    raw = targets.numpy() if isinstance(targets, Tensor) else targets
-    array = np.asarray(raw)
-    if array.dtype.kind == "f":
-        if not np.all(np.isfinite(array)) or not np.array_equal(array, np.round(array)):
-            raise TypeError(f"{op}: class targets must be integers, got non-integral values")
-    elif array.dtype.kind not in "iu":
-        raise TypeError(f"{op}: class targets must be integers, got data of numpy dtype {array.dtype}")
-    if array.shape != tuple(shape):
-        raise ValueError(f"{op}: targets of shape {array.shape} do not match the input: expected shape {tuple(shape)}")
-    array = np.ascontiguousarray(array, dtype=np.int64)
-    if array.size and (array.min() < 0 or array.max() >= num_classes):
-        bad = array[(array < 0) | (array >= num_classes)][0]
-        raise ValueError(f"{op}: class target {bad} is out of range for {num_classes} classes")
-    return array
-
-
-class CrossEntropy(Op):
-    """The fused softmax + cross-entropy over integer class targets, reduced by mean or sum.
-    Backward: dlogits += scale * (softmax(logits) - onehot(targets))."""
-
-    def __init__(self, reduction="mean"):
-        if reduction not in ("mean", "sum"):
-            raise ValueError(f"cross_entropy: reduction must be 'mean' or 'sum', got {reduction!r}")
-        self.reduction = reduction
-
-    def forward(self, logits, targets):
-        rows, cols = last_dim(tensor_arg(logits, "cross_entropy", "logits"), -1, "cross_entropy")
-        self.targets = class_targets(targets, logits.shape[:-1], cols, "cross_entropy")
-        self.probs = empty(logits.shape, logits.dtype)
-        total = logits.dtype.k.cross_entropy(self.probs._buf, logits._buf, ffi.from_buffer("int64_t[]", self.targets),
-                                             rows, cols)
-        out = empty((), logits.dtype)
-        out._buf[0] = total / rows if self.reduction == "mean" and rows else total
-        return self.record(out, logits)
-
-    def backward(self, g):
-        logits, = self.inputs
-        rows, cols = last_dim(logits, -1, "cross_entropy")
-        scale = g._buf[0] / rows if self.reduction == "mean" and rows else g._buf[0]   # no rows: nothing to scale
-        logits.dtype.k.cross_entropy_backward(grad_buffer(logits), self.probs._buf,
-                                              ffi.from_buffer("int64_t[]", self.targets), scale, rows, cols)
