@@ -118,6 +118,16 @@ def matmul_case(n, dtype):
     return case
 
 
+def mlp_layers(sizes, linear, relu):
+    """Linear layers of the given widths with a ReLU between each two, for either library."""
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(linear(fan_in, fan_out))
+        if i < len(sizes) - 2:
+            layers.append(relu())
+    return layers
+
+
 def mlp_training_step_case(sizes, batch):
     """One eager training step: forward, cross-entropy, backward, SGD (momentum 0.9) update.
     numpy does the same step by hand; PyTorch runs its eager nn.Sequential."""
@@ -125,11 +135,7 @@ def mlp_training_step_case(sizes, batch):
     x = rng.standard_normal((batch, sizes[0]), dtype=np.float32)
     y = rng.integers(0, sizes[-1], size=batch)
     fg.manual_seed(0)
-    layers = []
-    for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
-        layers.append(fg.nn.Linear(fan_in, fan_out))
-        if i < len(sizes) - 2:
-            layers.append(fg.nn.ReLU())
+    layers = mlp_layers(sizes, fg.nn.Linear, fg.nn.ReLU)
     model = fg.nn.Sequential(*layers)
     optimizer = fg.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     tx = fg.tensor(x)
@@ -163,12 +169,7 @@ def mlp_training_step_case(sizes, batch):
 
     case = {"fastgrad": fastgrad, "numpy": numpy_step}
     if torch is not None:
-        torch_layers = []
-        for i, (fan_in, fan_out) in enumerate(zip(sizes, sizes[1:])):
-            torch_layers.append(torch.nn.Linear(fan_in, fan_out))
-            if i < len(sizes) - 2:
-                torch_layers.append(torch.nn.ReLU())
-        torch_model = torch.nn.Sequential(*torch_layers)
+        torch_model = torch.nn.Sequential(*mlp_layers(sizes, torch.nn.Linear, torch.nn.ReLU))
         torch_optimizer = torch.optim.SGD(torch_model.parameters(), lr=0.01, momentum=0.9)
         xx, yy = torch.from_numpy(x), torch.from_numpy(y)
 
