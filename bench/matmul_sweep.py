@@ -153,7 +153,8 @@ def main(argv=None):
             if name.startswith("square"):
                 row["n"] = spec[0]
             results.append(row)
-            line = (f"{name:28} {row['dtype'][5:]:5} {t['fastgrad'] * 1e6:8.1f}us {row['gflops']['fastgrad']:6.1f} "
+            dt = "f" + row["dtype"][5:]
+            line = (f"{name:28} {dt:5} {t['fastgrad'] * 1e6:8.1f}us {row['gflops']['fastgrad']:6.1f} "
                     f"{t['numpy'] * 1e6:8.1f}us {row['gflops']['numpy']:6.1f} {row['vs_numpy']:5.2f}x")
             if "torch" in t:
                 line += f" {t['torch'] * 1e6:8.1f}us {row['gflops']['torch']:6.1f} {row['vs_torch']:7.2f}x"

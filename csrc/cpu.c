@@ -5,6 +5,7 @@
  * supports (tests run every path this way). fastgrad/backend.py reads FASTGRAD_KERNEL_PATH and the
  * thread-count variables at import and calls the setters below.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include "fastgrad.h"
 #include "cpu.h"
@@ -71,17 +72,30 @@ int fg_threads_for(double work, double work_per_thread) {
     return (int)(fit < (double)most ? fit : (double)most);
 }
 
-/* Kept per thread and never freed: a thread that ran a large product keeps its buffer for the next
- * one rather than paying malloc's page faults on every call. */
-static _Thread_local void *fg_ws;
-static _Thread_local size_t fg_ws_bytes;
+/* Kept per thread: a thread that ran a large product keeps its buffer for the next one rather than
+ * paying malloc's page faults on every call. A pthread key frees it when the thread exits. */
+struct fg_ws { void *p; size_t bytes; };
+static pthread_key_t fg_ws_key;
+static pthread_once_t fg_ws_once = PTHREAD_ONCE_INIT;
+
+static void fg_ws_free(void *ws) {
+    free(((struct fg_ws *)ws)->p);
+    free(ws);
+}
+static void fg_ws_init(void) { pthread_key_create(&fg_ws_key, fg_ws_free); }
 
 void *fg_workspace(size_t bytes) {
-    if (bytes <= fg_ws_bytes) return fg_ws;
+    pthread_once(&fg_ws_once, fg_ws_init);
+    struct fg_ws *ws = pthread_getspecific(fg_ws_key);
+    if (!ws) {
+        if (!(ws = calloc(1, sizeof *ws))) return NULL;
+        pthread_setspecific(fg_ws_key, ws);
+    }
+    if (bytes <= ws->bytes) return ws->p;
     size_t rounded = (bytes + 4095) & ~(size_t)4095;
     void *p = aligned_alloc(64, rounded);
     if (!p) return NULL;
-    free(fg_ws);
-    fg_ws = p, fg_ws_bytes = rounded;
+    free(ws->p);
+    ws->p = p, ws->bytes = rounded;
     return p;
 }

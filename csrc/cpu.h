@@ -54,9 +54,9 @@ void *fg_workspace(size_t bytes);
  * threads when n is large enough to pay for them (slices are multiples of 64 elements, so cache
  * lines are never shared). stmt must not depend on where the slices fall. */
 #ifdef _OPENMP
-#define FG_OMP_PARALLEL_FOR(nt) _Pragma("omp parallel for num_threads(nt) schedule(static, 1)")
+#define FG_SPLIT_PARALLEL_FOR _Pragma("omp parallel for num_threads(fg_nt_) schedule(static, 1)")
 #else
-#define FG_OMP_PARALLEL_FOR(nt)
+#define FG_SPLIT_PARALLEL_FOR
 #endif
 #define FG_SPLIT(n, work_per_thread, lo, hi, stmt)                                                     \
     do {                                                                                              \
@@ -67,7 +67,7 @@ void *fg_workspace(size_t bytes);
             stmt;                                                                                     \
         } else {                                                                                      \
             const int64_t fg_part_ = ((fg_n_ + fg_nt_ - 1) / fg_nt_ + 63) & ~(int64_t)63;             \
-            FG_OMP_PARALLEL_FOR(fg_nt_)                                                               \
+            FG_SPLIT_PARALLEL_FOR                                                                     \
             for (int fg_t_ = 0; fg_t_ < fg_nt_; fg_t_++) {                                            \
                 const int64_t lo = fg_t_ * fg_part_ < fg_n_ ? fg_t_ * fg_part_ : fg_n_;               \
                 const int64_t hi = lo + fg_part_ < fg_n_ ? lo + fg_part_ : fg_n_;                     \

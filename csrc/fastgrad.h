@@ -51,6 +51,15 @@ void fg_relu_f64(double *out, const double *x, int64_t n);
 /* dx += dout where x > 0 (the gradient at exactly 0 is 0, as in PyTorch). */
 void fg_relu_backward_f32(float *dx, const float *dout, const float *x, int64_t n);
 void fg_relu_backward_f64(double *dx, const double *dout, const double *x, int64_t n);
+/* The fused bias + ReLU of a Linear layer: out[i, j] = relu(x[i, j] + bias[j]) over rows x cols
+ * (out may alias x). Backward from the saved output: g = dout where out > 0, else 0;
+ * dx += g, dbias += column sums of g (either may be NULL: skipped). */
+void fg_bias_relu_f32(float *out, const float *x, const float *bias, int64_t rows, int64_t cols);
+void fg_bias_relu_f64(double *out, const double *x, const double *bias, int64_t rows, int64_t cols);
+void fg_bias_relu_backward_f32(float *dx, float *dbias, const float *dout, const float *out, int64_t rows,
+                               int64_t cols);
+void fg_bias_relu_backward_f64(double *dx, double *dbias, const double *dout, const double *out, int64_t rows,
+                               int64_t cols);
 void fg_tanh_f32(float *out, const float *x, int64_t n);
 void fg_tanh_f64(double *out, const double *x, int64_t n);
 /* dx += dout * (1 - out^2) */
@@ -131,6 +140,17 @@ void fg_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, float *max_exp
 void fg_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, double *max_exp_avg_sq, const double *grad,
                  double lr, double beta1, double beta2, double eps, double weight_decay, int decoupled, int64_t step,
                  int64_t n);
+/* Linear then ReLU, fused: out = relu(x·wᵀ + bias), identical to fg_linear then fg_relu. Backward
+ * from the saved output: dpre (m x n, overwritten, the caller's scratch) = dout where out > 0, else 0;
+ * then dx += dpre·w, dw += dpreᵀ·x, dbias += column sums of dpre (NULLs skipped). */
+void fg_linear_relu_f32(float *out, const float *x, const float *w, const float *bias, int64_t m, int64_t k,
+                        int64_t n);
+void fg_linear_relu_f64(double *out, const double *x, const double *w, const double *bias, int64_t m, int64_t k,
+                        int64_t n);
+void fg_linear_relu_backward_f32(float *dx, float *dw, float *dbias, float *dpre, const float *dout, const float *out,
+                                 const float *x, const float *w, int64_t m, int64_t k, int64_t n);
+void fg_linear_relu_backward_f64(double *dx, double *dw, double *dbias, double *dpre, const double *dout,
+                                 const double *out, const double *x, const double *w, int64_t m, int64_t k, int64_t n);
 
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py

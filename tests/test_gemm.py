@@ -1,8 +1,8 @@
 """The GEMM core (csrc/gemm.c) on every kernel path, against the naive oracle and numpy.
 
 fg_gemm is called directly through cffi: every trans_a/trans_b/accumulate combination, sizes of 1,
-primes and sizes that are not multiples of any tile or block (MR, NR, KC = 256, MC, NC = 4096), in
-float32 and float64, on 1 and 2 threads. Results must be bit-identical across thread counts (the k
+primes and sizes that are not multiples of any tile or block (MR, NR, KC = 256, MC, NC = 4096), small
+products (which skip packing) and large ones, in float32 and float64, on 1 and 2 threads. Results must be bit-identical across thread counts (the k
 loop is never split); across paths they differ only by rounding.
 """
 import itertools
@@ -19,10 +19,12 @@ DTYPES = {np.float32: ("float[]", lib.fg_gemm_f32, lib.fg_gemm_naive_f32, 2e-5),
 COMBOS = list(itertools.product((0, 1), repeat=3))   # trans_a, trans_b, accumulate
 
 # (m, n, k): 1s, primes, edges of every micro-tile, k across KC blocks, m across MC blocks, n across NC
-SHAPES = [(1, 1, 1), (1, 7, 1), (7, 1, 3), (2, 3, 5), (13, 17, 19), (12, 32, 256), (25, 33, 257),
+SHAPES = [(1, 1, 1), (1, 7, 1), (7, 1, 3), (2, 3, 5), (13, 17, 19), (11, 23, 9), (35, 47, 70), (12, 32, 256),
+          (25, 33, 257),
           (31, 1, 300), (1, 45, 600), (97, 61, 513), (523, 29, 37), (3, 4099, 5)]
-# large enough that 2 threads are really used (see FG_GEMM_FLOPS_PER_THREAD), in each split
-THREADED = [(131, 157, 263), (600, 40, 300), (20, 600, 300)]
+# large enough that 2 threads are really used (see FG_GEMM_FLOPS_PER_THREAD), split by rows and by
+# columns, packed and (m*n*k <= FG_GEMM_DIRECT_MAX, k <= KC) unpacked
+THREADED = [(131, 157, 263), (600, 40, 300), (20, 600, 300), (120, 100, 100), (90, 130, 110)]
 
 
 @pytest.fixture(params=PATHS)
@@ -116,10 +118,11 @@ def test_empty_sizes(path, dtype):
     gemm(fast, c, np.ones((0, 5), dtype), np.ones((5, 4), dtype), 0, 4, 5, 0, 0, 0)
 
 
+@pytest.mark.parametrize("k", [300, 50], ids=["packed", "unpacked"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-def test_nan_and_inf_propagate(path, dtype):
+def test_nan_and_inf_propagate(path, dtype, k):
     _, fast, _, _ = DTYPES[dtype]
-    m, n, k = 30, 40, 300
+    m, n = 30, 40
     a, b, _ = operands(m, n, k, 0, 0, dtype)
     a[3, 5] = np.nan
     b[7, 11] = np.inf

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import fastgrad as fg
+from fastgrad._C import ffi, lib
 
 PATHS = ["portable", "avx2", "avx512"]
 
@@ -102,5 +103,118 @@ def test_ops_on_every_path(name):
         prod.backward(fg.tensor(g, dtype=fg.float64))
         np.testing.assert_allclose(a.grad.numpy(), g @ w, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(b.grad.numpy(), x.T @ g, rtol=1e-12, atol=1e-12)
+    finally:
+        fg.set_kernel_path(before)
+
+
+def _c(array):
+    return ffi.from_buffer(("float" if array.dtype == np.float32 else "double") + "[]", array)
+
+
+def _softmax_ref(x):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("name", PATHS)
+def test_pointwise_and_softmax_kernels_on_every_path(name, dtype):
+    """The vectorised kernels against numpy on each path, with columns that are not a multiple of any
+    vector width, NaN propagating, and (at 70000 elements) 1 and 2 threads giving identical bits."""
+    if name not in fg.backend.available_kernel_paths():
+        pytest.skip(f"this CPU cannot run the {name} path")
+    before, threads = fg.kernel_path(), fg.get_num_threads()
+    sfx = "_f32" if dtype == np.float32 else "_f64"
+    fn = lambda op: getattr(lib, "fg_" + op + sfx)
+    tol = dict(rtol=2e-6, atol=1e-7) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-15)
+    rng = np.random.default_rng(3)
+    try:
+        fg.set_kernel_path(name)
+        for rows, cols in [(3, 37), (1, 1), (700, 100)]:
+            x = (rng.standard_normal((rows, cols)) * 5).astype(dtype)
+            y = rng.standard_normal((rows, cols)).astype(dtype)
+            bias = rng.standard_normal(cols).astype(dtype)
+            x[0, 0] = np.nan
+            results = {}
+            for nt in (1, 2):
+                fg.set_num_threads(nt)
+                out = {op: np.full_like(x, 7) for op in ("add", "relu", "sigmoid", "softmax", "log_softmax",
+                                                           "bias_relu", "probs")}
+                fn("binary")(_c(out["add"]), _c(x), _c(y), lib.FG_ADD, x.size)
+                fn("relu")(_c(out["relu"]), _c(x), x.size)
+                fn("sigmoid")(_c(out["sigmoid"]), _c(x), x.size)
+                fn("softmax")(_c(out["softmax"]), _c(x), rows, cols)
+                fn("log_softmax")(_c(out["log_softmax"]), _c(x), rows, cols)
+                fn("bias_relu")(_c(out["bias_relu"]), _c(x), _c(bias), rows, cols)
+                targets = rng.integers(0, cols, rows)
+                t = ffi.from_buffer("int64_t[]", targets)
+                loss = fn("cross_entropy")(_c(out["probs"]), _c(y), t, rows, cols)
+                dx, db = np.ones_like(x), np.zeros(cols, dtype)
+                fn("bias_relu_backward")(_c(dx), _c(db), _c(y), _c(out["bias_relu"]), rows, cols)
+                out["dx"], out["db"] = dx, db
+                results[nt] = out
+            out = results[1]
+            for op in out:
+                np.testing.assert_array_equal(out[op], results[2][op], err_msg=f"{op}: 1 and 2 threads differ")
+            x64 = x.astype(np.float64)
+            np.testing.assert_allclose(out["add"], x64 + y, **tol)
+            np.testing.assert_allclose(out["relu"], np.where(np.isnan(x64), np.nan, np.maximum(x64, 0)), **tol)
+            np.testing.assert_allclose(out["sigmoid"], 1 / (1 + np.exp(-x64)), **tol)
+            z = x64 + bias
+            np.testing.assert_allclose(out["bias_relu"], np.where(np.isnan(z), np.nan, np.maximum(z, 0)), **tol)
+            gate = np.where(out["bias_relu"] > 0, y, 0)
+            np.testing.assert_allclose(out["dx"], 1 + gate, **tol)
+            np.testing.assert_allclose(out["db"], gate.sum(0), rtol=1e-5 if dtype == np.float32 else 1e-12,
+                                       atol=1e-5 if dtype == np.float32 else 1e-12)
+            # row 0 holds the NaN: all NaN there, exact elsewhere
+            assert np.isnan(out["softmax"][0]).all() and np.isnan(out["log_softmax"][0]).all()
+            np.testing.assert_allclose(out["softmax"][1:], _softmax_ref(x64[1:]), **tol)
+            ref_logp = np.log(_softmax_ref(x64[1:]))
+            np.testing.assert_allclose(out["log_softmax"][1:], ref_logp, rtol=tol["rtol"] * 10, atol=tol["atol"] * 10)
+            y64 = y.astype(np.float64)
+            np.testing.assert_allclose(out["probs"], _softmax_ref(y64), **tol)
+            ref_loss = -np.log(_softmax_ref(y64))[np.arange(rows), targets].sum()
+            np.testing.assert_allclose(loss, ref_loss, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    finally:
+        fg.set_kernel_path(before)
+        fg.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_linear_relu_is_linear_then_relu_bit_for_bit(dtype):
+    """The fused layer against fg_linear + fg_relu (forward) and fg_relu_backward + fg_linear_backward
+    (backward), on every available path, with k across several KC blocks."""
+    sfx = "_f32" if dtype == np.float32 else "_f64"
+    fn = lambda op: getattr(lib, "fg_" + op + sfx)
+    rng = np.random.default_rng(5)
+    m, k, n = 37, 600, 45
+    x, w, bias, g = (rng.standard_normal(s).astype(dtype) for s in [(m, k), (n, k), (n,), (m, n)])
+    before = fg.kernel_path()
+    try:
+        for name in fg.backend.available_kernel_paths():
+            fg.set_kernel_path(name)
+            fused, pre, plain = np.full((m, n), np.nan, dtype), np.empty((m, n), dtype), np.empty((m, n), dtype)
+            fn("linear_relu")(_c(fused), _c(x), _c(w), _c(bias), m, k, n)
+            fn("linear")(_c(pre), _c(x), _c(w), _c(bias), m, k, n)
+            fn("relu")(_c(plain), _c(pre), m * n)
+            np.testing.assert_array_equal(fused, plain)
+            assert (fused > 0).any() and (fused == 0).any()
+
+            grads = {}
+            for way in ("fused", "plain"):
+                dx, dw, db = np.ones((m, k), dtype), np.ones((n, k), dtype), np.ones(n, dtype)
+                if way == "fused":
+                    fn("linear_relu_backward")(_c(dx), _c(dw), _c(db), _c(np.full((m, n), np.nan, dtype)), _c(g),
+                                               _c(fused), _c(x), _c(w), m, k, n)
+                else:
+                    dpre = np.zeros((m, n), dtype)
+                    fn("relu_backward")(_c(dpre), _c(g), _c(pre), m * n)
+                    fn("linear_backward")(_c(dx), _c(dw), _c(db), _c(dpre), _c(x), _c(w), m, k, n)
+                grads[way] = (dx, dw, db)
+            for f, p in zip(grads["fused"], grads["plain"]):
+                np.testing.assert_array_equal(f, p)
+            gate = np.where(pre > 0, g, 0).astype(np.float64)
+            np.testing.assert_allclose(grads["fused"][1], 1 + gate.T @ x, rtol=1e-4 if dtype == np.float32 else 1e-12,
+                                       atol=1e-4 if dtype == np.float32 else 1e-12)
     finally:
         fg.set_kernel_path(before)

@@ -118,9 +118,6 @@ def test_a_model_and_its_optimizer_hold_no_graph():
 
 
 @rss_meaningful
-@pytest.mark.xfail(reason="csrc/cpu.c: fg_workspace's per-thread GEMM buffer is never freed when its thread exits "
-                          "(about 1 MiB per short-lived thread that runs a 512x512 matmul); remove this mark once "
-                          "a thread-exit destructor frees it", strict=False)
 def test_short_lived_threads_leave_no_memory_behind():
     a = fg.randn(512, 512)
     a @ a   # the calling thread's buffers, once
