@@ -2,49 +2,29 @@
 
     python bench/run.py [--quick] [--json results.json]
 
-Each row times one piece of work per contender. Contenders are interleaved round by round, with a
-pause between timed blocks (BLAS and OpenMP worker threads keep spinning for a while after a call
-and would slow whatever runs next) and an untimed call first. Figures are medians over rounds;
-`speed` is numpy's time over fastgrad's (above 1: fastgrad is faster). These machines are small,
-shared and noisy: read the ratios, not the absolute times.
+Each row times one piece of work per contender, through fastgrad's Tensor layer (the GEMM alone is
+bench/matmul_sweep.py's), with bench/common.py's fair timing: contenders interleaved round by round,
+a pause before each timed block, an untimed call first, medians over rounds. `speed` is numpy's
+time over fastgrad's (above 1: fastgrad is faster). These machines are small, shared and noisy:
+read the ratios, not the absolute times.
 """
 import argparse
 import json
-import statistics
-import time
+import os
+import sys
 
 import numpy as np
 
-import fastgrad as fg
-import fastgrad.nn.functional as F
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import compare  # noqa: E402
+
+import fastgrad as fg  # noqa: E402
+import fastgrad.nn.functional as F  # noqa: E402
 
 try:
     import torch
 except ImportError:
     torch = None
-
-
-def time_per_call(fn, budget=0.02):
-    """Seconds per call of fn, running it repeatedly for about `budget` seconds."""
-    calls, start = 0, time.perf_counter()
-    while True:
-        fn()
-        calls += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= budget:
-            return elapsed / calls
-
-
-def compare(contenders, rounds=7, pause=0.02):
-    """Median seconds per call for each named contender, interleaved over rounds."""
-    for fn in contenders.values():
-        fn()   # untimed: first-call costs, lazy allocations
-    samples = {name: [] for name in contenders}
-    for _ in range(rounds):
-        for name, fn in contenders.items():
-            time.sleep(pause)
-            samples[name].append(time_per_call(fn))
-    return {name: statistics.median(s) for name, s in samples.items()}
 
 
 # ---- the work: each case builds {contender: zero-argument callable} ------------------------------

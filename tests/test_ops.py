@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import fastgrad as fg
+import fastgrad.nn.functional as F
 from gradcheck import check_op, random_inputs
 
 # Shapes with 1s and odd sizes; pairs broadcast like numpy.
@@ -137,3 +138,29 @@ def test_class_losses_over_no_rows(loss):
     assert total.item() == 0.0
     total.backward()
     assert empty.grad.shape == (0, 3)
+
+
+@pytest.mark.parametrize("x_shape", [(1, 3), (7, 3), (2, 4, 3)], ids=str)
+def test_linear_relu(x_shape):
+    check_op(lambda x, w, b: fg.ops.LinearReLU().forward(x, w, b), lambda x, w, b: np.maximum(x @ w.T + b, 0),
+             x_shape, (5, 3), (5,))
+
+
+@pytest.mark.parametrize("dtype", [fg.float32, fg.float64])
+def test_sequential_fuses_linear_relu_with_identical_results(dtype):
+    """Sequential runs Linear + ReLU as one LinearReLU op: bit-identical to the two ops."""
+    fg.manual_seed(5)
+    model = fg.nn.Sequential(fg.nn.Linear(6, 9, dtype=dtype), fg.nn.ReLU(), fg.nn.Linear(9, 4, dtype=dtype))
+    x = fg.randn(11, 6, dtype=dtype)
+    fused = model(x)
+    assert isinstance(fused._op.inputs[0]._op, fg.ops.LinearReLU)
+    F.cross_entropy(fused, np.arange(11) % 4).backward()
+    fused_grads = [p.grad.numpy().copy() for p in model.parameters()]
+    model.zero_grad()
+    unfused = x
+    for layer in model:
+        unfused = layer(unfused)
+    F.cross_entropy(unfused, np.arange(11) % 4).backward()
+    np.testing.assert_array_equal(fused.numpy(), unfused.numpy())
+    for got, p in zip(fused_grads, model.parameters()):
+        np.testing.assert_array_equal(got, p.grad.numpy())

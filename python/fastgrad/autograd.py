@@ -10,12 +10,21 @@ import threading
 from ._C import ffi
 from . import tensor as _tensor
 
-# Grad mode is per thread, as in PyTorch: one thread's no_grad never stops another from recording.
-_mode = threading.local()
+class _GradMode(threading.local):
+    """Grad mode is per thread, as in PyTorch: one thread's no_grad never stops another from
+    recording. Each thread starts with its own enabled = True (a getattr default would raise and
+    catch an AttributeError on every op)."""
+
+    def __init__(self):
+        self.enabled = True
+        self.previous = []
+
+
+_mode = _GradMode()
 
 
 def is_grad_enabled():
-    return getattr(_mode, "enabled", True)
+    return _mode.enabled
 
 
 class no_grad(contextlib.ContextDecorator):
@@ -24,9 +33,7 @@ class no_grad(contextlib.ContextDecorator):
     (a decorated function) or re-entered."""
 
     def __enter__(self):
-        if not hasattr(_mode, "previous"):
-            _mode.previous = []
-        _mode.previous.append(is_grad_enabled())
+        _mode.previous.append(_mode.enabled)
         _mode.enabled = False
 
     def __exit__(self, *exc):
@@ -45,7 +52,7 @@ class Op:
 
     def record(self, out, *inputs):
         """Links `out` to this op when some input needs a gradient and grad mode is on."""
-        if getattr(_mode, "enabled", True):
+        if _mode.enabled:
             for t in inputs:
                 if t.requires_grad:
                     if self.inputs is not None:

@@ -4,9 +4,9 @@ Tensor's operators call the same classes."""
 from .activation import ReLU, Sigmoid, Tanh
 from .elementwise import Add, Div, Mul, Sub
 from .loss import CrossEntropy, NLLLoss
-from .matmul import Linear, MatMul
+from .matmul import Linear, LinearReLU, MatMul
 from .shape import Reshape, Sum, Transpose
 from .softmax import LogSoftmax, Softmax
 
-__all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
+__all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
            "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose"]

@@ -30,26 +30,58 @@ class Linear(Op):
     """x[..., k] · weight[n, k]ᵀ + bias[n] (PyTorch's layout), fused into one kernel each way."""
 
     def forward(self, x, weight, bias=None):
-        tensor_arg(x, "linear", "x"), tensor_arg(weight, "linear", "weight")
-        if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-            raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape {weight.shape} "
-                             f"(expects (..., in_features) and (out_features, in_features))")
-        n, k = weight.shape
-        if bias is not None:
-            tensor_arg(bias, "linear", "bias")
-            if bias.shape != (n,):
-                raise ValueError(f"linear: bias of shape {bias.shape} does not match weight of shape {weight.shape}")
-            same_dtype("linear", x, weight, bias)
-        else:
-            same_dtype("linear", x, weight)
-        m = math.prod(x.shape[:-1])   # not x.size // k: with k = 0 there are still m rows of bias
+        m, k, n = _linear_sizes(x, weight, bias)
         out = empty(x.shape[:-1] + (n,), x.dtype)
-        x.dtype.k.linear(out._buf, x._buf, weight._buf, ffi.NULL if bias is None else bias._buf, m, k, n)
+        x.dtype.k.linear(out._buf, x._buf, weight._buf, _buf_or_null(bias), m, k, n)
         return self.record(out, x, weight) if bias is None else self.record(out, x, weight, bias)
 
     def backward(self, g):
+        x, weight, dx, dw, dbias = self._grad_buffers()
+        n, k = weight.shape
+        x.dtype.k.linear_backward(dx, dw, dbias, g._buf, x._buf, weight._buf, math.prod(x.shape[:-1]), k, n)
+
+    def _grad_buffers(self):
         x, weight = self.inputs[:2]
         dbias = grad_buffer_or_null(self.inputs[2]) if len(self.inputs) == 3 else ffi.NULL
+        return x, weight, grad_buffer_or_null(x), grad_buffer_or_null(weight), dbias
+
+
+class LinearReLU(Linear):
+    """relu(x·weightᵀ + bias): a Linear layer and the ReLU after it as one op, one kernel each way.
+    nn.Sequential uses it for a Linear directly followed by a ReLU; results are bit-identical to the
+    two ops run one after the other."""
+
+    def forward(self, x, weight, bias=None):
+        m, k, n = _linear_sizes(x, weight, bias)
+        out = empty(x.shape[:-1] + (n,), x.dtype)
+        x.dtype.k.linear_relu(out._buf, x._buf, weight._buf, _buf_or_null(bias), m, k, n)
+        self.out = out.detach()   # the ReLU's mask, for backward
+        return self.record(out, x, weight) if bias is None else self.record(out, x, weight, bias)
+
+    def backward(self, g):
+        x, weight, dx, dw, dbias = self._grad_buffers()
         n, k = weight.shape
-        x.dtype.k.linear_backward(grad_buffer_or_null(x), grad_buffer_or_null(weight), dbias, g._buf, x._buf,
-                                  weight._buf, math.prod(x.shape[:-1]), k, n)
+        pre_activation_grad = empty(g.shape, g.dtype)   # scratch: g masked by the ReLU
+        x.dtype.k.linear_relu_backward(dx, dw, dbias, pre_activation_grad._buf, g._buf, self.out._buf, x._buf,
+                                       weight._buf, math.prod(x.shape[:-1]), k, n)
+
+
+def _buf_or_null(t):
+    return ffi.NULL if t is None else t._buf
+
+
+def _linear_sizes(x, weight, bias):
+    """(m, k, n) of x[..., k] · weight[n, k]ᵀ + bias[n], after checking the arguments."""
+    tensor_arg(x, "linear", "x"), tensor_arg(weight, "linear", "weight")
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape {weight.shape} "
+                         f"(expects (..., in_features) and (out_features, in_features))")
+    n, k = weight.shape
+    if bias is not None:
+        tensor_arg(bias, "linear", "bias")
+        if bias.shape != (n,):
+            raise ValueError(f"linear: bias of shape {bias.shape} does not match weight of shape {weight.shape}")
+        same_dtype("linear", x, weight, bias)
+    else:
+        same_dtype("linear", x, weight)
+    return math.prod(x.shape[:-1]), k, n   # m: not x.size // k, since with k = 0 there are still m rows of bias
