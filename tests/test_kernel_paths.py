@@ -218,3 +218,25 @@ def test_linear_relu_is_linear_then_relu_bit_for_bit(dtype):
                                        atol=1e-4 if dtype == np.float32 else 1e-12)
     finally:
         fg.set_kernel_path(before)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_sum_is_accurate_and_independent_of_path_and_threads(dtype):
+    """fg_sum adds fixed chunks in order, so neither the thread count nor (beyond rounding inside a
+    1024-element block) the path moves it; float32 data is summed with a double total."""
+    x = np.random.default_rng(7).uniform(0, 1, 3_000_001).astype(dtype)   # odd length: every tail
+    reference = float(np.sum(x.astype(np.float64)))
+    fn = lib.fg_sum_f32 if dtype == np.float32 else lib.fg_sum_f64
+    path, threads = fg.kernel_path(), fg.get_num_threads()
+    try:
+        for name in fg.backend.available_kernel_paths():
+            fg.set_kernel_path(name)
+            results = set()
+            for n in (1, 2, 3):
+                fg.set_num_threads(n)
+                results.add(fn(_c(x), x.size))
+            assert len(results) == 1, f"{name}: sum changed with the thread count: {results}"
+            assert abs(results.pop() - reference) <= 1e-6 * reference
+    finally:
+        fg.set_kernel_path(path)
+        fg.set_num_threads(threads)

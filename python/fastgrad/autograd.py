@@ -124,15 +124,17 @@ def backward(root, grad=None):
         if root.size != 1:
             raise RuntimeError(f"backward() needs a gradient argument for a non-scalar output of shape {root.shape}; "
                                f"call backward(grad) with a tensor of that shape")
-        grad = _tensor.ones(root.shape, dtype=root.dtype)
+        grad = _tensor.empty(root.shape, root.dtype, 1)
+        grad._buf[0] = 1.0
     else:
         grad = grad if isinstance(grad, _tensor.Tensor) else _tensor.tensor(grad, dtype=root.dtype)
         if grad.shape != root.shape or grad.dtype is not root.dtype:
             raise ValueError(f"backward(grad): grad has shape {grad.shape} and dtype {grad.dtype!r}, "
                              f"the output has shape {root.shape} and dtype {root.dtype!r}")
-    root.dtype.k.axpy(grad_buffer(root), grad._buf, 1.0, grad.size)
-    if root._op is None:
+    if root._op is None:   # a leaf: the gradient accumulates like any other
+        root.dtype.k.axpy(grad_buffer(root), grad._buf, 1.0, grad.size)
         return
+    root.grad = grad   # read, never written, by the root's op: the caller's tensor is safe to use as is
     for t in _graph_in_backward_order(root):
         g, t.grad = t.grad, None   # a non-leaf's gradient is consumed by its op, not kept
         if g is not None:

@@ -11,22 +11,19 @@ import numpy as np
 from ._C import ffi
 from .dtypes import as_dtype, float32, float64
 
-# Outputs are always overwritten by their kernel, so skip the memset that ffi.new would do.
+# Outputs are always overwritten by their kernel, so most buffers skip the memset ffi.new would do.
 _alloc_uninitialized = ffi.new_allocator(should_clear_after_alloc=False)
 _alloc_zeroed = ffi.new_allocator()
 
 
-def _allocate(allocator, dtype, size, shape):
-    """A buffer of `size` elements; a size too large for memory (or for size_t) raises a MemoryError
+def _buffer(dtype, size, shape, zeroed=False):
+    """A C array of `size` elements; one too large for memory (or for size_t) raises a MemoryError
     naming the shape, where cffi would say only "MemoryError" or "overflow a Py_ssize_t"."""
     try:
-        return allocator(dtype.carray, size)
+        return (_alloc_zeroed if zeroed else _alloc_uninitialized)(dtype.carray, size)
     except (MemoryError, OverflowError):
-        raise _allocation_error(dtype, size, shape) from None
-
-
-def _allocation_error(dtype, size, shape):
-    return MemoryError(f"cannot allocate a {dtype.name} tensor of shape {tuple(shape)}: {size * dtype.itemsize} bytes")
+        raise MemoryError(f"cannot allocate a {dtype.name} tensor of shape {tuple(shape)}: "
+                          f"{size * dtype.itemsize} bytes") from None
 
 
 def _checked_shape(shape):
@@ -54,8 +51,9 @@ class Tensor:
     def __init__(self, data, dtype=None, requires_grad=False):
         """Copies `data` (nested lists, scalars, numpy arrays or a Tensor); see fastgrad.tensor."""
         array = _as_array(data, dtype)
-        _init(self, array.shape, as_dtype(array.dtype), requires_grad, None)
-        if self.size:
+        dtype, size = as_dtype(array.dtype), array.size
+        _init(self, array.shape, dtype, size, _buffer(dtype, size, array.shape), bool(requires_grad))
+        if size:
             self.numpy()[...] = array
 
     # ---- storage ---------------------------------------------------------------------------------
@@ -192,29 +190,13 @@ class Tensor:
         return ops.Reshape(shape).forward(self)
 
 
-def _init(t, shape, dtype, requires_grad, buf):
+def _init(t, shape, dtype, size, buf, requires_grad=False):
+    """Fills a new tensor's slots. Every tensor is made here; it is the hot path of every op."""
     t.shape = shape
     t.dtype = dtype
-    t.size = _numel(shape)
-    t._buf = buf if buf is not None else _allocate(_alloc_uninitialized, dtype, t.size, shape)
-    t.requires_grad = bool(requires_grad)
-    t.grad = None
-    t._op = None
-    return t
-
-
-def empty(shape, dtype, size=None):
-    """An uninitialised tensor, for kernels that overwrite their output. The hot path of every op:
-    kept to one allocation and plain attribute stores."""
-    t = _new_object(Tensor)
-    t.shape = shape
-    t.dtype = dtype
-    t.size = size = _numel(shape) if size is None else size
-    try:   # inline rather than _allocate: this is every op's output
-        t._buf = _alloc_uninitialized(dtype.carray, size)
-    except (MemoryError, OverflowError):
-        raise _allocation_error(dtype, size, shape) from None
-    t.requires_grad = False
+    t.size = size
+    t._buf = buf
+    t.requires_grad = requires_grad
     t.grad = None
     t._op = None
     return t
@@ -223,9 +205,15 @@ def empty(shape, dtype, size=None):
 _new_object = object.__new__
 
 
+def empty(shape, dtype, size=None, zeroed=False):
+    """A new tensor, uninitialised unless zeroed: for kernels that overwrite their output."""
+    size = _numel(shape) if size is None else size
+    return _init(_new_object(Tensor), shape, dtype, size, _buffer(dtype, size, shape, zeroed))
+
+
 def _view(t, shape, requires_grad):
     """Another tensor over the same buffer (reshape, detach)."""
-    return _init(_new_object(Tensor), shape, t.dtype, requires_grad, t._buf)
+    return _init(_new_object(Tensor), shape, t.dtype, t.size, t._buf, bool(requires_grad))
 
 
 def _as_array(data, dtype):
@@ -253,14 +241,9 @@ def tensor(data, dtype=None, requires_grad=False):
 
 
 def zeros(*shape, dtype=float32, requires_grad=False):
-    shape, dtype = _checked_shape(shape), as_dtype(dtype)
-    return _zeros(shape, dtype, requires_grad)
-
-
-def _zeros(shape, dtype, requires_grad=False):
-    """zeros() for shapes and dtypes already known to be valid (gradient buffers)."""
-    buf = _allocate(_alloc_zeroed, dtype, _numel(shape), shape)
-    return _init(_new_object(Tensor), shape, dtype, requires_grad, buf)
+    t = empty(_checked_shape(shape), as_dtype(dtype), zeroed=True)
+    t.requires_grad = bool(requires_grad)
+    return t
 
 
 def ones(*shape, dtype=float32, requires_grad=False):
@@ -270,7 +253,7 @@ def ones(*shape, dtype=float32, requires_grad=False):
 
 
 def zeros_like(t):
-    return _zeros(t.shape, t.dtype)
+    return empty(t.shape, t.dtype, t.size, zeroed=True)
 
 
 def ones_like(t):
