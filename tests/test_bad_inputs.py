@@ -135,6 +135,7 @@ CASES = [
     ("fg.nn.Sequential(lin).append('relu')", TypeError, "not a fastgrad.nn.Module", False),
     ("fg.nn.Dropout(1.5)", ValueError, r"in \[0, 1\]", False),
     ("fg.nn.Dropout(float('nan'))", ValueError, r"in \[0, 1\]", False),
+    ("fg.nn.Flatten()(3)", TypeError, "Flatten: input must be a fastgrad Tensor, got int", False),
     ("F.dropout([1.0], 0.5)", TypeError, "must be a fastgrad Tensor", False),
     ("lin.load_state_dict({'weight': np.zeros((5, 5)), 'bias': np.zeros(4)})", ValueError,
      r"weight: shape \(5, 5\) in the state_dict, \(4, 3\) in the model", True),
@@ -166,6 +167,14 @@ CASES = [
     ("o = fg.optim.SGD([p], lr=0.1, momentum=0.9); p.grad = np.zeros((2, 3)); o.step()", ValueError,
      "gradient of shape", True),
     ("o = fg.optim.SGD([p], lr=0.1); o.load_state_dict({})", ValueError, "'state' and 'param_groups'", False),
+    # ---- learning-rate schedules ----------------------------------------------------------------------
+    ("fg.optim.lr_scheduler.StepLR([p], 2)", TypeError, "expects a fastgrad optimizer, got list", False),
+    ("fg.optim.lr_scheduler.StepLR(fg.optim.SGD([p], lr=0.1), 0)", ValueError, "step_size must be a positive int", False),
+    ("fg.optim.lr_scheduler.StepLR(fg.optim.SGD([p], lr=0.1), 2, gamma=float('nan'))", ValueError, "gamma", False),
+    ("fg.optim.lr_scheduler.StepLR(fg.optim.SGD([p], lr=0.1), 2, gamma='x')", ValueError, "gamma", False),
+    ("fg.optim.lr_scheduler.CosineAnnealingLR(fg.optim.SGD([p], lr=0.1), -1)", ValueError, "T_max", False),
+    ("fg.optim.lr_scheduler.CosineAnnealingLR(fg.optim.SGD([p], lr=0.1), 5, eta_min=float('inf'))", ValueError,
+     "eta_min", False),
     ("o = fg.optim.SGD([p], lr=0.1, momentum=0.9); sd = o.state_dict(); sd['state'] = {5: {'step': 1}}; "
      "o.load_state_dict(sd)", ValueError, "does not exist", True),
     # ---- save and load ----------------------------------------------------------------------------

@@ -301,3 +301,40 @@ def test_backward_matches_torch(spec, path, threads, data, dtype_name):
         # next to one of 1 is below float32's cancellation noise (softmax saturated, sigmoid at -100).
         scale = max(np.abs(expected).max(initial=0.0), 1e-3)
         np.testing.assert_allclose(got, expected, rtol=tol, atol=tol * scale, err_msg=f"{spec.name} input {i}")
+
+
+@PROPERTY
+@given(data=st.data(), dtype_name=st.sampled_from(sorted(DTYPES)), p=st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0]))
+def test_dropout(data, dtype_name, p):
+    """Training: every element is 0 or x/(1-p), and the gradient is the same mask; eval: identity.
+    Each layer wrapper gives what its functional form gives."""
+    dtype = DTYPES[dtype_name]
+    shape = data.draw(st.sampled_from([(1,), (7,), (3, 17), (2, 3, 5)]))
+    x_np = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1))).uniform(-5, 5, shape)
+    x = fg.tensor(x_np, dtype=dtype, requires_grad=True)
+    layer = fg.nn.Dropout(p)
+    fg.manual_seed(data.draw(st.integers(0, 2**32 - 1)))
+    y = layer(x)
+    kept = y.numpy() != 0
+    scale = 1.0 / (1.0 - p) if p < 1 else 0.0
+    np.testing.assert_allclose(y.numpy()[kept], (x_np * scale)[kept], rtol=1e-6)
+    if p == 0:
+        assert kept.all()
+    if p == 1:
+        assert not kept.any()
+    if y.requires_grad:
+        y.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), np.where(kept, scale, 0.0), rtol=1e-6)
+    layer.eval()
+    assert layer(x) is x
+
+
+@PROPERTY
+@given(data=st.data())
+def test_layer_wrappers_match_their_functions(data):
+    x = fg.tensor(np.random.default_rng(data.draw(st.integers(0, 1000))).uniform(-30, 30, (3, 7)))
+    for layer, fn in [(fg.nn.Tanh(), F.tanh), (fg.nn.Sigmoid(), F.sigmoid), (fg.nn.LogSoftmax(), F.log_softmax),
+                      (fg.nn.Softmax(), F.softmax), (fg.nn.ReLU(), F.relu)]:
+        np.testing.assert_array_equal(layer(x).numpy(), fn(x).numpy(), err_msg=repr(layer))
+    np.testing.assert_array_equal(fg.nn.Flatten()(x.reshape(3, 7, 1)).numpy(), x.numpy())
+    assert fg.nn.Identity()(x) is x

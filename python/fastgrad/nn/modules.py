@@ -269,6 +269,8 @@ class Flatten(Module):
     """(N, d1, d2, ...) -> (N, d1*d2*...): images in, rows of features out."""
 
     def forward(self, x):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"Flatten: input must be a fastgrad Tensor, got {type(x).__name__}")
         if x.ndim < 2:
             return x
         return ops.Reshape((x.shape[0], math.prod(x.shape[1:]))).forward(x)

@@ -7,9 +7,13 @@ counted in iterations). The rates come from closed forms of the epoch count.
 import math
 import numbers
 
+from .optimizer import Optimizer
+
 
 class LRScheduler:
     def __init__(self, optimizer, last_epoch=-1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(self).__name__}: expects a fastgrad optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
         for i, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:
@@ -45,11 +49,17 @@ def _check_positive_int(cls, name, value):
         raise ValueError(f"{cls}: {name} must be a positive int, got {value!r}")
 
 
+def _check_finite(cls, name, value):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError(f"{cls}: {name} must be a finite number, got {value!r}")
+
+
 class StepLR(LRScheduler):
     """lr = base_lr · gamma^(epoch // step_size)."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         _check_positive_int("StepLR", "step_size", step_size)
+        _check_finite("StepLR", "gamma", gamma)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -63,6 +73,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         _check_positive_int("CosineAnnealingLR", "T_max", T_max)
+        _check_finite("CosineAnnealingLR", "eta_min", eta_min)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
