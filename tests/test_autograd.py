@@ -117,3 +117,20 @@ def test_graphs_are_freed_when_their_output_goes_away():
         assert all(r() is None for r in alive)
     finally:
         gc.enable()
+
+
+def test_numpy_operands_on_the_left_keep_the_graph():
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    y = np.float64(3.0) * x + np.ones(2)   # numpy defers to Tensor's reflected operators
+    assert isinstance(y, fg.Tensor) and y.requires_grad
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+def test_np_array_copies_and_np_asarray_views():
+    t = fg.tensor([1.0, 2.0])
+    snapshot = np.array(t)
+    snapshot[0] = 99.0
+    assert t.tolist() == [1.0, 2.0]
+    np.asarray(t)[0] = 5.0
+    assert t.tolist() == [5.0, 2.0]

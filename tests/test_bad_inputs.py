@@ -78,6 +78,15 @@ CASES = [
     ("(p * 2).backward(fg.zeros(3, 2))", ValueError, r"grad has shape \(3, 2\)", True),
     ("(p * 2).backward(fg.zeros(2, 3, dtype=fg.float64))", ValueError, "dtype", True),
     ("(p * 2).backward(np.zeros(7))", ValueError, r"shape \(7,\)", True),
+    # ---- gradients set or passed by hand: a kernel would write or read out of bounds ------------------
+    ("x = fg.randn(3, requires_grad=True); x.grad = fg.zeros(4); (x * 2.0).sum().backward()", ValueError,
+     r"\.grad of a tensor of shape \(3,\) .* has shape \(4,\)", True),
+    ("p.grad = np.zeros((2, 3)); (p * 2.0).sum().backward()", ValueError, r"\.grad .* has ndarray", True),
+    ("op = fg.ops.Tanh(); op.forward(p); op.backward(fg.ones(1))", ValueError,
+     r"Tanh.backward: expects a gradient tensor of shape \(2, 3\)", True),
+    ("op = fg.ops.MatMul(); op.forward(p, fg.randn(3, 4)); op.backward(fg.ones(2, 3))", ValueError,
+     r"MatMul.backward: .* shape \(2, 4\)", True),
+    ("fg.ops.Softmax().backward([0, 1])", RuntimeError, "recorded no graph", False),
     # ---- ops --------------------------------------------------------------------------------------
     ("a + b", ValueError, r"shapes \(2, 3\) and \(4, 5\) cannot be broadcast", True),
     ("a * fg.zeros(3, 3)", ValueError, "cannot be broadcast", True),

@@ -44,9 +44,11 @@ class Op:
     """One application of an operation: the graph node behind its output tensor.
 
     Subclasses define forward(*inputs) -> Tensor, which computes the output with kernels and ends
-    with `return self.record(out, *inputs)`, and backward(grad), which accumulates the inputs'
-    gradients given the output's. An op saves what backward needs on itself (never the output
-    tensor itself: a saved output is a detached view, so graphs hold no reference cycles).
+    with `return self.record(out, *inputs)`, and _backward(grad), the gradient rule, which
+    accumulates the inputs' gradients given the output's. An op saves what _backward needs on itself
+    (never the output tensor itself: a saved output is a detached view, so graphs hold no reference
+    cycles). The engine calls _backward with gradients it made; backward(grad), for callers holding
+    the op object, first checks grad against the recorded output.
     """
     inputs = None   # set by record(); a class default, so checking it costs no exception
 
@@ -59,20 +61,42 @@ class Op:
                         raise RuntimeError(f"this {type(self).__name__} object already recorded an application; "
                                            f"make one op object per call")
                     self.inputs = inputs
+                    self.out_shape = out.shape
                     out.requires_grad = True
                     out._op = self
                     break
         return out
 
     def backward(self, grad):
+        """Accumulates the inputs' gradients for the output gradient `grad`."""
+        name = type(self).__name__
+        if self.inputs is None:
+            raise RuntimeError(f"{name}.backward: this op recorded no graph (no input required grad, or it ran "
+                               f"under no_grad)")
+        dtype = self.inputs[0].dtype
+        if not isinstance(grad, _tensor.Tensor) or grad.shape != self.out_shape or grad.dtype is not dtype:
+            raise ValueError(f"{name}.backward: expects a gradient tensor of shape {self.out_shape} and dtype "
+                             f"{dtype!r}, got {_describe(grad)}")
+        self._backward(grad)
+
+    def _backward(self, grad):
         raise NotImplementedError
 
 
+def _describe(x):
+    return f"shape {x.shape} and dtype {x.dtype!r}" if isinstance(x, _tensor.Tensor) else type(x).__name__
+
+
 def grad_buffer(t):
-    """The C buffer of t.grad, created as zeros on first use, for a kernel to accumulate into."""
-    if t.grad is None:
-        t.grad = _tensor.zeros_like(t)
-    return t.grad._buf
+    """The C buffer of t.grad, created as zeros on first use, for a kernel to accumulate into.
+    .grad is a public attribute: one set by hand must fit before a kernel writes into it."""
+    g = t.grad
+    if g is None:
+        g = t.grad = _tensor.zeros_like(t)
+    elif type(g) is not _tensor.Tensor or g.shape != t.shape or g.dtype is not t.dtype:
+        raise ValueError(f".grad of a tensor of shape {t.shape} and dtype {t.dtype!r} has {_describe(g)}; set it "
+                         f"to None (zero_grad) or to a tensor of the same shape and dtype")
+    return g._buf
 
 
 def grad_buffer_or_null(t):
@@ -138,4 +162,4 @@ def backward(root, grad=None):
     for t in _graph_in_backward_order(root):
         g, t.grad = t.grad, None   # a non-leaf's gradient is consumed by its op, not kept
         if g is not None:
-            t._op.backward(g)
+            t._op._backward(g)

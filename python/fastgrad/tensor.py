@@ -67,8 +67,15 @@ class Tensor:
         return view.reshape(self.shape)
 
     def __array__(self, dtype=None, copy=None):
+        """np.asarray(t) is the zero-copy view; np.array(t) (copy=True) a snapshot."""
         array = self.numpy()
-        return array if dtype is None else array.astype(dtype)
+        if dtype is not None and np.dtype(dtype) != array.dtype:
+            return array.astype(dtype)
+        return array.copy() if copy else array
+
+    # numpy operands on the left (np.float64(2) * t, array + t) defer to Tensor's reflected
+    # operators instead of turning the tensor into an array and dropping the graph.
+    __array_ufunc__ = None
 
     def item(self):
         if self.size != 1:

@@ -13,7 +13,7 @@ class ReLU(Op):
         x.dtype.k.relu(out._buf, x._buf, x.size)
         return self.record(out, x)
 
-    def backward(self, g):
+    def _backward(self, g):
         x, = self.inputs
         x.dtype.k.relu_backward(grad_buffer(x), g._buf, x._buf, x.size)
 
@@ -29,7 +29,7 @@ class _FromOutput(Op):
         self.out = out.detach()
         return self.record(out, x)
 
-    def backward(self, g):
+    def _backward(self, g):
         x, = self.inputs
         getattr(x.dtype.k, self.backward_kernel)(grad_buffer(x), g._buf, self.out._buf, x.size)
 

@@ -41,7 +41,7 @@ class _Binary(Op):
 class Add(_Binary):
     code = lib.FG_ADD
 
-    def backward(self, g):
+    def _backward(self, g):
         a, b = self.inputs
         if a.requires_grad: accumulate_grad(a, g)
         if b.requires_grad: accumulate_grad(b, g)
@@ -50,7 +50,7 @@ class Add(_Binary):
 class Sub(_Binary):
     code = lib.FG_SUB
 
-    def backward(self, g):
+    def _backward(self, g):
         a, b = self.inputs
         if a.requires_grad: accumulate_grad(a, g)
         if b.requires_grad: accumulate_grad(b, g, -1.0)
@@ -59,7 +59,7 @@ class Sub(_Binary):
 class Mul(_Binary):
     code = lib.FG_MUL
 
-    def backward(self, g):
+    def _backward(self, g):
         a, b = self.inputs
         if a.requires_grad: accumulate_grad(a, binary(lib.FG_MUL, g, b))   # d(ab)/da = b
         if b.requires_grad: accumulate_grad(b, binary(lib.FG_MUL, g, a))
@@ -68,7 +68,7 @@ class Mul(_Binary):
 class Div(_Binary):
     code = lib.FG_DIV
 
-    def backward(self, g):
+    def _backward(self, g):
         a, b = self.inputs
         if a.requires_grad: accumulate_grad(a, binary(lib.FG_DIV, g, b))   # d(a/b)/da = 1/b
         if b.requires_grad:                                                  # d(a/b)/db = -a/b²

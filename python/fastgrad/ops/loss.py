@@ -44,7 +44,7 @@ class CrossEntropy(_ClassTargetLoss):
         total = logits.dtype.k.cross_entropy(self.probs._buf, logits._buf, self.targets_ptr, rows, cols)
         return self.record(self._reduced(total, rows, logits.dtype), logits)
 
-    def backward(self, g):
+    def _backward(self, g):
         logits, = self.inputs
         rows, cols = last_dim(logits, -1, self.name)
         logits.dtype.k.cross_entropy_backward(grad_buffer(logits), self.probs._buf, self.targets_ptr,
@@ -60,7 +60,7 @@ class NLLLoss(_ClassTargetLoss):
         total = logp.dtype.k.nll_loss(logp._buf, self.targets_ptr, rows, cols)
         return self.record(self._reduced(total, rows, logp.dtype), logp)
 
-    def backward(self, g):
+    def _backward(self, g):
         logp, = self.inputs
         rows, cols = last_dim(logp, -1, self.name)
         logp.dtype.k.nll_loss_backward(grad_buffer(logp), self.targets_ptr, self._scale(g, rows), rows, cols)

@@ -20,7 +20,7 @@ class MatMul(Op):
         a.dtype.k.matmul(out._buf, a._buf, b._buf, m, k, n)
         return self.record(out, a, b)
 
-    def backward(self, g):
+    def _backward(self, g):
         a, b = self.inputs
         (m, k), n = a.shape, b.shape[1]
         a.dtype.k.matmul_backward(grad_buffer_or_null(a), grad_buffer_or_null(b), g._buf, a._buf, b._buf, m, k, n)
@@ -35,7 +35,7 @@ class Linear(Op):
         x.dtype.k.linear(out._buf, x._buf, weight._buf, _buf_or_null(bias), m, k, n)
         return self.record(out, x, weight) if bias is None else self.record(out, x, weight, bias)
 
-    def backward(self, g):
+    def _backward(self, g):
         x, weight, dx, dw, dbias = self._grad_buffers()
         n, k = weight.shape
         x.dtype.k.linear_backward(dx, dw, dbias, g._buf, x._buf, weight._buf, math.prod(x.shape[:-1]), k, n)
@@ -58,7 +58,7 @@ class LinearReLU(Linear):
         self.out = out.detach()   # the ReLU's mask, for backward
         return self.record(out, x, weight) if bias is None else self.record(out, x, weight, bias)
 
-    def backward(self, g):
+    def _backward(self, g):
         x, weight, dx, dw, dbias = self._grad_buffers()
         n, k = weight.shape
         pre_activation_grad = empty(g.shape, g.dtype)   # scratch: g masked by the ReLU

@@ -40,7 +40,7 @@ class Sum(Op):
                 x.dtype.k.sum_to(out._buf, x._buf, self.scale, x.shape, broadcast_strides(self.kept, x.shape), x.ndim)
         return self.record(out, x)
 
-    def backward(self, g):
+    def _backward(self, g):
         """dx += scale * g, with g broadcast back over the summed dimensions."""
         x, = self.inputs
         if x.size == 0:
@@ -84,7 +84,7 @@ class Reshape(Op):
             raise ValueError(f"reshape: cannot reshape tensor of shape {x.shape} ({x.size} elements) into {self.shape}")
         return self.record(_view(x, tuple(int(d) for d in shape), False), x)
 
-    def backward(self, g):
+    def _backward(self, g):
         x, = self.inputs
         x.dtype.k.axpy(grad_buffer(x), g._buf, 1.0, g.size)
 
@@ -101,7 +101,7 @@ class Transpose(Op):
         x.dtype.k.transpose(out._buf, x._buf, rows, cols)
         return self.record(out, x)
 
-    def backward(self, g):
+    def _backward(self, g):
         x, = self.inputs
         gt = empty(x.shape, x.dtype)
         x.dtype.k.transpose(gt._buf, g._buf, *g.shape)

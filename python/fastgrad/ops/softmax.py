@@ -21,19 +21,20 @@ class Softmax(Op):
         self.out = out.detach()
         return self.record(out, x)
 
-    def backward(self, g):
-        """g: the output's gradient (the engine's call). Given class indices instead, this is the
-        tutorial's `softmax.backward(correct_class)`: it backpropagates the cross-entropy loss
-        -sum_i log(out[i, correct_class[i]]), whose gradient at the logits is out - onehot, through
-        the whole chain that produced the input."""
+    def _backward(self, g):
         x, = self.inputs
         rows, cols = last_dim(x, self.dim, "softmax")
-        if isinstance(g, Tensor):
-            if g.shape != x.shape or g.dtype is not x.dtype:
-                raise ValueError(f"softmax.backward: gradient of shape {g.shape} ({g.dtype!r}) for an output of "
-                                 f"shape {x.shape} ({x.dtype!r})")
-            x.dtype.k.softmax_backward(grad_buffer(x), g._buf, self.out._buf, rows, cols)
-            return
+        x.dtype.k.softmax_backward(grad_buffer(x), g._buf, self.out._buf, rows, cols)
+
+    def backward(self, g):
+        """The output's gradient g, as for any op; or, given class indices instead, the tutorial's
+        `softmax.backward(correct_class)`: it backpropagates the cross-entropy loss
+        -sum_i log(out[i, correct_class[i]]), whose gradient at the logits is out - onehot, through
+        the whole chain that produced the input."""
+        if isinstance(g, Tensor) or self.inputs is None:
+            return super().backward(g)
+        x, = self.inputs
+        rows, cols = last_dim(x, self.dim, "softmax")
         if np.ndim(g) == 0:   # one correct class for every row, as in the tutorial's single example
             g = np.full(x.shape[:-1], g)
         targets = class_targets(g, x.shape[:-1], cols, "softmax.backward")
@@ -56,7 +57,7 @@ class LogSoftmax(Op):
         self.out = out.detach()
         return self.record(out, x)
 
-    def backward(self, g):
+    def _backward(self, g):
         x, = self.inputs
         rows, cols = last_dim(x, self.dim, "log_softmax")
         x.dtype.k.log_softmax_backward(grad_buffer(x), g._buf, self.out._buf, rows, cols)
