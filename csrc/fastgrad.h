@@ -51,11 +51,9 @@ void fg_relu_f64(double *out, const double *x, int64_t n);
 /* dx += dout where x > 0 (the gradient at exactly 0 is 0, as in PyTorch). */
 void fg_relu_backward_f32(float *dx, const float *dout, const float *x, int64_t n);
 void fg_relu_backward_f64(double *dx, const double *dout, const double *x, int64_t n);
-/* The fused bias + ReLU of a Linear layer: out[i, j] = relu(x[i, j] + bias[j]) over rows x cols
- * (out may alias x). Backward from the saved output: g = dout where out > 0, else 0;
- * dx += g, dbias += column sums of g (either may be NULL: skipped). */
-void fg_bias_relu_f32(float *out, const float *x, const float *bias, int64_t rows, int64_t cols);
-void fg_bias_relu_f64(double *out, const double *x, const double *bias, int64_t rows, int64_t cols);
+/* The backward of a Linear layer's bias + ReLU, from the ReLU's saved output over rows x cols:
+ * g = dout where out > 0, else 0; dx += g, dbias += column sums of g (either may be NULL: skipped).
+ * (Its forward is fg_linear_relu, which adds the bias before the product, as fg_linear does.) */
 void fg_bias_relu_backward_f32(float *dx, float *dbias, const float *dout, const float *out, int64_t rows,
                                int64_t cols);
 void fg_bias_relu_backward_f64(double *dx, double *dbias, const double *dout, const double *out, int64_t rows,

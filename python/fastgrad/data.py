@@ -10,8 +10,8 @@ import numbers
 
 import numpy as np
 
-from .dtypes import as_dtype, float32
-from .tensor import Tensor, empty, generator
+from .dtypes import as_dtype, float32, numeric_array
+from .tensor import empty, generator
 
 
 class DataLoader:
@@ -55,9 +55,7 @@ class DataLoader:
 
 
 def _as_array(a, index):
-    array = a.numpy() if isinstance(a, Tensor) else np.asarray(a)
+    array = numeric_array(a, f"DataLoader: array {index}")
     if array.ndim == 0:
         raise ValueError(f"DataLoader: array {index} is a scalar; it needs a first axis to batch along")
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"DataLoader: array {index} has numpy dtype {array.dtype}, not numbers")
     return array

@@ -18,13 +18,12 @@ def _kernels_with_suffix(suffix):
 
 class DType:
     """A fastgrad element type: its numpy dtype, its C array type and its kernels."""
-    __slots__ = ("name", "np", "carray", "cpointer", "itemsize", "k")
+    __slots__ = ("name", "np", "carray", "itemsize", "k")
 
     def __init__(self, name, ctype, suffix):
         self.name = name
         self.np = np.dtype(name)
         self.carray = ffi.typeof(ctype + "[]")
-        self.cpointer = ffi.typeof(ctype + " *")
         self.itemsize = self.np.itemsize
         self.k = _kernels_with_suffix(suffix)
 
@@ -35,6 +34,14 @@ class DType:
 float32 = DType("float32", "float", "_f32")
 float64 = DType("float64", "double", "_f64")
 _BY_NAME = {"float32": float32, "float64": float64}
+
+
+def numeric_array(value, what):
+    """np.asarray(value) (a view, for a Tensor), checked to hold numbers; `what` names it in the error."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{what}: numpy dtype {array.dtype} is not numbers (bool, int or float)")
+    return array
 
 
 def as_dtype(dtype):

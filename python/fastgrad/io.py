@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .dtypes import as_dtype
+from .dtypes import as_dtype, numeric_array
 from .tensor import Tensor, tensor
 
 
@@ -26,9 +26,7 @@ def save(state_dict, path, metadata=None):
         if not isinstance(value, (Tensor, np.ndarray)):
             raise TypeError(f"fg.save: {name!r} is a {type(value).__name__}; only tensors and numpy arrays can be "
                             f"saved (an optimizer's nested state_dict cannot)")
-        array = value.numpy() if isinstance(value, Tensor) else value
-        if array.dtype.kind not in "biuf":
-            raise TypeError(f"fg.save: {name!r} has numpy dtype {array.dtype}, not numbers")
+        array = numeric_array(value, f"fg.save: {name!r}")
         arrays[name] = array if array.flags.c_contiguous else array.copy(order="C")   # (ascontiguousarray makes 0-d 1-d)
     if metadata is not None and not (isinstance(metadata, Mapping)
                                      and all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())):

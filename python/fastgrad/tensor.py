@@ -4,12 +4,13 @@ The buffer is a cffi array allocated once; kernels receive it as it is, so no ca
 pointer again. `.numpy()` is a zero-copy view of it. Tensors made by ops carry `_op`, the graph node
 (fastgrad.ops) that produced them; `.backward()` hands the graph to fastgrad.autograd.
 """
+import math
 import numbers
 
 import numpy as np
 
 from ._C import ffi
-from .dtypes import as_dtype, float32, float64
+from .dtypes import as_dtype, float32, float64, numeric_array
 
 # Outputs are always overwritten by their kernel, so most buffers skip the memset ffi.new would do.
 _alloc_uninitialized = ffi.new_allocator(should_clear_after_alloc=False)
@@ -26,23 +27,19 @@ def _buffer(dtype, size, shape, zeroed=False):
                           f"{size * dtype.itemsize} bytes") from None
 
 
-def _checked_shape(shape):
-    """A shape given as ints or one tuple/list of ints, checked to be non-negative integers."""
+def _checked_shape(shape, infer=False):
+    """A shape given as ints or one tuple/list of ints, checked to be non-negative integers; with
+    infer, one dimension may be -1 (reshape's "whatever is left")."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     for d in shape:
         if not isinstance(d, numbers.Integral) or isinstance(d, bool):
             raise TypeError(f"shape {tuple(shape)!r} must hold integers, got {type(d).__name__}")
-        if d < 0:
+        if d < 0 and not (infer and d == -1):
             raise ValueError(f"negative dimension {d} in shape {tuple(shape)}")
+    if list(shape).count(-1) > 1:
+        raise ValueError(f"only one dimension can be -1, got {tuple(shape)}")
     return tuple(int(d) for d in shape)
-
-
-def _numel(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 class Tensor:
@@ -214,7 +211,7 @@ _new_object = object.__new__
 
 def empty(shape, dtype, size=None, zeroed=False):
     """A new tensor, uninitialised unless zeroed: for kernels that overwrite their output."""
-    size = _numel(shape) if size is None else size
+    size = math.prod(shape) if size is None else size
     return _init(_new_object(Tensor), shape, dtype, size, _buffer(dtype, size, shape, zeroed))
 
 
@@ -234,10 +231,7 @@ def _as_array(data, dtype):
         raise ValueError(f"cannot make a tensor from ragged nested sequences: {e}") from None
     if array.dtype == object:
         raise TypeError(f"cannot make a tensor from {type(data).__name__} holding non-numeric or ragged data")
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"cannot make a tensor from data of numpy dtype {array.dtype} "
-                        f"(numbers only: bool, int or float)")
-    return array.astype(target.np, copy=False)
+    return numeric_array(array, "cannot make a tensor from this data").astype(target.np, copy=False)
 
 
 def tensor(data, dtype=None, requires_grad=False):
@@ -292,4 +286,3 @@ def randn(*shape, mean=0.0, std=1.0, dtype=float32, requires_grad=False):
 
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
 from . import autograd, ops  # noqa: E402
-__all__ = ["Tensor", "tensor", "zeros", "ones", "randn", "manual_seed", "float32", "float64"]

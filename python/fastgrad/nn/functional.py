@@ -2,6 +2,7 @@
 import numbers
 
 from .. import ops
+from ..ops._checks import reduction_arg
 from ..tensor import Tensor, generator, tensor
 
 
@@ -61,8 +62,7 @@ def nll_loss(logp, targets, reduction="mean"):
 
 def mse_loss(pred, target, reduction="mean"):
     """Mean (or sum) of squared differences."""
-    if reduction not in ("mean", "sum"):
-        raise ValueError(f"mse_loss: reduction must be 'mean' or 'sum', got {reduction!r}")
+    reduction_arg(reduction, "mse_loss")
     diff = pred - target
     if diff.shape != pred.shape:
         raise ValueError(f"mse_loss: target of shape {getattr(target, 'shape', None)} does not match "

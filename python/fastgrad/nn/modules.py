@@ -11,9 +11,10 @@ import numbers
 from collections import namedtuple
 from collections.abc import Mapping
 
-import numpy as np
 
 from .. import ops
+from ..dtypes import numeric_array
+from ..ops._checks import reduction_arg
 from ..tensor import Tensor, generator, tensor
 from . import functional as F
 
@@ -120,7 +121,7 @@ class Module:
         for name, p in own.items():
             if name not in state_dict:
                 continue
-            arrays[name] = _numeric_array(state_dict[name], name)
+            arrays[name] = numeric_array(state_dict[name], f"state_dict entry {name!r}")
             if arrays[name].shape != p.shape:
                 problems.append(f"{name}: shape {arrays[name].shape} in the state_dict, {p.shape} in the model")
         if problems:
@@ -140,14 +141,6 @@ class Module:
             return f"{type(self).__name__}({self.extra_repr()})"
         head = [self.extra_repr()] if self.extra_repr() else []
         return f"{type(self).__name__}(\n  " + "\n  ".join(head + lines) + "\n)"
-
-
-def _numeric_array(value, name):
-    array = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"state_dict entry {name!r} holds {type(value).__name__} of dtype {array.dtype}, "
-                        f"not numbers")
-    return array
 
 
 class Sequential(Module):
@@ -284,9 +277,7 @@ class Identity(Module):
 # ---- losses: module forms of nn.functional's -------------------------------------------------------
 class _Loss(Module):
     def __init__(self, reduction="mean"):
-        if reduction not in ("mean", "sum"):
-            raise ValueError(f"{type(self).__name__}: reduction must be 'mean' or 'sum', got {reduction!r}")
-        self.reduction = reduction
+        self.reduction = reduction_arg(reduction, type(self).__name__)
 
     def extra_repr(self):
         return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""

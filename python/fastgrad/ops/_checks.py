@@ -28,6 +28,13 @@ def operands(a, b, op):
     raise TypeError(f"{op}: expects fastgrad Tensors, got {type(a).__name__} and {type(b).__name__}")
 
 
+def reduction_arg(reduction, op):
+    """A loss's reduction: 'mean' or 'sum'."""
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"{op}: reduction must be 'mean' or 'sum', got {reduction!r}")
+    return reduction
+
+
 def tensor_arg(x, op, name="input"):
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: {name} must be a fastgrad Tensor, got {type(x).__name__}")

@@ -3,7 +3,7 @@ log-likelihood, one C kernel each way, reduced by mean or sum."""
 from .._C import ffi
 from ..autograd import Op, grad_buffer
 from ..tensor import empty
-from ._checks import class_targets, last_dim, tensor_arg
+from ._checks import class_targets, last_dim, reduction_arg, tensor_arg
 
 
 class _ClassTargetLoss(Op):
@@ -11,9 +11,7 @@ class _ClassTargetLoss(Op):
     name = None
 
     def __init__(self, reduction="mean"):
-        if reduction not in ("mean", "sum"):
-            raise ValueError(f"{self.name}: reduction must be 'mean' or 'sum', got {reduction!r}")
-        self.reduction = reduction
+        self.reduction = reduction_arg(reduction, self.name)
 
     def _rows_cols(self, x, targets):
         """Checks x and targets; keeps the targets (and their C pointer) for backward."""

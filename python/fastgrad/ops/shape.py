@@ -1,9 +1,10 @@
 """Sum/mean reductions, reshape and transpose."""
+import math
 import numbers
 
 from .._C import lib
 from ..autograd import Op, accumulate_grad, broadcast_strides, grad_buffer
-from ..tensor import _view, empty, tensor, zeros
+from ..tensor import _checked_shape, _view, empty, tensor, zeros
 from .elementwise import binary
 from ._checks import tensor_arg
 
@@ -26,7 +27,7 @@ class Sum(Op):
     def forward(self, x):
         dims = self._dims(tensor_arg(x, "sum"))
         self.kept = tuple(1 if i in dims else d for i, d in enumerate(x.shape))   # the keepdim shape
-        count = _prod(x.shape[i] for i in dims)
+        count = math.prod(x.shape[i] for i in dims)
         self.scale = (1.0 / count if count else float("nan")) if self.mean else 1.0   # mean of nothing is NaN
         shape = self.kept if self.keepdim else tuple(d for i, d in enumerate(x.shape) if i not in dims)
         if len(dims) == x.ndim:   # full reduction: one pass, accumulated in double
@@ -52,35 +53,21 @@ class Sum(Op):
                                broadcast_strides(self.kept, x.shape), x.ndim)
 
 
-def _prod(values):
-    p = 1
-    for v in values:
-        p *= v
-    return p
-
-
 class Reshape(Op):
     """The same buffer under another shape (one dimension may be -1)."""
 
     def __init__(self, shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = shape[0]
-        self.shape = tuple(shape)
+        self.shape = _checked_shape(shape, infer=True)
 
     def forward(self, x):
         tensor_arg(x, "reshape")
         shape = list(self.shape)
-        for d in shape:
-            if not isinstance(d, numbers.Integral) or d < -1:
-                raise ValueError(f"reshape: invalid shape {self.shape}")
-        if shape.count(-1) > 1:
-            raise ValueError(f"reshape: only one dimension can be -1, got {self.shape}")
         if -1 in shape:
-            known = _prod(d for d in shape if d != -1)
+            known = math.prod(d for d in shape if d != -1)
             if known == 0 or x.size % known:
                 raise ValueError(f"reshape: cannot reshape tensor of shape {x.shape} into {self.shape}")
             shape[shape.index(-1)] = x.size // known
-        if _prod(shape) != x.size:
+        if math.prod(shape) != x.size:
             raise ValueError(f"reshape: cannot reshape tensor of shape {x.shape} ({x.size} elements) into {self.shape}")
         return self.record(_view(x, tuple(int(d) for d in shape), False), x)
 
