@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 
 from ._C import ffi
-from .dtypes import as_dtype, float32, float64, numeric_array
+from .dtypes import as_dtype, float32, numeric_array
 
 # Outputs are always overwritten by their kernel, so most buffers skip the memset ffi.new would do.
 _alloc_uninitialized = ffi.new_allocator(should_clear_after_alloc=False)
@@ -248,8 +248,9 @@ def zeros(*shape, dtype=float32, requires_grad=False):
 
 
 def ones(*shape, dtype=float32, requires_grad=False):
-    t = zeros(*shape, dtype=dtype, requires_grad=requires_grad)
+    t = empty(_checked_shape(shape), as_dtype(dtype))
     t.numpy().fill(1)
+    t.requires_grad = bool(requires_grad)
     return t
 
 
