@@ -89,6 +89,20 @@ def test_no_grad_as_context_manager_and_decorator():
     assert (x * 2.0).requires_grad
 
 
+def test_no_grad_nests_and_survives_exceptions():
+    """Leaving the inner of two no_grad blocks keeps grad mode off; an exception leaving a block
+    still turns it back on (ops read a process-wide count of threads in no_grad first)."""
+    x = fg.tensor([1.0], requires_grad=True)
+    with fg.no_grad():
+        with fg.no_grad():
+            pass
+        assert not (x * 2.0).requires_grad and not fg.is_grad_enabled()
+    with pytest.raises(KeyError):
+        with fg.no_grad():
+            raise KeyError("boom")
+    assert fg.is_grad_enabled() and (x * 2.0).requires_grad
+
+
 def test_detach_shares_storage_and_cuts_the_graph():
     x = fg.tensor([1.0, 2.0], requires_grad=True)
     d = (x * 1.0).detach()

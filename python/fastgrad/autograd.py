@@ -21,10 +21,22 @@ class _GradMode(threading.local):
 
 
 _mode = _GradMode()
+# How many threads have grad mode off. Reading a thread-local costs an op more than the rest of its
+# bookkeeping, so while no thread is inside no_grad (the usual case) ops read only this count.
+_threads_without_grad = 0
+_count_lock = threading.Lock()
 
 
 def is_grad_enabled():
-    return _mode.enabled
+    return _threads_without_grad == 0 or _mode.enabled
+
+
+def _set_grad_enabled(enabled):
+    global _threads_without_grad
+    if enabled != _mode.enabled:
+        with _count_lock:
+            _threads_without_grad += -1 if enabled else 1
+        _mode.enabled = enabled
 
 
 class no_grad(contextlib.ContextDecorator):
@@ -34,10 +46,10 @@ class no_grad(contextlib.ContextDecorator):
 
     def __enter__(self):
         _mode.previous.append(_mode.enabled)
-        _mode.enabled = False
+        _set_grad_enabled(False)
 
     def __exit__(self, *exc):
-        _mode.enabled = _mode.previous.pop()
+        _set_grad_enabled(_mode.previous.pop())
 
 
 class Op:
@@ -54,17 +66,18 @@ class Op:
 
     def record(self, out, *inputs):
         """Links `out` to this op when some input needs a gradient and grad mode is on."""
-        if _mode.enabled:
-            for t in inputs:
-                if t.requires_grad:
-                    if self.inputs is not None:
-                        raise RuntimeError(f"this {type(self).__name__} object already recorded an application; "
-                                           f"make one op object per call")
-                    self.inputs = inputs
-                    self.out_shape = out.shape
-                    out.requires_grad = True
-                    out._op = self
+        for t in inputs:
+            if t.requires_grad:
+                if _threads_without_grad and not _mode.enabled:
                     break
+                if self.inputs is not None:
+                    raise RuntimeError(f"this {type(self).__name__} object already recorded an application; "
+                                       f"make one op object per call")
+                self.inputs = inputs
+                self.out_shape = out.shape
+                out.requires_grad = True
+                out._op = self
+                break
         return out
 
     def backward(self, grad):
@@ -92,7 +105,7 @@ def grad_buffer(t):
     .grad is a public attribute: one set by hand must fit before a kernel writes into it."""
     g = t.grad
     if g is None:
-        g = t.grad = _tensor.zeros_like(t)
+        g = t.grad = _tensor.empty(t.shape, t.dtype, t.size, zeroed=True)
     elif type(g) is not _tensor.Tensor or g.shape != t.shape or g.dtype is not t.dtype:
         raise ValueError(f".grad of a tensor of shape {t.shape} and dtype {t.dtype!r} has {_describe(g)}; set it "
                          f"to None (zero_grad) or to a tensor of the same shape and dtype")
@@ -126,16 +139,18 @@ def accumulate_grad(t, g, alpha=1.0):
 
 def _graph_in_backward_order(root):
     """The non-leaf tensors reachable from root, each after every tensor that consumes it.
-    Iterative depth-first search: deep graphs need no recursion limit."""
-    order, visited, stack = [], set(), [(root, False)]
+    Iterative depth-first search (deep graphs need no recursion limit): a tensor is finished, and
+    goes to `order`, once none of its inputs is left to visit."""
+    order, visited, stack = [], {root}, [root]
     while stack:
-        t, children_done = stack.pop()
-        if children_done:
-            order.append(t)
-        elif t not in visited:
-            visited.add(t)
-            stack.append((t, True))
-            stack.extend((x, False) for x in t._op.inputs if x._op is not None and x not in visited)
+        t = stack[-1]
+        for x in t._op.inputs:
+            if x._op is not None and x not in visited:
+                visited.add(x)
+                stack.append(x)
+                break
+        else:
+            order.append(stack.pop())
     order.reverse()
     return order
 

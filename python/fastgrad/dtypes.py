@@ -16,14 +16,20 @@ def _kernels_with_suffix(suffix):
                               for name in dir(lib) if name.startswith("fg_") and name.endswith(suffix)})
 
 
+# Tensors of fewer elements than this get a fixed-size C array type (float[n]): cffi allocates one of
+# those without parsing a length, which is a tenth of a 1-element op's cost.
+SMALL_ARRAY = 64
+
+
 class DType:
-    """A fastgrad element type: its numpy dtype, its C array type and its kernels."""
-    __slots__ = ("name", "np", "carray", "itemsize", "k")
+    """A fastgrad element type: its numpy dtype, its C array types and its kernels."""
+    __slots__ = ("name", "np", "carray", "small_carrays", "itemsize", "k")
 
     def __init__(self, name, ctype, suffix):
         self.name = name
         self.np = np.dtype(name)
         self.carray = ffi.typeof(ctype + "[]")
+        self.small_carrays = [ffi.typeof(f"{ctype}[{n}]") for n in range(SMALL_ARRAY)]
         self.itemsize = self.np.itemsize
         self.k = _kernels_with_suffix(suffix)
 

@@ -10,21 +10,11 @@ import numbers
 import numpy as np
 
 from ._C import ffi
-from .dtypes import as_dtype, float32, numeric_array
+from .dtypes import SMALL_ARRAY, as_dtype, float32, numeric_array
 
 # Outputs are always overwritten by their kernel, so most buffers skip the memset ffi.new would do.
 _alloc_uninitialized = ffi.new_allocator(should_clear_after_alloc=False)
 _alloc_zeroed = ffi.new_allocator()
-
-
-def _buffer(dtype, size, shape, zeroed=False):
-    """A C array of `size` elements; one too large for memory (or for size_t) raises a MemoryError
-    naming the shape, where cffi would say only "MemoryError" or "overflow a Py_ssize_t"."""
-    try:
-        return (_alloc_zeroed if zeroed else _alloc_uninitialized)(dtype.carray, size)
-    except (MemoryError, OverflowError):
-        raise MemoryError(f"cannot allocate a {dtype.name} tensor of shape {tuple(shape)}: "
-                          f"{size * dtype.itemsize} bytes") from None
 
 
 def _checked_shape(shape, infer=False):
@@ -43,15 +33,9 @@ def _checked_shape(shape, infer=False):
 
 
 class Tensor:
+    """Made by fg.tensor, zeros, ones, randn and the ops, not by calling Tensor(data): `Tensor()` is
+    the bare object that empty() fills in, because an __init__ would cost every op a call."""
     __slots__ = ("_buf", "shape", "dtype", "size", "requires_grad", "grad", "_op", "__weakref__")
-
-    def __init__(self, data, dtype=None, requires_grad=False):
-        """Copies `data` (nested lists, scalars, numpy arrays or a Tensor); see fastgrad.tensor."""
-        array = _as_array(data, dtype)
-        dtype, size = as_dtype(array.dtype), array.size
-        _init(self, array.shape, dtype, size, _buffer(dtype, size, array.shape), bool(requires_grad))
-        if size:
-            self.numpy()[...] = array
 
     # ---- storage ---------------------------------------------------------------------------------
     @property
@@ -133,91 +117,96 @@ class Tensor:
 
     # ---- operators: each one is an op of fastgrad.ops ---------------------------------------------
     def __add__(self, other):
-        return ops.Add().forward(self, other)
+        return Add().forward(self, other)
 
     def __radd__(self, other):
-        return ops.Add().forward(other, self)
+        return Add().forward(other, self)
 
     def __sub__(self, other):
-        return ops.Sub().forward(self, other)
+        return Sub().forward(self, other)
 
     def __rsub__(self, other):
-        return ops.Sub().forward(other, self)
+        return Sub().forward(other, self)
 
     def __mul__(self, other):
-        return ops.Mul().forward(self, other)
+        return Mul().forward(self, other)
 
     def __rmul__(self, other):
-        return ops.Mul().forward(other, self)
+        return Mul().forward(other, self)
 
     def __truediv__(self, other):
-        return ops.Div().forward(self, other)
+        return Div().forward(self, other)
 
     def __rtruediv__(self, other):
-        return ops.Div().forward(other, self)
+        return Div().forward(other, self)
 
     def __neg__(self):
-        return ops.Mul().forward(self, -1.0)
+        return Mul().forward(self, -1.0)
 
     def __matmul__(self, other):
-        return ops.MatMul().forward(self, other)
+        return MatMul().forward(self, other)
 
     def __rmatmul__(self, other):
-        return ops.MatMul().forward(other, self)
+        return MatMul().forward(other, self)
 
     def relu(self):
-        return ops.ReLU().forward(self)
+        return ReLU().forward(self)
 
     def tanh(self):
-        return ops.Tanh().forward(self)
+        return Tanh().forward(self)
 
     def sigmoid(self):
-        return ops.Sigmoid().forward(self)
+        return Sigmoid().forward(self)
 
     def softmax(self, dim=-1):
-        return ops.Softmax(dim).forward(self)
+        return Softmax(dim).forward(self)
 
     def log_softmax(self, dim=-1):
-        return ops.LogSoftmax(dim).forward(self)
+        return LogSoftmax(dim).forward(self)
 
     def sum(self, dim=None, keepdim=False):
-        return ops.Sum(dim, keepdim).forward(self)
+        return Sum(dim, keepdim).forward(self)
 
     def mean(self, dim=None, keepdim=False):
-        return ops.Sum(dim, keepdim, mean=True).forward(self)
+        return Sum(dim, keepdim, mean=True).forward(self)
 
     @property
     def T(self):
-        return ops.Transpose().forward(self)
+        return Transpose().forward(self)
 
     def reshape(self, *shape):
-        return ops.Reshape(shape).forward(self)
+        return Reshape(shape).forward(self)
 
 
-def _init(t, shape, dtype, size, buf, requires_grad=False):
-    """Fills a new tensor's slots. Every tensor is made here; it is the hot path of every op."""
+def empty(shape, dtype, size=None, zeroed=False, buf=None):
+    """A new tensor over `buf` (another tensor's, for a view) or over a new buffer, uninitialised
+    unless zeroed (kernels overwrite their outputs). Every tensor is made here: it is the hot path
+    of every op, hence one flat function."""
+    if size is None:
+        size = math.prod(shape)
+    if buf is None:
+        alloc = _alloc_zeroed if zeroed else _alloc_uninitialized
+        try:
+            buf = alloc(dtype.small_carrays[size]) if size < SMALL_ARRAY else alloc(dtype.carray, size)
+        except (MemoryError, OverflowError):   # cffi would say only "MemoryError" or "overflow a Py_ssize_t"
+            raise MemoryError(f"cannot allocate a {dtype.name} tensor of shape {tuple(shape)}: "
+                              f"{size * dtype.itemsize} bytes") from None
+    t = Tensor()
     t.shape = shape
     t.dtype = dtype
     t.size = size
     t._buf = buf
-    t.requires_grad = requires_grad
+    t.requires_grad = False
     t.grad = None
     t._op = None
     return t
 
 
-_new_object = object.__new__
-
-
-def empty(shape, dtype, size=None, zeroed=False):
-    """A new tensor, uninitialised unless zeroed: for kernels that overwrite their output."""
-    size = math.prod(shape) if size is None else size
-    return _init(_new_object(Tensor), shape, dtype, size, _buffer(dtype, size, shape, zeroed))
-
-
 def _view(t, shape, requires_grad):
     """Another tensor over the same buffer (reshape, detach)."""
-    return _init(_new_object(Tensor), shape, t.dtype, t.size, t._buf, bool(requires_grad))
+    view = empty(shape, t.dtype, t.size, buf=t._buf)
+    view.requires_grad = bool(requires_grad)
+    return view
 
 
 def _as_array(data, dtype):
@@ -238,7 +227,12 @@ def tensor(data, dtype=None, requires_grad=False):
     """A new tensor holding a copy of `data`: nested lists, scalars, numpy arrays or tensors.
     dtype defaults to float32, for numpy float64 arrays too (as in PyTorch); pass fg.float64 to
     keep double precision."""
-    return Tensor(data, dtype, requires_grad)
+    array = _as_array(data, dtype)
+    t = empty(array.shape, as_dtype(array.dtype), array.size)
+    if t.size:
+        t.numpy()[...] = array
+    t.requires_grad = bool(requires_grad)
+    return t
 
 
 def zeros(*shape, dtype=float32, requires_grad=False):
@@ -286,4 +280,6 @@ def randn(*shape, mean=0.0, std=1.0, dtype=float32, requires_grad=False):
 
 
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
-from . import autograd, ops  # noqa: E402
+from . import autograd  # noqa: E402
+from .ops import (Add, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
+                  Tanh, Transpose)

@@ -30,8 +30,9 @@ class _Binary(Op):
 
     def forward(self, a, b):
         if type(a) is Tensor and type(b) is Tensor and a.shape == b.shape and a.dtype is b.dtype:
-            out = empty(a.shape, a.dtype, a.size)   # the common case, inlined: per-op cost matters
-            a.dtype.k.binary(out._buf, a._buf, b._buf, self.code, a.size)
+            size = a.size   # the common case, inlined: per-op cost matters
+            out = empty(a.shape, a.dtype, size)
+            a.dtype.k.binary(out._buf, a._buf, b._buf, self.code, size)
         else:
             a, b = operands(a, b, type(self).__name__)
             out = binary(self.code, a, b)

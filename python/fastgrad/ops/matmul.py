@@ -3,7 +3,7 @@ import math
 
 from .._C import ffi
 from ..autograd import Op, grad_buffer_or_null
-from ..tensor import empty
+from ..tensor import Tensor, empty
 from ._checks import same_dtype, tensor_arg
 
 
@@ -11,12 +11,11 @@ class MatMul(Op):
     """a[m,k] @ b[k,n]. Backward: da += g·bᵀ, db += aᵀ·g, read transposed by the GEMM core."""
 
     def forward(self, a, b):
-        tensor_arg(a, "matmul", "a"), tensor_arg(b, "matmul", "b")
-        if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not (m, k) and (k, n)")
-        same_dtype("matmul", a, b)
+        if not (type(a) is Tensor and type(b) is Tensor and len(a.shape) == 2 and len(b.shape) == 2
+                and a.shape[1] == b.shape[0] and a.dtype is b.dtype):   # one test when all is well
+            _check_matmul(a, b)
         (m, k), n = a.shape, b.shape[1]
-        out = empty((m, n), a.dtype)
+        out = empty((m, n), a.dtype, m * n)
         a.dtype.k.matmul(out._buf, a._buf, b._buf, m, k, n)
         return self.record(out, a, b)
 
@@ -24,6 +23,13 @@ class MatMul(Op):
         a, b = self.inputs
         (m, k), n = a.shape, b.shape[1]
         a.dtype.k.matmul_backward(grad_buffer_or_null(a), grad_buffer_or_null(b), g._buf, a._buf, b._buf, m, k, n)
+
+
+def _check_matmul(a, b):
+    tensor_arg(a, "matmul", "a"), tensor_arg(b, "matmul", "b")
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not (m, k) and (k, n)")
+    same_dtype("matmul", a, b)
 
 
 class Linear(Op):
@@ -72,16 +78,24 @@ def _buf_or_null(t):
 
 def _linear_sizes(x, weight, bias):
     """(m, k, n) of x[..., k] · weight[n, k]ᵀ + bias[n], after checking the arguments."""
+    if not (type(x) is Tensor and type(weight) is Tensor and len(weight.shape) == 2 and x.shape
+            and x.shape[-1] == weight.shape[1] and x.dtype is weight.dtype
+            and (bias is None or type(bias) is Tensor and bias.shape == weight.shape[:1] and bias.dtype is x.dtype)):
+        _check_linear(x, weight, bias)   # one test above when all is well; the messages here
+    n, k = weight.shape
+    m = x.size // k if k else math.prod(x.shape[:-1])   # with k = 0 there are still m rows of bias
+    return m, k, n
+
+
+def _check_linear(x, weight, bias):
     tensor_arg(x, "linear", "x"), tensor_arg(weight, "linear", "weight")
     if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape {weight.shape} "
                          f"(expects (..., in_features) and (out_features, in_features))")
-    n, k = weight.shape
     if bias is not None:
         tensor_arg(bias, "linear", "bias")
-        if bias.shape != (n,):
+        if bias.shape != weight.shape[:1]:
             raise ValueError(f"linear: bias of shape {bias.shape} does not match weight of shape {weight.shape}")
         same_dtype("linear", x, weight, bias)
     else:
         same_dtype("linear", x, weight)
-    return math.prod(x.shape[:-1]), k, n   # m: not x.size // k, since with k = 0 there are still m rows of bias
