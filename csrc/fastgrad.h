@@ -23,6 +23,12 @@ enum fg_binary_op { FG_ADD, FG_SUB, FG_MUL, FG_DIV };
 /* out[i] = a[i] op b[i] for n elements; out may alias a or b. */
 void fg_binary_f32(float *out, const float *a, const float *b, int op, int64_t n);
 void fg_binary_f64(double *out, const double *a, const double *b, int op, int64_t n);
+/* Its backward for operands of one shape: da += dout * d(a op b)/da, db likewise, in one pass
+ * (either may be NULL: skipped; da and db may be one buffer, for x op x). */
+void fg_binary_backward_f32(float *da, float *db, const float *dout, const float *a, const float *b, int op,
+                            int64_t n);
+void fg_binary_backward_f64(double *da, double *db, const double *dout, const double *a, const double *b, int op,
+                            int64_t n);
 /* Broadcasting form: out is contiguous with `shape`; a and b are read through element strides
  * (0 along broadcast dimensions). out may alias an operand whose strides are contiguous. */
 void fg_binary_bcast_f32(float *out, const float *a, const float *b, int op, const int64_t *shape,

@@ -146,6 +146,8 @@ def test_pointwise_and_softmax_kernels_on_every_path(name, dtype):
                 dx, db = np.ones_like(x), np.zeros(cols, dtype)
                 fn("bias_relu_backward")(_c(dx), _c(db), _c(y), _c(out["relu"]), rows, cols)
                 out["dx"], out["db"] = dx, db
+                out["dmul_x"], out["dmul_y"] = np.ones_like(x), np.ones_like(x)   # d(x * y), dout = y
+                fn("binary_backward")(_c(out["dmul_x"]), _c(out["dmul_y"]), _c(y), _c(x), _c(y), lib.FG_MUL, x.size)
                 results[nt] = out
             out = results[1]
             for op in out:
@@ -154,6 +156,8 @@ def test_pointwise_and_softmax_kernels_on_every_path(name, dtype):
             np.testing.assert_allclose(out["add"], x64 + y, **tol)
             np.testing.assert_allclose(out["relu"], np.where(np.isnan(x64), np.nan, np.maximum(x64, 0)), **tol)
             np.testing.assert_allclose(out["sigmoid"], 1 / (1 + np.exp(-x64)), **tol)
+            np.testing.assert_allclose(out["dmul_x"], 1 + y * y.astype(np.float64), **tol)
+            np.testing.assert_allclose(out["dmul_y"], 1 + y * x64, **tol)
             gate = np.where(out["relu"] > 0, y, 0)
             np.testing.assert_allclose(out["dx"], 1 + gate, **tol)
             np.testing.assert_allclose(out["db"], gate.sum(0), rtol=1e-5 if dtype == np.float32 else 1e-12,

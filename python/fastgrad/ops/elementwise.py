@@ -3,7 +3,7 @@ the broadcast dimensions."""
 import numpy as np
 
 from .._C import lib
-from ..autograd import Op, accumulate_grad, broadcast_strides
+from ..autograd import Op, accumulate_grad, broadcast_strides, grad_buffer_or_null
 from ..tensor import Tensor, empty
 from ._checks import operands
 
@@ -26,6 +26,9 @@ def binary(code, a, b):
 
 
 class _Binary(Op):
+    """Backward: operands of one shape take one C pass (fg_binary_backward, which holds the four
+    gradient rules) with no temporaries; broadcast operands take _broadcast_backward, the same rule
+    at the output's shape, summed back over the broadcast dimensions."""
     code = None
 
     def forward(self, a, b):
@@ -38,12 +41,19 @@ class _Binary(Op):
             out = binary(self.code, a, b)
         return self.record(out, a, b)
 
+    def _backward(self, g):
+        a, b = self.inputs
+        if a.shape == b.shape:
+            a.dtype.k.binary_backward(grad_buffer_or_null(a), grad_buffer_or_null(b), g._buf, a._buf, b._buf,
+                                      self.code, g.size)
+        else:
+            self._broadcast_backward(g, a, b)
+
 
 class Add(_Binary):
     code = lib.FG_ADD
 
-    def _backward(self, g):
-        a, b = self.inputs
+    def _broadcast_backward(self, g, a, b):
         if a.requires_grad: accumulate_grad(a, g)
         if b.requires_grad: accumulate_grad(b, g)
 
@@ -51,8 +61,7 @@ class Add(_Binary):
 class Sub(_Binary):
     code = lib.FG_SUB
 
-    def _backward(self, g):
-        a, b = self.inputs
+    def _broadcast_backward(self, g, a, b):
         if a.requires_grad: accumulate_grad(a, g)
         if b.requires_grad: accumulate_grad(b, g, -1.0)
 
@@ -60,8 +69,7 @@ class Sub(_Binary):
 class Mul(_Binary):
     code = lib.FG_MUL
 
-    def _backward(self, g):
-        a, b = self.inputs
+    def _broadcast_backward(self, g, a, b):
         if a.requires_grad: accumulate_grad(a, binary(lib.FG_MUL, g, b))   # d(ab)/da = b
         if b.requires_grad: accumulate_grad(b, binary(lib.FG_MUL, g, a))
 
@@ -69,8 +77,7 @@ class Mul(_Binary):
 class Div(_Binary):
     code = lib.FG_DIV
 
-    def _backward(self, g):
-        a, b = self.inputs
+    def _broadcast_backward(self, g, a, b):
         if a.requires_grad: accumulate_grad(a, binary(lib.FG_DIV, g, b))   # d(a/b)/da = 1/b
         if b.requires_grad:                                                  # d(a/b)/db = -a/b²
             accumulate_grad(b, binary(lib.FG_DIV, binary(lib.FG_DIV, binary(lib.FG_MUL, g, a), b), b), -1.0)
