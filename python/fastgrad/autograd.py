@@ -58,8 +58,7 @@ class Op:
     Subclasses define forward(*inputs) -> Tensor, which computes the output with kernels and ends
     with `return self.record(out, *inputs)`, and _backward(grad), the gradient rule, which
     accumulates the inputs' gradients given the output's. An op saves what _backward needs on itself
-    (never the output tensor itself: a saved output is a detached view, so graphs hold no reference
-    cycles). The engine calls _backward with gradients it made; backward(grad), for callers holding
+    (of its output, only the buffer, never the tensor, so graphs hold no reference cycles). The engine calls _backward with gradients it made; backward(grad), for callers holding
     the op object, first checks grad against the recorded output.
     """
     inputs = None   # set by record(); a class default, so checking it costs no exception

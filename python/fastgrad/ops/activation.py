@@ -26,12 +26,12 @@ class _FromOutput(Op):
         tensor_arg(x, self.kernel)
         out = empty(x.shape, x.dtype)
         getattr(x.dtype.k, self.kernel)(out._buf, x._buf, x.size)
-        self.out = out.detach()
+        self.out_buf = out._buf   # backward reads the output; the op keeps its buffer
         return self.record(out, x)
 
     def _backward(self, g):
         x, = self.inputs
-        getattr(x.dtype.k, self.backward_kernel)(grad_buffer(x), g._buf, self.out._buf, x.size)
+        getattr(x.dtype.k, self.backward_kernel)(grad_buffer(x), g._buf, self.out_buf, x.size)
 
 
 class Tanh(_FromOutput):

@@ -18,13 +18,13 @@ class Softmax(Op):
         rows, cols = last_dim(tensor_arg(x, "softmax"), self.dim, "softmax")
         out = empty(x.shape, x.dtype)
         x.dtype.k.softmax(out._buf, x._buf, rows, cols)
-        self.out = out.detach()
+        self.out_buf = out._buf   # backward reads the output; the op keeps its buffer
         return self.record(out, x)
 
     def _backward(self, g):
         x, = self.inputs
         rows, cols = last_dim(x, self.dim, "softmax")
-        x.dtype.k.softmax_backward(grad_buffer(x), g._buf, self.out._buf, rows, cols)
+        x.dtype.k.softmax_backward(grad_buffer(x), g._buf, self.out_buf, rows, cols)
 
     def backward(self, g):
         """The output's gradient g, as for any op; or, given class indices instead, the tutorial's
@@ -39,7 +39,7 @@ class Softmax(Op):
             g = np.full(x.shape[:-1], g)
         targets = class_targets(g, x.shape[:-1], cols, "softmax.backward")
         dlogits = zeros(x.shape, dtype=x.dtype)
-        x.dtype.k.cross_entropy_backward(dlogits._buf, self.out._buf, ffi.from_buffer("int64_t[]", targets), 1.0,
+        x.dtype.k.cross_entropy_backward(dlogits._buf, self.out_buf, ffi.from_buffer("int64_t[]", targets), 1.0,
                                          rows, cols)
         x.backward(dlogits)
 
@@ -54,10 +54,10 @@ class LogSoftmax(Op):
         rows, cols = last_dim(tensor_arg(x, "log_softmax"), self.dim, "log_softmax")
         out = empty(x.shape, x.dtype)
         x.dtype.k.log_softmax(out._buf, x._buf, rows, cols)
-        self.out = out.detach()
+        self.out_buf = out._buf   # backward reads the output; the op keeps its buffer
         return self.record(out, x)
 
     def _backward(self, g):
         x, = self.inputs
         rows, cols = last_dim(x, self.dim, "log_softmax")
-        x.dtype.k.log_softmax_backward(grad_buffer(x), g._buf, self.out._buf, rows, cols)
+        x.dtype.k.log_softmax_backward(grad_buffer(x), g._buf, self.out_buf, rows, cols)
