@@ -61,14 +61,14 @@ class LinearReLU(Linear):
         m, k, n = _linear_sizes(x, weight, bias)
         out = empty(x.shape[:-1] + (n,), x.dtype)
         x.dtype.k.linear_relu(out._buf, x._buf, weight._buf, _buf_or_null(bias), m, k, n)
-        self.out = out.detach()   # the ReLU's mask, for backward
+        self.out_buf = out._buf   # the ReLU's mask, for backward
         return self.record(out, x, weight) if bias is None else self.record(out, x, weight, bias)
 
     def _backward(self, g):
         x, weight, dx, dw, dbias = self._grad_buffers()
         n, k = weight.shape
         pre_activation_grad = empty(g.shape, g.dtype)   # scratch: g masked by the ReLU
-        x.dtype.k.linear_relu_backward(dx, dw, dbias, pre_activation_grad._buf, g._buf, self.out._buf, x._buf,
+        x.dtype.k.linear_relu_backward(dx, dw, dbias, pre_activation_grad._buf, g._buf, self.out_buf, x._buf,
                                        weight._buf, math.prod(x.shape[:-1]), k, n)
 
 
