@@ -58,8 +58,9 @@ class Op:
     Subclasses define forward(*inputs) -> Tensor, which computes the output with kernels and ends
     with `return self.record(out, *inputs)`, and _backward(grad), the gradient rule, which
     accumulates the inputs' gradients given the output's. An op saves what _backward needs on itself
-    (of its output, only the buffer, never the tensor, so graphs hold no reference cycles). The engine calls _backward with gradients it made; backward(grad), for callers holding
-    the op object, first checks grad against the recorded output.
+    (of its output, only the buffer, never the tensor, so graphs hold no reference cycles). The
+    engine calls _backward with gradients it made; backward(grad), for callers holding the op
+    object, first checks grad against the recorded output.
     """
     inputs = None   # set by record(); a class default, so checking it costs no exception
 
@@ -104,7 +105,7 @@ def grad_buffer(t):
     .grad is a public attribute: one set by hand must fit before a kernel writes into it."""
     g = t.grad
     if g is None:
-        g = t.grad = _tensor.empty(t.shape, t.dtype, t.size, zeroed=True)
+        g = t.grad = _tensor.zeros_like(t)
     elif type(g) is not _tensor.Tensor or g.shape != t.shape or g.dtype is not t.dtype:
         raise ValueError(f".grad of a tensor of shape {t.shape} and dtype {t.dtype!r} has {_describe(g)}; set it "
                          f"to None (zero_grad) or to a tensor of the same shape and dtype")

@@ -83,8 +83,7 @@ def _linear_sizes(x, weight, bias):
             and (bias is None or type(bias) is Tensor and bias.shape == weight.shape[:1] and bias.dtype is x.dtype)):
         _check_linear(x, weight, bias)   # one test above when all is well; the messages here
     n, k = weight.shape
-    m = x.size // k if k else math.prod(x.shape[:-1])   # with k = 0 there are still m rows of bias
-    return m, k, n
+    return math.prod(x.shape[:-1]), k, n   # m: not x.size // k, since with k = 0 there are still m rows of bias
 
 
 def _check_linear(x, weight, bias):
