@@ -115,8 +115,9 @@ def _c(array):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("name", PATHS)
 def test_pointwise_and_softmax_kernels_on_every_path(name, dtype):
-    """The vectorised kernels against numpy on each path, with columns that are not a multiple of any
-    vector width, NaN propagating, and (at 70000 elements) 1 and 2 threads giving identical bits."""
+    """The vectorised kernels (optimizer steps included) against numpy on each path, with columns that
+    are not a multiple of any vector width, NaN propagating, and (at 70000 elements) 1 and 2 threads
+    giving identical bits."""
     if name not in fg.backend.available_kernel_paths():
         pytest.skip(f"this CPU cannot run the {name} path")
     before, threads = fg.kernel_path(), fg.get_num_threads()
@@ -148,6 +149,13 @@ def test_pointwise_and_softmax_kernels_on_every_path(name, dtype):
                 out["dx"], out["db"] = dx, db
                 out["dmul_x"], out["dmul_y"] = np.ones_like(x), np.ones_like(x)   # d(x * y), dout = y
                 fn("binary_backward")(_c(out["dmul_x"]), _c(out["dmul_y"]), _c(y), _c(x), _c(y), lib.FG_MUL, x.size)
+                # optimizer steps: parameter x, gradient y, state buffers starting at 0.5
+                out["sgd_p"], out["sgd_buf"] = x.copy(), np.full_like(x, 0.5)
+                fn("sgd")(_c(out["sgd_p"]), _c(out["sgd_buf"]), _c(y), 0.1, 0.9, 0.1, 0.01, 0, 0, x.size)
+                out["adam_p"], out["adam_m"], out["adam_v"], out["adam_vmax"] = (np.full_like(x, 0.5) for _ in range(4))
+                out["adam_p"][...] = x
+                fn("adam")(*(_c(out["adam_" + s]) for s in ("p", "m", "v", "vmax")), _c(y), 0.1, 0.9, 0.99, 1e-8, 0.01,
+                           0, 3, x.size)
                 results[nt] = out
             out = results[1]
             for op in out:
@@ -160,6 +168,16 @@ def test_pointwise_and_softmax_kernels_on_every_path(name, dtype):
             np.testing.assert_allclose(out["dmul_y"], 1 + y * x64, **tol)
             gate = np.where(out["relu"] > 0, y, 0)
             np.testing.assert_allclose(out["dx"], 1 + gate, **tol)
+            g = y + 0.01 * x64   # weight decay
+            buf = 0.9 * 0.5 + 0.9 * g
+            np.testing.assert_allclose(out["sgd_buf"], buf, **tol)
+            np.testing.assert_allclose(out["sgd_p"], x64 - 0.1 * buf, **tol)
+            m, v = 0.5 + 0.1 * (g - 0.5), 0.99 * 0.5 + 0.01 * g * g
+            vmax = np.maximum(0.5, v)
+            np.testing.assert_allclose(out["adam_m"], m, **tol)
+            np.testing.assert_allclose(out["adam_vmax"], vmax, **tol)
+            step = x64 - 0.1 / (1 - 0.9 ** 3) * m / (np.sqrt(vmax) / np.sqrt(1 - 0.99 ** 3) + 1e-8)
+            np.testing.assert_allclose(out["adam_p"], step, **tol)
             np.testing.assert_allclose(out["db"], gate.sum(0), rtol=1e-5 if dtype == np.float32 else 1e-12,
                                        atol=1e-5 if dtype == np.float32 else 1e-12)
             # row 0 holds the NaN: all NaN there, exact elsewhere
