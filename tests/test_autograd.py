@@ -119,6 +119,45 @@ def test_an_op_object_records_one_application():
         relu.forward(fg.tensor([2.0], requires_grad=True))
 
 
+@pytest.mark.parametrize("op", [fg.ops.Add, fg.ops.Sub, fg.ops.Mul, fg.ops.Div])
+def test_binary_ops_record_alike_on_both_paths(op, monkeypatch):
+    """Add/Sub/Mul/Div write empty() and record() out in line for two tensors of one shape; a
+    broadcast pair goes through record(). Both paths must decide and record alike."""
+    from fastgrad import autograd
+
+    def application(b_shape, needs, enabled, other_threads_in_no_grad):
+        a, b = fg.ones(2, 3, requires_grad=needs[0]), fg.ones(*b_shape, requires_grad=needs[1])
+        o = op()
+        monkeypatch.setattr(autograd, "_threads_without_grad", other_threads_in_no_grad)
+        monkeypatch.setattr(autograd._mode, "enabled", enabled)
+        out = o.forward(a, b)
+        monkeypatch.undo()
+        linked = out._op is o and o.inputs == (a, b) and o.out_shape == (2, 3)
+        return out.requires_grad, linked, out._op is None and o.inputs is None
+
+    for needs in [(False, False), (True, False), (False, True), (True, True)]:
+        # grad mode on with no thread in no_grad, on while another thread is in it, off in this thread
+        for enabled, count in [(True, 0), (True, 1), (False, 1)]:
+            same, broadcast = application((2, 3), needs, enabled, count), application((3,), needs, enabled, count)
+            assert same == broadcast
+            assert same == ((True, True, False) if any(needs) and enabled else (False, False, True))
+    for b in (fg.ones(2, 3), fg.ones(3)):
+        o = op()
+        o.forward(fg.ones(2, 3, requires_grad=True), b)
+        with pytest.raises(RuntimeError, match="already recorded"):
+            o.forward(fg.ones(2, 3, requires_grad=True), b)
+
+
+def test_binary_op_out_of_memory_names_the_shape(monkeypatch):
+    from fastgrad.ops import elementwise
+
+    def fail(*args):
+        raise MemoryError
+    monkeypatch.setattr(elementwise, "alloc_uninitialized", fail)
+    with pytest.raises(MemoryError, match=r"float32 tensor of shape \(2, 3\): 24 bytes"):
+        fg.ones(2, 3) + fg.ones(2, 3)
+
+
 def test_graphs_are_freed_when_their_output_goes_away():
     gc.disable()   # only reference counting: a reference cycle would keep the buffers alive
     try:

@@ -71,14 +71,17 @@ class Op:
                 if _threads_without_grad and not _mode.enabled:
                     break
                 if self.inputs is not None:
-                    raise RuntimeError(f"this {type(self).__name__} object already recorded an application; "
-                                       f"make one op object per call")
+                    raise self.reused_error()
                 self.inputs = inputs
                 self.out_shape = out.shape
                 out.requires_grad = True
                 out._op = self
                 break
         return out
+
+    def reused_error(self):
+        return RuntimeError(f"this {type(self).__name__} object already recorded an application; make one op "
+                            f"object per call")
 
     def backward(self, grad):
         """Accumulates the inputs' gradients for the output gradient `grad`."""

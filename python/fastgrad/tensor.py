@@ -13,7 +13,7 @@ from ._C import ffi
 from .dtypes import SMALL_ARRAY, as_dtype, float32, numeric_array
 
 # Outputs are always overwritten by their kernel, so most buffers skip the memset ffi.new would do.
-_alloc_uninitialized = ffi.new_allocator(should_clear_after_alloc=False)
+alloc_uninitialized = ffi.new_allocator(should_clear_after_alloc=False)
 _alloc_zeroed = ffi.new_allocator()
 
 
@@ -185,12 +185,11 @@ def empty(shape, dtype, size=None, zeroed=False, buf=None):
     if size is None:
         size = math.prod(shape)
     if buf is None:
-        alloc = _alloc_zeroed if zeroed else _alloc_uninitialized
+        alloc = _alloc_zeroed if zeroed else alloc_uninitialized
         try:
             buf = alloc(dtype.small_carrays[size]) if size < SMALL_ARRAY else alloc(dtype.carray, size)
         except (MemoryError, OverflowError):   # cffi would say only "MemoryError" or "overflow a Py_ssize_t"
-            raise MemoryError(f"cannot allocate a {dtype.name} tensor of shape {tuple(shape)}: "
-                              f"{size * dtype.itemsize} bytes") from None
+            raise out_of_memory(shape, dtype, size) from None
     t = Tensor()
     t.shape = shape
     t.dtype = dtype
@@ -200,6 +199,10 @@ def empty(shape, dtype, size=None, zeroed=False, buf=None):
     t.grad = None
     t._op = None
     return t
+
+
+def out_of_memory(shape, dtype, size):
+    return MemoryError(f"cannot allocate a {dtype.name} tensor of shape {tuple(shape)}: {size * dtype.itemsize} bytes")
 
 
 def _view(t, shape, requires_grad):
