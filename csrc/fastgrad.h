@@ -11,6 +11,8 @@
  *   - kernels trust their inputs: Python checks shapes, dtypes and index ranges before the call.
  *   - kernels allocate no Python objects and keep no per-call state.
  *   - backward kernels ACCUMULATE (+=) into gradient buffers; clearing them is zero_grad()'s job.
+ *     The GEMM-backed ones (matmul, linear, linear_relu) take accumulate_<grad> flags like fg_gemm's:
+ *     0 overwrites that gradient, so a buffer that holds no gradient yet needs no zeroing pass.
  *   - forward kernels overwrite their outputs (the old contents may be garbage or NaN).
  */
 #ifndef FASTGRAD_H
@@ -115,21 +117,21 @@ void fg_gemm_naive_f32(float *c, const float *a, const float *b, int64_t m, int6
                        int trans_a, int trans_b, int accumulate);
 void fg_gemm_naive_f64(double *c, const double *a, const double *b, int64_t m, int64_t n, int64_t k,
                        int trans_a, int trans_b, int accumulate);
-/* out[m,n] = a[m,k]·b[k,n]; backward: da += dout·bᵀ, db += aᵀ·dout (either may be NULL: skipped). */
+/* out[m,n] = a[m,k]·b[k,n]; backward: da (+)= dout·bᵀ, db (+)= aᵀ·dout (either may be NULL: skipped). */
 void fg_matmul_f32(float *out, const float *a, const float *b, int64_t m, int64_t k, int64_t n);
 void fg_matmul_f64(double *out, const double *a, const double *b, int64_t m, int64_t k, int64_t n);
 void fg_matmul_backward_f32(float *da, float *db, const float *dout, const float *a, const float *b,
-                            int64_t m, int64_t k, int64_t n);
+                            int64_t m, int64_t k, int64_t n, int accumulate_da, int accumulate_db);
 void fg_matmul_backward_f64(double *da, double *db, const double *dout, const double *a, const double *b,
-                            int64_t m, int64_t k, int64_t n);
+                            int64_t m, int64_t k, int64_t n, int accumulate_da, int accumulate_db);
 /* The linear layer, PyTorch's layout: out[m,n] = x[m,k]·wᵀ + bias, w is n x k, bias has n entries
- * or is NULL. Backward: dx += dout·w, dw += doutᵀ·x, dbias += column sums of dout (NULLs skipped). */
+ * or is NULL. Backward: dx (+)= dout·w, dw (+)= doutᵀ·x, dbias += column sums of dout (NULLs skipped). */
 void fg_linear_f32(float *out, const float *x, const float *w, const float *bias, int64_t m, int64_t k, int64_t n);
 void fg_linear_f64(double *out, const double *x, const double *w, const double *bias, int64_t m, int64_t k, int64_t n);
 void fg_linear_backward_f32(float *dx, float *dw, float *dbias, const float *dout, const float *x, const float *w,
-                            int64_t m, int64_t k, int64_t n);
+                            int64_t m, int64_t k, int64_t n, int accumulate_dx, int accumulate_dw);
 void fg_linear_backward_f64(double *dx, double *dw, double *dbias, const double *dout, const double *x,
-                            const double *w, int64_t m, int64_t k, int64_t n);
+                            const double *w, int64_t m, int64_t k, int64_t n, int accumulate_dx, int accumulate_dw);
 
 /* ---- optimizer updates (optim.inc): PyTorch's rules, parameter and state updated in place ------ */
 /* SGD: momentum_buf may be NULL when momentum == 0; first_step starts the buffer at the gradient. */
@@ -146,15 +148,17 @@ void fg_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, double *max
                  int64_t n);
 /* Linear then ReLU, fused: out = relu(x·wᵀ + bias), identical to fg_linear then fg_relu. Backward
  * from the saved output: dpre (m x n, overwritten, the caller's scratch) = dout where out > 0, else 0;
- * then dx += dpre·w, dw += dpreᵀ·x, dbias += column sums of dpre (NULLs skipped). */
+ * then dx (+)= dpre·w, dw (+)= dpreᵀ·x, dbias += column sums of dpre (NULLs skipped). */
 void fg_linear_relu_f32(float *out, const float *x, const float *w, const float *bias, int64_t m, int64_t k,
                         int64_t n);
 void fg_linear_relu_f64(double *out, const double *x, const double *w, const double *bias, int64_t m, int64_t k,
                         int64_t n);
 void fg_linear_relu_backward_f32(float *dx, float *dw, float *dbias, float *dpre, const float *dout, const float *out,
-                                 const float *x, const float *w, int64_t m, int64_t k, int64_t n);
+                                 const float *x, const float *w, int64_t m, int64_t k, int64_t n, int accumulate_dx,
+                                 int accumulate_dw);
 void fg_linear_relu_backward_f64(double *dx, double *dw, double *dbias, double *dpre, const double *dout,
-                                 const double *out, const double *x, const double *w, int64_t m, int64_t k, int64_t n);
+                                 const double *out, const double *x, const double *w, int64_t m, int64_t k, int64_t n,
+                                 int accumulate_dx, int accumulate_dw);
 
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py

@@ -219,11 +219,11 @@ def test_linear_relu_is_linear_then_relu_bit_for_bit(dtype):
                 dx, dw, db = np.ones((m, k), dtype), np.ones((n, k), dtype), np.ones(n, dtype)
                 if way == "fused":
                     fn("linear_relu_backward")(_c(dx), _c(dw), _c(db), _c(np.full((m, n), np.nan, dtype)), _c(g),
-                                               _c(fused), _c(x), _c(w), m, k, n)
+                                               _c(fused), _c(x), _c(w), m, k, n, 1, 1)
                 else:
                     dpre = np.zeros((m, n), dtype)
                     fn("relu_backward")(_c(dpre), _c(g), _c(pre), m * n)
-                    fn("linear_backward")(_c(dx), _c(dw), _c(db), _c(dpre), _c(x), _c(w), m, k, n)
+                    fn("linear_backward")(_c(dx), _c(dw), _c(db), _c(dpre), _c(x), _c(w), m, k, n, 1, 1)
                 grads[way] = (dx, dw, db)
             for f, p in zip(grads["fused"], grads["plain"]):
                 np.testing.assert_array_equal(f, p)

@@ -175,3 +175,53 @@ def test_sequential_fuses_linear_relu_with_identical_results(dtype):
     np.testing.assert_array_equal(fused.numpy(), unfused.numpy())
     for got, p in zip(fused_grads, model.parameters()):
         np.testing.assert_array_equal(got, p.grad.numpy())
+
+
+@pytest.mark.parametrize("op, ref", [(lambda t: t @ t, lambda a: a @ a),
+                                     (lambda t: F.linear(t, t), lambda a: a @ a.T),
+                                     (lambda t: fg.ops.LinearReLU().forward(t, t), lambda a: np.maximum(a @ a.T, 0))],
+                         ids=["matmul", "linear", "linear_relu"])
+def test_gemm_backed_ops_with_one_tensor_in_two_places(op, ref):
+    """The first gradient of a tensor is written, not added to zeros; a tensor that is both operands
+    must still get both contributions (the second adds to the first)."""
+    check_op(op, ref, (4, 4))
+
+
+def test_first_gradients_are_overwritten_not_added_to_garbage(monkeypatch):
+    """A tensor's first gradient from matmul and linear goes into an uninitialised buffer: fill new
+    buffers with NaN, and the gradients must come out exactly as before; a second backward adds."""
+    from fastgrad import autograd
+    fg.manual_seed(3)
+    x, w, b = fg.randn(5, 4, requires_grad=True), fg.randn(3, 4, requires_grad=True), fg.randn(3, requires_grad=True)
+    m = fg.randn(4, 6, requires_grad=True)
+
+    def gradients():
+        for t in (x, w, b, m):
+            t.grad = None
+        for relu in (False, True):
+            out = fg.ops.LinearReLU().forward(x, w, b) if relu else F.linear(x, w, b)
+            (out.sum() + (x @ m).sum()).backward()
+        return [t.grad.numpy().copy() for t in (x, w, b, m)]
+
+    clean = gradients()
+    real_empty = autograd._tensor.empty
+
+    def nan_filled(shape, dtype, size=None, zeroed=False, buf=None):
+        t = real_empty(shape, dtype, size, zeroed, buf)
+        if not zeroed and buf is None:
+            t.numpy().fill(np.nan)
+        return t
+    monkeypatch.setattr(autograd._tensor, "empty", nan_filled)
+    for got, expected in zip(gradients(), clean):
+        np.testing.assert_array_equal(got, expected)
+    assert not np.isnan(clean[0]).any()
+
+
+def test_a_bad_grad_leaves_no_garbage_behind():
+    """weight.grad set by hand to the wrong shape: backward refuses before any new gradient buffer
+    exists, so x.grad stays None rather than holding an unwritten buffer."""
+    x, w = fg.randn(5, 4, requires_grad=True), fg.randn(3, 4, requires_grad=True)
+    w.grad = fg.zeros(4, 3)
+    with pytest.raises(ValueError, match="grad"):
+        F.linear(x, w).sum().backward()
+    assert x.grad is None

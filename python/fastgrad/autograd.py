@@ -2,7 +2,9 @@
 
 Gradient convention (the one used everywhere): backward accumulates. Every op's backward ADDS its
 contribution into each input's `.grad` buffer, allocating it as zeros on first use, so fan-out (a
-tensor used twice) and repeated `backward()` calls sum up; `zero_grad()` clears.
+tensor used twice) and repeated `backward()` calls sum up; `zero_grad()` clears. The GEMM-backed
+ops (matmul, linear) write a gradient that does not exist yet instead of zeroing it and adding to
+it (grad_targets): the same values, without a pass over the buffer.
 """
 import contextlib
 import threading
@@ -113,6 +115,27 @@ def grad_buffer(t):
         raise ValueError(f".grad of a tensor of shape {t.shape} and dtype {t.dtype!r} has {_describe(g)}; set it "
                          f"to None (zero_grad) or to a tensor of the same shape and dtype")
     return g._buf
+
+
+def grad_targets(*tensors):
+    """(buffer, accumulate) per tensor, for a kernel that can either add to a gradient or write it:
+    t.grad's buffer and 1; if t has no .grad yet, a new uninitialised one and 0, so the kernel writes
+    it with no zeroing pass first (as PyTorch takes a first gradient as it comes); (NULL, 0) if t
+    needs none. Give them in the order the kernel writes them: a tensor listed twice (a @ a) is
+    written first, then added to. The kernel must run right away, as the new .grad hold garbage."""
+    for t in tensors:   # every .grad set by hand is checked before any new one exists
+        if t.requires_grad and t.grad is not None:
+            grad_buffer(t)
+    targets = []
+    for t in tensors:
+        if not t.requires_grad:
+            targets.append((ffi.NULL, 0))
+        elif t.grad is None:
+            t.grad = _tensor.empty(t.shape, t.dtype, t.size)
+            targets.append((t.grad._buf, 0))
+        else:
+            targets.append((t.grad._buf, 1))
+    return targets
 
 
 def grad_buffer_or_null(t):

@@ -2,13 +2,14 @@
 import math
 
 from .._C import ffi
-from ..autograd import Op, grad_buffer_or_null
+from ..autograd import Op, grad_buffer_or_null, grad_targets
 from ..tensor import Tensor, empty
 from ._checks import same_dtype, tensor_arg
 
 
 class MatMul(Op):
-    """a[m,k] @ b[k,n]. Backward: da += g·bᵀ, db += aᵀ·g, read transposed by the GEMM core."""
+    """a[m,k] @ b[k,n]. Backward: da += g·bᵀ, db += aᵀ·g, read transposed by the GEMM core (which
+    writes a gradient that does not exist yet instead of adding to zeros: grad_targets)."""
 
     def forward(self, a, b):
         if not (type(a) is Tensor and type(b) is Tensor and len(a.shape) == 2 and len(b.shape) == 2
@@ -22,7 +23,8 @@ class MatMul(Op):
     def _backward(self, g):
         a, b = self.inputs
         (m, k), n = a.shape, b.shape[1]
-        a.dtype.k.matmul_backward(grad_buffer_or_null(a), grad_buffer_or_null(b), g._buf, a._buf, b._buf, m, k, n)
+        (da, accumulate_da), (db, accumulate_db) = grad_targets(a, b)
+        a.dtype.k.matmul_backward(da, db, g._buf, a._buf, b._buf, m, k, n, accumulate_da, accumulate_db)
 
 
 def _check_matmul(a, b):
@@ -42,14 +44,16 @@ class Linear(Op):
         return self.record(out, x, weight) if bias is None else self.record(out, x, weight, bias)
 
     def _backward(self, g):
-        x, weight, dx, dw, dbias = self._grad_buffers()
+        x, weight, (dx, accumulate_dx), (dw, accumulate_dw), dbias = self._gradients()
         n, k = weight.shape
-        x.dtype.k.linear_backward(dx, dw, dbias, g._buf, x._buf, weight._buf, math.prod(x.shape[:-1]), k, n)
+        x.dtype.k.linear_backward(dx, dw, dbias, g._buf, x._buf, weight._buf, math.prod(x.shape[:-1]), k, n,
+                                  accumulate_dx, accumulate_dw)
 
-    def _grad_buffers(self):
+    def _gradients(self):
+        """x, weight, the targets of dx and dw (grad_targets) and dbias's buffer (added to: it is small)."""
         x, weight = self.inputs[:2]
         dbias = grad_buffer_or_null(self.inputs[2]) if len(self.inputs) == 3 else ffi.NULL
-        return x, weight, grad_buffer_or_null(x), grad_buffer_or_null(weight), dbias
+        return (x, weight, *grad_targets(x, weight), dbias)
 
 
 class LinearReLU(Linear):
@@ -65,11 +69,11 @@ class LinearReLU(Linear):
         return self.record(out, x, weight) if bias is None else self.record(out, x, weight, bias)
 
     def _backward(self, g):
-        x, weight, dx, dw, dbias = self._grad_buffers()
+        x, weight, (dx, accumulate_dx), (dw, accumulate_dw), dbias = self._gradients()
         n, k = weight.shape
         pre_activation_grad = empty(g.shape, g.dtype)   # scratch: g masked by the ReLU
         x.dtype.k.linear_relu_backward(dx, dw, dbias, pre_activation_grad._buf, g._buf, self.out_buf, x._buf,
-                                       weight._buf, math.prod(x.shape[:-1]), k, n)
+                                       weight._buf, math.prod(x.shape[:-1]), k, n, accumulate_dx, accumulate_dw)
 
 
 def _buf_or_null(t):
