@@ -180,8 +180,9 @@ class Tensor:
 
 def empty(shape, dtype, size=None, zeroed=False, buf=None):
     """A new tensor over `buf` (another tensor's, for a view) or over a new buffer, uninitialised
-    unless zeroed (kernels overwrite their outputs). Every tensor is made here: it is the hot path
-    of every op, hence one flat function."""
+    unless zeroed (kernels overwrite their outputs). Every tensor is made here (Add, Sub, Mul and Div
+    write it out in line for tensors of one shape): it is the hot path of every op, hence one flat
+    function."""
     if size is None:
         size = math.prod(shape)
     if buf is None:
