@@ -152,8 +152,8 @@ def test_pointwise_and_softmax_kernels_on_every_path(name, dtype):
                 # optimizer steps: parameter x, gradient y, state buffers starting at 0.5
                 out["sgd_p"], out["sgd_buf"] = x.copy(), np.full_like(x, 0.5)
                 fn("sgd")(_c(out["sgd_p"]), _c(out["sgd_buf"]), _c(y), 0.1, 0.9, 0.1, 0.01, 0, 0, x.size)
-                out["adam_p"], out["adam_m"], out["adam_v"], out["adam_vmax"] = (np.full_like(x, 0.5) for _ in range(4))
-                out["adam_p"][...] = x
+                out["adam_p"] = x.copy()
+                out["adam_m"], out["adam_v"], out["adam_vmax"] = (np.full_like(x, 0.5) for _ in range(3))
                 fn("adam")(*(_c(out["adam_" + s]) for s in ("p", "m", "v", "vmax")), _c(y), 0.1, 0.9, 0.99, 1e-8, 0.01,
                            0, 3, x.size)
                 results[nt] = out
