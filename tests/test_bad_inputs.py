@@ -71,7 +71,7 @@ CASES = [
     ("a.reshape(4, -1)", ValueError, r"cannot reshape tensor of shape \(2, 3\)", False),
     ("a.reshape(-1, -1)", ValueError, "only one dimension", False),
     ("a.reshape(2**70, 0)", ValueError, "cannot reshape", False),
-    ("fg.zeros(2, 3, 4).T", ValueError, r"2-D tensor, got shape \(2, 3, 4\)", False),
+    ("fg.zeros(3).mT", ValueError, r"matrices or batches of matrices. Got 1-D tensor of shape \(3,\)", False),
     ("a.sum(dim=2)", ValueError, "out of range", False),
     ("a.sum(dim=1.5)", ValueError, "out of range", False),
     ("a.backward()", RuntimeError, "does not require grad", False),
