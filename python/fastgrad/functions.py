@@ -185,6 +185,8 @@ def _max_or_min(input, dim, keepdim, largest):
         tensor_arg(input, name)
         if keepdim:
             raise TypeError(f"{name}(): keepdim needs a dim")
+        if input._numel == 0:
+            raise RuntimeError(f"{name}(): the input has no elements; specify a dim")
         code = lib.FG_RED_AMAX if largest else lib.FG_RED_AMIN
         return Reduce(code, tuple(range(input.ndim)), False).forward(input)
     return max_min(input, dim, keepdim, largest)

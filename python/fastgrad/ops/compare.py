@@ -158,10 +158,10 @@ def masked_fill(x, mask, value):
                 raise TypeError(f"masked_fill: value of dtype {value._dtype!r} for a tensor of {x._dtype!r}")
             value = scalar(x._dtype.python(value.item()), x._dtype)
     elif isinstance(value, numbers.Real) or isinstance(value, np.bool_):
-        if not x._dtype.is_floating_point and not float(value).is_integer() and not math.isinf(value):
+        if not x._dtype.is_floating_point:
+            if not math.isfinite(value):
+                raise ValueError(f"masked_fill: cannot fill a {x._dtype!r} tensor with {value}")
             value = int(value)   # PyTorch truncates a float fill of an integer tensor
-        if not x._dtype.is_floating_point and (math.isinf(value) or math.isnan(value)):
-            raise ValueError(f"masked_fill: cannot fill a {x._dtype!r} tensor with {value}")
         value = scalar(x._dtype.python(value), x._dtype)
     else:
         raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got {type(value).__name__}")

@@ -181,6 +181,8 @@ def max_min(x, dim, keepdim, largest, indices_only=False):
     name = ("argmax" if largest else "argmin") if indices_only else ("max" if largest else "min")
     tensor_arg(x, name)
     if dim is None:   # argmax over everything: the flat index
+        if x._numel == 0:
+            raise RuntimeError(f"{name}(): the input has no elements; specify a dim")
         flat = _view(x, (x._numel,), False)
         out = max_min(flat, 0, False, largest, True)
         return _view(out, (1,) * x.ndim, False) if keepdim else out
