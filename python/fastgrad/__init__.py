@@ -8,6 +8,10 @@ from . import ops, nn, optim, data
 from .io import load, save
 from .backend import get_num_threads, kernel_path, set_kernel_path, set_num_threads
 
+# indexing ops at module level, as torch.gather, torch.nonzero, ...
+from .ops.index import gather, index_select, masked_select, nonzero, scatter_add, take  # noqa: E402
+from . import sparse  # noqa: E402
+
 __version__ = "0.1.0"
 
 # PyTorch's other names for the dtypes
@@ -15,4 +19,5 @@ float, double, long = float32, float64, int64  # noqa: A001
 
 __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "randn", "manual_seed", "float32",
            "float64", "int64", "bool", "float", "double", "long", "device", "cuda", "no_grad", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load", "kernel_path",
-           "set_kernel_path", "get_num_threads", "set_num_threads"]
+           "set_kernel_path", "get_num_threads", "set_num_threads",
+           "gather", "index_select", "masked_select", "nonzero", "scatter_add", "take", "sparse"]

@@ -385,6 +385,43 @@ class Tensor:
     def reshape(self, *shape):
         return Reshape(shape).forward(self)
 
+    # ---- indexing (ops/index.py): t[key], t[key] = v, gather and scatter -------------------------------
+    def __getitem__(self, key):
+        return index_ops.getitem(self, key)
+
+    def __setitem__(self, key, value):
+        index_ops.setitem(self, key, value)
+
+    def __iter__(self):
+        if not self._shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (index_ops.getitem(self, i) for i in range(self._shape[0]))
+
+    def index_select(self, dim, index):
+        return index_ops.index_select(self, dim, index)
+
+    def gather(self, dim, index):
+        return index_ops.gather(self, dim, index)
+
+    def take(self, index):
+        return index_ops.take(self, index)
+
+    def masked_select(self, mask):
+        return index_ops.masked_select(self, mask)
+
+    def scatter_add(self, dim, index, src):
+        return index_ops.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src):
+        return index_ops.scatter_add_(self, dim, index, src)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return index_ops.index_put_(self, indices, values, accumulate)
+
+    def nonzero(self, as_tuple=False):
+        return index_ops.nonzero(self, as_tuple)
+    # ---- end of indexing -----------------------------------------------------------------------------
+
 
 def empty(shape, dtype, numel=None, zeroed=False, buf=None):
     """A new tensor over `buf` (another tensor's, for a view) or over a new buffer, uninitialised
@@ -621,3 +658,4 @@ def randn(*shape, mean=0.0, std=1.0, dtype=float32, device=None, requires_grad=F
 from . import autograd, inplace  # noqa: E402
 from .ops import (Add, Cast, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
                   Tanh, Transpose)
+from .ops import index as index_ops  # noqa: E402

@@ -8,6 +8,8 @@ from .loss import CrossEntropy, NLLLoss
 from .matmul import Linear, LinearReLU, MatMul
 from .shape import Reshape, Sum, Transpose
 from .softmax import LogSoftmax, Softmax
+from .index import Embedding, Index, IndexPut, ScatterAdd
 
 __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
-           "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose", "Cast"]
+           "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose", "Cast",
+           "Index", "IndexPut", "ScatterAdd", "Embedding"]
