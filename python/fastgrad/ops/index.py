@@ -351,6 +351,8 @@ def _dim(dim, ndim, op):
 
 def _long_index(index, op, name="index"):
     """An integer index (tensor, array or list) as an int64 numpy array; float or bool is a TypeError."""
+    if isinstance(index, Tensor) and index._dtype.is_floating_point:
+        raise TypeError(f"{op}: {name} must be an integer (int64) tensor, got {index._dtype!r}")
     array = _index_array(index) if not isinstance(index, (numbers.Integral, np.integer)) else np.asarray(index)
     if array is None or array.dtype.kind not in "iu":
         kind = index._dtype if isinstance(index, Tensor) else getattr(array, "dtype", type(index).__name__)
