@@ -20,7 +20,7 @@ from .._C import ffi, lib
 from .. import autograd
 from ..autograd import Op, accumulate_grad, grad_buffer
 from ..dtypes import bool_, int64
-from ..tensor import Tensor, empty, tensor
+from ..tensor import Tensor, _view, empty, tensor
 from ._checks import cast_to
 
 _BAD_KEY = ("only integers, slices (`:`), ellipsis (`...`), None and integer or bool tensors/arrays/lists are "
@@ -591,9 +591,8 @@ class Embedding(Op):
         if self.sparse:
             from ..sparse import RowSparseGrad
             keep = slice(None) if self.padding_idx is None else np.nonzero(rows != self.padding_idx)[0]
-            if self.padding_idx is None:
-                values = empty((rows.size, d), g._dtype)
-                lib.fg_cast(values._buf, g._dtype.code, g._buf, g._dtype.code, g._numel)
+            if self.padding_idx is None:   # the incoming gradient's rows as they are (PyTorch shares them too)
+                values = _view(g, (rows.size, d), False)
             else:
                 values = Selection((keep.size, d), offsets=keep * d, row=d).read(g)
             grad = RowSparseGrad(rows[keep], values, weight._shape)
