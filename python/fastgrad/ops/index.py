@@ -12,6 +12,7 @@ Tensors are contiguous, so every index result is a copy. An index key is first t
 Offsets are computed by numpy from the INDEX arrays only (never from the data being indexed) and
 are checked here: an index out of range is an IndexError naming it and its dimension.
 """
+import math
 import numbers
 
 import numpy as np
@@ -34,7 +35,9 @@ def _index_array(item):
         if item._dtype.is_floating_point:
             raise IndexError(f"tensors used as indices must be long or bool tensors, got {item._dtype!r}")
         return item.numpy()
-    if isinstance(item, (np.ndarray, list, range)):
+    if isinstance(item, range):
+        return np.arange(item.start, item.stop, item.step, dtype=np.int64)
+    if isinstance(item, (np.ndarray, list)):
         if isinstance(item, list) and any(isinstance(x, Tensor) for x in item):
             item = [x.numpy() if isinstance(x, Tensor) else x for x in item]
         try:
@@ -73,8 +76,12 @@ class Selection:
             return out
         es = src._dtype.itemsize
         if self.offsets is None:
-            lib.fg_copy_strided(out._buf, _at(src._buf, self.offset * es), es, self.shape, _contiguous(self.shape),
-                                self.strides, len(self.shape))
+            contiguous = _contiguous(self.shape)
+            if all(st == c or n == 1 for st, c, n in zip(self.strides, contiguous, self.shape)):   # one block: t[i]
+                lib.fg_cast(out._buf, src._dtype.code, _at(src._buf, self.offset * es), src._dtype.code, out._numel)
+            else:
+                lib.fg_copy_strided(out._buf, _at(src._buf, self.offset * es), es, self.shape, contiguous,
+                                    self.strides, len(self.shape))
         else:
             lib.fg_gather(out._buf, src._buf, es, self.offsets_ptr, self.offsets.size, self.row)
         return out
@@ -125,6 +132,15 @@ def _strides_of(shape):
 
 def select(shape, key):
     """The Selection of key over a contiguous tensor of `shape` (numpy's and PyTorch's rules)."""
+    # the common keys first: t[i] and t[index_array] (the embedding lookup)
+    if shape:
+        if type(key) is int:
+            if not -shape[0] <= key < shape[0]:
+                raise IndexError(f"index {key} is out of bounds for dimension 0 with size {shape[0]}")
+            inner = shape[1:]
+            return Selection(inner, offset=(key % shape[0]) * math.prod(inner), strides=_contiguous(inner))
+        if type(key) is Tensor and key._dtype is int64 and key._shape:
+            return _rows(key.numpy(), shape)
     items = list(key) if isinstance(key, tuple) else [key]
     # bool masks and index arrays first, so that the dimension count is known
     parsed = []
@@ -197,11 +213,7 @@ def select(shape, key):
                     src_dim += 1
             else:
                 size = shape[src_dim]
-                bad = (item < -size) | (item >= size)
-                if bad.any():
-                    raise IndexError(f"index {int(item[bad].flat[0])} is out of bounds for dimension {src_dim} "
-                                     f"with size {size}")
-                arrays.append((item, size, strides[src_dim], src_dim))
+                arrays.append((_in_range(item, size, src_dim), size, strides[src_dim], src_dim))
                 src_dim += 1
             adv_positions.append(len(dims))
             dims.append("ADV")
@@ -214,9 +226,9 @@ def select(shape, key):
     except ValueError:
         raise IndexError(f"shape mismatch: indexing arrays of shapes {[a.shape for a, _, _, _ in arrays]} could "
                          f"not be broadcast together") from None
-    adv = np.zeros(bshape, dtype=np.int64)
-    for a, size, stride, _ in arrays:
-        adv += np.where(a < 0, a + size, a).astype(np.int64) * stride
+    adv = arrays[0][0] * arrays[0][2]
+    for a, _, stride, _ in arrays[1:]:
+        adv = adv + a * stride
     # numpy's placement: next to each other, the arrays' dimensions replace them in place; apart,
     # they go first
     first = adv_positions[0]
@@ -244,8 +256,30 @@ def select(shape, key):
                 (1,) * axis + (size,) + (1,) * (nd - axis - 1))
             axis += 1
     out_shape = tuple(d[0] for d in before) + tuple(bshape) + tuple(d[0] for d in after)
-    offsets = np.broadcast_to(offsets, out_shape[:nd]).reshape(-1)
-    return Selection(out_shape, offsets=offsets, row=row)
+    if offsets.shape != out_shape[:nd]:
+        offsets = np.broadcast_to(offsets, out_shape[:nd])
+    return Selection(out_shape, offsets=offsets.reshape(-1), row=row)
+
+
+def _in_range(index, size, dim):
+    """An integer index array checked against a dimension of `size`, negative entries wrapped, as
+    int64: an IndexError names the first bad index and the dimension."""
+    index = index.astype(np.int64, copy=False)
+    if index.size:
+        lo, hi = index.min(), index.max()
+        if lo < -size or hi >= size:
+            bad = index[(index < -size) | (index >= size)]
+            raise IndexError(f"index {int(bad.flat[0])} is out of bounds for dimension {dim} with size {size}")
+        if lo < 0:
+            index = np.where(index < 0, index + size, index)
+    return index
+
+
+def _rows(index, shape):
+    """t[index] for one integer array: whole rows of t at index * row length."""
+    index = _in_range(index, shape[0], 0)
+    row = math.prod(shape[1:])
+    return Selection(index.shape + tuple(shape[1:]), offsets=index.reshape(-1) * row, row=row)
 
 
 def _as_int(v):
