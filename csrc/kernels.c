@@ -18,6 +18,7 @@
 #include "softmax.inc"
 #include "matmul.inc"
 #include "optim.inc"
+#include "random.inc"
 #include "index.inc"
 #undef T
 #undef FG
@@ -29,6 +30,7 @@
 #include "softmax.inc"
 #include "matmul.inc"
 #include "optim.inc"
+#include "random.inc"
 #include "index.inc"
 #undef T
 #undef FG

@@ -1,14 +1,16 @@
 """nn.Embedding: a lookup table whose rows are gathered by integer indices (ops/index.py)."""
 import numbers
 
-from ..tensor import Tensor, as_device, generator, tensor
+from ..creation import empty
+from ..tensor import Tensor, as_device, tensor
 from . import functional as F
+from . import init
 from .modules import Module
 
 
 class Embedding(Module):
-    """weight of shape (num_embeddings, embedding_dim), initialised N(0, 1) as in PyTorch from
-    fastgrad's seeded generator, with the padding_idx row zeroed; that row gets no gradient.
+    """weight of shape (num_embeddings, embedding_dim), initialised N(0, 1) as in PyTorch by
+    nn.init.normal_ (fastgrad's seeded generator), with the padding_idx row zeroed; that row gets no gradient.
     sparse=True makes weight.grad a fastgrad.sparse.RowSparseGrad (for SGD and optim.SparseAdam)."""
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -28,15 +30,15 @@ class Embedding(Module):
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx, self.sparse = padding_idx, bool(sparse)
         if _weight is None:
-            weight = generator().standard_normal((num_embeddings, embedding_dim))
+            weight = init.normal_(empty(num_embeddings, embedding_dim, dtype=dtype))
             if padding_idx is not None:
                 weight[padding_idx] = 0
         else:
             if tuple(_weight.shape) != (num_embeddings, embedding_dim):
                 raise ValueError(f"Embedding: _weight has shape {tuple(_weight.shape)}, expected "
                                  f"{(num_embeddings, embedding_dim)}")
-            weight = _weight
-        self.weight = tensor(weight, dtype=dtype, requires_grad=not _freeze)
+            weight = tensor(_weight, dtype=dtype)
+        self.weight = weight.requires_grad_(not _freeze)
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
