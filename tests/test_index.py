@@ -372,3 +372,47 @@ BAD = [
 def test_bad_inputs(fn, exc, msg):
     with pytest.raises(exc, match=msg):
         fn()
+
+
+def test_sparse_and_dense_gradients_of_one_table_add_up():
+    fg.manual_seed(2)
+    emb = fg.nn.Embedding(5, 3, sparse=True)
+    idx = fg.tensor([4, 0, 4])
+    w = emb.weight
+    (emb(idx).sum() + (w * w).sum()).backward()   # the sparse and the dense contribution, either order
+    expected = 2 * w.numpy()
+    np.add.at(expected, [4, 0, 4], 1.0)
+    np.testing.assert_allclose(w.grad.numpy(), expected, rtol=1e-6)
+
+
+def test_augmented_assignment_through_an_index():
+    """x[idx] += v reads, adds and writes back (repeated indices: written once, as in PyTorch);
+    the optimizer-style W[ix] -= lr * g runs in place under no_grad."""
+    x = fg.zeros(4)
+    x[[1, 3, 1]] += 1.0
+    assert x.tolist() == [0, 1, 0, 1]
+    w = fg.ones(3, 2, requires_grad=True)
+    with fg.no_grad():
+        w[[0, 2]] -= 0.5 * fg.ones(2, 2)
+    assert w.numpy()[:, 0].tolist() == [0.5, 1.0, 0.5] and w.is_leaf
+    # recorded, y[1:] += ... reads y (an Index op) before writing it: like every in-place write to a
+    # tensor an earlier op recorded, backward refuses it (README, "Differences from PyTorch")
+    a = fg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = a * 2.0
+    y[1:] += a[:2]
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    y = a * 2.0
+    y[1:] = y[1:] * 1.0 + a[:2]   # the same, written out
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    a.grad = None
+    y = a * 2.0
+    y.index_put_((fg.tensor([1, 2]),), a[:2], accumulate=True)   # the recordable form of y[1:] += a[:2]
+    y.sum().backward()
+    assert a.grad.tolist() == [3.0, 3.0, 2.0]
+    a.grad = None
+    y = a * 2.0
+    y[1:] = a[:2] * 3.0   # nothing recorded reads y before the write
+    y.sum().backward()
+    assert a.grad.tolist() == [5.0, 3.0, 0.0]

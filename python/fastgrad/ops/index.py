@@ -141,6 +141,10 @@ def select(shape, key):
             return Selection(inner, offset=(key % shape[0]) * math.prod(inner), strides=_contiguous(inner))
         if type(key) is Tensor and key._dtype is int64 and key._shape:
             return _rows(key.numpy(), shape)
+        if type(key) is tuple and len(key) <= len(shape) and all(type(k) in _ARRAY_TYPES for k in key):
+            arrays = [_index_array(k) for k in key]   # t[range(n), y]: arrays over the leading dimensions
+            if all(a.dtype.kind in "iu" and a.ndim for a in arrays):
+                return _leading_arrays(arrays, shape)
     items = list(key) if isinstance(key, tuple) else [key]
     # bool masks and index arrays first, so that the dimension count is known
     parsed = []
@@ -273,6 +277,25 @@ def _in_range(index, size, dim):
         if lo < 0:
             index = np.where(index < 0, index + size, index)
     return index
+
+
+_ARRAY_TYPES = (Tensor, np.ndarray, list, range)
+
+
+def _leading_arrays(arrays, shape):
+    """t[a0, a1, ...] for integer arrays over t's leading dimensions: rows of the remaining ones."""
+    strides = _contiguous(shape)
+    try:
+        bshape = np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        raise IndexError(f"shape mismatch: indexing arrays of shapes {[a.shape for a in arrays]} could not be "
+                         f"broadcast together") from None
+    offsets = 0
+    for d, a in enumerate(arrays):
+        offsets = offsets + _in_range(a, shape[d], d) * strides[d]
+    rest = tuple(shape[len(arrays):])
+    offsets = np.broadcast_to(offsets, bshape) if offsets.shape != bshape else offsets
+    return Selection(tuple(bshape) + rest, offsets=offsets.reshape(-1), row=math.prod(rest))
 
 
 def _rows(index, shape):
