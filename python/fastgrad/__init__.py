@@ -7,8 +7,10 @@ from . import ops, nn, optim, data
 from .io import load, save
 from .backend import get_num_threads, kernel_path, set_kernel_path, set_num_threads
 
+from .ops.matmul import bmm, matmul
+
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "randn", "manual_seed", "float32",
            "float64", "no_grad", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load", "kernel_path",
-           "set_kernel_path", "get_num_threads", "set_num_threads"]
+           "set_kernel_path", "get_num_threads", "set_num_threads", "matmul", "bmm"]

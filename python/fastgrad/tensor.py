@@ -149,6 +149,12 @@ class Tensor:
     def __rmatmul__(self, other):
         return MatMul().forward(other, self)
 
+    def matmul(self, other):
+        return MatMul().forward(self, other)
+
+    def bmm(self, other):
+        return _matmul_ops.bmm(self, other)
+
     def relu(self):
         return ReLU().forward(self)
 
@@ -285,5 +291,6 @@ def randn(*shape, mean=0.0, std=1.0, dtype=float32, requires_grad=False):
 
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
 from . import autograd  # noqa: E402
+from .ops import matmul as _matmul_ops  # noqa: E402
 from .ops import (Add, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
                   Tanh, Transpose)
