@@ -138,3 +138,10 @@ def test_gemm_batched_kernel_sums_in_index_order():
         for i in (1, 2):
             lib.fg_gemm_f32(p(want[j]), p(np.ascontiguousarray(a[i, j])), p(b), 5, 4, 7, 0, 0, 1)
     assert np.array_equal(c, want)
+
+
+def test_integer_tensors_are_refused():
+    """No integer GEMM: a clear error (PyTorch computes int64 products; README lists the difference)."""
+    for a, b in [(fg.tensor([[1, 2]]), fg.tensor([[3], [4]])), (fg.tensor([[1, 2]]), fg.ones(2, 2, 1))]:
+        with pytest.raises(TypeError, match="float32 or float64"):
+            a.long() @ b.long()

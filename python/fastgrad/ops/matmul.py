@@ -19,12 +19,13 @@ class MatMul(Op):
     operand over the dimensions along which it was broadcast, in the same kernel."""
 
     def forward(self, a, b):
-        if not (type(a) is Tensor and type(b) is Tensor and len(a.shape) == 2 and len(b.shape) == 2
-                and a.shape[1] == b.shape[0] and a.dtype is b.dtype):   # one test when all is well
+        if not (type(a) is Tensor and type(b) is Tensor and len(a._shape) == 2 and len(b._shape) == 2
+                and a._shape[1] == b._shape[0] and a._dtype is b._dtype
+                and a._dtype.is_floating_point):   # one test when all is well
             return self._forward_nd(a, b)
-        (m, k), n = a.shape, b.shape[1]
-        out = empty((m, n), a.dtype, m * n)
-        a.dtype.k.matmul(out._buf, a._buf, b._buf, m, k, n)
+        (m, k), n = a._shape, b._shape[1]
+        out = empty((m, n), a._dtype, m * n)
+        a._dtype.k.matmul(out._buf, a._buf, b._buf, m, k, n)
         return self.record(out, a, b)
 
     def _forward_nd(self, a, b):
@@ -41,8 +42,8 @@ class MatMul(Op):
 
     def _backward(self, g):
         a, b = self.inputs
-        if len(a.shape) == 2 == len(b.shape):
-            (m, k), n = a.shape, b.shape[1]
+        if len(a._shape) == 2 == len(b._shape):
+            (m, k), n = a._shape, b._shape[1]
             strides = None
         else:
             _, m, k, n, strides = _plan(a.shape, b.shape)
@@ -63,6 +64,8 @@ def _check_matmul(a, b, op="matmul"):
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"{op}: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
     same_dtype(op, a, b)
+    if not a.dtype.is_floating_point:
+        raise TypeError(f"{op}: expects float32 or float64 tensors, got {a.dtype!r}; convert with .float()")
     _plan(a.shape, b.shape)   # raises on shapes that do not fit
 
 
