@@ -37,10 +37,13 @@
  *       L2, MC = L2 / 4 / (KC s), a multiple of MR.
  *   NC  the packed B panel (KC x NC) is reused by every A block and stays in this core's share of
  *       L3 (each thread packs its own): half of it, NC = L3 / 2 / (KC s), a multiple of NR in
- *       [NR, 8192]; C's rows beyond that come in another pass that repacks A.
- * On a 2-core AMD EPYC (Zen 4: 32 KiB 8-way L1d, 1 MiB L2, 32 MiB L3 for 16 threads) the AVX-512
- * path gets MC, KC, NC = 408, 160, 3232 (f32) and ..., see README "GEMM block sizes" for the
- * measurements behind the fractions. Threads: fg_threads_for gives a product one thread per
+ *       [NR, 8192]; C's columns beyond that come in another pass, which packs A again.
+ * On the 2-core AMD EPYC these were written on (Zen 4: 32 KiB 8-way L1d, 1 MiB L2, CPUID says 16 MiB
+ * of L3 per core) that gives MC, KC, NC = 408, 160, 8192 (f32) and 252, 128, 8192 (f64) on the
+ * AVX-512 path, 204, 320, 6544 and 126, 256, 4096 on the AVX2 path; on the 48 KiB 12-way, 2 MiB
+ * Xeon the old constants were tuned on, KC = 256 as they had. bench/gemm_blocks.py times other
+ * choices against the derived ones; README "GEMM block sizes" has the figures. Threads:
+ * fg_threads_for gives a product one thread per
  * FG_GEMM_FLOPS_PER_THREAD flops, up to fg_get_num_threads(), the cores this process may use by
  * default; each takes an equal band of C (whole micro-tiles), the k loop never split.
  */
