@@ -1,9 +1,11 @@
 """The GEMM core (csrc/gemm.c) on every kernel path, against the naive oracle and numpy.
 
 fg_gemm is called directly through cffi: every trans_a/trans_b/accumulate combination, sizes of 1,
-primes and sizes that are not multiples of any tile or block (MR, NR, KC = 256, MC, NC = 4096), small
-products (which skip packing) and large ones, in float32 and float64, on 1 and 2 threads. Results must be bit-identical across thread counts (the k
-loop is never split); across paths they differ only by rounding.
+primes and sizes that are not multiples of any tile or block (MR, NR; MC, KC and NC are derived from
+the caches, so test_block_edges forces tiny ones), small products (which skip packing) and large
+ones, in float32 and float64, on 1 and 2 threads. Results must be bit-identical across thread counts
+(the k loop is never split); across paths they differ only by rounding. Also: the derived blocks,
+the path without scratch memory, and set_num_threads' limits.
 """
 import itertools
 import os
