@@ -316,6 +316,7 @@ def _as_int(v):
 class Index(Op):
     """out = x[selection] (a strided box or gathered rows). Backward: dx[selection] += g, summing
     duplicate indices (fg_add_strided / fg_scatter_add)."""
+    reads = ()   # backward needs shapes (or saved buffers) only
 
     def __init__(self, selection):
         self.sel = selection
@@ -624,6 +625,7 @@ def one_hot(x, num_classes=-1):
 class Embedding(Op):
     """out = weight[indices] (rows of the table gathered). Backward: a scatter-add of the rows into
     a dense gradient, skipping padding_idx; with sparse=True a RowSparseGrad of the rows instead."""
+    reads = ()   # backward needs shapes (or saved buffers) only
 
     def __init__(self, padding_idx=None, sparse=False):
         self.padding_idx, self.sparse = padding_idx, sparse
