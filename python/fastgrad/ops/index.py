@@ -126,10 +126,6 @@ def _contiguous(shape):
     return strides[::-1]
 
 
-def _strides_of(shape):
-    return _contiguous(shape)
-
-
 def select(shape, key):
     """The Selection of key over a contiguous tensor of `shape` (numpy's and PyTorch's rules)."""
     # the common keys first: t[i] and t[index_array] (the embedding lookup)
@@ -177,7 +173,7 @@ def select(shape, key):
     else:
         parsed += [slice(None)] * (len(shape) - used)
 
-    strides = _strides_of(shape)
+    strides = _contiguous(shape)
     offset = 0
     dims = []          # the result's basic dimensions as (size, stride), with "ADV" where the arrays go
     arrays = []        # (int64 index array, source size, source stride, source dim) per advanced index
@@ -513,7 +509,6 @@ class ScatterAdd(Op):
 
 
 def _scatter_add_args(x, dim, index, src, op):
-    from ._checks import float_arg
     if not isinstance(x, Tensor) or not x._dtype.is_floating_point:
         raise TypeError(f"{op}: the input must be a float tensor (int scatter_add is not supported)")
     if not isinstance(src, Tensor):
@@ -531,7 +526,6 @@ def _scatter_add_args(x, dim, index, src, op):
     sel = Selection(index.shape, offsets=_along_dim_offsets(x._shape, dim, index, op).reshape(-1))
     if src._shape != index.shape:   # only src's leading part of index's shape is read, as in PyTorch
         src = getitem(src, tuple(slice(0, n) for n in index.shape))
-    del float_arg
     return sel, src
 
 
