@@ -628,7 +628,7 @@ class Embedding(Op):
                              f"{weight.shape if isinstance(weight, Tensor) else type(weight).__name__}")
         num, d = weight._shape
         index = _long_index(indices, "embedding", "input")
-        if index.size and (index.min() < 0 or index.max() >= num):
+        if index.size and index.view(np.uint64).max() >= num:   # one pass: negatives read as huge
             bad = index[(index < 0) | (index >= num)].flat[0]
             raise IndexError(f"embedding: index {int(bad)} is out of range for a table of {num} rows")
         self.index = np.array(index, dtype=np.int64)   # a copy: later writes to the input change nothing
@@ -646,7 +646,7 @@ class Embedding(Op):
                 values = _view(g, (rows.size, d), False)
             else:
                 values = Selection((keep.size, d), offsets=keep * d, row=d).read(g)
-            grad = RowSparseGrad(rows[keep], values, weight._shape)
+            grad = RowSparseGrad.trusted(rows[keep], values, weight._shape)
             if weight.grad is None:
                 weight.grad = grad
             elif isinstance(weight.grad, RowSparseGrad):
