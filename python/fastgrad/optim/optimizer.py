@@ -66,6 +66,9 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                if not isinstance(p.grad, Tensor) and not getattr(p.grad, "is_sparse", False):
+                    raise TypeError(f"{type(self).__name__}.step: the .grad of a parameter of shape {p.shape} is a "
+                                    f"{type(p.grad).__name__}, not a fastgrad Tensor")
                 if type(p.grad) is not Tensor and not self._accepts_sparse(group):   # a RowSparseGrad
                     raise RuntimeError(f"{type(self).__name__} does not support sparse gradients (from "
                                        f"nn.Embedding(sparse=True)), please consider SparseAdam instead")
