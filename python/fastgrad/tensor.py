@@ -584,7 +584,6 @@ class Tensor:
     def cumsum(self, dim): return _fn.cumsum(self, dim)
     def norm(self, p="fro", dim=None, keepdim=False): return _fn.norm(self, p, dim, keepdim)
     # ---- end of the math helper's block --------------------------------------------------------------
-
     # ---- indexing (ops/index.py): t[key], t[key] = v, gather and scatter -------------------------------
     def __getitem__(self, key):
         return index_ops.getitem(self, key)

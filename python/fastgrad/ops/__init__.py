@@ -13,7 +13,6 @@ from .compare import Where
 from .elementwise import Maximum, Minimum, Pow
 from .reduce import Reduce, Sum
 from .unary import Clamp, Unary
-# the index helper's: indexing, gather/scatter-add, embedding
 from .index import Embedding, Index, IndexPut, ScatterAdd
 
 __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
