@@ -43,12 +43,13 @@
  *       [NR, 8192]; C's columns beyond that come in another pass, which packs A again.
  * On the 2-core AMD EPYC these were written on (Zen 4: 32 KiB 8-way L1d, 1 MiB L2, CPUID says 16 MiB
  * of L3 per core) that gives MC, KC, NC = 252, 256, 8192 (f32) and 120, 256, 4096 (f64) on the
- * AVX-512 path, 126, 512, 4096 and 60, 512, 2048 on the AVX2 path; on the 48 KiB, 2 MiB
- * Xeon the old constants were tuned on, KC = 256 as they had. bench/gemm_blocks.py times other
- * choices against the derived ones; README "GEMM block sizes" has the figures. Threads:
- * fg_threads_for gives a product one thread per
- * FG_GEMM_FLOPS_PER_THREAD flops, up to fg_get_num_threads(), the cores this process may use by
- * default; each takes an equal band of C (whole micro-tiles), the k loop never split.
+ * AVX-512 path, 126, 512, 4096 and 60, 512, 2048 on the AVX2 path; on the 48 KiB L1d, 2 MiB L2
+ * Xeon the old constants were tuned on, KC = 384 and MC = 512 (f32), between the 256 and 512 that
+ * measured alike there. bench/gemm_blocks.py times other choices against the derived ones; README
+ * "GEMM block sizes" has the figures.
+ * Threads: fg_threads_for gives a product one thread per FG_GEMM_FLOPS_PER_THREAD flops, up to
+ * fg_get_num_threads() (by default the cores this process may use); each takes an equal band of
+ * C's rows or columns in whole micro-tiles; the k loop is never split.
  */
 #include <stddef.h>
 #include <stdint.h>
