@@ -36,16 +36,19 @@
  *       feeds the part of B that L1 cannot hold fast enough. (On the Xeon, KC 192 and 128 measured
  *       2.5% and 5-6% slower than 256, and 512 no faster, for the same reason.)
  *   MC  the packed A block (MC x KC) is reused by every B micro-panel of a panel and stays in L2,
- *       which it shares with the B micro-panels streaming from L3 and the C tiles: a quarter of
- *       L2, MC = L2 / 4 / (KC s), a multiple of MR.
- *   NC  the packed B panel (KC x NC) is reused by every A block and stays in this core's share of
- *       L3 (each thread packs its own): half of it, NC = L3 / 2 / (KC s), a multiple of NR in
- *       [NR, 8192]; C's columns beyond that come in another pass, which packs A again.
+ *       beside the B micro-panels streaming through and C's tiles: half of L2, MC = L2 / 2 /
+ *       (KC s), a multiple of MR (a quarter measured 2-5% slower in f64 at n = 1536-2048 on Zen 4,
+ *       where each A block is one more pass over the B panel; f32 did not mind).
+ *   NC  the packed B panel (KC x NC) is reused by every A block and stays in L3 (each thread packs
+ *       its own): a quarter of this core's share, NC = L3 / 4 / (KC s), a multiple of NR in
+ *       [NR, 8192]: the share CPUID reports can be the whole L3 of a VM whose host cores use it
+ *       too (here it says 16 MiB per core; half of that measured 5% slower than a quarter in f64
+ *       at n = 2048). C's columns beyond NC come in another pass, which packs A again.
  * On the 2-core AMD EPYC these were written on (Zen 4: 32 KiB 8-way L1d, 1 MiB L2, CPUID says 16 MiB
- * of L3 per core) that gives MC, KC, NC = 252, 256, 8192 (f32) and 120, 256, 4096 (f64) on the
- * AVX-512 path, 126, 512, 4096 and 60, 512, 2048 on the AVX2 path; on the 48 KiB L1d, 2 MiB L2
- * Xeon the old constants were tuned on, KC = 384 and MC = 512 (f32), between the 256 and 512 that
- * measured alike there. bench/gemm_blocks.py times other choices against the derived ones; README
+ * of L3 per core) that gives MC, KC, NC = 504, 256, 4096 (f32) and 252, 256, 2048 (f64) on the
+ * AVX-512 path, 252, 512, 2048 and 126, 512, 1024 on the AVX2 path; on the 48 KiB L1d, 2 MiB L2
+ * Xeon the old constants were tuned on, KC = 384 (between the 256 and 512 that measured alike
+ * there) and MC = 672 (f32). bench/gemm_blocks.py times other choices against the derived ones; README
  * "GEMM block sizes" has the figures.
  * Threads: fg_threads_for gives a product one thread per FG_GEMM_FLOPS_PER_THREAD flops, up to
  * fg_get_num_threads() (by default the cores this process may use); each takes an equal band of
@@ -80,8 +83,8 @@ static struct fg_blocks fg_derive_blocks(int64_t mr, int64_t nr, int64_t s) {
     const struct fg_caches c = fg_cache_sizes();
     struct fg_blocks b;
     b.kc = fg_blocks_set[1] ? fg_blocks_set[1] : fg_round_clamp(c.l1 / (nr * s), 8, 64, FG_KC_MAX);
-    b.mc = fg_round_clamp(fg_blocks_set[0] ? fg_blocks_set[0] : c.l2 / 4 / (b.kc * s), mr, mr, 1 << 20);
-    b.nc = fg_round_clamp(fg_blocks_set[2] ? fg_blocks_set[2] : c.l3_per_core / 2 / (b.kc * s), nr, nr, 8192);
+    b.mc = fg_round_clamp(fg_blocks_set[0] ? fg_blocks_set[0] : c.l2 / 2 / (b.kc * s), mr, mr, 1 << 20);
+    b.nc = fg_round_clamp(fg_blocks_set[2] ? fg_blocks_set[2] : c.l3_per_core / 4 / (b.kc * s), nr, nr, 8192);
     return b;
 }
 

@@ -170,7 +170,7 @@ def test_derived_blocks_are_sane(path, itemsize):
     mc, kc, nc, mr, nr = blocks(path, itemsize)
     assert mc % mr == 0 and nc % nr == 0 and kc % 8 == 0 and 64 <= kc <= 512
     assert kc * nr * itemsize <= l1 or kc == 64   # a B micro-panel fits in L1
-    assert mc * kc * itemsize <= l2 // 4 or mc == mr
+    assert mc * kc * itemsize <= l2 // 2 or mc == mr   # an A block fits in L2
 
 
 @pytest.fixture
