@@ -48,8 +48,8 @@
  * of L3 per core) that gives MC, KC, NC = 504, 256, 4096 (f32) and 252, 256, 2048 (f64) on the
  * AVX-512 path, 252, 512, 2048 and 126, 512, 1024 on the AVX2 path; on the 48 KiB L1d, 2 MiB L2
  * Xeon the old constants were tuned on, KC = 384 (between the 256 and 512 that measured alike
- * there) and MC = 672 (f32). bench/gemm_blocks.py times other choices against the derived ones; README
- * "GEMM block sizes" has the figures.
+ * there) and MC = 672 (f32). bench/gemm_blocks.py times other choices against the derived
+ * ones; README "GEMM block sizes" has the figures.
  * Threads: fg_threads_for gives a product one thread per FG_GEMM_FLOPS_PER_THREAD flops, up to
  * fg_get_num_threads() (by default the cores this process may use); each takes an equal band of
  * C's rows or columns in whole micro-tiles; the k loop is never split.
