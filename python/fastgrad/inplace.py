@@ -20,6 +20,7 @@ from .ops import elementwise
 from .ops._checks import cast_to, operands
 from .ops.elementwise import broadcast_shape
 from .tensor import Tensor, _view, empty, fill as fill_kernel, tensor
+from .dtypes import kernels
 
 _LEAF_ERROR = ("a leaf tensor that requires grad is being used in an in-place operation ({name}); do it under "
                "`with fg.no_grad():` (as optimizers do) or on .data")
@@ -112,10 +113,44 @@ def write_broadcast(t, src):
     """t = src broadcast to t's shape and converted to t's dtype, by kernels: a cast for one shape,
     else -0.0 + src through the broadcasting add (-0.0 + x is x for every x, -0.0 and NaN included)."""
     if src._shape == t._shape:
-        lib.fg_cast(t._buf, t._dtype.code, src._buf, src._dtype.code, t._numel)
+        kernels.cast(t._buf, t._dtype.code, src._buf, src._dtype.code, t._numel)
         return
     src = cast_to(src, t._dtype)
     zero = empty((), t._dtype, 1)
     fill_kernel(zero, -0.0 if t._dtype.is_floating_point else 0)
     t._dtype.k.binary_bcast(t._buf, zero._buf, src._buf, lib.FG_ADD, t._shape, [0] * len(t._shape),
                             broadcast_strides(src._shape, t._shape), len(t._shape))
+
+
+def draw_in_place(t, draw, name):
+    """t filled by `draw(t)` (a random kernel), under the same rules as fill_."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name}: expects a fastgrad Tensor, got {type(t).__name__}")
+    if _recording(t):
+        if t._op is None:
+            raise RuntimeError(_LEAF_ERROR.format(name=name))
+        return _take_over(t, draw(empty(t._shape, t._dtype, t._numel)))
+    draw(t)
+    _mark_written(t)
+    return t
+
+
+def apply(t, compute, name, *others):
+    """t = compute(t) in place, for ops without an in-place kernel of their own (clamp_, masked_fill_):
+    computed out of place, then written into t's buffer, or (when recording) taken over as above.
+    The result must keep t's shape and dtype."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name}: expects a fastgrad Tensor, got {type(t).__name__}")
+    recording = autograd.is_grad_enabled() and (t.requires_grad or any(isinstance(o, Tensor) and o.requires_grad
+                                                                       for o in others))
+    if recording and t._op is None and t.requires_grad:
+        raise RuntimeError(_LEAF_ERROR.format(name=name))
+    result = compute(_alias(t) if recording else t)
+    if result._shape != t._shape or result._dtype is not t._dtype:
+        raise TypeError(f"{name}: the result ({result._dtype!r}, shape {result._shape}) can't be written in place "
+                        f"into a tensor of {t._dtype!r} and shape {t._shape}")
+    if recording:
+        return _take_over(t, result)
+    kernels.cast(t._buf, t._dtype.code, result._buf, t._dtype.code, t._numel)
+    _mark_written(t)
+    return t
