@@ -1,5 +1,5 @@
-"""Sum/mean reductions, and the shape and movement ops: view/reshape and the other views,
-transpose/permute, expand/repeat, cat/stack, narrow/split/chunk/unbind, flip/roll, tril/triu.
+"""The shape and movement ops: view/reshape and the other views, transpose/permute, expand/repeat,
+cat/stack, narrow/split/chunk/unbind, flip/roll, tril/triu.
 
 Storage (python/fastgrad/__init__.py): tensors are contiguous and row-major. Ops that keep the
 row-major order are views sharing the buffer (Reshape); every op that reorders is one strided read
@@ -10,11 +10,10 @@ import math
 import numbers
 
 from .._C import lib
-from ..autograd import Op, accumulate_grad, broadcast_strides, grad_buffer, grad_targets
+from ..autograd import Op, broadcast_strides, grad_buffer, grad_targets
 from ..dtypes import promote
-from ..tensor import Tensor, _checked_shape, _dim_index, _view, empty, tensor, zeros
-from .elementwise import binary
-from ._checks import cast_to, float_arg, tensor_arg
+from ..tensor import Tensor, _checked_shape, _dim_index, _view, empty
+from ._checks import cast_to, tensor_arg
 
 
 class Reshape(Op):
