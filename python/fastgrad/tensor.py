@@ -490,7 +490,7 @@ class Tensor:
 
     @property
     def T(self):
-        return Transpose().forward(self)
+        return _shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))   # all dimensions reversed, as in PyTorch
 
     def reshape(self, *shape):
         return Reshape(shape).forward(self)
@@ -815,7 +815,7 @@ def generator():
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
 from . import autograd, inplace, random  # noqa: E402
 from .ops import (Add, Cast, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
-                  Tanh, Transpose)
+                  Tanh)
 from .ops import shape as _shape  # noqa: E402
 # the math helper's methods
 from . import functions as _fn  # noqa: E402
