@@ -29,7 +29,7 @@ def _checked_shape(shape, infer=False):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     for d in shape:
-        if not isinstance(d, numbers.Integral) or isinstance(d, bool):
+        if type(d) is not int and (not isinstance(d, numbers.Integral) or isinstance(d, bool)):   # ints first: ABC checks are slow
             raise TypeError(f"shape {tuple(shape)!r} must hold integers, got {type(d).__name__}")
         if d < 0 and not (infer and d == -1):
             raise ValueError(f"negative dimension {d} in shape {tuple(shape)}")
@@ -633,11 +633,12 @@ def _unpickle(array, dtype, requires_grad, grad):
 
 def _dim_index(dim, ndim, what):
     """dim as an index in [0, ndim), negative dims counting from the end; IndexError otherwise."""
-    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+    if type(dim) is not int and (not isinstance(dim, numbers.Integral) or isinstance(dim, bool)):   # ints first: ABC checks are slow
         raise TypeError(f"{what}: dim must be an integer, got {type(dim).__name__}")
-    if not -max(ndim, 1) <= dim < max(ndim, 1):
+    n = ndim or 1
+    if not -n <= dim < n:
         raise IndexError(f"{what}: dimension {dim} is out of range for a tensor of {ndim} dimensions")
-    return int(dim) % max(ndim, 1)
+    return int(dim) % n
 
 
 def _one_or_many(args):

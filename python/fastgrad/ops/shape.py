@@ -475,11 +475,11 @@ class Cat(Op):
             raise TypeError(f"{name}(): expected a tuple or list of tensors, got {type(tensors).__name__}")
         if not tensors:
             raise ValueError(f"{name}(): expected a non-empty list of tensors")
+        dtype = None
         for i, t in enumerate(tensors):
-            tensor_arg(t, name, f"tensors[{i}]")
-        dtype = tensors[0]._dtype
-        for t in tensors[1:]:
-            promoted = promote(dtype, t._dtype)
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{name}: tensors[{i}] must be a fastgrad Tensor, got {type(t).__name__}")
+            promoted = promote(dtype or t._dtype, t._dtype)
             if promoted is None:
                 raise TypeError(f"{name}: dtype mismatch, {dtype!r} and {t._dtype!r}; convert one with .to(dtype) "
                                 f"(fastgrad does not widen float32 to float64 implicitly)")
