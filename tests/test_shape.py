@@ -31,10 +31,6 @@ def np_weighted_cat(pieces, dim):
     return np.concatenate([p * (i + 1) for i, p in enumerate(pieces)], dim)
 
 
-def np_roll(a, shifts, dims):
-    return np.roll(a, shifts, dims)
-
-
 # (id, input shapes, fn(m, *tensors), numpy reference(*arrays))
 CASES = [
     ("view", [(2, 3, 5)], lambda m, x: x.view(5, -1), lambda a: a.reshape(5, -1)),
@@ -51,6 +47,7 @@ CASES = [
     ("squeeze_all", [(1, 3, 1, 5)], lambda m, x: x.squeeze(), lambda a: a.reshape(3, 5)),
     ("squeeze_dim", [(1, 3, 1, 5)], lambda m, x: m.squeeze(x, -2), lambda a: a.reshape(1, 3, 5)),
     ("squeeze_tuple", [(1, 3, 1, 5)], lambda m, x: x.squeeze((0, 2)), lambda a: a.reshape(3, 5)),
+    ("squeeze_0d", [()], lambda m, x: x.squeeze(0), lambda a: a),
     ("squeeze_not_1", [(3, 5)], lambda m, x: x.squeeze(1), lambda a: a),
     ("unsqueeze", [(3, 5)], lambda m, x: x.unsqueeze(-1), lambda a: a[:, :, None]),
     ("unsqueeze_fn", [(3, 5)], lambda m, x: m.unsqueeze(x, 1), lambda a: a[:, None]),
@@ -109,6 +106,7 @@ CASES = [
      lambda a: np.stack([a[:, i] * (i + 1) for i in range(2)], 0)),
     ("narrow", [(3, 7)], lambda m, x: x.narrow(1, 2, 4), lambda a: a[:, 2:6]),
     ("narrow_neg", [(5, 2)], lambda m, x: m.narrow(x, 0, -3, 2), lambda a: a[2:4]),
+    ("narrow_end", [(3, 4)], lambda m, x: x.narrow(1, 4, 0), lambda a: a[:, 4:]),
     ("narrow_twice", [(3, 7)], lambda m, x: x.narrow(1, 0, 4) + x.narrow(1, 3, 4), lambda a: a[:, :4] + a[:, 3:]),
     ("flip", [(2, 3, 5)], lambda m, x: x.flip(0, 2), lambda a: a[::-1, :, ::-1]),
     ("flip_fn", [(2, 3)], lambda m, x: m.flip(x, (-1,)), lambda a: a[:, ::-1]),
@@ -117,6 +115,7 @@ CASES = [
     ("roll", [(2, 5)], lambda m, x: x.roll(2, 1), lambda a: np.roll(a, 2, 1)),
     ("roll_dims", [(3, 5)], lambda m, x: m.roll(x, (1, -3), (0, 1)), lambda a: np.roll(a, (1, -3), (0, 1))),
     ("roll_flat", [(2, 3)], lambda m, x: x.roll(4), lambda a: np.roll(a, 4)),
+    ("roll_whole", [(2, 5)], lambda m, x: x.roll(-5, 1), lambda a: a),
     ("tril", [(5, 5)], lambda m, x: x.tril(), lambda a: np.tril(a)),
     ("tril_batch", [(2, 3, 5)], lambda m, x: m.tril(x, -1), lambda a: np.tril(a, -1)),
     ("tril_far", [(3, 4)], lambda m, x: x.tril(100), lambda a: a),

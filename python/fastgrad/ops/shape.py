@@ -110,13 +110,7 @@ def dims_arg(dims, ndim, what):
 def squeeze(x, dim=None):
     """Drops dimensions of length 1: all of them, or those of `dim` (an int or a tuple) that are 1."""
     tensor_arg(x, "squeeze")
-    if dim is None:
-        drop = range(x.ndim)
-    elif x.ndim == 0:
-        dims_arg(dim, 0, "squeeze")
-        return alias(x)
-    else:
-        drop = dims_arg(dim, x.ndim, "squeeze")
+    drop = range(x.ndim) if dim is None else dims_arg(dim, x.ndim, "squeeze")
     return view(x, tuple(s for i, s in enumerate(x._shape) if not (i in drop and s == 1)))
 
 
@@ -327,7 +321,8 @@ def narrow(x, dim, start, length):
     start, length, size = int_arg(start, "narrow: start"), int_arg(length, "narrow: length"), x._shape[d]
     if not -size <= start <= size:
         raise IndexError(f"narrow: start out of range (expected to be in range of [{-size}, {size}], but got {start})")
-    start %= max(size, 1)
+    if start < 0:
+        start += size
     if length < 0 or start + length > size:
         raise ValueError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) of dimension "
                          f"{dim} of shape {x._shape}")
@@ -414,13 +409,14 @@ def roll(x, shifts, dims=None):
     dims = list(dims) if isinstance(dims, (tuple, list)) else [dims]
     if len(shifts) != len(dims):
         raise ValueError(f"roll: shifts and dims must have the same length, got shifts={shifts} and dims={dims}")
+    out = x
     for shift, dim in zip(shifts, dims):
         d = _dim_index(dim, x.ndim, "roll")
         n = x._shape[d]
         s = int_arg(shift, "roll: shift") % n if n else 0
         if s:
-            x = cat([_part(x, d, n - s, s), _part(x, d, 0, n - s)], d)
-    return x
+            out = cat([_part(out, d, n - s, s), _part(out, d, 0, n - s)], d)
+    return alias(x) if out is x else out
 
 
 def triangle(x, upper, diagonal=0):
