@@ -318,6 +318,23 @@ def test_torch_parity_views_and_copies():
     assert x.tolist() == [[1.0] * 3] * 2
 
 
+def test_tril_and_triu_in_place():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal((2, 4, 5))
+    x, t = fg.tensor(a), torch.tensor(a, dtype=torch.float32)
+    view = x.view(8, 5)
+    assert x.tril_(1) is x and x.triu_(-1) is x
+    np.testing.assert_array_equal(x.numpy(), t.tril_(1).triu_(-1).numpy())
+    np.testing.assert_array_equal(view.numpy(), x.numpy().reshape(8, 5))   # written in place: views see it
+    p = fg.tensor(a, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        p.tril_()
+    y = p * 2
+    y.triu_(1)   # recorded: the gradient is masked like the values
+    y.sum().backward()
+    np.testing.assert_array_equal(p.grad.numpy(), np.triu(np.full(a.shape, 2.0), 1))
+
+
 # ---- bad input -----------------------------------------------------------------------------------
 BAD = [
     ("a.view(4, -1)", ValueError, r"shape '\[4, -1\]' is invalid for input of size 6"),

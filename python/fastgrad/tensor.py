@@ -388,6 +388,12 @@ class Tensor:
 
     def triu(self, diagonal=0):
         return _shape.triangle(self, True, diagonal)
+
+    def tril_(self, diagonal=0):
+        return inplace.apply(self, lambda t: _shape.triangle(t, False, diagonal), "tril_")
+
+    def triu_(self, diagonal=0):
+        return inplace.apply(self, lambda t: _shape.triangle(t, True, diagonal), "triu_")
     # ---- end of shape and movement ----------------------------------------------------------------
 
     # ---- operators: each one is an op of fastgrad.ops ---------------------------------------------
