@@ -4,7 +4,8 @@ take, masked_select, scatter_add, nn.Embedding).
 Tensors are contiguous, so every index result is a copy. An index key is first turned into a
 `Selection`, which says where the selected elements sit in the source buffer:
 - basic keys (ints, slices with positive steps, None, ...) select a strided box: an offset and
-  (size, stride) per output dimension. The copy is fg_copy_strided; its backward fg_add_strided.
+  (size, stride) per output dimension. The copy is fg_strided_copy (the shape ops' kernel); its
+  backward fg_strided_add.
 - keys with index arrays or bool masks (advanced indexing, numpy's and PyTorch's rules) select rows:
   int64 element offsets, one per output row, each the start of `row` contiguous elements (the
   trailing dimensions that stay whole, the embedding's table row). The copy is fg_gather; its
@@ -77,11 +78,8 @@ class Selection:
         es = src._dtype.itemsize
         if self.offsets is None:
             contiguous = _contiguous(self.shape)
-            if all(st == c or n == 1 for st, c, n in zip(self.strides, contiguous, self.shape)):   # one block: t[i]
-                lib.fg_cast(out._buf, src._dtype.code, _at(src._buf, self.offset * es), src._dtype.code, out._numel)
-            else:
-                lib.fg_copy_strided(out._buf, _at(src._buf, self.offset * es), es, self.shape, contiguous,
-                                    self.strides, len(self.shape))
+            lib.fg_strided_copy(out._buf, src._buf, es, self.shape, contiguous, self.strides, 0, self.offset,
+                                len(self.shape))   # one block (t[i]) merges into one memcpy
         else:
             lib.fg_gather(out._buf, src._buf, es, self.offsets_ptr, self.offsets.size, self.row)
         return out
@@ -92,13 +90,13 @@ class Selection:
             return
         es = dst._dtype.itemsize
         if self.offsets is None:
-            lib.fg_copy_strided(_at(dst._buf, self.offset * es), value._buf, es, self.shape, self.strides,
-                                autograd.broadcast_strides(value._shape, self.shape), len(self.shape))
+            lib.fg_strided_copy(dst._buf, value._buf, es, self.shape, self.strides,
+                                autograd.broadcast_strides(value._shape, self.shape), self.offset, 0, len(self.shape))
             return
         if value._shape != self.shape:   # scatter needs a value per selected element
             full = empty(self.shape, value._dtype)
-            lib.fg_copy_strided(full._buf, value._buf, es, self.shape, _contiguous(self.shape),
-                                autograd.broadcast_strides(value._shape, self.shape), len(self.shape))
+            lib.fg_strided_copy(full._buf, value._buf, es, self.shape, _contiguous(self.shape),
+                                autograd.broadcast_strides(value._shape, self.shape), 0, 0, len(self.shape))
             value = full
         lib.fg_scatter(dst._buf, value._buf, es, self.offsets_ptr, self.offsets.size, self.row)
 
@@ -108,14 +106,10 @@ class Selection:
             return
         k = g._dtype.k
         if self.offsets is None:
-            ptr = ffi.cast(ffi.typeof(dst_buf).item.cname + " *", dst_buf) + self.offset
-            k.add_strided(ptr, g._buf, self.shape, self.strides, len(self.shape))
+            k.strided_add(dst_buf, g._buf, self.shape, self.strides, _contiguous(self.shape), self.offset, 0,
+                          len(self.shape))
         else:
             k.scatter_add(dst_buf, g._buf, self.offsets_ptr, 1.0, self.offsets.size, self.row)
-
-
-def _at(buf, byte_offset):
-    return ffi.cast("char *", buf) + byte_offset
 
 
 def _contiguous(shape):
@@ -315,7 +309,7 @@ def _as_int(v):
 
 class Index(Op):
     """out = x[selection] (a strided box or gathered rows). Backward: dx[selection] += g, summing
-    duplicate indices (fg_add_strided / fg_scatter_add)."""
+    duplicate indices (fg_strided_add / fg_scatter_add)."""
 
     def __init__(self, selection):
         self.sel = selection
