@@ -295,8 +295,8 @@ void fg_reduce_backward_f64(double *dx, const double *dout, const double *x, con
                             const int64_t *indices, int op, double p, int64_t outer, int64_t n, int64_t inner);
 
 /* ---- indexing (index.c: any element type, moving elem_size bytes; index.inc: float gradients) ---
- * Strides and offsets count elements; Python computes and bounds-checks them. */
-/* Basic indexing (and setitem's write) is fg_strided_copy above; its gradient fg_strided_add. */
+ * Offsets count elements; Python computes and bounds-checks them. Basic indexing (ints, slices) is
+ * fg_strided_copy / fg_strided_add above. */
 /* Rows of `row` contiguous elements at offsets: gather out[i*row + j] = src[offsets[i] + j];
  * scatter dst[offsets[i] + j] = src[i*row + j] in order of i (of duplicates the last one wins). */
 void fg_gather(void *out, const void *src, int64_t elem_size, const int64_t *offsets, int64_t n, int64_t row);

@@ -1,8 +1,8 @@
 /* index.c: indexing kernels that serve every element type by moving bytes (elem_size 1, 4 or 8):
  * the gather/scatter of rows at precomputed offsets behind advanced indexing (index arrays, masks),
  * nonzero and one_hot. Basic indexing (ints, slices, None, ...) is movement.c's strided copy.
- * Offsets and strides count elements. Python computes and checks them; the kernels trust them.
- * The float gradient scatter-add is per dtype, in index.inc. */
+ * Offsets count elements. Python computes and checks them; the kernels trust them.
+ * The float gradient (the scatter-add) is per dtype, in index.inc. */
 #include <stdint.h>
 #include <string.h>
 #include "fastgrad.h"
