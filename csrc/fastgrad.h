@@ -87,9 +87,6 @@ void fg_sum_to_f64(double *out, const double *a, double alpha, const int64_t *sh
 /* The sum of n elements, accumulated in double. */
 double fg_sum_f32(const float *a, int64_t n);
 double fg_sum_f64(const double *a, int64_t n);
-/* out[j, i] = a[i, j] for a of rows x cols. */
-void fg_transpose_f32(float *out, const float *a, int64_t rows, int64_t cols);
-void fg_transpose_f64(double *out, const double *a, int64_t rows, int64_t cols);
 
 /* ---- activations (activation.inc): forward, then backward from what forward saved ----------- */
 void fg_relu_f32(float *out, const float *x, int64_t n);
