@@ -175,6 +175,52 @@ void fg_linear_relu_backward_f64(double *dx, double *dw, double *dbias, double *
                                  const double *out, const double *x, const double *w, int64_t m, int64_t k, int64_t n,
                                  int accumulate_dx, int accumulate_dw);
 
+/* ---- convolutional networks (conv.inc, pool.inc, norm.inc) ---------------------------------- */
+/* 2-D convolution, PyTorch's NCHW layout and weight layout [cout][c/groups][kh][kw] (conv1d is
+ * h = kh = 1). geometry holds 16 sizes: n, c, h, w, cout, kh, kw, oh, ow, stride h, w, padding h, w
+ * (top and left: bottom and right padding follow from oh, ow), dilation h, w, groups. Forward writes
+ * out and two scratch buffers the caller owns: col (c·kh·kw x n·oh·ow, which backward reads) and
+ * out_t (cout x n·oh·ow; unused when n == 1, may be NULL then). bias may be NULL. */
+void fg_conv2d_f32(float *out, float *col, float *out_t, const float *x, const float *weight, const float *bias,
+                   const int64_t *geometry);
+void fg_conv2d_f64(double *out, double *col, double *out_t, const double *x, const double *weight,
+                   const double *bias, const int64_t *geometry);
+/* Backward from forward's col: dx += ..., dbias += ..., dweight (+)= ... (accumulate_dweight; NULLs
+ * skipped: col may be NULL without dweight). Scratch: dcol (like col; may be NULL without dx) and
+ * dout_t (like out_t; may be NULL when n == 1). */
+void fg_conv2d_backward_f32(float *dx, float *dweight, float *dbias, float *dcol, float *dout_t, const float *dout,
+                            const float *col, const float *weight, const int64_t *geometry, int accumulate_dweight);
+void fg_conv2d_backward_f64(double *dx, double *dweight, double *dbias, double *dcol, double *dout_t,
+                            const double *dout, const double *col, const double *weight, const int64_t *geometry,
+                            int accumulate_dweight);
+/* Pooling over each of `planes` h x w planes. geometry: planes, h, w, oh, ow, kh, kw, stride h, w,
+ * padding h, w, dilation h, w (adaptive average uses only the first five). Max pooling writes each
+ * maximum's position in its plane (iy·w + ix) to argmax (NULL for the averages); backward adds the
+ * gradient there, or spreads it over each window. Average with or without the padding counted. */
+enum fg_pool_op { FG_POOL_MAX, FG_POOL_AVG, FG_POOL_AVG_EXCLUDE_PAD, FG_POOL_ADAPTIVE_AVG };
+void fg_pool2d_f32(float *out, int64_t *argmax, const float *x, const int64_t *geometry, int op);
+void fg_pool2d_f64(double *out, int64_t *argmax, const double *x, const int64_t *geometry, int op);
+void fg_pool2d_backward_f32(float *dx, const float *dout, const int64_t *argmax, const int64_t *geometry, int op);
+void fg_pool2d_backward_f64(double *dx, const double *dout, const int64_t *argmax, const int64_t *geometry, int op);
+/* Batch norm over x of (n, c, hw), per channel. Training: the batch's statistics, saved (mean,
+ * 1/sqrt(var + eps)) for backward; running_mean/var (NULL: not tracked) updated with momentum, or
+ * with 1/num_batches_tracked when momentum < 0; num_batches_tracked (may be NULL) counts the batch.
+ * Not training: the running statistics, saved the same way. weight and bias may be NULL. */
+void fg_batch_norm_f32(float *out, float *save_mean, float *save_invstd, float *running_mean, float *running_var,
+                       int64_t *num_batches_tracked, const float *x, const float *weight, const float *bias,
+                       double eps, double momentum, int training, int64_t n, int64_t c, int64_t hw);
+void fg_batch_norm_f64(double *out, double *save_mean, double *save_invstd, double *running_mean,
+                       double *running_var, int64_t *num_batches_tracked, const double *x, const double *weight,
+                       const double *bias, double eps, double momentum, int training, int64_t n, int64_t c,
+                       int64_t hw);
+/* dx += ..., dweight += sum(dout·x̂), dbias += sum(dout) (NULLs skipped); training as in forward. */
+void fg_batch_norm_backward_f32(float *dx, float *dweight, float *dbias, const float *dout, const float *x,
+                                const float *weight, const float *save_mean, const float *save_invstd, int training,
+                                int64_t n, int64_t c, int64_t hw);
+void fg_batch_norm_backward_f64(double *dx, double *dweight, double *dbias, const double *dout, const double *x,
+                                const double *weight, const double *save_mean, const double *save_invstd,
+                                int training, int64_t n, int64_t c, int64_t hw);
+
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py
  * applies FASTGRAD_KERNEL_PATH, FASTGRAD_NUM_THREADS and OMP_NUM_THREADS at import. */

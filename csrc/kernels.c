@@ -18,6 +18,9 @@
 #include "softmax.inc"
 #include "matmul.inc"
 #include "optim.inc"
+#include "conv.inc"
+#include "pool.inc"
+#include "norm.inc"
 #undef T
 #undef FG
 
@@ -28,6 +31,9 @@
 #include "softmax.inc"
 #include "matmul.inc"
 #include "optim.inc"
+#include "conv.inc"
+#include "pool.inc"
+#include "norm.inc"
 #undef T
 #undef FG
 

@@ -3,6 +3,7 @@ accumulates the inputs' gradients. `fg.ops.MatMul().forward(a, b)` is the tutori
 Tensor's operators call the same classes."""
 from .activation import ReLU, Sigmoid, Tanh
 from .convert import Cast
+from .conv import BatchNorm, Conv, Pool
 from .elementwise import Add, Div, Mul, Sub
 from .loss import CrossEntropy, NLLLoss
 from .matmul import Linear, LinearReLU, MatMul
@@ -10,4 +11,5 @@ from .shape import Reshape, Sum, Transpose
 from .softmax import LogSoftmax, Softmax
 
 __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
-           "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose", "Cast"]
+           "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose", "Cast",
+           "Conv", "Pool", "BatchNorm"]
