@@ -61,7 +61,7 @@ class Conv(Op):
                 if len(value) != 1:
                     raise TypeError(f"conv1d: {name} must be an int or a 1-tuple, got {value!r}")
                 value = value[0]
-            return (1,) + pair(value, name, "conv1d", minimum)[1:]
+            return (minimum,) + pair(value, name, "conv1d", minimum)[1:]   # height 1: stride 1, padding 0
         return pair(value, name, self.name, minimum)
 
     def forward(self, x, weight, bias=None):
@@ -185,13 +185,13 @@ class Pool(Op):
             code, geometry = POOL_OPS[kind], [n * c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw]
         out = empty(((n, c) if batched else (c,)) + (oh, ow), x.dtype)
         self.argmax = empty(out.shape, int64) if code == lib.FG_POOL_MAX else None
-        x.dtype.k.pool2d(out._buf, self.argmax._buf if self.argmax else ffi.NULL, x._buf, geometry, code)
+        x.dtype.k.pool2d(out._buf, ffi.NULL if self.argmax is None else self.argmax._buf, x._buf, geometry, code)
         self.code, self.geometry = code, geometry
         return self.record(out, x)
 
     def _backward(self, g):
         x, = self.inputs
-        x.dtype.k.pool2d_backward(grad_buffer_or_null(x), g._buf, self.argmax._buf if self.argmax else ffi.NULL,
+        x.dtype.k.pool2d_backward(grad_buffer_or_null(x), g._buf, ffi.NULL if self.argmax is None else self.argmax._buf,
                                   self.geometry, self.code)
 
 
