@@ -178,21 +178,26 @@ void fg_linear_relu_backward_f64(double *dx, double *dw, double *dbias, double *
 /* ---- convolutional networks (conv.inc, pool.inc, norm.inc) ---------------------------------- */
 /* 2-D convolution, PyTorch's NCHW layout and weight layout [cout][c/groups][kh][kw] (conv1d is
  * h = kh = 1). geometry holds 16 sizes: n, c, h, w, cout, kh, kw, oh, ow, stride h, w, padding h, w
- * (top and left: bottom and right padding follow from oh, ow), dilation h, w, groups. Forward writes
- * out and two scratch buffers the caller owns: col (c·kh·kw x n·oh·ow, which backward reads) and
- * out_t (cout x n·oh·ow; unused when n == 1, may be NULL then). bias may be NULL. */
+ * (top and left: bottom and right padding follow from oh, ow), dilation h, w, groups.
+ * fg_conv2d_plan writes plan[0] = b, the images the kernels take at a time, and plan[1] = s, the
+ * slices of the batch that threads share; the caller owns the scratch buffers, sized from them:
+ * col (s x c·kh·kw x b·oh·ow) and out_t (s x cout x b·oh·ow; unused when b == 1, may be NULL then).
+ * bias may be NULL. */
+void fg_conv2d_plan_f32(int64_t *plan, const int64_t *geometry);
+void fg_conv2d_plan_f64(int64_t *plan, const int64_t *geometry);
 void fg_conv2d_f32(float *out, float *col, float *out_t, const float *x, const float *weight, const float *bias,
                    const int64_t *geometry);
 void fg_conv2d_f64(double *out, double *col, double *out_t, const double *x, const double *weight,
                    const double *bias, const int64_t *geometry);
-/* Backward from forward's col: dx += ..., dbias += ..., dweight (+)= ... (accumulate_dweight; NULLs
- * skipped: col may be NULL without dweight). Scratch: dcol (like col; may be NULL without dx) and
- * dout_t (like out_t; may be NULL when n == 1). */
-void fg_conv2d_backward_f32(float *dx, float *dweight, float *dbias, float *dcol, float *dout_t, const float *dout,
-                            const float *col, const float *weight, const int64_t *geometry, int accumulate_dweight);
-void fg_conv2d_backward_f64(double *dx, double *dweight, double *dbias, double *dcol, double *dout_t,
-                            const double *dout, const double *col, const double *weight, const int64_t *geometry,
-                            int accumulate_dweight);
+/* Backward: dx += ..., dbias += ..., dweight (+)= ... (accumulate_dweight); NULLs are skipped.
+ * Scratch as forward's: col (may be NULL without dweight), dcol (like col; may be NULL without dx),
+ * dout_t (like out_t), partial (s x (cout·c/groups·kh·kw + cout); may be NULL without dweight and dbias). */
+void fg_conv2d_backward_f32(float *dx, float *dweight, float *dbias, float *col, float *dcol, float *dout_t,
+                            float *partial, const float *dout, const float *x, const float *weight,
+                            const int64_t *geometry, int accumulate_dweight);
+void fg_conv2d_backward_f64(double *dx, double *dweight, double *dbias, double *col, double *dcol, double *dout_t,
+                            double *partial, const double *dout, const double *x, const double *weight,
+                            const int64_t *geometry, int accumulate_dweight);
 /* Pooling over each of `planes` h x w planes. geometry: planes, h, w, oh, ow, kh, kw, stride h, w,
  * padding h, w, dilation h, w (adaptive average uses only the first five). Max pooling writes each
  * maximum's position in its plane (iy·w + ix) to argmax (NULL for the averages); backward adds the
