@@ -1,6 +1,6 @@
 """Convolutional layers, fastgrad against PyTorch eager (its default oneDNN path) in one run.
 
-    python bench/conv.py [--quick] [--only conv|pool|bn|cnn]
+    python bench/conv.py [--quick] [--only conv|pool|bn|cnn] [--threads N]
 
 Rows: Conv2d forward + backward at the small-image sizes of issue 13 (an image input needs no
 input gradient, as in a first layer; the 32-channel input is an inner layer's and gets one), max
@@ -119,7 +119,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
     parser.add_argument("--only", choices=["conv", "pool", "bn", "cnn"])
+    parser.add_argument("--threads", type=int, help="threads for both libraries (default: each its own)")
     args = parser.parse_args()
+    if args.threads:
+        fg.set_num_threads(args.threads)
+        torch.set_num_threads(args.threads)
     rounds = 3 if args.quick else 7
     rows = []
     if args.only in (None, "conv"):
