@@ -219,13 +219,14 @@ void fg_batch_norm_f64(double *out, double *save_mean, double *save_invstd, doub
                        double *running_var, int64_t *num_batches_tracked, const double *x, const double *weight,
                        const double *bias, double eps, double momentum, int training, int64_t n, int64_t c,
                        int64_t hw);
-/* dx += ..., dweight += sum(dout·x̂), dbias += sum(dout) (NULLs skipped); training as in forward. */
+/* dx (+)= ... (accumulate_dx), dweight += sum(dout·x̂), dbias += sum(dout) (NULLs skipped); training
+ * as in forward. */
 void fg_batch_norm_backward_f32(float *dx, float *dweight, float *dbias, const float *dout, const float *x,
                                 const float *weight, const float *save_mean, const float *save_invstd, int training,
-                                int64_t n, int64_t c, int64_t hw);
+                                int64_t n, int64_t c, int64_t hw, int accumulate_dx);
 void fg_batch_norm_backward_f64(double *dx, double *dweight, double *dbias, const double *dout, const double *x,
                                 const double *weight, const double *save_mean, const double *save_invstd,
-                                int training, int64_t n, int64_t c, int64_t hw);
+                                int training, int64_t n, int64_t c, int64_t hw, int accumulate_dx);
 
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py

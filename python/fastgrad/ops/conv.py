@@ -281,8 +281,8 @@ class BatchNorm(Op):
         x, *rest = self.inputs
         weight = rest.pop(0) if self.has[0] else None
         bias = rest.pop(0) if self.has[1] else None
-        x.dtype.k.batch_norm_backward(grad_buffer_or_null(x), ffi.NULL if weight is None else
-                                      grad_buffer_or_null(weight), ffi.NULL if bias is None else
-                                      grad_buffer_or_null(bias), g._buf, x._buf,
-                                      ffi.NULL if weight is None else weight._buf, self.mean, self.invstd,
-                                      self.training, *self.sizes)
+        dweight = ffi.NULL if weight is None else grad_buffer_or_null(weight)
+        dbias = ffi.NULL if bias is None else grad_buffer_or_null(bias)
+        (dx, accumulate_dx), = grad_targets(x)   # written, not zeroed and added to, when it is the first
+        x.dtype.k.batch_norm_backward(dx, dweight, dbias, g._buf, x._buf, ffi.NULL if weight is None else weight._buf,
+                                      self.mean, self.invstd, self.training, *self.sizes, accumulate_dx)
