@@ -1,6 +1,6 @@
 """Convolutional layers, fastgrad against PyTorch eager (its default oneDNN path) in one run.
 
-    python bench/conv.py [--quick] [--only conv|pool|bn|cnn] [--threads N]
+    python bench/conv.py [--quick] [--only conv|pool|bn|cnn] [--threads N] [--cpu-time]
 
 Rows: Conv2d forward + backward at the small-image sizes of issue 13 (an image input needs no
 input gradient, as in a first layer; the 32-channel input is an inner layer's and gets one), max
@@ -8,12 +8,16 @@ pooling 2x2 and BatchNorm2d (training mode) forward + backward at those layers' 
 and one training step of examples/train_digits_cnn.py's CNN (forward, cross-entropy, backward,
 Adam). float32, batch 64 (the CNN step: the example's batch). `speed` = torch time / fastgrad time
 (above 1: fastgrad is faster), medians over interleaved rounds (bench/common.py). These machines are
-small, shared and noisy: read the ratios, not the absolute times.
+small, shared and noisy: read the ratios, not the absolute times. With --cpu-time (use it with
+--threads 1) calls are timed in process CPU time instead of wall time: on an oversubscribed machine
+wall time mostly measures the wait for a core.
 """
 import argparse
 import importlib.util
 import os
+import statistics
 import sys
+import time
 
 import numpy as np
 
@@ -115,11 +119,27 @@ def cnn_step_case():
     return {"fastgrad": fastgrad, "torch": pytorch}
 
 
+def compare_cpu_time(contenders, rounds=7, budget=0.05):
+    """Median process CPU seconds per call for each contender, interleaved over rounds."""
+    for fn in contenders.values():
+        fn()
+    samples = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            calls, start = 0, time.process_time()
+            while time.process_time() - start < budget:
+                fn()
+                calls += 1
+            samples[name].append((time.process_time() - start) / calls)
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds")
     parser.add_argument("--only", choices=["conv", "pool", "bn", "cnn"])
     parser.add_argument("--threads", type=int, help="threads for both libraries (default: each its own)")
+    parser.add_argument("--cpu-time", action="store_true", help="time in process CPU time (with --threads 1)")
     args = parser.parse_args()
     if args.threads:
         fg.set_num_threads(args.threads)
@@ -139,7 +159,7 @@ def main():
           f"{torch.get_num_threads()} threads")
     print(f"{'work':48s} {'fastgrad':>10s} {'torch':>10s} {'speed':>7s}")
     for name, make in rows:
-        times = compare(make(), rounds=rounds)
+        times = compare_cpu_time(make(), rounds) if args.cpu_time else compare(make(), rounds=rounds)
         print(f"{name:48s} {times['fastgrad'] * 1e6:8.1f}us {times['torch'] * 1e6:8.1f}us "
               f"{times['torch'] / times['fastgrad']:6.2f}x", flush=True)
 

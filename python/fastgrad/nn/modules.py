@@ -417,7 +417,8 @@ class MaxPool2d(Module):
                             self.return_indices)
 
     def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride if self.stride is not None else self.kernel_size},"
+        stride = self.stride if self.stride is not None else self.kernel_size
+        return (f"kernel_size={self.kernel_size}, stride={stride},"
                 f" padding={self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
@@ -432,7 +433,8 @@ class AvgPool2d(Module):
                             self.divisor_override)
 
     def extra_repr(self):
-        return (f"kernel_size={self.kernel_size}, stride={self.stride if self.stride is not None else self.kernel_size},"
+        stride = self.stride if self.stride is not None else self.kernel_size
+        return (f"kernel_size={self.kernel_size}, stride={stride},"
                 f" padding={self.padding}")
 
 
