@@ -282,6 +282,14 @@ def test_gradients_accumulate_over_two_backwards():
     np.testing.assert_allclose(w.grad.numpy(), 2 * first[1], rtol=1e-6)
 
 
+def test_empty_batch_gives_zero_gradients():
+    torch = pytest.importorskip("torch")
+    x = np.zeros((0, 3, 5, 5))
+    w, b = np.random.default_rng(10).standard_normal((4, 3, 3, 3)), np.ones(4)
+    _torch_compare(lambda x, w, b: F.conv2d(x, w, b, padding=1),
+                   lambda x, w, b: torch.nn.functional.conv2d(x, w, b, padding=1), [x, w, b])
+
+
 # ---- Dropout2d ----------------------------------------------------------------------------------
 def test_dropout2d_drops_whole_channels():
     fg.manual_seed(0)
