@@ -3,7 +3,7 @@ import numbers
 
 from .. import ops
 from ..ops._checks import reduction_arg
-from .._C import lib
+from ..dtypes import kernels
 from ..random import bernoulli_mask
 from ..tensor import Tensor, empty, tensor
 
@@ -111,7 +111,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def _copy(t):
     out = empty(t.shape, t.dtype)
-    lib.fg_cast(out._buf, t.dtype.code, t._buf, t.dtype.code, t._numel)
+    kernels.cast(out._buf, t.dtype.code, t._buf, t.dtype.code, t._numel)
     return out
 
 
