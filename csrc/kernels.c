@@ -25,6 +25,7 @@
 #include "conv.inc"
 #include "pool.inc"
 #include "norm.inc"
+#include "sort.inc"
 #undef T
 #undef FG
 
@@ -41,6 +42,7 @@
 #include "conv.inc"
 #include "pool.inc"
 #include "norm.inc"
+#include "sort.inc"
 #undef T
 #undef FG
 
@@ -51,6 +53,7 @@
 #define FG(name) fg_##name##_i64
 #include "elementwise.inc"
 #include "math.inc"
+#include "sort.inc"
 #undef T
 #undef FG
 
