@@ -7,6 +7,8 @@ from . import ops, nn, optim, data
 from .io import load, save
 from .backend import get_num_threads, kernel_path, set_kernel_path, set_num_threads
 
+from . import utils   # fastgrad.utils.data is fastgrad.data, as torch.utils.data
+
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "randn", "manual_seed", "float32",
