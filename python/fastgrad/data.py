@@ -388,11 +388,11 @@ def _to_fastgrad(array, float_dtype):
     elif array.dtype.kind == "b":
         target = _BOOL
         if target is None:
-            return np.ascontiguousarray(array)
+            return np.array(array)
     else:
         target = _INT64
         if target is None:
-            return np.ascontiguousarray(array, dtype=np.int64)
+            return np.array(array, dtype=np.int64)
     out = empty(array.shape, target)
     if array.size:
         out.numpy()[...] = array
