@@ -213,3 +213,18 @@ def backward(root, grad=None):
         g, t.grad = t.grad, None   # a non-leaf's gradient is consumed by its op, not kept
         if g is not None:
             t._op._backward(g)
+    if _final_callbacks:   # queued by ops of this pass (DistributedDataParallel's gradient reduction)
+        callbacks = _final_callbacks[:]
+        _final_callbacks.clear()
+        for fn in callbacks:
+            fn()
+
+
+# ---- work to do once a backward pass has finished ------------------------------------------------
+_final_callbacks = []
+
+
+def queue_callback(fn):
+    """Runs fn() when the backward() in progress has finished every op (PyTorch's
+    queue_callback): an op's _backward calls it, e.g. to reduce gradients once all are complete."""
+    _final_callbacks.append(fn)

@@ -4,3 +4,4 @@ from .modules import (CrossEntropyLoss, Dropout, Flatten, Identity, Incompatible
 
 __all__ = ["functional", "Module", "Sequential", "Linear", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
            "Dropout", "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "IncompatibleKeys"]
+from . import parallel   # DistributedDataParallel (fastgrad.distributed, mpi4py, only when constructed)
