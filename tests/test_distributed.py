@@ -93,3 +93,15 @@ def test_a_failing_rank_ends_the_job_with_an_error(mode):
         assert "rank 1 fails on purpose" in result.stderr
     if mode == "hang":
         assert "DistributedTimeout" in result.stderr and "waited" in result.stderr
+
+
+def test_the_ddp_example_reaches_one_process_accuracy():
+    pytest.importorskip("sklearn")
+    pytest.importorskip("tqdm")
+    example = Path(__file__).parent.parent / "examples" / "train_digits_ddp.py"
+    env = dict(os.environ, MPIEXEC_TIMEOUT=str(LIMIT))
+    result = subprocess.run([mpiexec(), "-n", "2", sys.executable, "-m", "mpi4py", str(example)],
+                            capture_output=True, text=True, timeout=LIMIT + 30, env=env)
+    # exits 1 below --min-accuracy 0.97 (train_digits.py's bar); one progress bar, from rank 0
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("test accuracy") == 1 and "on 2 ranks" in result.stdout
