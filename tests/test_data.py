@@ -17,7 +17,7 @@ def test_in_order_without_shuffle_keeping_the_partial_batch():
     assert len(loader) == 3 and rows_of(loader) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     x, y = next(iter(loader))
     assert isinstance(x, fg.Tensor) and x.dtype is fg.float32 and x.shape == (4, 2)
-    assert isinstance(y, np.ndarray) and y.dtype == np.int64
+    assert isinstance(y, fg.Tensor) and y.dtype is fg.int64
     np.testing.assert_array_equal(x.numpy(), X[:4])
 
 
@@ -32,7 +32,7 @@ def test_shuffle_covers_every_sample_once_with_a_new_order_each_epoch():
     first, second = sum(rows_of(loader), []), sum(rows_of(loader), [])
     assert sorted(first) == sorted(second) == list(range(10)) and first != second
     for x, y in loader:   # inputs stay aligned with their targets
-        np.testing.assert_array_equal(x.numpy(), X[y])
+        np.testing.assert_array_equal(x.numpy(), X[y.numpy()])
 
 
 def test_the_seed_fixes_the_sequence_of_orders():

@@ -9,9 +9,8 @@ Two ways in:
   (x, y) of aligned arrays; float arrays come out as tensors of `dtype` (float32 by default).
 
 Arrays, tensors and TensorDatasets are batched by one gather per array and batch (numpy's take into
-the new tensor's buffer), never sample by sample in Python. Integer and bool data come out as int64
-/ bool tensors where fastgrad has those dtypes, as int64 / bool numpy arrays otherwise (the losses
-take either as class indices).
+the new tensor's buffer), never sample by sample in Python. Integer data (class labels) come out as
+int64 tensors, bools as bool tensors.
 
 Workers (num_workers > 0) are not implemented: loading in memory is one gather per batch, and a
 clear error beats a silent fallback.
@@ -22,9 +21,8 @@ import numbers
 
 import numpy as np
 
-from . import dtypes
 from ._C import ffi
-from .dtypes import as_dtype, float32, float64, numeric_array
+from .dtypes import as_dtype, bool_, float32, float64, int64, numeric_array
 from .tensor import Tensor, empty, generator as _default_generator
 
 __all__ = ["Dataset", "TensorDataset", "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler",
@@ -376,24 +374,19 @@ def _numpy_rng(generator):
     raise TypeError(f"generator must be a fastgrad Generator or None, got {type(generator).__name__}")
 
 
-_INT64, _BOOL = getattr(dtypes, "int64", None), getattr(dtypes, "bool", None)
+def _target(array, float_dtype):
+    """What a batch of `array` becomes: floats float_dtype (or their own precision), ints int64,
+    bools bool."""
+    kind = array.dtype.kind
+    if kind == "f":
+        return float_dtype or (float64 if array.dtype == np.float64 else float32)
+    return bool_ if kind == "b" else int64
 
 
 def _to_fastgrad(array, float_dtype):
-    """A batch (or sample) as what fastgrad hands out: a tensor (floats cast to float_dtype when
-    given), or an int64/bool numpy array where fastgrad has no such tensor dtype."""
+    """A batch (or sample) as a new tensor (floats cast to float_dtype when given)."""
     array = np.asarray(array)
-    if array.dtype.kind == "f":
-        target = float_dtype or (float64 if array.dtype == np.float64 else float32)
-    elif array.dtype.kind == "b":
-        target = _BOOL
-        if target is None:
-            return np.array(array)
-    else:
-        target = _INT64
-        if target is None:
-            return np.array(array, dtype=np.int64)
-    out = empty(array.shape, target)
+    out = empty(array.shape, _target(array, float_dtype))
     if array.size:
         out.numpy()[...] = array
     return out
@@ -401,14 +394,7 @@ def _to_fastgrad(array, float_dtype):
 
 def _gather(array, rows, float_dtype):
     """array[rows] as a new batch, by one numpy take (or slice copy) into the new buffer."""
-    kind = array.dtype.kind
-    if kind == "f":
-        target = float_dtype or (float64 if array.dtype == np.float64 else float32)
-    else:
-        target = _BOOL if kind == "b" else _INT64
-        if target is None:
-            part = array[rows]
-            return np.ascontiguousarray(part, dtype=bool if kind == "b" else np.int64)
+    target = _target(array, float_dtype)
     count = len(range(*rows.indices(len(array)))) if isinstance(rows, slice) else len(rows)
     out = empty((count,) + array.shape[1:], target)
     if math.prod(out.shape):
