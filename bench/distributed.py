@@ -125,6 +125,46 @@ def worker(args):
         print(json.dumps(result))
 
 
+# The scaling model's assumptions (README, "Distributed training"): one rank per machine like this
+# one, machines joined by 25 Gb/s Ethernet; ALPHA is a per-message latency typical of MPI over TCP
+# on such a network (shared memory here measures ~3 us; RDMA networks ~2 us).
+LINK_BYTES_PER_S = 25e9 / 8
+ALPHA = 15e-6
+
+
+def params(sizes):
+    return sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+
+
+def ring_all_reduce(nbytes, ranks, alpha=ALPHA, bandwidth=LINK_BYTES_PER_S):
+    """Ring all-reduce: reduce-scatter then all-gather, 2(p-1) steps each sending n/p bytes."""
+    return 2 * (ranks - 1) * alpha + 2 * (ranks - 1) / ranks * nbytes / bandwidth
+
+
+def print_scaling_model(two_threads):
+    """Step time = compute (measured here, per rank) + ring all-reduce of the gradients (modelled).
+    Efficiency = samples/s on p ranks / (p x samples/s of one machine on its own at batch 512 for the
+    big MLP, 32 for digits): weak scaling keeps each rank's batch, strong scaling splits a global 512."""
+    print(f"scaling model: ring all-reduce, alpha = {ALPHA * 1e6:.0f} us per message, 25 Gb/s links, "
+          f"no overlap with backward, one 2-core machine (as measured here) per rank")
+    big, digits = params(BIG) * 4, params(DIGITS) * 4
+    one_big, one_digits = two_threads["big_b512"], two_threads["digits_b32"]
+    cases = [("big MLP, weak scaling: batch 512 per rank", big, {p: (one_big, 1) for p in (4, 16, 64)}, one_big),
+             ("big MLP, strong scaling: global batch 512", big,
+              {4: (two_threads["big_b128"], 4), 16: (two_threads["big_b32"], 16), 64: (two_threads["big_b8"], 64)},
+              one_big),
+             ("digits MLP, weak scaling: batch 32 per rank", digits, {p: (one_digits, 1) for p in (4, 16, 64)},
+              one_digits)]
+    for name, nbytes, per_rank, one_machine in cases:
+        print(f"  {name} ({nbytes / 1e6:.2f} MB of gradients; one machine alone {one_machine * 1e3:.2f} ms):")
+        for p, (t_c, split) in per_rank.items():
+            t_ar = ring_all_reduce(nbytes, p)
+            # one machine would need `one_machine` per (global batch / p * split) samples
+            efficiency = one_machine / split / (t_c + t_ar)
+            print(f"    {p:2d} ranks: compute {t_c * 1e3:7.2f} ms + all-reduce {t_ar * 1e3:6.2f} ms = step "
+                  f"{(t_c + t_ar) * 1e3:7.2f} ms; speedup {p * efficiency:5.1f}x, efficiency {efficiency:4.0%}")
+
+
 def run_json(command, env):
     out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     if out.returncode != 0:
@@ -182,6 +222,7 @@ def main():
     print(f"overlap: GEMM {c * 1e3:.1f} ms, all-reduce of the MLP's gradients {r * 1e3:.1f} ms, one after the other "
           f"{(c + r) * 1e3:.1f} ms; nonblocking all-reduce around the GEMM {both * 1e3:.1f} ms "
           f"(saves {(c + r - both) / r:.0%} of the all-reduce)")
+    print_scaling_model(two_threads)
     print(json.dumps({"2 threads": two_threads, "1 thread": one_thread, "2 ranks": ranks}))
 
 
