@@ -51,6 +51,10 @@ def test_collectives(ranks):
     assert run(ranks, "collectives.py").stdout.count("collectives OK") == ranks
 
 
+def test_ddp_buckets_zero_grad_no_sync_and_mismatched_models():
+    assert run(2, "ddp_features.py").stdout.count("DDP features OK") == 2
+
+
 # float64: the same numbers up to rounding (the per-rank GEMMs sum their rows in another order);
 # float32 over 20 steps: rounding differences carried through the updates, measured at most 2.3e-7
 # (SGD and Adam, 2 and 3 ranks); the bound leaves a factor ~40 for other CPUs' kernel paths.
