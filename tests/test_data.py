@@ -200,3 +200,16 @@ def test_unbounded_or_unsupported_datasets_are_clear_errors():
         list(fg.data.DataLoader([object(), object()], batch_size=2))
     with pytest.raises(ValueError, match="different first dimensions"):
         fg.data.TensorDataset(fg.zeros(3, 2), np.zeros(4))
+
+
+def test_a_fastgrad_generator_fixes_the_shuffle():
+    def orders(seed):
+        g = fg.Generator().manual_seed(seed)
+        loader = fg.data.DataLoader(list(range(10)), batch_size=10, shuffle=True, generator=g)
+        return [next(iter(loader)).tolist() for _ in range(3)]
+    first = orders(4)
+    assert first == orders(4) and first != orders(5)
+    assert all(sorted(o) == list(range(10)) for o in first) and first[0] != first[1]
+    g = fg.Generator().manual_seed(0)
+    draws = list(fg.data.RandomSampler(range(5), replacement=True, num_samples=50, generator=g))
+    assert len(draws) == 50 and set(draws) <= set(range(5))

@@ -21,6 +21,7 @@ import numbers
 
 import numpy as np
 
+from . import random
 from ._C import ffi
 from .dtypes import as_dtype, bool_, float32, float64, int64, numeric_array
 from .tensor import Tensor, empty, generator as _default_generator
@@ -118,17 +119,17 @@ class RandomSampler(Sampler):
         if num_samples is not None and not replacement:
             raise ValueError("RandomSampler: num_samples without replacement is not supported (as in PyTorch 2)")
         self._num_samples = num_samples
-        _numpy_rng(generator)   # a bad generator fails here, not at the first epoch
+        _check_generator(generator)
 
     @property
     def num_samples(self):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def _indices(self):
-        rng, n = _numpy_rng(self.generator), len(self.data_source)
+        n = len(self.data_source)
         if self.replacement:
-            return rng.integers(0, n, self.num_samples)
-        return rng.permutation(n)
+            return _draws(n, self.num_samples, self.generator)
+        return _permutation(n, self.generator)
 
     def __iter__(self):
         return iter(self._indices().tolist())
@@ -360,18 +361,24 @@ def _as_array(a, what):
     return array
 
 
-def _numpy_rng(generator):
-    """The numpy Generator behind `generator`: fastgrad's own (fg.manual_seed) for None."""
-    if generator is None:
-        return _default_generator()
-    if isinstance(generator, np.random.Generator):
-        return generator
-    for attribute in ("numpy_generator", "_rng", "rng"):   # a fastgrad Generator wraps a numpy one
-        inner = getattr(generator, attribute, None)
-        inner = inner() if callable(inner) else inner
-        if isinstance(inner, np.random.Generator):
-            return inner
-    raise TypeError(f"generator must be a fastgrad Generator or None, got {type(generator).__name__}")
+def _check_generator(generator):
+    if generator is not None and not isinstance(generator, (random.Generator, np.random.Generator)):
+        raise TypeError(f"generator must be a fastgrad Generator or None, got {type(generator).__name__}")
+
+
+def _permutation(n, generator):
+    """A random order of range(n) as an int64 numpy array: from a fastgrad Generator (its C
+    kernel), a numpy Generator, or fastgrad's host generator (fg.manual_seed) for None."""
+    if isinstance(generator, random.Generator):
+        return random.randperm(n, generator=generator).numpy()
+    return (generator or _default_generator()).permutation(n)
+
+
+def _draws(n, count, generator):
+    """count indices drawn uniformly from range(n), with replacement."""
+    if isinstance(generator, random.Generator):
+        return random.randint(0, n, (count,), generator=generator).numpy()
+    return (generator or _default_generator()).integers(0, n, count)
 
 
 def _target(array, float_dtype):
