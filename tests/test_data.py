@@ -213,3 +213,19 @@ def test_a_fastgrad_generator_fixes_the_shuffle():
     g = fg.Generator().manual_seed(0)
     draws = list(fg.data.RandomSampler(range(5), replacement=True, num_samples=50, generator=g))
     assert len(draws) == 50 and set(draws) <= set(range(5))
+
+
+def test_subset_and_random_split():
+    dataset = fg.data.TensorDataset(fg.tensor(X), np.arange(10))
+    train, test = fg.data.random_split(dataset, [0.75, 0.25], generator=fg.Generator().manual_seed(0))
+    assert (len(train), len(test)) == (8, 2)   # floor 7 + 2, remainder 1 to the first part
+    assert sorted(train.indices + test.indices) == list(range(10))
+    rows = []
+    for x, y in fg.data.DataLoader(train, batch_size=3):   # the gather path through the Subset
+        np.testing.assert_array_equal(x.numpy(), X[y.numpy()])
+        rows += y.tolist()
+    assert rows == train.indices
+    x, y = test[1]
+    assert int(y.item()) == test.indices[1]
+    with pytest.raises(ValueError, match="summing"):
+        fg.data.random_split(dataset, [3, 3])

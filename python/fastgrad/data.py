@@ -26,7 +26,7 @@ from ._C import ffi
 from .dtypes import as_dtype, bool_, float32, float64, int64, numeric_array
 from .tensor import Tensor, empty, generator as _default_generator
 
-__all__ = ["Dataset", "TensorDataset", "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler",
+__all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler",
            "DistributedSampler", "DataLoader", "default_collate"]
 
 
@@ -59,6 +59,43 @@ class TensorDataset(Dataset):
 
     def _gather(self, rows):
         return [_gather(a, rows, None) for a in self._arrays]
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices`, in that order."""
+
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, indices
+        if hasattr(dataset, "_gather"):   # keep the one-gather-per-batch path
+            self._gather = lambda rows: dataset._gather(np.asarray(indices, dtype=np.int64)[rows])
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, index):
+        return self.dataset[self.indices[index]]
+
+
+def random_split(dataset, lengths, generator=None):
+    """Non-overlapping Subsets of the given lengths (or fractions summing to 1, the remainder given
+    one by one to the first parts, as PyTorch does), in a random order from `generator`."""
+    n = len(dataset)
+    lengths = list(lengths)
+    if lengths and all(isinstance(f, float) and 0 <= f <= 1 for f in lengths) and math.isclose(sum(lengths), 1):
+        counts = [int(math.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if not all(_is_int(k) and k >= 0 for k in lengths) or sum(lengths) != n:
+        raise ValueError(f"random_split: lengths {lengths} must be non-negative ints summing to the dataset's "
+                         f"length {n} (or fractions summing to 1)")
+    _check_generator(generator)
+    order = _permutation(n, generator).tolist()
+    parts, start = [], 0
+    for k in lengths:
+        parts.append(Subset(dataset, order[start:start + k]))
+        start += k
+    return parts
 
 
 class _Arrays(Dataset):
