@@ -217,9 +217,14 @@ def _share_the_cores():
     that are not running)."""
     if os.environ.get("FASTGRAD_NUM_THREADS", "").strip() or os.environ.get("OMP_NUM_THREADS", "").strip():
         return
-    local = _comm.Split_type(MPI.COMM_TYPE_SHARED)
-    ranks_here = local.Get_size()
-    local.Free()
+    # the launcher says how many ranks share this machine (MPICH's hydra, Open MPI); else ask MPI
+    told = os.environ.get("MPI_LOCALNRANKS") or os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE") or ""
+    if told.isdigit() and int(told) > 0:
+        ranks_here = int(told)
+    else:
+        local = _comm.Split_type(MPI.COMM_TYPE_SHARED)
+        ranks_here = local.Get_size()
+        local.Free()
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:   # not on Linux
