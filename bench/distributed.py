@@ -6,8 +6,8 @@ Measures, interleaving the contenders over rounds (each a fresh process) and tak
 - the 1024-1024-1024-10 MLP's training step (forward, cross-entropy, backward, SGD with momentum)
   on a global batch of 512: 1 process x 2 threads, 1 process x 1 thread, and 2 MPI ranks x 1 thread
   each on 256 rows with DistributedDataParallel, with the all-reduce's share of the 2-rank step;
-- 1 process x 2 threads at batch 128, 32 and 8 (what one 2-core machine computes per step when 4,
-  16 or 64 of them share the batch of 512), and the digits MLP's step at batch 32;
+- 1 process x 1 thread at batch 256, 128, 32 and 8 (one rank's share of the batch of 512 at 2, 4,
+  16 and 64 ranks), and the digits MLP's step at batch 32;
 - all-reduce latency (8 bytes) and bandwidth for 1 to 64 MB messages between the 2 ranks;
 - whether overlapping the all-reduce with computation pays: a nonblocking all-reduce of the MLP's
   gradients started before a GEMM and waited for after it, against the two one after the other.
@@ -55,6 +55,8 @@ def build(sizes, batch, ddp=False, rank=0, world=1):
 
 
 def median_time(fn, repeats, before=None):
+    """The median seconds of `repeats` calls. The fastest is kept too (best_times): on a loaded
+    machine it is the better estimate of what the work costs uncontended."""
     times = []
     for _ in range(repeats):
         if before:
@@ -62,12 +64,22 @@ def median_time(fn, repeats, before=None):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
+    best_times.append(min(times))
     return statistics.median(times)
+
+
+best_times = []
+
+
+def with_best(result):
+    """result plus "<key> best": the fastest call behind each figure, in the order they were measured."""
+    return {**result, **{f"{k} best": t for k, t in zip(list(result), best_times)}}
 
 
 def single(args):
     """One process: steps of the big MLP at the given batches, and the digits MLP's step."""
     result = {}
+    best_times.clear()
     for batch in args.batches:
         step = build(BIG, batch)
         step()
@@ -75,7 +87,7 @@ def single(args):
     step = build(DIGITS, 32)
     step()
     result["digits_b32"] = median_time(step, 200)
-    print(json.dumps(result))
+    print(json.dumps(with_best(result)))
 
 
 def worker(args):
@@ -94,9 +106,11 @@ def worker(args):
     step = build(BIG, GLOBAL_BATCH, ddp=True, rank=rank, world=world)
     step()
     reduce_times.clear()
+    best_times.clear()
     step_time = median_time(step, args.steps, before=dist.barrier)
     reduce_time = statistics.median(reduce_times)   # includes waiting for the slower rank
     dist.all_reduce = all_reduce
+    best_times.append(min(reduce_times))
 
     result = {"ddp_step": step_time, "ddp_all_reduce": reduce_time}
     t = fg.zeros(2, dtype=fg.float32)
@@ -122,11 +136,11 @@ def worker(args):
         dist._wait(request, "bench")
     result["overlap_both"] = median_time(overlapped, 9, before=dist.barrier)
     if rank == 0:
-        print(json.dumps(result))
+        print(json.dumps(with_best(result)))
 
 
-# The scaling model's assumptions (README, "Distributed training"): one rank per machine like this
-# one, machines joined by 25 Gb/s Ethernet; ALPHA is a per-message latency typical of MPI over TCP
+# The scaling model's assumptions (README, "Distributed training"): one rank per core like this
+# machine's, ranks joined by 25 Gb/s Ethernet (one rank per machine); ALPHA is a per-message latency typical of MPI over TCP
 # on such a network (shared memory here measures ~3 us; RDMA networks ~2 us).
 LINK_BYTES_PER_S = 25e9 / 8
 ALPHA = 15e-6
@@ -141,26 +155,26 @@ def ring_all_reduce(nbytes, ranks, alpha=ALPHA, bandwidth=LINK_BYTES_PER_S):
     return 2 * (ranks - 1) * alpha + 2 * (ranks - 1) / ranks * nbytes / bandwidth
 
 
-def print_scaling_model(two_threads):
-    """Step time = compute (measured here, per rank) + ring all-reduce of the gradients (modelled).
-    Efficiency = samples/s on p ranks / (p x samples/s of one machine on its own at batch 512 for the
-    big MLP, 32 for digits): weak scaling keeps each rank's batch, strong scaling splits a global 512."""
-    print(f"scaling model: ring all-reduce, alpha = {ALPHA * 1e6:.0f} us per message, 25 Gb/s links, "
-          f"no overlap with backward, one 2-core machine (as measured here) per rank")
+def print_scaling_model(one_thread):
+    """Step time = compute (measured here: one process x 1 thread, its fastest step, standing for
+    one core per rank) + ring all-reduce of the gradients (modelled). Efficiency = samples/s on p
+    ranks / (p x samples/s of one rank alone at batch 512 for the big MLP, 32 for digits): weak
+    scaling keeps each rank's batch, strong scaling splits a global batch of 512."""
+    print(f"scaling model: ring all-reduce, alpha = {ALPHA * 1e6:.0f} us per message, 25 Gb/s links, no overlap "
+          f"with backward; compute = one core per rank (1-thread fastest step measured here)")
     big, digits = params(BIG) * 4, params(DIGITS) * 4
-    one_big, one_digits = two_threads["big_b512"], two_threads["digits_b32"]
-    cases = [("big MLP, weak scaling: batch 512 per rank", big, {p: (one_big, 1) for p in (4, 16, 64)}, one_big),
+    t = {k[:-len(" best")]: v for k, v in one_thread.items() if k.endswith(" best")}
+    cases = [("big MLP, weak scaling: batch 512 per rank", big, {p: (t["big_b512"], 1) for p in (4, 16, 64)},
+              t["big_b512"]),
              ("big MLP, strong scaling: global batch 512", big,
-              {4: (two_threads["big_b128"], 4), 16: (two_threads["big_b32"], 16), 64: (two_threads["big_b8"], 64)},
-              one_big),
-             ("digits MLP, weak scaling: batch 32 per rank", digits, {p: (one_digits, 1) for p in (4, 16, 64)},
-              one_digits)]
-    for name, nbytes, per_rank, one_machine in cases:
-        print(f"  {name} ({nbytes / 1e6:.2f} MB of gradients; one machine alone {one_machine * 1e3:.2f} ms):")
+              {4: (t["big_b128"], 4), 16: (t["big_b32"], 16), 64: (t["big_b8"], 64)}, t["big_b512"]),
+             ("digits MLP, weak scaling: batch 32 per rank", digits, {p: (t["digits_b32"], 1) for p in (4, 16, 64)},
+              t["digits_b32"])]
+    for name, nbytes, per_rank, one_rank in cases:
+        print(f"  {name} ({nbytes / 1e6:.2f} MB of gradients; one rank alone {one_rank * 1e3:.2f} ms):")
         for p, (t_c, split) in per_rank.items():
             t_ar = ring_all_reduce(nbytes, p)
-            # one machine would need `one_machine` per (global batch / p * split) samples
-            efficiency = one_machine / split / (t_c + t_ar)
+            efficiency = one_rank / split / (t_c + t_ar)   # one rank needs one_rank / split for this rank's share
             print(f"    {p:2d} ranks: compute {t_c * 1e3:7.2f} ms + all-reduce {t_ar * 1e3:6.2f} ms = step "
                   f"{(t_c + t_ar) * 1e3:7.2f} ms; speedup {p * efficiency:5.1f}x, efficiency {efficiency:4.0%}")
 
@@ -193,36 +207,42 @@ def main():
     runs = {"2 threads": [], "1 thread": [], "2 ranks": []}
     for _ in range(args.rounds):   # interleaved: the machine's load drifts
         time.sleep(0.5)
-        runs["2 threads"].append(run_json([python, str(here), "--single", *steps, "--batches", "512", "128", "32", "8"],
-                                          env2))
+        runs["2 threads"].append(run_json([python, str(here), "--single", *steps], env2))
         time.sleep(0.5)
-        runs["1 thread"].append(run_json([python, str(here), "--single", *steps], env1))
+        runs["1 thread"].append(run_json([python, str(here), "--single", *steps, "--batches", "512", "256", "128", "32",
+                                          "8"], env1))
         time.sleep(0.5)
         runs["2 ranks"].append(run_json([mpiexec, "-n", "2", python, "-m", "mpi4py", str(here), "--worker", *steps],
                                         env1))
-    med = {name: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()}
+    med = {name: {k: (min if k.endswith(" best") else statistics.median)(r[k] for r in rs) for k in rs[0]}
+           for name, rs in runs.items()}
     two_threads, one_thread, ranks = med["2 threads"], med["1 thread"], med["2 ranks"]
 
-    print(f"1024-1024-1024-10 MLP, training step on a global batch of {GLOBAL_BATCH} (medians of {args.rounds} "
-          f"rounds x {args.steps} steps)")
-    print(f"  1 process x 1 thread     {one_thread['big_b512'] * 1e3:8.1f} ms")
-    print(f"  1 process x 2 threads    {two_threads['big_b512'] * 1e3:8.1f} ms")
-    print(f"  2 ranks x 1 thread (DDP) {ranks['ddp_step'] * 1e3:8.1f} ms   "
-          f"({two_threads['big_b512'] / ranks['ddp_step']:.2f}x the 2-thread process)")
-    print(f"    of which the all-reduce {ranks['ddp_all_reduce'] * 1e3:7.1f} ms "
-          f"({ranks['ddp_all_reduce'] / ranks['ddp_step']:.0%} of the step, waiting for the slower rank included)")
-    print("1 process x 2 threads, the same MLP at smaller batches (per-machine work at 4/16/64 machines):")
-    print("  " + ", ".join(f"batch {b}: {two_threads[f'big_b{b}'] * 1e3:.2f} ms" for b in (128, 32, 8)))
-    print(f"digits MLP 64-256-10, step at batch 32: {two_threads['digits_b32'] * 1e3:.3f} ms (2 threads)")
-    print(f"all-reduce between 2 ranks (shared memory): latency (8 bytes) {ranks['latency_8B'] * 1e6:.1f} us")
+    def ms(d, key):
+        return f"{d[key] * 1e3:8.2f} ms (best {d[key + ' best'] * 1e3:7.2f})"
+    print(f"1024-1024-1024-10 MLP, training step on a global batch of {GLOBAL_BATCH}: medians of {args.rounds} "
+          f"rounds x {args.steps} steps, and the fastest step")
+    print(f"  1 process x 1 thread      {ms(one_thread, 'big_b512')}")
+    print(f"  1 process x 2 threads     {ms(two_threads, 'big_b512')}")
+    print(f"  2 ranks x 1 thread (DDP)  {ms(ranks, 'ddp_step')}   median "
+          f"{two_threads['big_b512'] / ranks['ddp_step']:.2f}x the 2-thread process's speed")
+    print(f"    of which the all-reduce {ms(ranks, 'ddp_all_reduce')}: "
+          f"{ranks['ddp_all_reduce'] / ranks['ddp_step']:.0%} of the median step (waiting for the slower rank included)")
+    print("1 process x 1 thread at smaller batches: " + ", ".join(f"batch {b}: {ms(one_thread, f'big_b{b}')}"
+                                                            for b in (256, 128, 32, 8)))
+    print(f"digits MLP 64-256-10, step at batch 32: 1 thread {ms(one_thread, 'digits_b32')}, "
+          f"2 threads {ms(two_threads, 'digits_b32')}")
+    print(f"all-reduce between 2 ranks (shared memory): latency (8 bytes) {ranks['latency_8B'] * 1e6:.1f} us "
+          f"(best {ranks['latency_8B best'] * 1e6:.1f})")
     for mb in (1, 2, 4, 8, 16, 32, 64):
-        t = ranks[f"all_reduce_{mb}MB"]
-        print(f"  {mb:3d} MB: {t * 1e3:7.2f} ms   {mb * 2 ** 20 / t / 1e9:6.2f} GB/s (message bytes / time)")
+        key = f"all_reduce_{mb}MB"
+        print(f"  {mb:3d} MB: {ms(ranks, key)}   {mb * 2 ** 20 / ranks[key] / 1e9:6.2f} GB/s median, "
+              f"{mb * 2 ** 20 / ranks[key + ' best'] / 1e9:6.2f} GB/s best (message bytes / time)")
     c, r, both = ranks["overlap_compute"], ranks["overlap_reduce"], ranks["overlap_both"]
     print(f"overlap: GEMM {c * 1e3:.1f} ms, all-reduce of the MLP's gradients {r * 1e3:.1f} ms, one after the other "
           f"{(c + r) * 1e3:.1f} ms; nonblocking all-reduce around the GEMM {both * 1e3:.1f} ms "
-          f"(saves {(c + r - both) / r:.0%} of the all-reduce)")
-    print_scaling_model(two_threads)
+          f"(hides {(c + r - both) / r:.0%} of the all-reduce)")
+    print_scaling_model(one_thread)
     print(json.dumps({"2 threads": two_threads, "1 thread": one_thread, "2 ranks": ranks}))
 
 
