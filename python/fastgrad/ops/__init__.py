@@ -6,8 +6,9 @@ from .convert import Cast
 from .elementwise import Add, Div, Mul, Sub
 from .loss import CrossEntropy, NLLLoss
 from .matmul import Linear, LinearReLU, MatMul
-from .shape import Reshape, Sum, Transpose
+from .shape import AsStrided, Cat, Reshape, Sum, Transpose, Triangle
 from .softmax import LogSoftmax, Softmax
 
 __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
-           "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose", "Cast"]
+           "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose", "Cast",
+           "AsStrided", "Cat", "Triangle"]
