@@ -13,6 +13,8 @@ from .io import load, save
 from .backend import get_num_threads, kernel_path, set_kernel_path, set_num_threads
 from . import shape_functions
 from .shape_functions import *  # noqa: F401,F403 (fg.cat, fg.stack, fg.transpose, ...: its __all__)
+from .functions import *  # noqa: F401,F403 (the math helper: fg.exp, fg.where, fg.max, ... functions.__all__)
+from . import functions
 
 from . import utils   # fastgrad.utils.data is fastgrad.data, as torch.utils.data
 
@@ -27,3 +29,4 @@ __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "rand
            "randperm", "arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "float", "double", "long", "device", "cuda", "no_grad", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load", "kernel_path",
            "set_kernel_path", "get_num_threads", "set_num_threads"]
 __all__ += shape_functions.__all__
+__all__ += functions.__all__
