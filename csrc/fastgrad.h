@@ -279,6 +279,37 @@ void fg_reduce_backward_f32(float *dx, const float *dout, const float *x, const 
 void fg_reduce_backward_f64(double *dx, const double *dout, const double *x, const double *out,
                             const int64_t *indices, int op, double p, int64_t outer, int64_t n, int64_t inner);
 
+/* ---- indexing (index.c: any element type, moving elem_size bytes; index.inc: float gradients) ---
+ * Strides and offsets count elements; Python computes and bounds-checks them. */
+/* out[strided] = src[strided] over `shape`: basic indexing's copy (and setitem's write, src strides 0
+ * along broadcast dimensions). The out positions must be distinct. */
+void fg_copy_strided(void *out, const void *src, int64_t elem_size, const int64_t *shape, const int64_t *out_strides,
+                     const int64_t *src_strides, int64_t ndim);
+/* Rows of `row` contiguous elements at offsets: gather out[i*row + j] = src[offsets[i] + j];
+ * scatter dst[offsets[i] + j] = src[i*row + j] in order of i (of duplicates the last one wins). */
+void fg_gather(void *out, const void *src, int64_t elem_size, const int64_t *offsets, int64_t n, int64_t row);
+void fg_scatter(void *dst, const void *src, int64_t elem_size, const int64_t *offsets, int64_t n, int64_t row);
+/* The backward of the strided copy: dst[strided] += src[i] (positions distinct). */
+void fg_add_strided_f32(float *dst, const float *src, const int64_t *shape, const int64_t *dst_strides, int64_t ndim);
+void fg_add_strided_f64(double *dst, const double *src, const int64_t *shape, const int64_t *dst_strides,
+                        int64_t ndim);
+/* The backward of fg_gather: dst[offsets[i] + j] += alpha * src[i*row + j]; negative offsets are
+ * skipped. Duplicates accumulate in order of i: the same bits for any thread count. */
+void fg_scatter_add_f32(float *dst, const float *src, const int64_t *offsets, float alpha, int64_t n, int64_t row);
+void fg_scatter_add_f64(double *dst, const double *src, const int64_t *offsets, double alpha, int64_t n,
+                        int64_t row);
+/* The number of nonzero elements, and their row-major coordinates (out is count x ndim). */
+int64_t fg_count_nonzero(const void *src, int type, int64_t n);
+void fg_nonzero(int64_t *out, const void *src, int type, const int64_t *shape, int64_t ndim, int64_t n);
+/* out[i, index[i]] = 1, zeros elsewhere; out is n x classes. */
+void fg_one_hot(int64_t *out, const int64_t *index, int64_t n, int64_t classes);
+/* SparseAdam (PyTorch's rule) on n distinct rows of `row` elements of param and its state; grad holds
+ * the n rows' gradients. Rows not named are not touched. */
+void fg_sparse_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, const float *grad, const int64_t *rows,
+                        double lr, double beta1, double beta2, double eps, int64_t step, int64_t n, int64_t row);
+void fg_sparse_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, const double *grad, const int64_t *rows,
+                        double lr, double beta1, double beta2, double eps, int64_t step, int64_t n, int64_t row);
+
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py
  * applies FASTGRAD_KERNEL_PATH, FASTGRAD_NUM_THREADS and OMP_NUM_THREADS at import. */

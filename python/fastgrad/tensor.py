@@ -584,6 +584,42 @@ class Tensor:
     def cumsum(self, dim): return _fn.cumsum(self, dim)
     def norm(self, p="fro", dim=None, keepdim=False): return _fn.norm(self, p, dim, keepdim)
     # ---- end of the math helper's block --------------------------------------------------------------
+    # ---- indexing (ops/index.py): t[key], t[key] = v, gather and scatter -------------------------------
+    def __getitem__(self, key):
+        return index_ops.getitem(self, key)
+
+    def __setitem__(self, key, value):
+        index_ops.setitem(self, key, value)
+
+    def __iter__(self):
+        if not self._shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (index_ops.getitem(self, i) for i in range(self._shape[0]))
+
+    def index_select(self, dim, index):
+        return index_ops.index_select(self, dim, index)
+
+    def gather(self, dim, index):
+        return index_ops.gather(self, dim, index)
+
+    def take(self, index):
+        return index_ops.take(self, index)
+
+    def masked_select(self, mask):
+        return index_ops.masked_select(self, mask)
+
+    def scatter_add(self, dim, index, src):
+        return index_ops.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src):
+        return index_ops.scatter_add_(self, dim, index, src)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return index_ops.index_put_(self, indices, values, accumulate)
+
+    def nonzero(self, as_tuple=False):
+        return index_ops.nonzero(self, as_tuple)
+    # ---- end of indexing -----------------------------------------------------------------------------
 
 
 def empty(shape, dtype, numel=None, zeroed=False, buf=None):
@@ -822,3 +858,4 @@ from . import functions as _fn  # noqa: E402
 from .ops.compare import bitwise as _bitwise  # noqa: E402
 from .ops.elementwise import Pow  # noqa: E402
 _COMPARABLE = (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)
+from .ops import index as index_ops  # noqa: E402
