@@ -139,9 +139,9 @@ def worker(args):
         print(json.dumps(with_best(result)))
 
 
-# The scaling model's assumptions (README, "Distributed training"): one rank per core like this
-# machine's, ranks joined by 25 Gb/s Ethernet (one rank per machine); ALPHA is a per-message latency typical of MPI over TCP
-# on such a network (shared memory here measures ~3 us; RDMA networks ~2 us).
+# The scaling model's assumptions (README, "Distributed training"): one rank per machine, each
+# computing like one core of this one, joined by 25 Gb/s Ethernet; ALPHA is a per-message latency
+# typical of MPI over TCP on such a network (shared memory here measures ~3 us; RDMA networks ~2 us).
 LINK_BYTES_PER_S = 25e9 / 8
 ALPHA = 15e-6
 
@@ -235,7 +235,8 @@ def main():
     print(f"  2 ranks x 1 thread (DDP)  {ms(ranks, 'ddp_step')}   median "
           f"{two_threads['big_b512'] / ranks['ddp_step']:.2f}x the 2-thread process's speed")
     print(f"    of which the all-reduce {ms(ranks, 'ddp_all_reduce')}: "
-          f"{ranks['ddp_all_reduce'] / ranks['ddp_step']:.0%} of the median step (waiting for the slower rank included)")
+          f"{ranks['ddp_all_reduce'] / ranks['ddp_step']:.0%} of the median step "
+          f"(waiting for the slower rank included)")
     print("1 process x 1 thread at smaller batches: " + ", ".join(f"batch {b}: {ms(one_thread, f'big_b{b}')}"
                                                             for b in (256, 128, 32, 8)))
     print(f"digits MLP 64-256-10, step at batch 32: 1 thread {ms(one_thread, 'digits_b32')}, "

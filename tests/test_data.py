@@ -50,7 +50,8 @@ def test_float_targets_dtype_and_tensor_inputs():
     x, y = next(iter(loader))
     assert x.dtype is fg.float64 and y.dtype is fg.float64 and y.shape == (10, 1)
     # one array alone is PyTorch's form: each batch is one tensor, of the array's float dtype
-    assert [(b.shape, b.dtype) for b in fg.data.DataLoader(X, batch_size=6)] == [((6, 2), fg.float64), ((4, 2), fg.float64)]
+    batches = [(b.shape, b.dtype) for b in fg.data.DataLoader(X, batch_size=6)]
+    assert batches == [((6, 2), fg.float64), ((4, 2), fg.float64)]
 
 
 def test_bad_arguments():

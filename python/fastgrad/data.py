@@ -26,8 +26,8 @@ from ._C import ffi
 from .dtypes import as_dtype, bool_, float32, float64, int64, numeric_array
 from .tensor import Tensor, empty, generator as _default_generator
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler",
-           "DistributedSampler", "DataLoader", "default_collate"]
+__all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "Sampler", "SequentialSampler", "RandomSampler",
+           "BatchSampler", "DistributedSampler", "DataLoader", "default_collate"]
 
 
 # ---- datasets ------------------------------------------------------------------------------------
@@ -67,7 +67,8 @@ class Subset(Dataset):
     def __init__(self, dataset, indices):
         self.dataset, self.indices = dataset, indices
         if hasattr(dataset, "_gather"):   # keep the one-gather-per-batch path
-            self._gather = lambda rows: dataset._gather(np.asarray(indices, dtype=np.int64)[rows])
+            index_array = np.asarray(indices, dtype=np.int64)
+            self._gather = lambda rows: dataset._gather(index_array[rows])
 
     def __len__(self):
         return len(self.indices)
@@ -197,13 +198,14 @@ class BatchSampler(Sampler):
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def _index_arrays(self):
-        """The batches as numpy index arrays (or slices), for the gather fast path."""
-        indices = getattr(self.sampler, "_indices", None)
+        """The batches as slices (in order) or numpy index arrays, for the gather fast path."""
+        starts = range(0, len(self) * self.batch_size, self.batch_size)
         if type(self.sampler) is SequentialSampler:
             n = len(self.sampler)
-            return (slice(s, min(s + self.batch_size, n)) for s in range(0, len(self) * self.batch_size, self.batch_size))
+            return (slice(s, min(s + self.batch_size, n)) for s in starts)
+        indices = getattr(self.sampler, "_indices", None)   # ours give the whole epoch as one array
         order = np.asarray(indices() if indices else list(self.sampler), dtype=np.int64)
-        return (order[s:s + self.batch_size] for s in range(0, len(self) * self.batch_size, self.batch_size))
+        return (order[s:s + self.batch_size] for s in starts)
 
 
 class DistributedSampler(Sampler):
@@ -328,7 +330,8 @@ class DataLoader:
             raise ValueError("DataLoader: give either seed (the array form) or generator, not both")
         if len(datasets) > 1 or not _is_map_style(datasets[0]):
             # the array form: aligned arrays (one array or tensor alone is PyTorch's form, batched to one tensor)
-            one = len(datasets) == 1 and isinstance(datasets[0], (np.ndarray, Tensor)) and seed is None and dtype is None
+            one = (len(datasets) == 1 and isinstance(datasets[0], (np.ndarray, Tensor))
+                   and seed is None and dtype is None)
             float_dtype = as_dtype(dtype) if dtype is not None else (None if one else float32)
             dataset = (_OneArray if one else _Arrays)(datasets, float_dtype)
         else:

@@ -10,9 +10,14 @@ rank, world = dist.rank(), dist.world_size()
 F = fg.nn.functional
 
 
+def mlp():
+    return fg.nn.Sequential(fg.nn.Linear(5, 300, dtype=fg.float64), fg.nn.ReLU(),
+                            fg.nn.Linear(300, 3, dtype=fg.float64))
+
+
 def model():
     fg.manual_seed(rank)   # different on every rank until DDP broadcasts rank 0's
-    return fg.nn.Sequential(fg.nn.Linear(5, 300, dtype=fg.float64), fg.nn.ReLU(), fg.nn.Linear(300, 3, dtype=fg.float64))
+    return mlp()
 
 
 x_all = np.random.default_rng(0).standard_normal((4 * world, 5))
@@ -22,7 +27,7 @@ x, y = fg.tensor(x_all[4 * rank:4 * rank + 4], dtype=fg.float64), y_all[4 * rank
 
 def expected_grads(m):
     """The gradients of the mean loss over every rank's rows, computed on this rank alone."""
-    plain = fg.nn.Sequential(fg.nn.Linear(5, 300, dtype=fg.float64), fg.nn.ReLU(), fg.nn.Linear(300, 3, dtype=fg.float64))
+    plain = mlp()
     plain.load_state_dict(m.module.state_dict())
     F.cross_entropy(plain(fg.tensor(x_all, dtype=fg.float64)), y_all).backward()
     return [p.grad.numpy().copy() for p in plain.parameters()]

@@ -17,8 +17,8 @@ rank, world = dist.rank(), dist.world_size()
 GLOBAL_BATCH, STEPS = 12, 20   # 12 splits evenly over 1, 2 and 3 ranks
 
 fg.manual_seed(100 + rank)   # different initial weights per rank: DDP must broadcast rank 0's
-model = fg.nn.Sequential(fg.nn.Linear(7, 16, dtype=dtype), fg.nn.Tanh(), fg.nn.Linear(16, 16, dtype=dtype), fg.nn.ReLU(),
-                         fg.nn.Linear(16, 5, dtype=dtype))
+model = fg.nn.Sequential(fg.nn.Linear(7, 16, dtype=dtype), fg.nn.Tanh(), fg.nn.Linear(16, 16, dtype=dtype),
+                         fg.nn.ReLU(), fg.nn.Linear(16, 5, dtype=dtype))
 ddp = fg.nn.parallel.DistributedDataParallel(model)
 if optimizer_name == "sgd":
     optimizer = fg.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
