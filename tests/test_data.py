@@ -179,6 +179,8 @@ def test_utils_data_is_the_same_module():
     import fastgrad.utils.data
     from fastgrad.utils.data import DataLoader, Dataset
     assert fastgrad.utils.data is fg.data and DataLoader is fg.data.DataLoader and Dataset is fg.data.Dataset
+    from fastgrad.utils.data.distributed import DistributedSampler
+    assert DistributedSampler is fg.data.DistributedSampler
 
 
 def test_unbounded_or_unsupported_datasets_are_clear_errors():
