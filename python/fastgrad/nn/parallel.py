@@ -18,6 +18,11 @@ The reduction does not overlap backward: MPICH moves data only inside MPI calls,
 all-reduce started mid-backward makes no progress while the C kernels run (bench/distributed.py
 measures it); on a cluster with an offloading network the buckets would be the unit to start early.
 
+Buffers: the whole state_dict is broadcast at construction; PyTorch re-broadcasts buffers (running
+statistics) before every forward, which matters once fastgrad modules have buffers (none do yet).
+broadcast_buffers, device_ids, output_device and find_unused_parameters are accepted for PyTorch's
+signature; a parameter that gets no gradient in a step gets a zero one (PyTorch leaves it None).
+
 Needs fastgrad.distributed (mpi4py); see that module for launching and faults.
 """
 import contextlib
