@@ -467,6 +467,12 @@ class Tensor:
     def __rmatmul__(self, other):
         return MatMul().forward(other, self)
 
+    def matmul(self, other):
+        return MatMul().forward(self, other)
+
+    def bmm(self, other):
+        return _matmul_ops.bmm(self, other)
+
     def relu(self):
         return ReLU().forward(self)
 
@@ -850,6 +856,7 @@ def generator():
 
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
 from . import autograd, inplace, random  # noqa: E402
+from .ops import matmul as _matmul_ops  # noqa: E402
 from .ops import (Add, Cast, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
                   Tanh, Transpose)
 from .ops import shape as _shape  # noqa: E402
