@@ -52,11 +52,21 @@ def sigmoid(input):
 
 
 def softmax(input, dim=-1):
-    return Softmax(dim).forward(input)
+    """Along any dim: the kernel works on the last one, so another dim is moved there and back."""
+    return _along_last(input, dim, Softmax, "softmax")
 
 
 def log_softmax(input, dim=-1):
-    return LogSoftmax(dim).forward(input)
+    return _along_last(input, dim, LogSoftmax, "log_softmax")
+
+
+def _along_last(input, dim, op, name):
+    tensor_arg(input, name)
+    if input.ndim == 0 or dim in (-1, input.ndim - 1):
+        return op(dim).forward(input)
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool) or not -input.ndim <= dim < input.ndim:
+        raise IndexError(f"{name}: dim {dim!r} is out of range for shape {input.shape}")
+    return op(-1).forward(input.movedim(dim, -1)).movedim(-1, dim)
 
 
 def pow(input, exponent):  # noqa: A001

@@ -529,10 +529,10 @@ class Tensor:
         return Sigmoid().forward(self)
 
     def softmax(self, dim=-1):
-        return Softmax(dim).forward(self)
+        return _fn.softmax(self, dim)
 
     def log_softmax(self, dim=-1):
-        return LogSoftmax(dim).forward(self)
+        return _fn.log_softmax(self, dim)
 
     def sum(self, dim=None, keepdim=False):
         return Sum(dim, keepdim).forward(self)
