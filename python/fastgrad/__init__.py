@@ -34,6 +34,7 @@ from .shape_functions import *  # noqa: F401,F403 (fg.cat, fg.stack, fg.transpos
 from .functions import *  # noqa: F401,F403 (the math helper: fg.exp, fg.where, fg.max, ... functions.__all__)
 from . import functions
 
+from . import utils   # fastgrad.utils.data is fastgrad.data, as torch.utils.data
 # indexing ops at module level, as torch.gather, torch.nonzero, ...
 from .ops.index import gather, index_select, masked_select, nonzero, scatter_add, take  # noqa: E402
 from . import sparse  # noqa: E402

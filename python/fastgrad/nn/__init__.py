@@ -10,3 +10,4 @@ __all__ = ["functional", "init", "Module", "Sequential", "Linear", "ReLU", "Tanh
            "Dropout", "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "IncompatibleKeys",
            "Unflatten", "Embedding",
            "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout2d"]
+from . import parallel   # DistributedDataParallel (fastgrad.distributed, mpi4py, only when constructed)
