@@ -18,6 +18,7 @@
 #include "softmax.inc"
 #include "matmul.inc"
 #include "optim.inc"
+#include "norm_act.inc"
 #undef T
 #undef FG
 
@@ -28,6 +29,7 @@
 #include "softmax.inc"
 #include "matmul.inc"
 #include "optim.inc"
+#include "norm_act.inc"
 #undef T
 #undef FG
 

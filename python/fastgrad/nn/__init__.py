@@ -4,3 +4,10 @@ from .modules import (CrossEntropyLoss, Dropout, Flatten, Identity, Incompatible
 
 __all__ = ["functional", "Module", "Sequential", "Linear", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
            "Dropout", "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "IncompatibleKeys"]
+
+# ---- language-model layers, containers, Parameter, utils (lm) ----
+from . import utils  # noqa: E402
+from .lm import GELU, LayerNorm, LogSigmoid, ModuleDict, ModuleList, SiLU, Softplus  # noqa: E402
+from .parameter import Parameter  # noqa: E402
+
+__all__ += ["utils", "LayerNorm", "GELU", "SiLU", "LogSigmoid", "Softplus", "ModuleList", "ModuleDict", "Parameter"]

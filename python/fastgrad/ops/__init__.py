@@ -9,5 +9,8 @@ from .matmul import Linear, LinearReLU, MatMul
 from .shape import Reshape, Sum, Transpose
 from .softmax import LogSoftmax, Softmax
 
+from .lm import Activation, LayerNorm, Normalize, ScaledDotProductAttention, gelu_op, softplus_op
+
 __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
-           "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose", "Cast"]
+           "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose", "Cast",
+           "LayerNorm", "Activation", "Normalize", "ScaledDotProductAttention"]

@@ -92,8 +92,10 @@ def last_dim(x, dim, op):
     return (x._numel // cols if cols else 0), cols
 
 
-def class_targets(targets, shape, num_classes, op):
-    """Integer class indices of the given shape, each in [0, num_classes), as a contiguous int64 array."""
+def class_targets(targets, shape, num_classes, op, ignore_index=None):
+    """Integer class indices of the given shape, each in [0, num_classes) or equal to ignore_index, as
+    a new contiguous int64 array: always a copy, so the caller may change its own array afterwards
+    without reaching what a backward kernel reads."""
     raw = targets.numpy() if isinstance(targets, Tensor) else targets
     array = np.asarray(raw)
     if array.dtype.kind == "f":
@@ -103,8 +105,12 @@ def class_targets(targets, shape, num_classes, op):
         raise TypeError(f"{op}: class targets must be integers, got data of numpy dtype {array.dtype}")
     if array.shape != tuple(shape):
         raise ValueError(f"{op}: targets of shape {array.shape} do not match the input: expected shape {tuple(shape)}")
-    array = np.ascontiguousarray(array, dtype=np.int64)
-    if array.size and (array.min() < 0 or array.max() >= num_classes):
-        bad = array[(array < 0) | (array >= num_classes)][0]
-        raise ValueError(f"{op}: class target {bad} is out of range for {num_classes} classes")
+    if array.dtype.kind == "u" and array.size and array.max() >= 2**63:
+        raise ValueError(f"{op}: class target {array.max()} is out of range for {num_classes} classes")
+    array = np.array(array, dtype=np.int64, copy=True, order="C")
+    bad = (array < 0) | (array >= num_classes)
+    if ignore_index is not None:
+        bad &= array != ignore_index
+    if array.size and bad.any():
+        raise ValueError(f"{op}: class target {array[bad][0]} is out of range for {num_classes} classes")
     return array

@@ -5,3 +5,8 @@ from .optimizer import Optimizer
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler"]
+
+# ---- adaptive optimizers (lm) ----
+from .adaptive import Adadelta, Adagrad, RMSprop  # noqa: E402
+
+__all__ += ["Adagrad", "RMSprop", "Adadelta"]
