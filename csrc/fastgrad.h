@@ -269,6 +269,25 @@ void fg_clip_by_norm_f32(float *x, const double *acc, double max_norm, double p,
 void fg_clip_by_norm_f64(double *x, const double *acc, double max_norm, double p, int64_t n);
 void fg_clip_value_f32(float *x, double clip, int64_t n);
 void fg_clip_value_f64(double *x, double clip, int64_t n);
+/* ---- random numbers (random.inc): Philox4x32-10, counter-based -------------------------------
+ * `state` is a generator's {seed, offset} in memory the caller owns; each call reads it and advances
+ * the offset by what it drew, so replays draw new numbers. Results do not depend on thread count. */
+enum fg_random_dist { FG_UNIFORM, FG_NORMAL, FG_KEEP_MASK };
+/* uniform on [a, b), normal (mean a, std b), or keep-mask (b where u >= a, else 0) */
+void fg_random_f32(float *out, int64_t *state, int dist, double a, double b, int64_t n);
+void fg_random_f64(double *out, int64_t *state, int dist, double a, double b, int64_t n);
+void fg_randint_i64(int64_t *out, int64_t *state, int64_t low, int64_t high, int64_t n);
+void fg_randperm_i64(int64_t *out, int64_t *state, int64_t n);
+/* samples indices per row of non-negative weights (rows x cats), each row with a positive sum */
+void fg_multinomial_f32(int64_t *out, const float *probs, int64_t *state, int64_t rows, int64_t cats,
+                        int64_t samples, int replacement);
+void fg_multinomial_f64(int64_t *out, const double *probs, int64_t *state, int64_t rows, int64_t cats,
+                        int64_t samples, int replacement);
+/* out[i] = start + i * step for i < n (arange, linspace), any type; for linspace (symmetric = 1) the
+ * second half counts back from `end` as PyTorch does, so the last element is exactly end. */
+void fg_range(void *out, int type, double start, double step, double end, int symmetric, int64_t n);
+/* the n x m identity matrix, any type */
+void fg_eye(void *out, int type, int64_t n, int64_t m);
 
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py

@@ -19,6 +19,7 @@
 #include "matmul.inc"
 #include "optim.inc"
 #include "norm_act.inc"
+#include "random.inc"
 #undef T
 #undef FG
 
@@ -30,6 +31,7 @@
 #include "matmul.inc"
 #include "optim.inc"
 #include "norm_act.inc"
+#include "random.inc"
 #undef T
 #undef FG
 

@@ -119,3 +119,16 @@ def write_broadcast(t, src):
     fill_kernel(zero, -0.0 if t._dtype.is_floating_point else 0)
     t._dtype.k.binary_bcast(t._buf, zero._buf, src._buf, lib.FG_ADD, t._shape, [0] * len(t._shape),
                             broadcast_strides(src._shape, t._shape), len(t._shape))
+
+
+def draw_in_place(t, draw, name):
+    """t filled by `draw(t)` (a random kernel), under the same rules as fill_."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name}: expects a fastgrad Tensor, got {type(t).__name__}")
+    if _recording(t):
+        if t._op is None:
+            raise RuntimeError(_LEAF_ERROR.format(name=name))
+        return _take_over(t, draw(empty(t._shape, t._dtype, t._numel)))
+    draw(t)
+    _mark_written(t)
+    return t

@@ -351,6 +351,12 @@ class Tensor:
     def copy_(self, src, non_blocking=False):
         return inplace.copy(self, src)
 
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        return random.uniform_(self, a, b, generator)
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        return random.normal_(self, mean, std, generator)
+
     def __matmul__(self, other):
         return MatMul().forward(self, other)
 
@@ -595,29 +601,19 @@ _dtype_names = {"float32", "float64", "int64", "bool", "float", "double", "long"
 _rng = np.random.default_rng()
 
 
-def manual_seed(seed):
-    """Seeds every random draw fastgrad makes (randn, layer initialisation, dropout, shuffling)."""
+def seed_host_generator(seed):
+    """fg.manual_seed's part for host-side choices (a DataLoader's shuffle order)."""
     global _rng
     _rng = np.random.default_rng(seed)
 
 
 def generator():
-    """The numpy Generator behind fastgrad's random draws, as seeded by manual_seed."""
+    """The numpy Generator behind fastgrad's host-side random choices (shuffle orders), seeded by
+    fg.manual_seed. Tensor contents are drawn by C kernels instead (fastgrad/random.py)."""
     return _rng
 
 
-def randn(*shape, mean=0.0, std=1.0, dtype=float32, device=None, requires_grad=False):
-    """Normally distributed values with the given mean and standard deviation."""
-    if device is not None:
-        as_device(device)
-    shape, dtype = _checked_shape(shape), as_dtype(float32 if dtype is None else dtype)
-    t = empty(shape, dtype)
-    t.numpy()[...] = _rng.standard_normal(shape, dtype=dtype.np) * std + mean
-    t.requires_grad = bool(requires_grad)
-    return t
-
-
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
-from . import autograd, inplace  # noqa: E402
+from . import autograd, inplace, random  # noqa: E402
 from .ops import (Add, Cast, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
                   Tanh, Transpose)

@@ -15,8 +15,10 @@ from collections.abc import Mapping
 from .. import ops
 from ..dtypes import numeric_array
 from ..ops._checks import reduction_arg
-from ..tensor import Tensor, generator, tensor
+from ..creation import empty
+from ..tensor import Tensor, tensor
 from . import functional as F
+from . import init
 
 # What load_state_dict(strict=False) reports, as in PyTorch.
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -249,15 +251,14 @@ class Linear(Module):
     bias start uniform in ±1/sqrt(in_features), PyTorch's default, drawn from fastgrad's seeded
     generator (fg.manual_seed)."""
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         for name, v in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 0:
                 raise ValueError(f"Linear: {name} must be a non-negative int, got {v!r}")
         self.in_features, self.out_features = in_features, out_features
         bound = 1.0 / math.sqrt(in_features) if in_features else 0.0
-        uniform = generator().uniform
-        self.weight = tensor(uniform(-bound, bound, (out_features, in_features)), dtype=dtype, requires_grad=True)
-        self.bias = tensor(uniform(-bound, bound, out_features), dtype=dtype, requires_grad=True) if bias else None
+        self.weight = init.uniform_(empty(out_features, in_features, dtype=dtype, device=device), -bound, bound).requires_grad_()
+        self.bias = init.uniform_(empty(out_features, dtype=dtype, device=device), -bound, bound).requires_grad_() if bias else None
 
     def forward(self, x):
         return ops.Linear().forward(x, self.weight, self.bias)

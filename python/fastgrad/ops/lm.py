@@ -9,7 +9,7 @@ import numpy as np
 from .._C import ffi, lib
 from ..autograd import Op, grad_buffer, grad_buffer_or_null
 from ..dtypes import bool_
-from ..tensor import Tensor, empty, generator, tensor
+from ..tensor import Tensor, empty, tensor
 from ._checks import float_arg, same_dtype, tensor_arg
 
 
@@ -190,8 +190,9 @@ class ScaledDotProductAttention(Op):
         self.keep = None
         keep = dropped = ffi.NULL
         if self.dropout_p > 0:
-            draw = generator().random((batch, tq, tk)) >= self.dropout_p
-            self.keep = tensor(draw / (1 - self.dropout_p) if self.dropout_p < 1 else draw * 0.0, dtype=dt)
+            from ..random import bernoulli_mask   # random.py imports the ops: import it when first needed
+            p = self.dropout_p
+            self.keep = bernoulli_mask((batch, tq, tk), p, 1 / (1 - p) if p < 1 else 0.0, dt)
             keep, dropped = self.keep._buf, empty((tq * tk,), dt)._buf
         out = empty(lead + (tq, dv), dt)
         self.probs = empty((batch, tq, tk), dt)
