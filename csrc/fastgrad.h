@@ -31,6 +31,27 @@ void fg_cast(void *out, int out_type, const void *in, int in_type, int64_t n);
 /* out[i] = value (float types) or ivalue (int64; bool stores ivalue != 0). */
 void fg_fill(void *out, int type, double value, int64_t ivalue, int64_t n);
 
+/* ---- data movement for every element type (movement.c) ------------------------------------- */
+/* The strided copy behind transpose, permute, expand, repeat, cat, split, narrow and flip:
+ * for every index (i0, ..., i{ndim-1}) < shape,
+ *     out[out_offset + sum(ik * out_strides[k])] = in[in_offset + sum(ik * in_strides[k])],
+ * moving elements of elem_size bytes (1, 4 or 8). Offsets and strides count elements; strides may
+ * be 0 (read: broadcast) or negative (flip). The output positions must be distinct, and out and in
+ * must not overlap. */
+void fg_strided_copy(void *out, const void *in, int64_t elem_size, const int64_t *shape, const int64_t *out_strides,
+                     const int64_t *in_strides, int64_t out_offset, int64_t in_offset, int64_t ndim);
+/* The same walk adding instead of copying, out[...] += in[...]: the backward of those ops (distinct
+ * output positions; summing over broadcast dimensions is fg_sum_to's job). */
+void fg_strided_add_f32(float *out, const float *in, const int64_t *shape, const int64_t *out_strides,
+                        const int64_t *in_strides, int64_t out_offset, int64_t in_offset, int64_t ndim);
+void fg_strided_add_f64(double *out, const double *in, const int64_t *shape, const int64_t *out_strides,
+                        const int64_t *in_strides, int64_t out_offset, int64_t in_offset, int64_t ndim);
+/* tril (upper = 0) / triu (upper = 1) of `batch` contiguous rows x cols matrices: element (i, j) is
+ * kept where j - i <= diagonal (tril) or j - i >= diagonal (triu), else zero (all bits clear).
+ * out may be in (in place). Its backward is the same mask applied to the gradient. */
+void fg_triangle(void *out, const void *in, int64_t elem_size, int upper, int64_t diagonal, int64_t batch,
+                 int64_t rows, int64_t cols);
+
 /* ---- elementwise (elementwise.inc) --------------------------------------------------------- */
 enum fg_binary_op { FG_ADD, FG_SUB, FG_MUL, FG_DIV };
 

@@ -11,6 +11,8 @@ from .autograd import is_grad_enabled, no_grad
 from . import ops, nn, optim, data
 from .io import load, save
 from .backend import get_num_threads, kernel_path, set_kernel_path, set_num_threads
+from . import shape_functions
+from .shape_functions import *  # noqa: F401,F403 (fg.cat, fg.stack, fg.transpose, ...: its __all__)
 
 __version__ = "0.1.0"
 
@@ -22,3 +24,4 @@ __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "rand
            "initial_seed", "multinomial", "normal", "rand", "rand_like", "randint", "randint_like", "randn_like",
            "randperm", "arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "float", "double", "long", "device", "cuda", "no_grad", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load", "kernel_path",
            "set_kernel_path", "get_num_threads", "set_num_threads"]
+__all__ += shape_functions.__all__

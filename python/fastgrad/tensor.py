@@ -286,6 +286,110 @@ class Tensor:
     def zero_grad(self):
         self.grad = None
 
+    # ---- shape and movement: fastgrad/ops/shape.py ---------------------------------------------------
+    # Views share the buffer (view, reshape, flatten, unflatten, squeeze, unsqueeze, contiguous); every
+    # other movement copies into a new contiguous tensor (the storage model: fastgrad/__init__.py).
+    def view(self, *shape):
+        if len(shape) == 1 and not isinstance(shape[0], (tuple, list, numbers.Integral)):
+            raise TypeError(f"view() takes a shape; view(dtype), which reinterprets the bytes, is not supported "
+                            f"(got {shape[0]!r}): convert with .to(dtype)")
+        return _shape.view(self, shape)
+
+    def view_as(self, other):
+        return _shape.view(self, _shape.tensor_arg(other, "view_as", "other")._shape)
+
+    def reshape_as(self, other):
+        return _shape.view(self, _shape.tensor_arg(other, "reshape_as", "other")._shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return _shape.unflatten(self, dim, sizes)
+
+    def squeeze(self, dim=None):
+        return _shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _shape.unsqueeze(self, dim)
+
+    def contiguous(self, memory_format=None):
+        return self   # every fastgrad tensor is contiguous
+
+    def is_contiguous(self, memory_format=None):
+        return True
+
+    def stride(self, dim=None):
+        """The row-major element strides (every fastgrad tensor is contiguous)."""
+        strides = tuple(_shape.contiguous_strides(self._shape))
+        return strides if dim is None else strides[_dim_index(dim, len(self._shape), "stride")]
+
+    def clone(self, memory_format=None):
+        return _shape.clone(self)
+
+    def transpose(self, dim0, dim1):
+        return _shape.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims = transpose
+
+    def permute(self, *dims):
+        return _shape.permute(self, _one_or_many(dims))
+
+    @property
+    def mT(self):
+        return _shape.matrix_transpose(self)
+
+    def t(self):
+        return _shape.t(self)
+
+    def movedim(self, source, destination):
+        return _shape.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def expand(self, *sizes):
+        return _shape.expand(self, sizes)
+
+    def expand_as(self, other):
+        return _shape.expand(self, _shape.tensor_arg(other, "expand_as", "other")._shape)
+
+    def broadcast_to(self, size):
+        return _shape.expand(self, tuple(size))
+
+    def repeat(self, *sizes):
+        return _shape.repeat(self, sizes)
+
+    def narrow(self, dim, start, length):
+        return _shape.narrow(self, dim, start, length)
+
+    def split(self, split_size, dim=0):
+        return _shape.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _shape.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return _shape.unbind(self, dim)
+
+    def flip(self, *dims):
+        return _shape.flip(self, _one_or_many(dims))
+
+    def fliplr(self):
+        return _shape.fliplr(self)
+
+    def flipud(self):
+        return _shape.flipud(self)
+
+    def roll(self, shifts, dims=None):
+        return _shape.roll(self, shifts, dims)
+
+    def tril(self, diagonal=0):
+        return _shape.triangle(self, False, diagonal)
+
+    def triu(self, diagonal=0):
+        return _shape.triangle(self, True, diagonal)
+    # ---- end of shape and movement ----------------------------------------------------------------
+
     # ---- operators: each one is an op of fastgrad.ops ---------------------------------------------
     def __add__(self, other):
         return Add().forward(self, other)
@@ -444,6 +548,11 @@ def _dim_index(dim, ndim, what):
     if not -max(ndim, 1) <= dim < max(ndim, 1):
         raise IndexError(f"{what}: dimension {dim} is out of range for a tensor of {ndim} dimensions")
     return int(dim) % max(ndim, 1)
+
+
+def _one_or_many(args):
+    """permute(2, 0, 1) and permute((2, 0, 1)) alike: the ints of *args, or its one tuple/list."""
+    return args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
 
 
 def _as_array(data, dtype, requires_grad=False):
@@ -617,3 +726,4 @@ def generator():
 from . import autograd, inplace, random  # noqa: E402
 from .ops import (Add, Cast, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
                   Tanh, Transpose)
+from .ops import shape as _shape  # noqa: E402

@@ -1,9 +1,10 @@
 from . import functional, init
 from .modules import (CrossEntropyLoss, Dropout, Flatten, Identity, IncompatibleKeys, Linear, LogSoftmax, Module,
-                      MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh)
+                      MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh, Unflatten)
 
 __all__ = ["functional", "init", "Module", "Sequential", "Linear", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
-           "Dropout", "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "IncompatibleKeys"]
+           "Dropout", "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "IncompatibleKeys",
+           "Unflatten"]
 
 # ---- language-model layers, containers, Parameter, utils (lm) ----
 from . import utils  # noqa: E402

@@ -75,6 +75,8 @@ def _legacy_reduction(size_average, reduce, reduction):
 def mse_loss(pred, target, reduction="mean"):
     """Mean (or sum) of squared differences."""
     reduction_arg(reduction, "mse_loss")
+    if not isinstance(pred, Tensor):
+        raise TypeError(f"mse_loss: input must be a fastgrad Tensor, got {type(pred).__name__}")
     diff = pred - target
     if diff.shape != pred.shape:
         raise ValueError(f"mse_loss: target of shape {getattr(target, 'shape', None)} does not match "

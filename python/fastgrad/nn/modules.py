@@ -319,14 +319,33 @@ class Dropout(Module):
 
 
 class Flatten(Module):
-    """(N, d1, d2, ...) -> (N, d1*d2*...): images in, rows of features out."""
+    """x.flatten(start_dim, end_dim): (N, d1, d2, ...) -> (N, d1*d2*...) by default. A view: no copy."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
         if not isinstance(x, Tensor):
             raise TypeError(f"Flatten: input must be a fastgrad Tensor, got {type(x).__name__}")
-        if x.ndim < 2:
-            return x
-        return ops.Reshape((x.shape[0], math.prod(x.shape[1:]))).forward(x)
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """x.unflatten(dim, unflattened_size): dimension dim split into unflattened_size. A view."""
+
+    def __init__(self, dim, unflattened_size):
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"Unflatten: input must be a fastgrad Tensor, got {type(x).__name__}")
+        return x.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Identity(Module):

@@ -6,11 +6,12 @@ from .convert import Cast
 from .elementwise import Add, Div, Mul, Sub
 from .loss import CrossEntropy, NLLLoss
 from .matmul import Linear, LinearReLU, MatMul
-from .shape import Reshape, Sum, Transpose
+from .shape import AsStrided, Cat, Reshape, Sum, Transpose, Triangle
 from .softmax import LogSoftmax, Softmax
 
 from .lm import Activation, LayerNorm, Normalize, ScaledDotProductAttention, gelu_op, softplus_op
 
 __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
            "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose", "Cast",
+           "AsStrided", "Cat", "Triangle",
            "LayerNorm", "Activation", "Normalize", "ScaledDotProductAttention"]

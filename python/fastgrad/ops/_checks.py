@@ -105,12 +105,9 @@ def class_targets(targets, shape, num_classes, op, ignore_index=None):
         raise TypeError(f"{op}: class targets must be integers, got data of numpy dtype {array.dtype}")
     if array.shape != tuple(shape):
         raise ValueError(f"{op}: targets of shape {array.shape} do not match the input: expected shape {tuple(shape)}")
-    if array.dtype.kind == "u" and array.size and array.max() >= 2**63:
-        raise ValueError(f"{op}: class target {array.max()} is out of range for {num_classes} classes")
-    array = np.array(array, dtype=np.int64, copy=True, order="C")
-    bad = (array < 0) | (array >= num_classes)
+    bad = (array < 0) | (array >= num_classes)   # before the cast: uint64 must not wrap
     if ignore_index is not None:
         bad &= array != ignore_index
     if array.size and bad.any():
         raise ValueError(f"{op}: class target {array[bad][0]} is out of range for {num_classes} classes")
-    return array
+    return np.array(array, dtype=np.int64, order="C")   # a copy: later changes to the caller's array change nothing
