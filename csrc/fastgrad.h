@@ -261,24 +261,23 @@ void fg_normalize_backward_f64(double *dx, const double *dout, const double *x, 
  * dropped), out = (probs·keep)·v, with q (batch, tq, d), k (batch, tk, d), v (batch, tk, dv). The
  * mask is additive (add_mask) or boolean (bool_mask, 0 drops), or neither (NULL): batch b's starts at
  * mask_offsets[b] and is read at row·mask_row_stride + col·mask_col_stride. keep is NULL or
- * dropout's scaled mask (batch, tq, tk), and `dropped` then tq·tk of scratch. A row that keeps no
- * column is NaN. Backward: dq, dk, dv += their gradients (NULLs skipped), scratch 2·tq·tk. */
-void fg_attention_f32(float *out, float *probs, float *dropped, const float *q, const float *k, const float *v,
-                      const float *add_mask, const uint8_t *bool_mask, const int64_t *mask_offsets,
-                      int64_t mask_row_stride, int64_t mask_col_stride, const float *keep, double scale, int causal,
-                      int64_t batch, int64_t tq, int64_t tk, int64_t d, int64_t dv);
-void fg_attention_f64(double *out, double *probs, double *dropped, const double *q, const double *k, const double *v,
+ * dropout's scaled mask (batch, tq, tk). A row that keeps no column is NaN. Backward: dq, dk, dv +=
+ * their gradients (NULLs skipped); returns 0, or -1 if it could not get a few rows of scratch memory
+ * (nothing is then complete). */
+void fg_attention_f32(float *out, float *probs, const float *q, const float *k, const float *v, const float *add_mask,
+                      const uint8_t *bool_mask, const int64_t *mask_offsets, int64_t mask_row_stride,
+                      int64_t mask_col_stride, const float *keep, double scale, int causal, int64_t batch, int64_t tq,
+                      int64_t tk, int64_t d, int64_t dv);
+void fg_attention_f64(double *out, double *probs, const double *q, const double *k, const double *v,
                       const double *add_mask, const uint8_t *bool_mask, const int64_t *mask_offsets,
                       int64_t mask_row_stride, int64_t mask_col_stride, const double *keep, double scale, int causal,
                       int64_t batch, int64_t tq, int64_t tk, int64_t d, int64_t dv);
-void fg_attention_backward_f32(float *dq, float *dk, float *dv, float *scratch, const float *dout, const float *probs,
-                               const float *q, const float *k, const float *v, const float *keep, double scale,
-                               int64_t batch, int64_t tq, int64_t tk, int64_t d, int64_t dvd);
-void fg_attention_backward_f64(double *dq, double *dk, double *dv, double *scratch, const double *dout,
-                               const double *probs, const double *q, const double *k, const double *v,
-                               const double *keep, double scale, int64_t batch, int64_t tq, int64_t tk, int64_t d,
-                               int64_t dvd);
-
+int fg_attention_backward_f32(float *dq, float *dk, float *dv, const float *dout, const float *probs, const float *q,
+                              const float *k, const float *v, const float *keep, double scale, int causal,
+                              int64_t batch, int64_t tq, int64_t tk, int64_t d, int64_t dvd);
+int fg_attention_backward_f64(double *dq, double *dk, double *dv, const double *dout, const double *probs,
+                              const double *q, const double *k, const double *v, const double *keep, double scale,
+                              int causal, int64_t batch, int64_t tq, int64_t tk, int64_t d, int64_t dvd);
 /* Gradient clipping across tensors: pnorm_acc folds x into acc[0] (sum of |x|^p, or the max for
  * p = inf), pnorm_finish writes the norm acc holds, clip_by_norm scales x by
  * min(max_norm / (norm + 1e-6), 1); clip_value clamps x into [-clip, clip]. */

@@ -188,22 +188,23 @@ class ScaledDotProductAttention(Op):
             else:
                 add_mask = self.mask._buf
         self.keep = None
-        keep = dropped = ffi.NULL
+        keep = ffi.NULL
         if self.dropout_p > 0:
             from ..random import bernoulli_mask   # random.py imports the ops: import it when first needed
             p = self.dropout_p
             self.keep = bernoulli_mask((batch, tq, tk), p, 1 / (1 - p) if p < 1 else 0.0, dt)
-            keep, dropped = self.keep._buf, empty((tq * tk,), dt)._buf
+            keep = self.keep._buf
         out = empty(lead + (tq, dv), dt)
         self.probs = empty((batch, tq, tk), dt)
-        dt.k.attention(out._buf, self.probs._buf, dropped, q._buf, k._buf, v._buf, add_mask, bool_mask, offsets,
-                       row_stride, col_stride, keep, self.scale_, self.is_causal, *self.sizes)
+        dt.k.attention(out._buf, self.probs._buf, q._buf, k._buf, v._buf, add_mask, bool_mask, offsets, row_stride,
+                       col_stride, keep, self.scale_, self.is_causal, *self.sizes)
         return self.record(out, q, k, v)
 
     def _backward(self, g):
         q, k, v = self.inputs
-        batch, tq, tk, d, dv = self.sizes
-        scratch = empty((2 * tq * tk,), q.dtype)
-        q.dtype.k.attention_backward(grad_buffer_or_null(q), grad_buffer_or_null(k), grad_buffer_or_null(v),
-                                     scratch._buf, g._buf, self.probs._buf, q._buf, k._buf, v._buf,
-                                     self.keep._buf if self.keep is not None else ffi.NULL, self.scale_, *self.sizes)
+        if q.dtype.k.attention_backward(grad_buffer_or_null(q), grad_buffer_or_null(k), grad_buffer_or_null(v), g._buf,
+                                        self.probs._buf, q._buf, k._buf, v._buf,
+                                        self.keep._buf if self.keep is not None else ffi.NULL, self.scale_,
+                                        self.is_causal, *self.sizes):
+            raise MemoryError(f"scaled_dot_product_attention backward: no memory for its scratch rows "
+                              f"(sizes {self.sizes})")
