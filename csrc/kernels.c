@@ -10,6 +10,7 @@
 #include "fastgrad.h"
 #include "cpu.h"   /* FG_PATHS, FG_SPLIT: per-path bodies, threads */
 #define FG_INTEGER 0   /* float instantiations first */
+#define FG_BOOL8 0     /* bool (uint8_t) only for math.inc's compare and where */
 
 #define T float
 #define FG(name) fg_##name##_f32
@@ -20,6 +21,8 @@
 #include "optim.inc"
 #include "norm_act.inc"
 #include "random.inc"
+#include "math.inc"
+#include "index.inc"
 #undef T
 #undef FG
 
@@ -32,6 +35,8 @@
 #include "optim.inc"
 #include "norm_act.inc"
 #include "random.inc"
+#include "math.inc"
+#include "index.inc"
 #undef T
 #undef FG
 
@@ -41,6 +46,17 @@
 #define T int64_t
 #define FG(name) fg_##name##_i64
 #include "elementwise.inc"
+#include "math.inc"
 #undef T
 #undef FG
+
+/* bool: comparisons and where */
+#undef FG_BOOL8
+#define FG_BOOL8 1
+#define T uint8_t
+#define FG(name) fg_##name##_b8
+#include "math.inc"
+#undef T
+#undef FG
+#undef FG_BOOL8
 #undef FG_INTEGER

@@ -100,7 +100,7 @@ def test_shape_and_index_errors():
         t.reshape(4, 2)
     with pytest.raises(ValueError, match="one element"):
         t.item()
-    with pytest.raises(ValueError, match="dim 2 is out of range"):
+    with pytest.raises(IndexError, match="dimension 2 is out of range"):   # IndexError, as PyTorch
         t.sum(dim=2)
     with pytest.raises(ValueError, match="last dimension"):
         t.softmax(dim=0)

@@ -13,6 +13,12 @@ from .io import load, save
 from .backend import get_num_threads, kernel_path, set_kernel_path, set_num_threads
 from . import shape_functions
 from .shape_functions import *  # noqa: F401,F403 (fg.cat, fg.stack, fg.transpose, ...: its __all__)
+from .functions import *  # noqa: F401,F403 (the math helper: fg.exp, fg.where, fg.max, ... functions.__all__)
+from . import functions
+
+# indexing ops at module level, as torch.gather, torch.nonzero, ...
+from .ops.index import gather, index_select, masked_select, nonzero, scatter_add, take  # noqa: E402
+from . import sparse  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -23,5 +29,7 @@ __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "rand
            "float64", "int64", "bool", "Generator", "default_generator", "get_rng_state", "set_rng_state", "seed",
            "initial_seed", "multinomial", "normal", "rand", "rand_like", "randint", "randint_like", "randn_like",
            "randperm", "arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "float", "double", "long", "device", "cuda", "no_grad", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load", "kernel_path",
-           "set_kernel_path", "get_num_threads", "set_num_threads"]
+           "set_kernel_path", "get_num_threads", "set_num_threads",
+           "gather", "index_select", "masked_select", "nonzero", "scatter_add", "take", "sparse"]
 __all__ += shape_functions.__all__
+__all__ += functions.__all__

@@ -416,7 +416,7 @@ class Tensor:
         return Div().forward(other, self)
 
     def __neg__(self):
-        return Mul().forward(self, -1.0)
+        return _fn.neg(self)
 
     def __pos__(self):
         return self
@@ -494,6 +494,132 @@ class Tensor:
 
     def reshape(self, *shape):
         return Reshape(shape).forward(self)
+
+    # ---- math, comparisons, selection, reductions (the math helper; fastgrad/functions.py) -----------
+    # Each method is its module-level function's (fg.exp(x) is x.exp()); the work is in ops/.
+    def exp(self): return _fn.exp(self)
+    def exp2(self): return _fn.exp2(self)
+    def expm1(self): return _fn.expm1(self)
+    def log(self): return _fn.log(self)
+    def log2(self): return _fn.log2(self)
+    def log10(self): return _fn.log10(self)
+    def log1p(self): return _fn.log1p(self)
+    def sqrt(self): return _fn.sqrt(self)
+    def rsqrt(self): return _fn.rsqrt(self)
+    def abs(self): return _fn.abs(self)
+    __abs__ = absolute = abs
+    def neg(self): return _fn.neg(self)
+    negative = neg
+    def sign(self): return _fn.sign(self)
+    def square(self): return _fn.square(self)
+    def sin(self): return _fn.sin(self)
+    def cos(self): return _fn.cos(self)
+    def reciprocal(self): return _fn.reciprocal(self)
+    def floor(self): return _fn.floor(self)
+    def ceil(self): return _fn.ceil(self)
+    def round(self, decimals=0): return _fn.round(self, decimals)
+    __round__ = round
+    def trunc(self): return _fn.trunc(self)
+    def pow(self, exponent): return _fn.pow(self, exponent)
+    def __pow__(self, exponent): return Pow().forward(self, exponent)
+    def __rpow__(self, base): return Pow().forward(base, self)
+    def maximum(self, other): return _fn.maximum(self, other)
+    def minimum(self, other): return _fn.minimum(self, other)
+    def clamp(self, min=None, max=None): return _fn.clamp(self, min, max)  # noqa: A002
+    clip = clamp
+    def clamp_(self, min=None, max=None): return _fn.clamp_(self, min, max)  # noqa: A002
+    clip_ = clamp_
+
+    def __eq__(self, other):
+        # anything that is not a number or a tensor (None, a string) is simply unequal, as in PyTorch
+        return _fn.eq(self, other) if isinstance(other, _COMPARABLE) else NotImplemented
+
+    def __ne__(self, other):
+        return _fn.ne(self, other) if isinstance(other, _COMPARABLE) else NotImplemented
+
+    def __lt__(self, other): return _fn.lt(self, other)
+    def __le__(self, other): return _fn.le(self, other)
+    def __gt__(self, other): return _fn.gt(self, other)
+    def __ge__(self, other): return _fn.ge(self, other)
+    def eq(self, other): return _fn.eq(self, other)
+    def ne(self, other): return _fn.ne(self, other)
+    def lt(self, other): return _fn.lt(self, other)
+    def le(self, other): return _fn.le(self, other)
+    def gt(self, other): return _fn.gt(self, other)
+    def ge(self, other): return _fn.ge(self, other)
+    def __and__(self, other): return _bitwise("__and__", self, other)
+    __rand__ = __and__
+    def __or__(self, other): return _bitwise("__or__", self, other)
+    __ror__ = __or__
+    def __xor__(self, other): return _bitwise("__xor__", self, other)
+    __rxor__ = __xor__
+    def __invert__(self): return _bitwise("__invert__", self)
+    def logical_and(self, other): return _fn.logical_and(self, other)
+    def logical_or(self, other): return _fn.logical_or(self, other)
+    def logical_xor(self, other): return _fn.logical_xor(self, other)
+    def logical_not(self): return _fn.logical_not(self)
+    def isnan(self): return _fn.isnan(self)
+    def isinf(self): return _fn.isinf(self)
+    def isfinite(self): return _fn.isfinite(self)
+    def where(self, condition, other): return _fn.where(condition, self, other)
+    def masked_fill(self, mask, value): return _fn.masked_fill(self, mask, value)
+    def masked_fill_(self, mask, value): return _fn.masked_fill_(self, mask, value)
+    def any(self, dim=None, keepdim=False): return _fn.any(self, dim, keepdim)
+    def all(self, dim=None, keepdim=False): return _fn.all(self, dim, keepdim)
+    def prod(self, dim=None, keepdim=False): return _fn.prod(self, dim, keepdim)
+    def max(self, dim=None, keepdim=False): return _fn.max(self, dim, keepdim)
+    def min(self, dim=None, keepdim=False): return _fn.min(self, dim, keepdim)
+    def argmax(self, dim=None, keepdim=False): return _fn.argmax(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False): return _fn.argmin(self, dim, keepdim)
+    def amax(self, dim=(), keepdim=False): return _fn.amax(self, dim, keepdim)
+    def amin(self, dim=(), keepdim=False): return _fn.amin(self, dim, keepdim)
+    def logsumexp(self, dim, keepdim=False): return _fn.logsumexp(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _fn.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _fn.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def cumsum(self, dim): return _fn.cumsum(self, dim)
+    def norm(self, p="fro", dim=None, keepdim=False): return _fn.norm(self, p, dim, keepdim)
+    # ---- end of the math helper's block --------------------------------------------------------------
+    # ---- indexing (ops/index.py): t[key], t[key] = v, gather and scatter -------------------------------
+    def __getitem__(self, key):
+        return index_ops.getitem(self, key)
+
+    def __setitem__(self, key, value):
+        index_ops.setitem(self, key, value)
+
+    def __iter__(self):
+        if not self._shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (index_ops.getitem(self, i) for i in range(self._shape[0]))
+
+    def index_select(self, dim, index):
+        return index_ops.index_select(self, dim, index)
+
+    def gather(self, dim, index):
+        return index_ops.gather(self, dim, index)
+
+    def take(self, index):
+        return index_ops.take(self, index)
+
+    def masked_select(self, mask):
+        return index_ops.masked_select(self, mask)
+
+    def scatter_add(self, dim, index, src):
+        return index_ops.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src):
+        return index_ops.scatter_add_(self, dim, index, src)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return index_ops.index_put_(self, indices, values, accumulate)
+
+    def nonzero(self, as_tuple=False):
+        return index_ops.nonzero(self, as_tuple)
+    # ---- end of indexing -----------------------------------------------------------------------------
 
 
 def empty(shape, dtype, numel=None, zeroed=False, buf=None):
@@ -727,3 +853,9 @@ from . import autograd, inplace, random  # noqa: E402
 from .ops import (Add, Cast, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
                   Tanh, Transpose)
 from .ops import shape as _shape  # noqa: E402
+# the math helper's methods
+from . import functions as _fn  # noqa: E402
+from .ops.compare import bitwise as _bitwise  # noqa: E402
+from .ops.elementwise import Pow  # noqa: E402
+_COMPARABLE = (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)
+from .ops import index as index_ops  # noqa: E402

@@ -85,6 +85,19 @@ def mse_loss(pred, target, reduction="mean"):
     return squared.mean() if reduction == "mean" else squared.sum()
 
 
+# ---- indexing layers (ops/index.py) -----------------------------------------------------------------
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    """Rows of weight at the integer indices in input; padding_idx rows get no gradient."""
+    from ..ops.index import embedding as _embedding
+    return _embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 class indices -> int64 one-hot vectors along a new last dimension."""
+    from ..ops.index import one_hot as _one_hot
+    return _one_hot(tensor, num_classes)
+
+
 # ---- language-model layers (csrc/norm_act.inc) ------------------------------------------------------
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return ops.LayerNorm(normalized_shape, eps).forward(input, weight, bias)

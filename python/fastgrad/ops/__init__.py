@@ -6,12 +6,19 @@ from .convert import Cast
 from .elementwise import Add, Div, Mul, Sub
 from .loss import CrossEntropy, NLLLoss
 from .matmul import Linear, LinearReLU, MatMul
-from .shape import AsStrided, Cat, Reshape, Sum, Transpose, Triangle
+from .shape import AsStrided, Cat, Reshape, Transpose, Triangle
 from .softmax import LogSoftmax, Softmax
+# the math helper's families: unary math, pow/maximum/minimum, comparisons and where, reductions
+from .compare import Where
+from .elementwise import Maximum, Minimum, Pow
+from .reduce import Reduce, Sum
+from .unary import Clamp, Unary
+from .index import Embedding, Index, IndexPut, ScatterAdd
 
 from .lm import Activation, LayerNorm, Normalize, ScaledDotProductAttention, gelu_op, softplus_op
 
 __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
            "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose", "Cast",
-           "AsStrided", "Cat", "Triangle",
+           "AsStrided", "Cat", "Triangle", "Unary", "Clamp", "Pow", "Maximum", "Minimum", "Where", "Reduce",
+           "Index", "IndexPut", "ScatterAdd", "Embedding",
            "LayerNorm", "Activation", "Normalize", "ScaledDotProductAttention"]

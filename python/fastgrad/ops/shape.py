@@ -17,52 +17,6 @@ from .elementwise import binary
 from ._checks import cast_to, float_arg, tensor_arg
 
 
-class Sum(Op):
-    """Sum (or mean) over all elements, or over `dim` (an int or a tuple of ints)."""
-
-    def __init__(self, dim=None, keepdim=False, mean=False):
-        self.dim, self.keepdim, self.mean = dim, keepdim, mean
-
-    def _dims(self, x):
-        if self.dim is None:
-            return set(range(x.ndim))
-        dims = tuple(self.dim) if isinstance(self.dim, (tuple, list)) else (self.dim,)   # the loop checks each
-        for d in dims:
-            if not isinstance(d, numbers.Integral) or isinstance(d, bool) or not -x.ndim <= d < x.ndim:
-                raise ValueError(f"sum: dim {d!r} is out of range for shape {x.shape}")
-        return {d % x.ndim for d in dims}
-
-    def forward(self, x):
-        x = float_arg(x, "sum")   # integer sums (int64 results) come with the reductions
-        dims = self._dims(x)
-        self.kept = tuple(1 if i in dims else d for i, d in enumerate(x.shape))   # the keepdim shape
-        count = math.prod(x.shape[i] for i in dims)
-        self.scale = (1.0 / count if count else float("nan")) if self.mean else 1.0   # mean of nothing is NaN
-        shape = self.kept if self.keepdim else tuple(d for i, d in enumerate(x.shape) if i not in dims)
-        if len(dims) == x.ndim:   # full reduction: one pass, accumulated in double
-            out = empty(shape, x.dtype)
-            out._buf[0] = x.dtype.k.sum(x._buf, x._numel) * self.scale
-        else:
-            out = zeros(shape, dtype=x.dtype)
-            if count == 0:
-                out.numpy().fill(0.0 * self.scale)
-            elif out._numel:
-                x.dtype.k.sum_to(out._buf, x._buf, self.scale, x.shape, broadcast_strides(self.kept, x.shape), x.ndim)
-        return self.record(out, x)
-
-    def _backward(self, g):
-        """dx += scale * g, with g broadcast back over the summed dimensions."""
-        x, = self.inputs
-        if x._numel == 0:
-            return
-        if self.scale != 1.0:
-            g = binary(lib.FG_MUL, g, tensor(self.scale, dtype=g.dtype))
-        dx = grad_buffer(x)
-        x.dtype.k.binary_bcast(dx, dx, g._buf, lib.FG_ADD, x.shape, broadcast_strides(x.shape, x.shape),
-                               broadcast_strides(self.kept, x.shape), x.ndim)
-
-
-# ---- views: the same buffer under another shape -----------------------------------------------------
 class Reshape(Op):
     """The same buffer under another shape (one dimension may be -1): view, reshape, flatten,
     unflatten, squeeze, unsqueeze. Row-major order is kept, so no element moves, and writes through
