@@ -442,3 +442,18 @@ def test_optimizers_float64_and_bad_hyperparameters(name):
     assert p.numpy()[0] < 1.0
     with pytest.raises(ValueError, match="invalid"):
         getattr(fg.optim, name)([p], lr=-1.0)
+
+
+@pytest.mark.parametrize("path,threads", KERNEL_CONFIGS)
+def test_tanh_is_accurate_and_keeps_ieee_edges(path, threads):
+    """tanh's vectorised kernel (expm1 near 0): a few ulps relative to numpy, -0, ±inf, NaN."""
+    x = np.concatenate([np.linspace(-30, 30, 70001), [0.0, -0.0, 1e-30, -1e-8, np.inf, -np.inf, np.nan]])
+    with kernel_config(path, threads):
+        for dtype, tol in ((fg.float64, 4e-15), (fg.float32, 4e-7)):
+            xx = x.astype(dtype.np)
+            out = fg.tensor(xx, dtype=dtype).tanh().numpy()
+            ref = np.tanh(xx.astype(np.float64))
+            ok = np.isfinite(ref) & (ref != 0)
+            np.testing.assert_allclose(out[ok], ref[ok], rtol=tol)
+            assert np.signbit(out[-6]) and not np.signbit(out[-7]) and np.isnan(out[-1])
+            assert out[-3] == 1 and out[-2] == -1
