@@ -11,12 +11,14 @@ round, medians. By default both libraries run on one thread and time is the thre
 mostly measures the others. `speed` is torch's time over fastgrad's (above 1: fastgrad is faster).
 
 Memory: each library trains the GPT for --memory-steps steps in a fresh subprocess that imports only
-that library; the figure is the process's peak resident set (getrusage ru_maxrss) minus the
-resident set right after the imports and the data preparation, i.e. what training added at its peak.
+that library. After the imports, the data and the model are ready, the subprocess resets its peak
+resident set (writing 5 to /proc/self/clear_refs) and records its resident set (VmRSS); after
+training it reads the peak (VmHWM, /proc/self/status). Reported: the peak, and the peak minus the
+resident set before training, i.e. what training added at its highest. (getrusage's ru_maxrss is
+no use here: Linux carries it over from the parent process.)
 """
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -129,7 +131,7 @@ def word2vec_case(batch=512, negatives=5, dim=64):
 
 
 MEMORY_SCRIPT = """
-import resource, sys
+import sys
 sys.path.insert(0, {examples!r})
 import numpy as np
 import {lib} as lib
@@ -140,7 +142,10 @@ data = np.array([stoi[c] for c in text], dtype=np.int64)
 lib.manual_seed(0)
 model = char_gpt.make_gpt(lib, len(chars))
 optimizer = char_gpt.make_optimizer(lib, model, 1e-3, 0.1)
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def status(key):
+    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith(key))
+open("/proc/self/clear_refs", "w").write("5")
+base = status("VmRSS:")
 for _ in range({steps}):
     x, y = char_gpt.get_batch(data, 64, 32, lib)
     _, loss = model(x, y)
@@ -148,8 +153,7 @@ for _ in range({steps}):
     loss.backward()
     lib.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(base, peak)
+print(base, status("VmHWM:"))
 """
 
 
@@ -199,7 +203,7 @@ def main():
     if not args.no_memory and not args.only:
         mem = gpt_memory(args.memory_steps, args.threads)
         for name, (base, peak) in mem.items():
-            print(f"GPT {args.memory_steps} steps, {name:8s}: peak RSS {peak:7.1f} MiB, after imports and setup "
+            print(f"GPT {args.memory_steps} steps, {name:8s}: peak RSS {peak:7.1f} MiB, before training "
                   f"{base:7.1f} MiB, added by training {peak - base:6.1f} MiB")
 
 
