@@ -171,8 +171,9 @@ def main(argv=None):
     bar.close()
     print(f"trained {step} batches ({pairs_done:,} pairs, {words_done:,.0f} corpus words) in {elapsed:.1f}s: "
           f"{words_done / elapsed:,.0f} words/s, {pairs_done / elapsed:,.0f} pairs/s")
-    print(f"final loss (mean of the last 100 batches): {np.mean(losses[-100:]):.4f} "
-          f"(first 100: {np.mean(losses[:100]):.4f})")
+    tenth = max(1, len(losses) // 10)
+    first, last = np.mean(losses[:tenth]), np.mean(losses[-tenth:])
+    print(f"final loss (mean of the last {tenth} batches): {last:.4f} (first {tenth}: {first:.4f})")
     embedding = fg.nn.functional.normalize(model.center.weight.detach(), dim=1).numpy()
     for probe in PROBES:
         if probe in corpus.index:
@@ -180,7 +181,7 @@ def main(argv=None):
             print(f"nearest to {probe!r}: {near}")
     plot(embedding, corpus.words, args.out / "word2vec.png")
     print(f"wrote {args.out / 'word2vec.png'}")
-    return 0 if np.mean(losses[-100:]) < np.mean(losses[:100]) else 1
+    return 0 if last < first else 1
 
 
 if __name__ == "__main__":
