@@ -18,6 +18,7 @@ resident set before training, i.e. what training added at its highest. (getrusag
 no use here: Linux carries it over from the parent process.)
 """
 import argparse
+from inspect import signature
 import os
 import subprocess
 import sys
@@ -180,6 +181,8 @@ def main():
     fg.set_num_threads(args.threads)
     torch.set_num_threads(args.threads)
     clock = time.perf_counter if args.wall or args.threads > 1 else time.thread_time
+    if "clock" not in signature(compare).parameters:   # an older bench/common.py: wall time only
+        clock = time.perf_counter
     print(f"fastgrad {fg.__version__}, torch {torch.__version__}, {args.threads} thread(s), "
           f"{'wall' if clock is time.perf_counter else 'thread CPU'} time, medians of {args.rounds} rounds")
     print(f"{'work':48s} {'fastgrad':>11s} {'torch':>11s} {'speed':>7s}")
@@ -194,7 +197,7 @@ def main():
             continue
         made = make()
         case, words_per_call = made if isinstance(made, tuple) else (made, None)
-        t = compare(case, rounds=args.rounds, clock=clock)
+        t = compare(case, rounds=args.rounds, **({"clock": clock} if clock is time.thread_time else {}))
         line = f"{name:48s} {t['fastgrad'] * 1e3:9.3f}ms {t['torch'] * 1e3:9.3f}ms {t['torch'] / t['fastgrad']:6.2f}x"
         if words_per_call:
             line += (f"   words/s: fastgrad {words_per_call / t['fastgrad']:,.0f}, "
