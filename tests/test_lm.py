@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import fastgrad as fg
-from fastgrad._C import ffi, lib
 from gradcheck import KERNEL_CONFIGS, check_op, kernel_config, np_log_softmax, np_softmax
 
 F = fg.nn.functional

@@ -1,14 +1,11 @@
 """The language-model layers and containers: LayerNorm, GELU, SiLU, Softplus, LogSigmoid,
 ModuleList, ModuleDict and (a composition of the above) MultiheadAttention."""
-import math
-import numbers
 from collections import OrderedDict
 
 import numpy as np
 
 from .. import ops
-from ..tensor import generator, tensor
-from . import functional as F
+from ..tensor import tensor
 from .modules import Module
 
 
