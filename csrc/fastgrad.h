@@ -166,6 +166,24 @@ void fg_gemm_f32(float *c, const float *a, const float *b, int64_t m, int64_t n,
                  int trans_a, int trans_b, int accumulate);
 void fg_gemm_f64(double *c, const double *a, const double *b, int64_t m, int64_t n, int64_t k,
                  int trans_a, int trans_b, int accumulate);
+/* Batched GEMM over broadcast batch dimensions: for every index (i_0, ..., i_{ndim-1}) of `shape`,
+ * C_i (= or +=) op(A_i)·op(B_i), where matrix X_i starts at x + sum_d i_d * x_strides[d] (element
+ * strides; 0 along a broadcast dimension). Matrices are contiguous as fg_gemm's. C's strides may be
+ * 0 too: then several products land in one C matrix and are summed into it, in the order of their
+ * indices (accumulate = 0 overwrites with the first); C strides that are not 0 must keep distinct
+ * matrices apart. Threaded over the batch and inside each product; the same bits for any thread count. */
+void fg_gemm_batched_f32(float *c, const float *a, const float *b, int64_t m, int64_t n, int64_t k,
+                         int trans_a, int trans_b, int accumulate, const int64_t *shape, const int64_t *c_strides,
+                         const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+void fg_gemm_batched_f64(double *c, const double *a, const double *b, int64_t m, int64_t n, int64_t k,
+                         int trans_a, int trans_b, int accumulate, const int64_t *shape, const int64_t *c_strides,
+                         const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+/* The block sizes fg_gemm uses on `path` for elements of `itemsize` bytes, derived from the cache
+ * sizes (gemm.c says how): out[0..4] = MC, KC, NC, MR, NR. */
+void fg_gemm_blocks(int64_t *out, int path, int64_t itemsize);
+/* Overrides the derived MC, KC and NC for every later call (0 keeps the derived one): for
+ * measuring (bench/matmul_sweep.py --blocks). Results depend on KC, as the order of their sums does. */
+void fg_gemm_set_blocks(int64_t mc, int64_t kc, int64_t nc);
 /* The naive triple loop with the same contract: the test oracle for fg_gemm. */
 void fg_gemm_naive_f32(float *c, const float *a, const float *b, int64_t m, int64_t n, int64_t k,
                        int trans_a, int trans_b, int accumulate);
@@ -373,19 +391,12 @@ void fg_reduce_backward_f64(double *dx, const double *dout, const double *x, con
                             const int64_t *indices, int op, double p, int64_t outer, int64_t n, int64_t inner);
 
 /* ---- indexing (index.c: any element type, moving elem_size bytes; index.inc: float gradients) ---
- * Strides and offsets count elements; Python computes and bounds-checks them. */
-/* out[strided] = src[strided] over `shape`: basic indexing's copy (and setitem's write, src strides 0
- * along broadcast dimensions). The out positions must be distinct. */
-void fg_copy_strided(void *out, const void *src, int64_t elem_size, const int64_t *shape, const int64_t *out_strides,
-                     const int64_t *src_strides, int64_t ndim);
+ * Offsets count elements; Python computes and bounds-checks them. Basic indexing (ints, slices) is
+ * fg_strided_copy / fg_strided_add above. */
 /* Rows of `row` contiguous elements at offsets: gather out[i*row + j] = src[offsets[i] + j];
  * scatter dst[offsets[i] + j] = src[i*row + j] in order of i (of duplicates the last one wins). */
 void fg_gather(void *out, const void *src, int64_t elem_size, const int64_t *offsets, int64_t n, int64_t row);
 void fg_scatter(void *dst, const void *src, int64_t elem_size, const int64_t *offsets, int64_t n, int64_t row);
-/* The backward of the strided copy: dst[strided] += src[i] (positions distinct). */
-void fg_add_strided_f32(float *dst, const float *src, const int64_t *shape, const int64_t *dst_strides, int64_t ndim);
-void fg_add_strided_f64(double *dst, const double *src, const int64_t *shape, const int64_t *dst_strides,
-                        int64_t ndim);
 /* The backward of fg_gather: dst[offsets[i] + j] += alpha * src[i*row + j]; negative offsets are
  * skipped. Duplicates accumulate in order of i: the same bits for any thread count. */
 void fg_scatter_add_f32(float *dst, const float *src, const int64_t *offsets, float alpha, int64_t n, int64_t row);
@@ -403,6 +414,18 @@ void fg_sparse_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, const f
 void fg_sparse_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, const double *grad, const int64_t *rows,
                         double lr, double beta1, double beta2, double eps, int64_t step, int64_t n, int64_t row);
 
+/* ---- sorting (sort.inc): along the last dimension of a rows x n buffer --------------------------
+ * The first k of each row in order (ascending, or descending), stable, NaN largest: values and their
+ * indices, rows x k. Backward: dx[r, indices[r, j]] += dvalues[r, j]. */
+void fg_sort_f32(float *values, int64_t *indices, const float *x, int64_t rows, int64_t n, int64_t k, int descending);
+void fg_sort_f64(double *values, int64_t *indices, const double *x, int64_t rows, int64_t n, int64_t k,
+                 int descending);
+void fg_sort_i64(int64_t *values, int64_t *indices, const int64_t *x, int64_t rows, int64_t n, int64_t k,
+                 int descending);
+void fg_sort_backward_f32(float *dx, const float *dvalues, const int64_t *indices, int64_t rows, int64_t n, int64_t k);
+void fg_sort_backward_f64(double *dx, const double *dvalues, const int64_t *indices, int64_t rows, int64_t n,
+                          int64_t k);
+
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py
  * applies FASTGRAD_KERNEL_PATH, FASTGRAD_NUM_THREADS and OMP_NUM_THREADS at import. */
@@ -415,8 +438,13 @@ int fg_kernel_path(void);
 int fg_set_kernel_path(int path);
 /* 1 if built with OpenMP; without it every kernel runs on the calling thread. */
 int fg_openmp_enabled(void);
-/* The most threads a kernel may use (results do not depend on it); small calls use one. */
+/* The most threads a kernel may use (results do not depend on it); small calls use one. Clamped to
+ * [1, FG_MAX_THREADS]. */
+enum { FG_MAX_THREADS = 256 };
 void fg_set_num_threads(int64_t n);
 int64_t fg_get_num_threads(void);
+/* The caches the GEMM's block sizes are derived from, in bytes: out[0..3] = L1 data size, L1
+ * associativity, L2 size, this core's share of L3. */
+void fg_cpu_caches(int64_t *out);
 
 #endif /* FASTGRAD_H */

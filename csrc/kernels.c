@@ -23,6 +23,7 @@
 #include "random.inc"
 #include "math.inc"
 #include "index.inc"
+#include "sort.inc"
 #undef T
 #undef FG
 
@@ -37,6 +38,7 @@
 #include "random.inc"
 #include "math.inc"
 #include "index.inc"
+#include "sort.inc"
 #undef T
 #undef FG
 
@@ -47,6 +49,7 @@
 #define FG(name) fg_##name##_i64
 #include "elementwise.inc"
 #include "math.inc"
+#include "sort.inc"
 #undef T
 #undef FG
 

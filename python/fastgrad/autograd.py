@@ -67,6 +67,45 @@ class no_grad(contextlib.ContextDecorator):
         _set_grad_enabled(_mode.previous.pop())
 
 
+class enable_grad(contextlib.ContextDecorator):
+    """Turns recording back on inside a no_grad block (or as a decorator)."""
+
+    def __enter__(self):
+        _mode.previous.append(_mode.enabled)
+        _set_grad_enabled(True)
+
+    def __exit__(self, *exc):
+        if not _mode.previous:
+            raise RuntimeError("enable_grad.__exit__ called without a matching __enter__ in this thread")
+        _set_grad_enabled(_mode.previous.pop())
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """set_grad_enabled(mode): as a call it sets grad mode for this thread at once; as a context
+    manager it restores the previous mode on exit (PyTorch's both uses)."""
+
+    def __init__(self, mode):
+        self.previous = _mode.enabled
+        _set_grad_enabled(bool(mode))
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        _set_grad_enabled(self.previous)
+
+
+class inference_mode(no_grad):
+    """PyTorch's inference_mode: here the same as no_grad (fastgrad keeps no extra bookkeeping to skip)."""
+
+    def __init__(self, mode=True):
+        self.mode = mode
+
+    def __enter__(self):
+        _mode.previous.append(_mode.enabled)
+        _set_grad_enabled(not self.mode and _mode.enabled)
+
+
 class Op:
     """One application of an operation: the graph node behind its output tensor.
 
@@ -79,6 +118,10 @@ class Op:
     """
     inputs = None   # set by record(); a class default, so checking it costs no exception
     epoch = 0       # the in-place epoch at record()
+    # Which inputs' values backward reads (indices into inputs); None: all of them. An op that needs
+    # only shapes (Add, reshape, a gather) sets (): writing its inputs in place later is then fine,
+    # as in PyTorch, where only saved tensors are checked.
+    reads = None
 
     def __init_subclass__(cls, **kwargs):
         """Puts `inputs` and `out_shape` into the class's shared attribute keys before any op runs.
@@ -129,10 +172,12 @@ class Op:
         return self.inputs[0].dtype
 
     def check_versions(self):
-        """Raises if an input was written in place after this op was recorded."""
-        for x in self.inputs:
+        """Raises if an input this op reads was written in place after the op was recorded, or if
+        any input took over a new graph node since (an in-place op recorded on it: the engine
+        follows tensors, so the old path through it is gone)."""
+        for i, x in enumerate(self.inputs):
             v = x._version
-            if v is not None and v[0] > self.epoch:
+            if v is not None and (v[1] > self.epoch or v[0] > self.epoch and (self.reads is None or i in self.reads)):
                 raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "
                                    f"inplace operation: a tensor of shape {x.shape} ({x.dtype!r}) used by "
                                    f"{type(self).__name__} was written in place after {type(self).__name__} ran; "

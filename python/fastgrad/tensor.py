@@ -7,16 +7,17 @@ pointer again. `.numpy()` is a zero-copy view of it. Tensors made by ops carry `
 Shape, dtype and element count are fixed when a tensor is made (read-only properties over private
 slots): the kernels trust them, so nothing from outside may change them. `_version` is the storage's
 in-place marker, shared by every tensor over one buffer (views, `.data`, `detach()`): None until a
-view or an in-place write needs it, then a one-element list holding the autograd epoch of the last
-in-place write, which backward() compares against the epoch each op was recorded at.
+view or an in-place write needs it, then a list [epoch of the last write into the storage, epoch at
+which this tensor took over a new graph node] (fastgrad/inplace.py), which backward() compares
+against the epoch each op was recorded at.
 """
 import math
 import numbers
 
 import numpy as np
 
-from ._C import ffi, lib
-from .dtypes import SMALL_ARRAY, as_dtype, bool_, dtype_of_array, float32, float64, int64, numeric_array
+from ._C import ffi
+from .dtypes import as_dtype, bool_, dtype_of_array, float32, float64, int64, kernels, numeric_array, SMALL_ARRAY
 
 # Outputs are always overwritten by their kernel, so most buffers skip the memset ffi.new would do.
 alloc_uninitialized = ffi.new_allocator(should_clear_after_alloc=False)
@@ -158,7 +159,7 @@ class Tensor:
         if self.requires_grad and not other._dtype.is_floating_point:
             raise TypeError(f".data of a tensor that requires grad must be floating point, got {other._dtype!r}")
         if other._version is None:
-            other._version = [0]
+            other._version = [0, 0]
         self._buf, self._shape, self._dtype, self._numel = other._buf, other._shape, other._dtype, other._numel
         self._version = other._version
 
@@ -455,6 +456,51 @@ class Tensor:
     def copy_(self, src, non_blocking=False):
         return inplace.copy(self, src)
 
+    # ---- the lead's block: sorting, other names of the matrix products, new_* constructors --------
+    def sort(self, dim=-1, descending=False, stable=False): return _fn.sort(self, dim, descending, stable)
+    def argsort(self, dim=-1, descending=False, stable=False): return _fn.argsort(self, dim, descending, stable)
+    def topk(self, k, dim=-1, largest=True, sorted=True): return _fn.topk(self, k, dim, largest, sorted)
+    def mm(self, mat2): return _fn.mm(self, mat2)
+    def dot(self, other): return _fn.dot(self, other)
+    def outer(self, vec2): return _fn.outer(self, vec2)
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False): return _fn.isclose(self, other, rtol, atol, equal_nan)
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False): return _fn.allclose(self, other, rtol, atol, equal_nan)
+    def equal(self, other): return _fn.equal(self, other)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return tensor(data, dtype=self._dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return zeros(*size, dtype=self._dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return ones(*size, dtype=self._dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from .creation import full
+        return full(size, fill_value, dtype=self._dtype if dtype is None else dtype, device=device,
+                    requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import empty as new_empty
+        return new_empty(*size, dtype=self._dtype if dtype is None else dtype, device=device,
+                         requires_grad=requires_grad)
+
+    def type_as(self, other):
+        return self.to(other._dtype)
+
+    def element_size(self):
+        return self._dtype.itemsize
+
+    def data_ptr(self):
+        return int(ffi.cast("uintptr_t", self._buf))
+
+    def cuda(self, *args, **kwargs):
+        as_device("cuda")   # raises: fastgrad runs on the CPU
+
+    def half(self):
+        raise TypeError("half(): fastgrad has no float16 tensors (float32, float64, int64, bool)")
+
     def uniform_(self, a=0.0, b=1.0, generator=None):
         return random.uniform_(self, a, b, generator)
 
@@ -467,6 +513,12 @@ class Tensor:
     def __rmatmul__(self, other):
         return MatMul().forward(other, self)
 
+    def matmul(self, other):
+        return MatMul().forward(self, other)
+
+    def bmm(self, other):
+        return _matmul_ops.bmm(self, other)
+
     def relu(self):
         return ReLU().forward(self)
 
@@ -477,10 +529,10 @@ class Tensor:
         return Sigmoid().forward(self)
 
     def softmax(self, dim=-1):
-        return Softmax(dim).forward(self)
+        return _fn.softmax(self, dim)
 
     def log_softmax(self, dim=-1):
-        return LogSoftmax(dim).forward(self)
+        return _fn.log_softmax(self, dim)
 
     def sum(self, dim=None, keepdim=False):
         return Sum(dim, keepdim).forward(self)
@@ -655,7 +707,7 @@ def _view(t, shape, requires_grad):
     """Another tensor over the same buffer (reshape, detach, .data), sharing its in-place marker."""
     view = empty(shape, t._dtype, t._numel, buf=t._buf)
     if t._version is None:
-        t._version = [0]
+        t._version = [0, 0]
     view._version = t._version
     view.requires_grad = bool(requires_grad)
     return view
@@ -768,9 +820,9 @@ def _filled(shape, dtype, value, requires_grad, device):
 def fill(t, value):
     """Every element of t set to value, by the one fill kernel."""
     if t._dtype.is_floating_point:
-        lib.fg_fill(t._buf, t._dtype.code, value, 0, t._numel)
+        kernels.fill(t._buf, t._dtype.code, value, 0, t._numel)
     else:
-        lib.fg_fill(t._buf, t._dtype.code, 0.0, int(value), t._numel)
+        kernels.fill(t._buf, t._dtype.code, 0.0, int(value), t._numel)
 
 
 def zeros(*shape, dtype=float32, device=None, requires_grad=False):
@@ -850,6 +902,7 @@ def generator():
 
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
 from . import autograd, inplace, random  # noqa: E402
+from .ops import matmul as _matmul_ops  # noqa: E402
 from .ops import (Add, Cast, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
                   Tanh, Transpose)
 from .ops import shape as _shape  # noqa: E402

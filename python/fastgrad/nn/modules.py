@@ -287,7 +287,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, x):
-        return ops.Softmax(self.dim).forward(x)
+        return F.softmax(x, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -298,7 +298,7 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, x):
-        return ops.LogSoftmax(self.dim).forward(x)
+        return F.log_softmax(x, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
