@@ -123,21 +123,37 @@ void fg_log_softmax_f64(double *out, const double *x, int64_t rows, int64_t cols
 /* dx += dout - exp(out) * sum(dout) per row */
 void fg_log_softmax_backward_f32(float *dx, const float *dout, const float *out, int64_t rows, int64_t cols);
 void fg_log_softmax_backward_f64(double *dx, const double *dout, const double *out, int64_t rows, int64_t cols);
-/* Fused softmax + cross-entropy over integer targets in [0, cols): writes the probabilities
- * (saved for backward) and returns the summed loss, sum_i -log softmax(x_i)[targets[i]]. */
-double fg_cross_entropy_f32(float *probs, const float *logits, const int64_t *targets, int64_t rows, int64_t cols);
-double fg_cross_entropy_f64(double *probs, const double *logits, const int64_t *targets, int64_t rows, int64_t cols);
-/* dlogits += scale * (probs - onehot(targets)) */
-void fg_cross_entropy_backward_f32(float *dlogits, const float *probs, const int64_t *targets, float scale,
+/* The class-target losses (cross-entropy, NLL) over integer targets in [0, cols) or equal to
+ * ignore_index (those rows contribute nothing). weight is NULL or one weight per class. reduction
+ * (enum fg_reduction) picks what `loss` receives: one loss per row (FG_REDUCE_NONE, rows entries),
+ * their sum, or their sum over the summed target weights of the rows not ignored (the mean; NaN when
+ * that is 0). The backward kernels read the upstream gradient dloss (rows entries for
+ * FG_REDUCE_NONE, else one) and do the mean's division themselves. */
+enum fg_reduction { FG_REDUCE_NONE, FG_REDUCE_MEAN, FG_REDUCE_SUM };
+/* Fused softmax + cross-entropy: writes the probabilities (saved for backward) and the loss. Row i's
+ * loss is -sum_c q_c·log softmax(x_i)_c with q_c = (1-ε)·w_t·[c = t] + ε/cols·w_c, ε the label
+ * smoothing. Backward: dlogits[i] += scale_i · (probs[i]·sum_c q_c - q). */
+void fg_cross_entropy_f32(float *loss, float *probs, const float *logits, const int64_t *targets, const float *weight,
+                          int64_t ignore_index, double label_smoothing, int reduction, int64_t rows, int64_t cols);
+void fg_cross_entropy_f64(double *loss, double *probs, const double *logits, const int64_t *targets,
+                          const double *weight, int64_t ignore_index, double label_smoothing, int reduction,
+                          int64_t rows, int64_t cols);
+void fg_cross_entropy_backward_f32(float *dlogits, const float *dloss, const float *probs, const int64_t *targets,
+                                   const float *weight, int64_t ignore_index, double label_smoothing, int reduction,
                                    int64_t rows, int64_t cols);
-void fg_cross_entropy_backward_f64(double *dlogits, const double *probs, const int64_t *targets, double scale,
+void fg_cross_entropy_backward_f64(double *dlogits, const double *dloss, const double *probs, const int64_t *targets,
+                                   const double *weight, int64_t ignore_index, double label_smoothing, int reduction,
                                    int64_t rows, int64_t cols);
-/* Negative log-likelihood of log-probabilities at integer targets in [0, cols): returns the summed
- * loss, sum_i -logp[i, targets[i]]. Backward: dlogp[i, targets[i]] -= scale. */
-double fg_nll_loss_f32(const float *logp, const int64_t *targets, int64_t rows, int64_t cols);
-double fg_nll_loss_f64(const double *logp, const int64_t *targets, int64_t rows, int64_t cols);
-void fg_nll_loss_backward_f32(float *dlogp, const int64_t *targets, float scale, int64_t rows, int64_t cols);
-void fg_nll_loss_backward_f64(double *dlogp, const int64_t *targets, double scale, int64_t rows, int64_t cols);
+/* Negative log-likelihood of log-probabilities: row i's loss is -w_t·logp[i, t].
+ * Backward: dlogp[i, t] -= scale_i·w_t. */
+void fg_nll_loss_f32(float *loss, const float *logp, const int64_t *targets, const float *weight, int64_t ignore_index,
+                     int reduction, int64_t rows, int64_t cols);
+void fg_nll_loss_f64(double *loss, const double *logp, const int64_t *targets, const double *weight,
+                     int64_t ignore_index, int reduction, int64_t rows, int64_t cols);
+void fg_nll_loss_backward_f32(float *dlogp, const float *dloss, const int64_t *targets, const float *weight,
+                              int64_t ignore_index, int reduction, int64_t rows, int64_t cols);
+void fg_nll_loss_backward_f64(double *dlogp, const double *dloss, const int64_t *targets, const double *weight,
+                              int64_t ignore_index, int reduction, int64_t rows, int64_t cols);
 
 /* ---- matrix products (matmul.inc) ----------------------------------------------------------- */
 /* The GEMM core: C[m,n] (= or +=) op(A)·op(B) with op(A) m x k and op(B) k x n. A transposed
@@ -199,6 +215,21 @@ void fg_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, float *max_exp
 void fg_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, double *max_exp_avg_sq, const double *grad,
                  double lr, double beta1, double beta2, double eps, double weight_decay, int decoupled, int64_t step,
                  int64_t n);
+/* Adagrad: sum (initial_accumulator_value at first) += g², step counts from 1. */
+void fg_adagrad_f32(float *param, float *sum, const float *grad, double lr, double lr_decay, double weight_decay,
+                    double eps, int64_t step, int64_t n);
+void fg_adagrad_f64(double *param, double *sum, const double *grad, double lr, double lr_decay, double weight_decay,
+                    double eps, int64_t step, int64_t n);
+/* RMSprop: grad_avg NULL unless centered, momentum_buf NULL unless momentum > 0. */
+void fg_rmsprop_f32(float *param, float *square_avg, float *grad_avg, float *momentum_buf, const float *grad, double lr,
+                    double alpha, double eps, double weight_decay, double momentum, int64_t n);
+void fg_rmsprop_f64(double *param, double *square_avg, double *grad_avg, double *momentum_buf, const double *grad,
+                    double lr, double alpha, double eps, double weight_decay, double momentum, int64_t n);
+/* Adadelta: square_avg and acc_delta start at 0. */
+void fg_adadelta_f32(float *param, float *square_avg, float *acc_delta, const float *grad, double lr, double rho,
+                     double eps, double weight_decay, int64_t n);
+void fg_adadelta_f64(double *param, double *square_avg, double *acc_delta, const double *grad, double lr, double rho,
+                     double eps, double weight_decay, int64_t n);
 /* Linear then ReLU, fused: out = relu(x·wᵀ + bias), identical to fg_linear then fg_relu. Backward
  * from the saved output: dpre (m x n, overwritten, the caller's scratch) = dout where out > 0, else 0;
  * then dx (+)= dpre·w, dw (+)= dpreᵀ·x, dbias += column sums of dpre (NULLs skipped). */
@@ -213,6 +244,68 @@ void fg_linear_relu_backward_f64(double *dx, double *dw, double *dbias, double *
                                  const double *out, const double *x, const double *w, int64_t m, int64_t k, int64_t n,
                                  int accumulate_dx, int accumulate_dw);
 
+/* ---- language-model layers (norm_act.inc) --------------------------------------------------- */
+/* LayerNorm over the last `cols` elements of each row: out = (x - mean)·rstd·weight + bias, weight
+ * and bias NULL or cols long (bias only with weight); mean and rstd (rows entries) are written for
+ * backward. Backward: dx, dweight, dbias (+)= their gradients (any may be NULL: skipped). */
+void fg_layer_norm_f32(float *out, float *mean, float *rstd, const float *x, const float *weight, const float *bias,
+                       double eps, int64_t rows, int64_t cols);
+void fg_layer_norm_f64(double *out, double *mean, double *rstd, const double *x, const double *weight,
+                       const double *bias, double eps, int64_t rows, int64_t cols);
+void fg_layer_norm_backward_f32(float *dx, float *dweight, float *dbias, const float *dout, const float *x,
+                                const float *mean, const float *rstd, const float *weight, int64_t rows, int64_t cols);
+void fg_layer_norm_backward_f64(double *dx, double *dweight, double *dbias, const double *dout, const double *x,
+                                const double *mean, const double *rstd, const double *weight, int64_t rows,
+                                int64_t cols);
+/* Smooth pointwise activations, chosen by op: out[i] = act(x[i]); backward dx += dout·act'(x).
+ * a and b are the op's parameters: softplus's beta and threshold (unused by the others). */
+enum fg_act_op { FG_ACT_GELU, FG_ACT_GELU_TANH, FG_ACT_SILU, FG_ACT_LOGSIGMOID, FG_ACT_SOFTPLUS };
+void fg_act_f32(float *out, const float *x, int op, double a, double b, int64_t n);
+void fg_act_f64(double *out, const double *x, int op, double a, double b, int64_t n);
+void fg_act_backward_f32(float *dx, const float *dout, const float *x, int op, double a, double b, int64_t n);
+void fg_act_backward_f64(double *dx, const double *dout, const double *x, int op, double a, double b, int64_t n);
+/* F.normalize: out = x / max(||x||_p, eps) along the middle axis of x seen as (outer, n, inner); the
+ * norms (outer x inner) are written for backward. p > 0 and finite. */
+void fg_normalize_f32(float *out, float *norm, const float *x, double p, double eps, int64_t outer, int64_t n,
+                      int64_t inner);
+void fg_normalize_f64(double *out, double *norm, const double *x, double p, double eps, int64_t outer, int64_t n,
+                      int64_t inner);
+void fg_normalize_backward_f32(float *dx, const float *dout, const float *x, const float *norm, double p, double eps,
+                               int64_t outer, int64_t n, int64_t inner);
+void fg_normalize_backward_f64(double *dx, const double *dout, const double *x, const double *norm, double p,
+                               double eps, int64_t outer, int64_t n, int64_t inner);
+/* Attention per batch b: probs = softmax(scale·q·kᵀ + mask) (tq x tk, causal: column j > row i
+ * dropped), out = (probs·keep)·v, with q (batch, tq, d), k (batch, tk, d), v (batch, tk, dv). The
+ * mask is additive (add_mask) or boolean (bool_mask, 0 drops), or neither (NULL): batch b's starts at
+ * mask_offsets[b] and is read at row·mask_row_stride + col·mask_col_stride. keep is NULL or
+ * dropout's scaled mask (batch, tq, tk). A row that keeps no column is NaN. Backward: dq, dk, dv +=
+ * their gradients (NULLs skipped); returns 0, or -1 if it could not get a few rows of scratch memory
+ * (nothing is then complete). */
+void fg_attention_f32(float *out, float *probs, const float *q, const float *k, const float *v, const float *add_mask,
+                      const uint8_t *bool_mask, const int64_t *mask_offsets, int64_t mask_row_stride,
+                      int64_t mask_col_stride, const float *keep, double scale, int causal, int64_t batch, int64_t tq,
+                      int64_t tk, int64_t d, int64_t dv);
+void fg_attention_f64(double *out, double *probs, const double *q, const double *k, const double *v,
+                      const double *add_mask, const uint8_t *bool_mask, const int64_t *mask_offsets,
+                      int64_t mask_row_stride, int64_t mask_col_stride, const double *keep, double scale, int causal,
+                      int64_t batch, int64_t tq, int64_t tk, int64_t d, int64_t dv);
+int fg_attention_backward_f32(float *dq, float *dk, float *dv, const float *dout, const float *probs, const float *q,
+                              const float *k, const float *v, const float *keep, double scale, int causal,
+                              int64_t batch, int64_t tq, int64_t tk, int64_t d, int64_t dvd);
+int fg_attention_backward_f64(double *dq, double *dk, double *dv, const double *dout, const double *probs,
+                              const double *q, const double *k, const double *v, const double *keep, double scale,
+                              int causal, int64_t batch, int64_t tq, int64_t tk, int64_t d, int64_t dvd);
+/* Gradient clipping across tensors: pnorm_acc folds x into acc[0] (sum of |x|^p, or the max for
+ * p = inf), pnorm_finish writes the norm acc holds, clip_by_norm scales x by
+ * min(max_norm / (norm + 1e-6), 1); clip_value clamps x into [-clip, clip]. */
+void fg_pnorm_acc_f32(double *acc, const float *x, double p, int64_t n);
+void fg_pnorm_acc_f64(double *acc, const double *x, double p, int64_t n);
+void fg_pnorm_finish_f32(float *out, const double *acc, double p);
+void fg_pnorm_finish_f64(double *out, const double *acc, double p);
+void fg_clip_by_norm_f32(float *x, const double *acc, double max_norm, double p, int64_t n);
+void fg_clip_by_norm_f64(double *x, const double *acc, double max_norm, double p, int64_t n);
+void fg_clip_value_f32(float *x, double clip, int64_t n);
+void fg_clip_value_f64(double *x, double clip, int64_t n);
 /* ---- random numbers (random.inc): Philox4x32-10, counter-based -------------------------------
  * `state` is a generator's {seed, offset} in memory the caller owns; each call reads it and advances
  * the offset by what it drew, so replays draw new numbers. Results do not depend on thread count. */

@@ -47,3 +47,22 @@ def test_train_digits_cnn_briefly(tmp_path):
     for name in ("first_layer_filters.png", "feature_maps.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "digits_cnn.safetensors").stat().st_size > 0
+
+
+@pytest.mark.parametrize("name,args,expect", [
+    ("char_mlp", ["--steps", "40"], ["final losses: train", "sample: "]),
+    ("word2vec", ["--steps", "30", "--batch-size", "256"], ["words/s", "nearest to 'list'"]),
+    ("char_gpt", ["--steps", "12", "--eval-every", "6", "--eval-batches", "2", "--sample-length", "20"],
+     ["final losses: train", "the reloaded model gives the same logits"]),
+])
+def test_language_model_examples(tmp_path, name, args, expect):
+    """Each LM example trains briefly (its own exit status checks that the loss fell) and writes its PNG."""
+    for module in ("tqdm", "matplotlib"):
+        pytest.importorskip(module)
+    run = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py"), *args, "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    for text in expect:
+        assert text in run.stdout, run.stdout
+    pngs = list(tmp_path.glob("*.png"))
+    assert pngs and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)

@@ -132,6 +132,7 @@ def test_pointwise_and_softmax_kernels_on_every_path(name, dtype):
             y = rng.standard_normal((rows, cols)).astype(dtype)
             x[0, 0] = np.nan
             results = {}
+            targets = rng.integers(0, cols, rows)
             for nt in (1, 2):
                 fg.set_num_threads(nt)
                 out = {op: np.full_like(x, 7) for op in ("add", "relu", "sigmoid", "softmax", "log_softmax",
@@ -141,9 +142,10 @@ def test_pointwise_and_softmax_kernels_on_every_path(name, dtype):
                 fn("sigmoid")(_c(out["sigmoid"]), _c(x), x.size)
                 fn("softmax")(_c(out["softmax"]), _c(x), rows, cols)
                 fn("log_softmax")(_c(out["log_softmax"]), _c(x), rows, cols)
-                targets = rng.integers(0, cols, rows)
                 t = ffi.from_buffer("int64_t[]", targets)
-                loss = fn("cross_entropy")(_c(out["probs"]), _c(y), t, rows, cols)
+                out["loss"] = np.zeros(1, dtype)
+                fn("cross_entropy")(_c(out["loss"]), _c(out["probs"]), _c(y), t, ffi.NULL, -100, 0.0,
+                                    lib.FG_REDUCE_SUM, rows, cols)
                 dx, db = np.ones_like(x), np.zeros(cols, dtype)
                 fn("bias_relu_backward")(_c(dx), _c(db), _c(y), _c(out["relu"]), rows, cols)
                 out["dx"], out["db"] = dx, db
@@ -188,7 +190,7 @@ def test_pointwise_and_softmax_kernels_on_every_path(name, dtype):
             y64 = y.astype(np.float64)
             np.testing.assert_allclose(out["probs"], np_softmax(y64), **tol)
             ref_loss = -np.log(np_softmax(y64))[np.arange(rows), targets].sum()
-            np.testing.assert_allclose(loss, ref_loss, rtol=1e-5 if dtype == np.float32 else 1e-12)
+            np.testing.assert_allclose(out["loss"][0], ref_loss, rtol=1e-5 if dtype == np.float32 else 1e-12)
     finally:
         fg.set_kernel_path(before)
         fg.set_num_threads(threads)

@@ -88,9 +88,9 @@ def test_lr_schedulers_match_torch():
 def test_losses_and_their_gradients_match_torch(reduction):
     rng = np.random.default_rng(3)
     z, y, target = rng.standard_normal((6, 4)), rng.integers(0, 4, 6), rng.standard_normal((6, 4))
-    cases = [(lambda a: F.cross_entropy(a, y, reduction), lambda a: torch.nn.functional.cross_entropy(
+    cases = [(lambda a: F.cross_entropy(a, y, reduction=reduction), lambda a: torch.nn.functional.cross_entropy(
                  a, torch.from_numpy(y), reduction=reduction)),
-             (lambda a: F.nll_loss(a.log_softmax(), y, reduction), lambda a: torch.nn.functional.nll_loss(
+             (lambda a: F.nll_loss(a.log_softmax(), y, reduction=reduction), lambda a: torch.nn.functional.nll_loss(
                  a.log_softmax(-1), torch.from_numpy(y), reduction=reduction)),
              (lambda a: F.mse_loss(a, fg.tensor(target, dtype=fg.float64), reduction),
               lambda a: torch.nn.functional.mse_loss(a, torch.from_numpy(target), reduction=reduction))]

@@ -11,3 +11,10 @@ __all__ = ["functional", "init", "Module", "Sequential", "Linear", "ReLU", "Tanh
            "Unflatten", "Embedding",
            "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout2d"]
 from . import parallel   # DistributedDataParallel (fastgrad.distributed, mpi4py, only when constructed)
+
+# ---- language-model layers, containers, Parameter, utils (lm) ----
+from . import utils  # noqa: E402
+from .lm import GELU, LayerNorm, LogSigmoid, ModuleDict, ModuleList, SiLU, Softplus  # noqa: E402
+from .parameter import Parameter  # noqa: E402
+
+__all__ += ["utils", "LayerNorm", "GELU", "SiLU", "LogSigmoid", "Softplus", "ModuleList", "ModuleDict", "Parameter"]

@@ -51,14 +51,26 @@ def dropout(x, p=0.5, training=True):
     return ops.Mul().forward(x, mask)
 
 
-def cross_entropy(logits, targets, reduction="mean"):
-    """Softmax + cross-entropy in one fused kernel; targets are integer class indices."""
-    return ops.CrossEntropy(reduction).forward(logits, targets)
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
+    """Softmax + cross-entropy in one fused kernel over integer class targets (class dimension last),
+    with PyTorch's weight, ignore_index, reduction ('mean', 'sum', 'none') and label_smoothing."""
+    return ops.CrossEntropy(_legacy_reduction(size_average, reduce, reduction), weight, ignore_index,
+                            label_smoothing).forward(input, target)
 
 
-def nll_loss(logp, targets, reduction="mean"):
-    """-logp[i, targets[i]] reduced by mean or sum; logp is log-probabilities (log_softmax's output)."""
-    return ops.NLLLoss(reduction).forward(logp, targets)
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """-weight[t]·logp[i, t] reduced by mean, sum or none; input is log-probabilities (log_softmax's)."""
+    return ops.NLLLoss(_legacy_reduction(size_average, reduce, reduction), weight, ignore_index).forward(input, target)
+
+
+def _legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's deprecated size_average/reduce pair, mapped onto reduction as PyTorch does."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return "none" if not reduce else "mean" if size_average else "sum"
 
 
 def mse_loss(pred, target, reduction="mean"):
@@ -145,3 +157,40 @@ def dropout2d(input, p=0.5, training=True):
         return input
     mask = bernoulli_mask(input.shape[:-2] + (1, 1), p, 1 / (1 - p) if p < 1 else 0.0, input.dtype)
     return ops.Mul().forward(input, mask)
+
+
+# ---- language-model layers (csrc/norm_act.inc) ------------------------------------------------------
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    return ops.LayerNorm(normalized_shape, eps).forward(input, weight, bias)
+
+
+def gelu(input, approximate="none"):
+    return ops.gelu_op(approximate).forward(input)
+
+
+def silu(input, inplace=False):
+    return ops.Activation("silu").forward(input)
+
+
+def logsigmoid(input):
+    return ops.Activation("logsigmoid").forward(input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return ops.softplus_op(beta, threshold).forward(input)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    if out is not None:
+        raise NotImplementedError("normalize: out= is not supported; use the returned tensor")
+    return ops.Normalize(p, dim, eps).forward(input)
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    """softmax(query·keyᵀ·scale + mask)·value, scale = 1/sqrt(E) by default, in one C kernel per
+    direction (GEMMs per batch around a fused masked softmax). dropout_p drops attention weights
+    (pass 0.0 in eval mode, as with PyTorch)."""
+    if enable_gqa:
+        raise NotImplementedError("scaled_dot_product_attention: enable_gqa is not supported")
+    return ops.ScaledDotProductAttention(attn_mask, dropout_p, is_causal, scale).forward(query, key, value)

@@ -29,9 +29,25 @@ class Module:
 
     def __setattr__(self, name, value):
         # remember which attributes were parameters when assigned, so that freezing one keeps it
-        if isinstance(value, Tensor) and value.requires_grad and value._op is None:
+        if isinstance(value, Tensor) and value.requires_grad and value._op is None and name not in self.__dict__.get(
+                "_buffer_names", ()):
             self.__dict__.setdefault("_parameter_names", set()).add(name)
         object.__setattr__(self, name, value)
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """A tensor the module keeps that is not a parameter (running statistics, masks): it follows
+        the module into state_dict (unless persistent=False) but not into parameters(). Assigning
+        to the name later keeps it a buffer, as in PyTorch."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: buffer name must be a non-empty string without '.', got {name!r}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: cannot assign {type(tensor).__name__} as buffer {name!r} "
+                            f"(a fastgrad Tensor or None is required)")
+        if name in self.__dict__.get("_parameter_names", ()) or (name in self.__dict__ and name not in
+                                                                 self.__dict__.get("_buffer_names", ())):
+            raise KeyError(f"register_buffer: attribute {name!r} already exists")
+        self.__dict__.setdefault("_buffer_names", {})[name] = bool(persistent)
+        object.__setattr__(self, name, tensor)
 
     def forward(self, *args):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
@@ -50,10 +66,24 @@ class Module:
     def children(self):
         return [m for _, m in self.named_children()]
 
-    def named_modules(self, prefix=""):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(name, module) for this module and every submodule, depth first; a module reached twice is
+        listed once unless remove_duplicate=False."""
+        if remove_duplicate:
+            memo = set() if memo is None else memo
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self.named_children():
-            yield from child.named_modules(prefix + "." + name if prefix else name)
+            yield from child.named_modules(memo, prefix + "." + name if prefix else name, remove_duplicate)
+
+    def apply(self, fn):
+        """Calls fn on every submodule, then on self (PyTorch's order, for init functions); returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
 
     def modules(self):
         return [m for _, m in self.named_modules()]
@@ -66,10 +96,34 @@ class Module:
                 yield name, value
 
     def _named_tensors(self):
-        """Every (name, parameter) of the tree, shared ones once per name: the state_dict's keys."""
-        for prefix, module in self.named_modules():
+        """Every (name, parameter) of the tree, shared ones once per name."""
+        for prefix, module in self.named_modules(remove_duplicate=False):
             for name, p in module._own_parameters():
                 yield (prefix + "." + name if prefix else name), p
+
+    def _own_buffers(self, persistent_only=False):
+        for name, persistent in self.__dict__.get("_buffer_names", {}).items():
+            value = getattr(self, name, None)
+            if value is not None and (persistent or not persistent_only):
+                yield name, value
+
+    def _named_state(self):
+        """The state_dict's (name, tensor) pairs: each module's parameters, then its persistent buffers."""
+        for prefix, module in self.named_modules(remove_duplicate=False):
+            for name, t in (*module._own_parameters(), *module._own_buffers(persistent_only=True)):
+                yield (prefix + "." + name if prefix else name), t
+
+    def named_buffers(self, prefix="", recurse=True):
+        seen = set()
+        modules = self.named_modules() if recurse else [("", self)]
+        for mod_prefix, module in modules:
+            for name, b in module._own_buffers():
+                if id(b) not in seen:
+                    seen.add(id(b))
+                    yield prefix + (mod_prefix + "." + name if mod_prefix else name), b
+
+    def buffers(self, recurse=True):
+        return [b for _, b in self.named_buffers(recurse=recurse)]
 
     # ---- parameters ------------------------------------------------------------------------------
     def named_parameters(self, prefix=""):
@@ -83,9 +137,14 @@ class Module:
     def parameters(self):
         return [p for _, p in self.named_parameters()]
 
-    def zero_grad(self):
+    def zero_grad(self, set_to_none=True):
+        """Clears the gradients: sets them to None (the default, as in PyTorch) or, with
+        set_to_none=False, fills them with zeros in place."""
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad.zero_()
 
     def train(self, mode=True):
         """Training mode (the default) or, with mode=False, evaluation mode, for every submodule:
@@ -97,45 +156,11 @@ class Module:
     def eval(self):
         return self.train(False)
 
-    # ---- buffers: state that is not a parameter (BatchNorm's running statistics) ------------------
-    def register_buffer(self, name, tensor, persistent=True):
-        """Adds a tensor attribute that is saved in the state_dict (unless persistent=False) but is
-        not a parameter: no gradient, not in parameters(). tensor may be None (not saved)."""
-        if not isinstance(name, str) or not name or "." in name:
-            raise KeyError(f"register_buffer: the name must be a non-empty string without '.', got {name!r}")
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer: {name!r} must be a fastgrad Tensor or None, got {type(tensor).__name__}")
-        self.__dict__.get("_parameter_names", set()).discard(name)
-        self.__dict__.setdefault("_buffer_names", {})[name] = bool(persistent)
-        object.__setattr__(self, name, tensor)
-
-    def named_buffers(self, prefix=""):
-        for module_prefix, module in self.named_modules():
-            for name, persistent in module.__dict__.get("_buffer_names", {}).items():
-                value = getattr(module, name, None)
-                if value is not None:
-                    yield prefix + (module_prefix + "." + name if module_prefix else name), value
-
-    def buffers(self):
-        return [b for _, b in self.named_buffers()]
-
-    def _state_tensors(self):
-        """The state_dict's (name, tensor) pairs: each module's parameters, then its persistent
-        buffers, as PyTorch orders them."""
-        for prefix, module in self.named_modules():
-            dot = prefix + "." if prefix else ""
-            for name, p in module._own_parameters():
-                yield dot + name, p
-            for name, persistent in module.__dict__.get("_buffer_names", {}).items():
-                value = getattr(module, name, None)
-                if persistent and value is not None:
-                    yield dot + name, value
-
     # ---- state -----------------------------------------------------------------------------------
     def state_dict(self):
         """{name: parameter or buffer} as detached tensors sharing their storage, as in PyTorch:
         copy them (or fg.save them) to keep a snapshot."""
-        return {name: p.detach() for name, p in self._state_tensors()}
+        return {name: p.detach() for name, p in self._named_state()}
 
     def load_state_dict(self, state_dict, strict=True):
         """Copies the values of `state_dict` (tensors or numpy arrays) into the parameters.
@@ -145,7 +170,7 @@ class Module:
         shape mismatch always is. Returns IncompatibleKeys(missing_keys, unexpected_keys)."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict expects a mapping of names to tensors, got {type(state_dict).__name__}")
-        own = dict(self._state_tensors())
+        own = dict(self._named_state())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
@@ -340,15 +365,32 @@ class _Loss(Module):
 class CrossEntropyLoss(_Loss):
     """Softmax + cross-entropy over logits and integer class targets (one fused kernel)."""
 
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        if isinstance(weight, str):   # fastgrad's earlier CrossEntropyLoss("sum")
+            weight, reduction = None, weight
+        reduction = F._legacy_reduction(size_average, reduce, reduction)
+        ops.loss.reduction_code(reduction, "CrossEntropyLoss")
+        self.reduction = reduction
+        self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, label_smoothing
+
     def forward(self, logits, targets):
-        return F.cross_entropy(logits, targets, self.reduction)
+        return F.cross_entropy(logits, targets, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
+                               label_smoothing=self.label_smoothing)
 
 
 class NLLLoss(_Loss):
     """Negative log-likelihood of log-probabilities (LogSoftmax's output) at integer class targets."""
 
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        if isinstance(weight, str):
+            weight, reduction = None, weight
+        reduction = F._legacy_reduction(size_average, reduce, reduction)
+        ops.loss.reduction_code(reduction, "NLLLoss")
+        self.reduction, self.weight, self.ignore_index = reduction, weight, ignore_index
+
     def forward(self, logp, targets):
-        return F.nll_loss(logp, targets, self.reduction)
+        return F.nll_loss(logp, targets, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
 class MSELoss(_Loss):

@@ -16,8 +16,10 @@ from .reduce import Reduce, Sum
 from .unary import Clamp, Unary
 from .index import Embedding, Index, IndexPut, ScatterAdd
 
+from .lm import Activation, LayerNorm, Normalize, ScaledDotProductAttention, gelu_op, softplus_op
+
 __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
            "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose", "Cast",
            "AsStrided", "Cat", "Triangle", "Unary", "Clamp", "Pow", "Maximum", "Minimum", "Where", "Reduce",
            "Index", "IndexPut", "ScatterAdd", "Embedding",
-           "Conv", "Pool", "BatchNorm"]
+           "Conv", "Pool", "BatchNorm", "LayerNorm", "Activation", "Normalize", "ScaledDotProductAttention"]

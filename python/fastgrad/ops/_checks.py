@@ -91,8 +91,10 @@ def last_dim(x, dim, op):
     return (x._numel // cols if cols else 0), cols
 
 
-def class_targets(targets, shape, num_classes, op):
-    """Integer class indices of the given shape, each in [0, num_classes), as a contiguous int64 array."""
+def class_targets(targets, shape, num_classes, op, ignore_index=None):
+    """Integer class indices of the given shape, each in [0, num_classes) or equal to ignore_index, as
+    a new contiguous int64 array: always a copy, so the caller may change its own array afterwards
+    without reaching what a backward kernel reads."""
     raw = targets.numpy() if isinstance(targets, Tensor) else targets
     array = np.asarray(raw)
     if array.dtype.kind == "f":
@@ -102,7 +104,9 @@ def class_targets(targets, shape, num_classes, op):
         raise TypeError(f"{op}: class targets must be integers, got data of numpy dtype {array.dtype}")
     if array.shape != tuple(shape):
         raise ValueError(f"{op}: targets of shape {array.shape} do not match the input: expected shape {tuple(shape)}")
-    if array.size and (array.min() < 0 or array.max() >= num_classes):   # before the cast: uint64 must not wrap
-        bad = array[(array < 0) | (array >= num_classes)][0]
-        raise ValueError(f"{op}: class target {bad} is out of range for {num_classes} classes")
+    bad = (array < 0) | (array >= num_classes)   # before the cast: uint64 must not wrap
+    if ignore_index is not None:
+        bad &= array != ignore_index
+    if array.size and bad.any():
+        raise ValueError(f"{op}: class target {array[bad][0]} is out of range for {num_classes} classes")
     return np.array(array, dtype=np.int64, order="C")   # a copy: later changes to the caller's array change nothing

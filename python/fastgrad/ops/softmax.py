@@ -2,9 +2,9 @@
 large logits never overflow. (The fused softmax + cross-entropy is in ops/loss.py.)"""
 import numpy as np
 
-from .._C import ffi
+from .._C import ffi, lib
 from ..autograd import Op, grad_buffer
-from ..tensor import Tensor, empty, zeros
+from ..tensor import Tensor, empty, ones, zeros
 from ._checks import class_targets, float_arg, last_dim
 
 
@@ -40,7 +40,8 @@ class Softmax(Op):
             g = np.full(x.shape[:-1], g)
         targets = class_targets(g, x.shape[:-1], cols, "softmax.backward")
         dlogits = zeros(x.shape, dtype=x.dtype)
-        x.dtype.k.cross_entropy_backward(dlogits._buf, self.out_buf, ffi.from_buffer("int64_t[]", targets), 1.0,
+        x.dtype.k.cross_entropy_backward(dlogits._buf, ones((), dtype=x.dtype)._buf, self.out_buf,
+                                         ffi.from_buffer("int64_t[]", targets), ffi.NULL, -1, 0.0, lib.FG_REDUCE_SUM,
                                          rows, cols)
         x.backward(dlogits)
 

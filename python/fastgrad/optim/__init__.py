@@ -6,3 +6,8 @@ from .sgd import SGD
 from .sparse_adam import SparseAdam
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler", "SparseAdam"]
+
+# ---- adaptive optimizers (lm) ----
+from .adaptive import Adadelta, Adagrad, RMSprop  # noqa: E402
+
+__all__ += ["Adagrad", "RMSprop", "Adadelta"]

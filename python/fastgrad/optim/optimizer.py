@@ -55,11 +55,15 @@ class Optimizer:
     def _check_hyperparameters(self, group):
         _check_non_negative("lr", group["lr"])
 
-    def zero_grad(self):
-        """Sets every parameter's .grad to None (PyTorch's default, set_to_none=True)."""
+    def zero_grad(self, set_to_none=True):
+        """Sets every parameter's .grad to None (PyTorch's default), or with set_to_none=False fills
+        the existing gradients with zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad = None
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    p.grad.zero_()
 
     def step(self):
         for group in self.param_groups:
