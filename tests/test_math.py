@@ -473,3 +473,28 @@ def test_bad_inputs(index):
     fn, error, message = BAD[index]
     with pytest.raises(error, match=message):
         fn()
+
+
+@pytest.mark.parametrize("dtype", [fg.float32, fg.float64, fg.int64])
+def test_first_extreme_in_long_rows(dtype):
+    """Rows long enough for the kernel's 16 lanes: the first of tied extremes wins across lanes and
+    blocks, and a NaN anywhere wins max and min."""
+    rng = np.random.default_rng(1)
+    x = rng.integers(-50, 50, size=(6, 203)).astype(dtype.np)
+    x[0, [150, 37, 90]] = 99
+    x[1, [18, 17]] = -99
+    x[2, 200] = 99
+    expected_max, expected_min = np.argmax(x, 1), np.argmin(x, 1)
+    t = fg.tensor(x, dtype=dtype)
+    np.testing.assert_array_equal(t.argmax(1).numpy(), expected_max)
+    np.testing.assert_array_equal(t.argmin(1).numpy(), expected_min)
+    np.testing.assert_array_equal(t.max(1).values.numpy(), x.max(1))
+    if dtype is not fg.int64:
+        x[3, [120, 55]] = np.nan
+        t = fg.tensor(x, dtype=dtype)
+        assert t.argmax(1).numpy()[3] == 55 and t.argmin(1).numpy()[3] == 55 and np.isnan(t.max(1).values.numpy()[3])
+        z = np.zeros((1, 64), dtype.np)
+        z[0, 40:] = -0.0
+        z[0, :40] = -1.0
+        t = fg.tensor(z, dtype=dtype)
+        assert t.argmax(1).item() == 40 and np.signbit(t.max(1).values.item())   # -0.0 comes first
