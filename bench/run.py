@@ -207,6 +207,38 @@ def reduction_cases(n, d):
     return cases
 
 
+def embedding_case(sparse, batch=(64, 32), table=(10000, 128)):
+    """An embedding lookup of (64, 32) indices into a (10000, 128) table, forward + backward (the
+    gather and its scatter-add; with sparse=True, a row-sparse gradient)."""
+    rng = np.random.default_rng(0)
+    weight = rng.standard_normal(table, dtype=np.float32)
+    idx = rng.integers(0, table[0], size=batch)
+    g = rng.standard_normal(batch + (table[1],), dtype=np.float32)
+    w, fidx, fgrad = fg.tensor(weight, requires_grad=True), fg.tensor(idx), fg.tensor(g)
+
+    def fastgrad():
+        w.grad = None
+        F.embedding(fidx, w, sparse=sparse).backward(fgrad)
+
+    def numpy_fwd_bwd():
+        out = weight[idx]
+        if sparse:
+            return out, idx.reshape(-1), g.reshape(-1, table[1]).copy()
+        dw = np.zeros_like(weight)
+        np.add.at(dw, idx.reshape(-1), g.reshape(-1, table[1]))
+        return out, dw
+
+    case = {"fastgrad": fastgrad, "numpy": numpy_fwd_bwd}
+    if torch is not None:
+        tw, tidx, tg = torch.from_numpy(weight.copy()).requires_grad_(), torch.from_numpy(idx), torch.from_numpy(g)
+
+        def torch_fwd_bwd():
+            tw.grad = None
+            torch.nn.functional.embedding(tidx, tw, sparse=sparse).backward(tg)
+        case["torch"] = torch_fwd_bwd
+    return case
+
+
 def all_cases(quick):
     shapes = [(256, 256), (4096, 1024)] if quick else [(256, 256), (1024, 1024), (4096, 1024)]
     sizes = [64, 256] if quick else [32, 64, 128, 256, 512, 1024]
@@ -222,6 +254,8 @@ def all_cases(quick):
     for n, d in shapes:
         for name, case in reduction_cases(n, d).items():
             yield f"{name} {n}x{d} f32", case
+    for sparse in (False, True):
+        yield f"embedding fwd+bwd (64,32) of 10000x128 {'sparse' if sparse else 'dense'}", embedding_case(sparse)
 
 
 def main():

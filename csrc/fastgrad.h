@@ -31,6 +31,27 @@ void fg_cast(void *out, int out_type, const void *in, int in_type, int64_t n);
 /* out[i] = value (float types) or ivalue (int64; bool stores ivalue != 0). */
 void fg_fill(void *out, int type, double value, int64_t ivalue, int64_t n);
 
+/* ---- data movement for every element type (movement.c) ------------------------------------- */
+/* The strided copy behind transpose, permute, expand, repeat, cat, split, narrow and flip:
+ * for every index (i0, ..., i{ndim-1}) < shape,
+ *     out[out_offset + sum(ik * out_strides[k])] = in[in_offset + sum(ik * in_strides[k])],
+ * moving elements of elem_size bytes (1, 4 or 8). Offsets and strides count elements; strides may
+ * be 0 (read: broadcast) or negative (flip). The output positions must be distinct, and out and in
+ * must not overlap. */
+void fg_strided_copy(void *out, const void *in, int64_t elem_size, const int64_t *shape, const int64_t *out_strides,
+                     const int64_t *in_strides, int64_t out_offset, int64_t in_offset, int64_t ndim);
+/* The same walk adding instead of copying, out[...] += in[...]: the backward of those ops (distinct
+ * output positions; summing over broadcast dimensions is fg_sum_to's job). */
+void fg_strided_add_f32(float *out, const float *in, const int64_t *shape, const int64_t *out_strides,
+                        const int64_t *in_strides, int64_t out_offset, int64_t in_offset, int64_t ndim);
+void fg_strided_add_f64(double *out, const double *in, const int64_t *shape, const int64_t *out_strides,
+                        const int64_t *in_strides, int64_t out_offset, int64_t in_offset, int64_t ndim);
+/* tril (upper = 0) / triu (upper = 1) of `batch` contiguous rows x cols matrices: element (i, j) is
+ * kept where j - i <= diagonal (tril) or j - i >= diagonal (triu), else zero (all bits clear).
+ * out may be in (in place). Its backward is the same mask applied to the gradient. */
+void fg_triangle(void *out, const void *in, int64_t elem_size, int upper, int64_t diagonal, int64_t batch,
+                 int64_t rows, int64_t cols);
+
 /* ---- elementwise (elementwise.inc) --------------------------------------------------------- */
 /* POW, MAXIMUM, MINIMUM: the math helper's (ops/elementwise.py Pow, Maximum, Minimum); maximum and
  * minimum propagate NaN, their backward splits the gradient in halves at ties, as PyTorch's. */
@@ -177,6 +198,25 @@ void fg_linear_relu_backward_f64(double *dx, double *dw, double *dbias, double *
                                  const double *out, const double *x, const double *w, int64_t m, int64_t k, int64_t n,
                                  int accumulate_dx, int accumulate_dw);
 
+/* ---- random numbers (random.inc): Philox4x32-10, counter-based -------------------------------
+ * `state` is a generator's {seed, offset} in memory the caller owns; each call reads it and advances
+ * the offset by what it drew, so replays draw new numbers. Results do not depend on thread count. */
+enum fg_random_dist { FG_UNIFORM, FG_NORMAL, FG_KEEP_MASK };
+/* uniform on [a, b), normal (mean a, std b), or keep-mask (b where u >= a, else 0) */
+void fg_random_f32(float *out, int64_t *state, int dist, double a, double b, int64_t n);
+void fg_random_f64(double *out, int64_t *state, int dist, double a, double b, int64_t n);
+void fg_randint_i64(int64_t *out, int64_t *state, int64_t low, int64_t high, int64_t n);
+void fg_randperm_i64(int64_t *out, int64_t *state, int64_t n);
+/* samples indices per row of non-negative weights (rows x cats), each row with a positive sum */
+void fg_multinomial_f32(int64_t *out, const float *probs, int64_t *state, int64_t rows, int64_t cats,
+                        int64_t samples, int replacement);
+void fg_multinomial_f64(int64_t *out, const double *probs, int64_t *state, int64_t rows, int64_t cats,
+                        int64_t samples, int replacement);
+/* out[i] = start + i * step for i < n (arange, linspace), any type; for linspace (symmetric = 1) the
+ * second half counts back from `end` as PyTorch does, so the last element is exactly end. */
+void fg_range(void *out, int type, double start, double step, double end, int symmetric, int64_t n);
+/* the n x m identity matrix, any type */
+void fg_eye(void *out, int type, int64_t n, int64_t m);
 /* ---- math (math.inc): unary functions, clamp, comparisons, where, reductions ------------------ */
 /* Unary math, one op code per function. f32/f64 serve all of them; i64 serves NEG, ABS, SIGN, SQUARE
  * and, as copies, FLOOR, CEIL, ROUND (half to even), TRUNC. out may alias x. */
@@ -238,6 +278,37 @@ void fg_reduce_backward_f32(float *dx, const float *dout, const float *x, const 
                             int op, double p, int64_t outer, int64_t n, int64_t inner);
 void fg_reduce_backward_f64(double *dx, const double *dout, const double *x, const double *out,
                             const int64_t *indices, int op, double p, int64_t outer, int64_t n, int64_t inner);
+
+/* ---- indexing (index.c: any element type, moving elem_size bytes; index.inc: float gradients) ---
+ * Strides and offsets count elements; Python computes and bounds-checks them. */
+/* out[strided] = src[strided] over `shape`: basic indexing's copy (and setitem's write, src strides 0
+ * along broadcast dimensions). The out positions must be distinct. */
+void fg_copy_strided(void *out, const void *src, int64_t elem_size, const int64_t *shape, const int64_t *out_strides,
+                     const int64_t *src_strides, int64_t ndim);
+/* Rows of `row` contiguous elements at offsets: gather out[i*row + j] = src[offsets[i] + j];
+ * scatter dst[offsets[i] + j] = src[i*row + j] in order of i (of duplicates the last one wins). */
+void fg_gather(void *out, const void *src, int64_t elem_size, const int64_t *offsets, int64_t n, int64_t row);
+void fg_scatter(void *dst, const void *src, int64_t elem_size, const int64_t *offsets, int64_t n, int64_t row);
+/* The backward of the strided copy: dst[strided] += src[i] (positions distinct). */
+void fg_add_strided_f32(float *dst, const float *src, const int64_t *shape, const int64_t *dst_strides, int64_t ndim);
+void fg_add_strided_f64(double *dst, const double *src, const int64_t *shape, const int64_t *dst_strides,
+                        int64_t ndim);
+/* The backward of fg_gather: dst[offsets[i] + j] += alpha * src[i*row + j]; negative offsets are
+ * skipped. Duplicates accumulate in order of i: the same bits for any thread count. */
+void fg_scatter_add_f32(float *dst, const float *src, const int64_t *offsets, float alpha, int64_t n, int64_t row);
+void fg_scatter_add_f64(double *dst, const double *src, const int64_t *offsets, double alpha, int64_t n,
+                        int64_t row);
+/* The number of nonzero elements, and their row-major coordinates (out is count x ndim). */
+int64_t fg_count_nonzero(const void *src, int type, int64_t n);
+void fg_nonzero(int64_t *out, const void *src, int type, const int64_t *shape, int64_t ndim, int64_t n);
+/* out[i, index[i]] = 1, zeros elsewhere; out is n x classes. */
+void fg_one_hot(int64_t *out, const int64_t *index, int64_t n, int64_t classes);
+/* SparseAdam (PyTorch's rule) on n distinct rows of `row` elements of param and its state; grad holds
+ * the n rows' gradients. Rows not named are not touched. */
+void fg_sparse_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, const float *grad, const int64_t *rows,
+                        double lr, double beta1, double beta2, double eps, int64_t step, int64_t n, int64_t row);
+void fg_sparse_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, const double *grad, const int64_t *rows,
+                        double lr, double beta1, double beta2, double eps, int64_t step, int64_t n, int64_t row);
 
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py

@@ -19,7 +19,9 @@
 #include "softmax.inc"
 #include "matmul.inc"
 #include "optim.inc"
+#include "random.inc"
 #include "math.inc"
+#include "index.inc"
 #undef T
 #undef FG
 
@@ -30,7 +32,9 @@
 #include "softmax.inc"
 #include "matmul.inc"
 #include "optim.inc"
+#include "random.inc"
 #include "math.inc"
+#include "index.inc"
 #undef T
 #undef FG
 

@@ -62,6 +62,8 @@ class no_grad(contextlib.ContextDecorator):
         _set_grad_enabled(False)
 
     def __exit__(self, *exc):
+        if not _mode.previous:
+            raise RuntimeError("no_grad.__exit__ called without a matching __enter__ in this thread")
         _set_grad_enabled(_mode.previous.pop())
 
 
@@ -148,6 +150,9 @@ def grad_buffer(t):
     if g is None:
         g = t.grad = _tensor.zeros_like(t)
     elif type(g) is not _tensor.Tensor or g.shape != t.shape or g.dtype is not t.dtype:
+        if getattr(g, "is_sparse", False) and g.shape == t.shape:   # a sparse embedding's gradient meets a dense one
+            g = t.grad = g.to_dense()
+            return g._buf
         raise ValueError(f".grad of a tensor of shape {t.shape} and dtype {t.dtype!r} has {_describe(g)}; set it "
                          f"to None (zero_grad) or to a tensor of the same shape and dtype")
     return g._buf

@@ -121,6 +121,19 @@ def write_broadcast(t, src):
                             broadcast_strides(src._shape, t._shape), len(t._shape))
 
 
+def draw_in_place(t, draw, name):
+    """t filled by `draw(t)` (a random kernel), under the same rules as fill_."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name}: expects a fastgrad Tensor, got {type(t).__name__}")
+    if _recording(t):
+        if t._op is None:
+            raise RuntimeError(_LEAF_ERROR.format(name=name))
+        return _take_over(t, draw(empty(t._shape, t._dtype, t._numel)))
+    draw(t)
+    _mark_written(t)
+    return t
+
+
 def apply(t, compute, name, *others):
     """t = compute(t) in place, for ops without an in-place kernel of their own (clamp_, masked_fill_):
     computed out of place, then written into t's buffer, or (when recording) taken over as above.

@@ -286,6 +286,110 @@ class Tensor:
     def zero_grad(self):
         self.grad = None
 
+    # ---- shape and movement: fastgrad/ops/shape.py ---------------------------------------------------
+    # Views share the buffer (view, reshape, flatten, unflatten, squeeze, unsqueeze, contiguous); every
+    # other movement copies into a new contiguous tensor (the storage model: fastgrad/__init__.py).
+    def view(self, *shape):
+        if len(shape) == 1 and not isinstance(shape[0], (tuple, list, numbers.Integral)):
+            raise TypeError(f"view() takes a shape; view(dtype), which reinterprets the bytes, is not supported "
+                            f"(got {shape[0]!r}): convert with .to(dtype)")
+        return _shape.view(self, shape)
+
+    def view_as(self, other):
+        return _shape.view(self, _shape.tensor_arg(other, "view_as", "other")._shape)
+
+    def reshape_as(self, other):
+        return _shape.view(self, _shape.tensor_arg(other, "reshape_as", "other")._shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return _shape.unflatten(self, dim, sizes)
+
+    def squeeze(self, dim=None):
+        return _shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _shape.unsqueeze(self, dim)
+
+    def contiguous(self, memory_format=None):
+        return self   # every fastgrad tensor is contiguous
+
+    def is_contiguous(self, memory_format=None):
+        return True
+
+    def stride(self, dim=None):
+        """The row-major element strides (every fastgrad tensor is contiguous)."""
+        strides = tuple(_shape.contiguous_strides(self._shape))
+        return strides if dim is None else strides[_dim_index(dim, len(self._shape), "stride")]
+
+    def clone(self, memory_format=None):
+        return _shape.clone(self)
+
+    def transpose(self, dim0, dim1):
+        return _shape.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims = transpose
+
+    def permute(self, *dims):
+        return _shape.permute(self, _one_or_many(dims))
+
+    @property
+    def mT(self):
+        return _shape.matrix_transpose(self)
+
+    def t(self):
+        return _shape.t(self)
+
+    def movedim(self, source, destination):
+        return _shape.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def expand(self, *sizes):
+        return _shape.expand(self, sizes)
+
+    def expand_as(self, other):
+        return _shape.expand(self, _shape.tensor_arg(other, "expand_as", "other")._shape)
+
+    def broadcast_to(self, size):
+        return _shape.expand(self, tuple(size))
+
+    def repeat(self, *sizes):
+        return _shape.repeat(self, sizes)
+
+    def narrow(self, dim, start, length):
+        return _shape.narrow(self, dim, start, length)
+
+    def split(self, split_size, dim=0):
+        return _shape.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _shape.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return _shape.unbind(self, dim)
+
+    def flip(self, *dims):
+        return _shape.flip(self, _one_or_many(dims))
+
+    def fliplr(self):
+        return _shape.fliplr(self)
+
+    def flipud(self):
+        return _shape.flipud(self)
+
+    def roll(self, shifts, dims=None):
+        return _shape.roll(self, shifts, dims)
+
+    def tril(self, diagonal=0):
+        return _shape.triangle(self, False, diagonal)
+
+    def triu(self, diagonal=0):
+        return _shape.triangle(self, True, diagonal)
+    # ---- end of shape and movement ----------------------------------------------------------------
+
     # ---- operators: each one is an op of fastgrad.ops ---------------------------------------------
     def __add__(self, other):
         return Add().forward(self, other)
@@ -350,6 +454,12 @@ class Tensor:
 
     def copy_(self, src, non_blocking=False):
         return inplace.copy(self, src)
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        return random.uniform_(self, a, b, generator)
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        return random.normal_(self, mean, std, generator)
 
     def __matmul__(self, other):
         return MatMul().forward(self, other)
@@ -474,6 +584,42 @@ class Tensor:
     def cumsum(self, dim): return _fn.cumsum(self, dim)
     def norm(self, p="fro", dim=None, keepdim=False): return _fn.norm(self, p, dim, keepdim)
     # ---- end of the math helper's block --------------------------------------------------------------
+    # ---- indexing (ops/index.py): t[key], t[key] = v, gather and scatter -------------------------------
+    def __getitem__(self, key):
+        return index_ops.getitem(self, key)
+
+    def __setitem__(self, key, value):
+        index_ops.setitem(self, key, value)
+
+    def __iter__(self):
+        if not self._shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (index_ops.getitem(self, i) for i in range(self._shape[0]))
+
+    def index_select(self, dim, index):
+        return index_ops.index_select(self, dim, index)
+
+    def gather(self, dim, index):
+        return index_ops.gather(self, dim, index)
+
+    def take(self, index):
+        return index_ops.take(self, index)
+
+    def masked_select(self, mask):
+        return index_ops.masked_select(self, mask)
+
+    def scatter_add(self, dim, index, src):
+        return index_ops.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src):
+        return index_ops.scatter_add_(self, dim, index, src)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return index_ops.index_put_(self, indices, values, accumulate)
+
+    def nonzero(self, as_tuple=False):
+        return index_ops.nonzero(self, as_tuple)
+    # ---- end of indexing -----------------------------------------------------------------------------
 
 
 def empty(shape, dtype, numel=None, zeroed=False, buf=None):
@@ -528,6 +674,11 @@ def _dim_index(dim, ndim, what):
     if not -max(ndim, 1) <= dim < max(ndim, 1):
         raise IndexError(f"{what}: dimension {dim} is out of range for a tensor of {ndim} dimensions")
     return int(dim) % max(ndim, 1)
+
+
+def _one_or_many(args):
+    """permute(2, 0, 1) and permute((2, 0, 1)) alike: the ints of *args, or its one tuple/list."""
+    return args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
 
 
 def _as_array(data, dtype, requires_grad=False):
@@ -685,34 +836,26 @@ _dtype_names = {"float32", "float64", "int64", "bool", "float", "double", "long"
 _rng = np.random.default_rng()
 
 
-def manual_seed(seed):
-    """Seeds every random draw fastgrad makes (randn, layer initialisation, dropout, shuffling)."""
+def seed_host_generator(seed):
+    """fg.manual_seed's part for host-side choices (a DataLoader's shuffle order)."""
     global _rng
     _rng = np.random.default_rng(seed)
 
 
 def generator():
-    """The numpy Generator behind fastgrad's random draws, as seeded by manual_seed."""
+    """The numpy Generator behind fastgrad's host-side random choices (shuffle orders), seeded by
+    fg.manual_seed. Tensor contents are drawn by C kernels instead (fastgrad/random.py)."""
     return _rng
 
 
-def randn(*shape, mean=0.0, std=1.0, dtype=float32, device=None, requires_grad=False):
-    """Normally distributed values with the given mean and standard deviation."""
-    if device is not None:
-        as_device(device)
-    shape, dtype = _checked_shape(shape), as_dtype(float32 if dtype is None else dtype)
-    t = empty(shape, dtype)
-    t.numpy()[...] = _rng.standard_normal(shape, dtype=dtype.np) * std + mean
-    t.requires_grad = bool(requires_grad)
-    return t
-
-
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
-from . import autograd, inplace  # noqa: E402
+from . import autograd, inplace, random  # noqa: E402
 from .ops import (Add, Cast, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
                   Tanh, Transpose)
+from .ops import shape as _shape  # noqa: E402
 # the math helper's methods
 from . import functions as _fn  # noqa: E402
 from .ops.compare import bitwise as _bitwise  # noqa: E402
 from .ops.elementwise import Pow  # noqa: E402
 _COMPARABLE = (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)
+from .ops import index as index_ops  # noqa: E402

@@ -115,8 +115,9 @@ class Div(_Binary):
 
     def _broadcast_backward(self, g, a, b):
         if a.requires_grad: accumulate_grad(a, binary(lib.FG_DIV, g, b))   # d(a/b)/da = 1/b
-        if b.requires_grad:                                                  # d(a/b)/db = -a/b²
-            accumulate_grad(b, binary(lib.FG_DIV, binary(lib.FG_DIV, binary(lib.FG_MUL, g, a), b), b), -1.0)
+        if b.requires_grad:   # d(a/b)/db = -a/b², as -(g/b)(a/b) so large a and b do not overflow
+            accumulate_grad(b, binary(lib.FG_MUL, binary(lib.FG_DIV, g, b), binary(lib.FG_DIV, a, b)), -1.0)
+
 
 
 # ---- pow, maximum, minimum: the same kernel, op codes of the math helper -----------------------------
