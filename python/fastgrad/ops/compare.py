@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from .._C import lib
+from .._C import ffi, lib
 from ..autograd import Op, accumulate_grad, broadcast_strides
 from ..dtypes import bool_, float32, int64
 from ..tensor import Tensor, empty, scalar
@@ -14,6 +14,9 @@ from .elementwise import broadcast_shape
 
 COMPARE = {"eq": lib.FG_EQ, "ne": lib.FG_NE, "lt": lib.FG_LT, "le": lib.FG_LE, "gt": lib.FG_GT, "ge": lib.FG_GE,
            "logical_and": lib.FG_AND, "logical_or": lib.FG_OR, "logical_xor": lib.FG_XOR}
+
+
+_ONE, _ZERO = ffi.new("int64_t[1]", [1]), ffi.new("int64_t[1]", [0])   # strides of one run
 
 
 def compare(name, a, b):
@@ -25,14 +28,16 @@ def compare(name, a, b):
         b = scalar(bool(b), bool_)
     else:
         a, b = operands(a, b, name)
-    shape = a._shape if a._shape == b._shape else broadcast_shape(a._shape, b._shape)
+    if a._shape == b._shape or not b._shape:   # one shape, or a tensor against a number: one run
+        out = empty(a._shape, bool_, a._numel)
+        if out._numel:
+            a._dtype.k.compare(out._buf, a._buf, b._buf, code, [out._numel], _ONE, _ONE if b._shape else _ZERO, 1)
+        return out
+    shape = broadcast_shape(a._shape, b._shape)
     out = empty(shape, bool_)
     if out._numel:
-        if a._shape == b._shape:
-            a._dtype.k.compare(out._buf, a._buf, b._buf, code, [out._numel], [1], [1], 1)
-        else:
-            a._dtype.k.compare(out._buf, a._buf, b._buf, code, shape, broadcast_strides(a._shape, shape),
-                               broadcast_strides(b._shape, shape), len(shape))
+        a._dtype.k.compare(out._buf, a._buf, b._buf, code, shape, broadcast_strides(a._shape, shape),
+                           broadcast_strides(b._shape, shape), len(shape))
     return out
 
 
