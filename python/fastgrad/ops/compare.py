@@ -24,6 +24,8 @@ def compare(name, a, b):
     code = COMPARE[name]
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a._dtype is b._dtype:
         pass   # one dtype: bool with bool included, which arithmetic promotion refuses
+    elif type(b) is float and isinstance(a, Tensor) and a._dtype.is_floating_point:
+        b = scalar(b, a._dtype)   # `t == 0.5`, the common case, without promotion's checks
     elif isinstance(a, Tensor) and a._dtype is bool_ and isinstance(b, (bool, np.bool_)):
         b = scalar(bool(b), bool_)
     else:
