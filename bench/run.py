@@ -98,6 +98,31 @@ def matmul_case(n, dtype):
     return case
 
 
+def batched_matmul_case(a_shape, b_shape, dtype=np.float32):
+    """Attention-shaped batched products, a @ b and both gradients (numpy: the same three einsum-free
+    matmuls over the batch)."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(a_shape).astype(dtype), rng.standard_normal(b_shape).astype(dtype)
+    g = rng.standard_normal(np.matmul(a, b).shape).astype(dtype)
+    ta, tb = fg.tensor(a, requires_grad=True), fg.tensor(b, requires_grad=True)
+    tg = fg.tensor(g)
+
+    def fastgrad():
+        ta.grad = tb.grad = None
+        (ta @ tb).backward(tg)
+
+    case = {"fastgrad": fastgrad, "numpy": lambda: (a @ b, g @ b.swapaxes(-1, -2), a.swapaxes(-1, -2) @ g)}
+    if torch is not None:
+        xa, xb = torch.from_numpy(a).requires_grad_(), torch.from_numpy(b).requires_grad_()
+        xg = torch.from_numpy(g)
+
+        def torch_fwd_bwd():
+            xa.grad = xb.grad = None
+            (xa @ xb).backward(xg)
+        case["torch"] = torch_fwd_bwd
+    return case
+
+
 def mlp_layers(sizes, linear, relu):
     """Linear layers of the given widths with a ReLU between each two, for either library."""
     layers = []
@@ -249,6 +274,7 @@ def all_cases(quick):
         for n in sizes:
             yield f"matmul fwd+bwd {n}^3 {np.dtype(dtype).name}", matmul_case(n, dtype)
     yield "per-op overhead: 1-element add, grad on", overhead_case()
+    yield "batched matmul fwd+bwd 16x4x64x64 @ 16x4x64x64", batched_matmul_case((16, 4, 64, 64), (16, 4, 64, 64))
     for sizes, batch in [((64, 32, 10), 32), ((784, 256, 256, 10), 128), ((1024, 1024, 1024, 10), 512)]:
         yield f"train step MLP {'-'.join(map(str, sizes))} batch {batch}", mlp_training_step_case(sizes, batch)
     for n, d in shapes:

@@ -150,6 +150,24 @@ void fg_gemm_f32(float *c, const float *a, const float *b, int64_t m, int64_t n,
                  int trans_a, int trans_b, int accumulate);
 void fg_gemm_f64(double *c, const double *a, const double *b, int64_t m, int64_t n, int64_t k,
                  int trans_a, int trans_b, int accumulate);
+/* Batched GEMM over broadcast batch dimensions: for every index (i_0, ..., i_{ndim-1}) of `shape`,
+ * C_i (= or +=) op(A_i)·op(B_i), where matrix X_i starts at x + sum_d i_d * x_strides[d] (element
+ * strides; 0 along a broadcast dimension). Matrices are contiguous as fg_gemm's. C's strides may be
+ * 0 too: then several products land in one C matrix and are summed into it, in the order of their
+ * indices (accumulate = 0 overwrites with the first); C strides that are not 0 must keep distinct
+ * matrices apart. Threaded over the batch and inside each product; the same bits for any thread count. */
+void fg_gemm_batched_f32(float *c, const float *a, const float *b, int64_t m, int64_t n, int64_t k,
+                         int trans_a, int trans_b, int accumulate, const int64_t *shape, const int64_t *c_strides,
+                         const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+void fg_gemm_batched_f64(double *c, const double *a, const double *b, int64_t m, int64_t n, int64_t k,
+                         int trans_a, int trans_b, int accumulate, const int64_t *shape, const int64_t *c_strides,
+                         const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+/* The block sizes fg_gemm uses on `path` for elements of `itemsize` bytes, derived from the cache
+ * sizes (gemm.c says how): out[0..4] = MC, KC, NC, MR, NR. */
+void fg_gemm_blocks(int64_t *out, int path, int64_t itemsize);
+/* Overrides the derived MC, KC and NC for every later call (0 keeps the derived one): for
+ * measuring (bench/matmul_sweep.py --blocks). Results depend on KC, as the order of their sums does. */
+void fg_gemm_set_blocks(int64_t mc, int64_t kc, int64_t nc);
 /* The naive triple loop with the same contract: the test oracle for fg_gemm. */
 void fg_gemm_naive_f32(float *c, const float *a, const float *b, int64_t m, int64_t n, int64_t k,
                        int trans_a, int trans_b, int accumulate);
@@ -322,8 +340,13 @@ int fg_kernel_path(void);
 int fg_set_kernel_path(int path);
 /* 1 if built with OpenMP; without it every kernel runs on the calling thread. */
 int fg_openmp_enabled(void);
-/* The most threads a kernel may use (results do not depend on it); small calls use one. */
+/* The most threads a kernel may use (results do not depend on it); small calls use one. Clamped to
+ * [1, FG_MAX_THREADS]. */
+enum { FG_MAX_THREADS = 256 };
 void fg_set_num_threads(int64_t n);
 int64_t fg_get_num_threads(void);
+/* The caches the GEMM's block sizes are derived from, in bytes: out[0..3] = L1 data size, L1
+ * associativity, L2 size, this core's share of L3. */
+void fg_cpu_caches(int64_t *out);
 
 #endif /* FASTGRAD_H */

@@ -4,8 +4,9 @@ step touched (with repeats) and holds one gradient row per entry, so optimizers 
 adding two concatenates them, coalesce() sums repeated rows, to_dense() gives the dense tensor."""
 import numpy as np
 
-from ._C import ffi, lib
+from ._C import ffi
 from .tensor import Tensor, empty, zeros
+from .dtypes import kernels
 
 
 class RowSparseGrad:
@@ -66,8 +67,8 @@ class RowSparseGrad:
             raise TypeError("RowSparseGrad: only another RowSparseGrad of the same shape and dtype can be added")
         values = empty((self.indices.size + other.indices.size,) + self.shape[1:], self.dtype)
         es, n1 = self.dtype.itemsize, self.values._numel
-        lib.fg_cast(values._buf, self.dtype.code, self.values._buf, self.dtype.code, n1)
-        lib.fg_cast(ffi.cast("char *", values._buf) + n1 * es, self.dtype.code, other.values._buf, self.dtype.code,
+        kernels.cast(values._buf, self.dtype.code, self.values._buf, self.dtype.code, n1)
+        kernels.cast(ffi.cast("char *", values._buf) + n1 * es, self.dtype.code, other.values._buf, self.dtype.code,
                     other.values._numel)
         return RowSparseGrad(np.concatenate([self.indices, other.indices]), values, self.shape)
 

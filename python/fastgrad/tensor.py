@@ -15,8 +15,8 @@ import numbers
 
 import numpy as np
 
-from ._C import ffi, lib
-from .dtypes import SMALL_ARRAY, as_dtype, bool_, dtype_of_array, float32, float64, int64, numeric_array
+from ._C import ffi
+from .dtypes import as_dtype, bool_, dtype_of_array, float32, float64, int64, kernels, numeric_array, SMALL_ARRAY
 
 # Outputs are always overwritten by their kernel, so most buffers skip the memset ffi.new would do.
 alloc_uninitialized = ffi.new_allocator(should_clear_after_alloc=False)
@@ -467,6 +467,12 @@ class Tensor:
     def __rmatmul__(self, other):
         return MatMul().forward(other, self)
 
+    def matmul(self, other):
+        return MatMul().forward(self, other)
+
+    def bmm(self, other):
+        return _matmul_ops.bmm(self, other)
+
     def relu(self):
         return ReLU().forward(self)
 
@@ -768,9 +774,9 @@ def _filled(shape, dtype, value, requires_grad, device):
 def fill(t, value):
     """Every element of t set to value, by the one fill kernel."""
     if t._dtype.is_floating_point:
-        lib.fg_fill(t._buf, t._dtype.code, value, 0, t._numel)
+        kernels.fill(t._buf, t._dtype.code, value, 0, t._numel)
     else:
-        lib.fg_fill(t._buf, t._dtype.code, 0.0, int(value), t._numel)
+        kernels.fill(t._buf, t._dtype.code, 0.0, int(value), t._numel)
 
 
 def zeros(*shape, dtype=float32, device=None, requires_grad=False):
@@ -850,6 +856,7 @@ def generator():
 
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
 from . import autograd, inplace, random  # noqa: E402
+from .ops import matmul as _matmul_ops  # noqa: E402
 from .ops import (Add, Cast, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
                   Tanh, Transpose)
 from .ops import shape as _shape  # noqa: E402

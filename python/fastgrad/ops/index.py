@@ -17,10 +17,10 @@ import numbers
 
 import numpy as np
 
-from .._C import ffi, lib
+from .._C import ffi
 from .. import autograd
 from ..autograd import Op, accumulate_grad, grad_buffer
-from ..dtypes import bool_, int64
+from ..dtypes import bool_, int64, kernels
 from ..tensor import Tensor, _view, empty, tensor
 from ._checks import cast_to
 
@@ -78,12 +78,12 @@ class Selection:
         if self.offsets is None:
             contiguous = _contiguous(self.shape)
             if all(st == c or n == 1 for st, c, n in zip(self.strides, contiguous, self.shape)):   # one block: t[i]
-                lib.fg_cast(out._buf, src._dtype.code, _at(src._buf, self.offset * es), src._dtype.code, out._numel)
+                kernels.cast(out._buf, src._dtype.code, _at(src._buf, self.offset * es), src._dtype.code, out._numel)
             else:
-                lib.fg_copy_strided(out._buf, _at(src._buf, self.offset * es), es, self.shape, contiguous,
+                kernels.copy_strided(out._buf, _at(src._buf, self.offset * es), es, self.shape, contiguous,
                                     self.strides, len(self.shape))
         else:
-            lib.fg_gather(out._buf, src._buf, es, self.offsets_ptr, self.offsets.size, self.row)
+            kernels.gather(out._buf, src._buf, es, self.offsets_ptr, self.offsets.size, self.row)
         return out
 
     def write(self, dst, value):
@@ -92,15 +92,15 @@ class Selection:
             return
         es = dst._dtype.itemsize
         if self.offsets is None:
-            lib.fg_copy_strided(_at(dst._buf, self.offset * es), value._buf, es, self.shape, self.strides,
+            kernels.copy_strided(_at(dst._buf, self.offset * es), value._buf, es, self.shape, self.strides,
                                 autograd.broadcast_strides(value._shape, self.shape), len(self.shape))
             return
         if value._shape != self.shape:   # scatter needs a value per selected element
             full = empty(self.shape, value._dtype)
-            lib.fg_copy_strided(full._buf, value._buf, es, self.shape, _contiguous(self.shape),
+            kernels.copy_strided(full._buf, value._buf, es, self.shape, _contiguous(self.shape),
                                 autograd.broadcast_strides(value._shape, self.shape), len(self.shape))
             value = full
-        lib.fg_scatter(dst._buf, value._buf, es, self.offsets_ptr, self.offsets.size, self.row)
+        kernels.scatter(dst._buf, value._buf, es, self.offsets_ptr, self.offsets.size, self.row)
 
     def add_into(self, dst_buf, g):
         """dst[selected] += g (float; dst_buf a gradient buffer of the source's shape)."""
@@ -341,7 +341,7 @@ class IndexPut(Op):
 
     def forward(self, x, v):
         out = empty(x._shape, x._dtype, x._numel)
-        lib.fg_cast(out._buf, x._dtype.code, x._buf, x._dtype.code, x._numel)
+        kernels.cast(out._buf, x._dtype.code, x._buf, x._dtype.code, x._numel)
         self.sel.write(out, v)
         return self.record(out, x, v)
 
@@ -349,7 +349,7 @@ class IndexPut(Op):
         x, v = self.inputs
         if x.requires_grad:
             gx = empty(g._shape, g._dtype, g._numel)
-            lib.fg_cast(gx._buf, g._dtype.code, g._buf, g._dtype.code, g._numel)
+            kernels.cast(gx._buf, g._dtype.code, g._buf, g._dtype.code, g._numel)
             zero = empty((), g._dtype, 1)
             zero._buf[0] = 0.0
             self.sel.write(gx, zero)
@@ -500,7 +500,7 @@ class ScatterAdd(Op):
 
     def forward(self, x, src):
         out = empty(x._shape, x._dtype, x._numel)
-        lib.fg_cast(out._buf, x._dtype.code, x._buf, x._dtype.code, x._numel)
+        kernels.cast(out._buf, x._dtype.code, x._buf, x._dtype.code, x._numel)
         self.sel.add_into(out._buf, src)
         return self.record(out, x, src)
 
@@ -587,10 +587,10 @@ def index_put_(x, indices, values, accumulate=False):
 def nonzero(x, as_tuple=False):
     """The coordinates of x's nonzero elements, (count, ndim) int64 in row-major order, or as_tuple
     one 1-D tensor per dimension."""
-    count = lib.fg_count_nonzero(x._buf, x._dtype.code, x._numel)
+    count = kernels.count_nonzero(x._buf, x._dtype.code, x._numel)
     out = empty((count, x.ndim), int64)
     if count:
-        lib.fg_nonzero(out._buf, x._buf, x._dtype.code, x._shape, x.ndim, x._numel)
+        kernels.nonzero(out._buf, x._buf, x._dtype.code, x._shape, x.ndim, x._numel)
     if as_tuple:
         return tuple(getitem(out, (slice(None), d)) for d in range(x.ndim))
     return out
@@ -617,7 +617,7 @@ def one_hot(x, num_classes=-1):
                            f"{int(values.max())}")
     out = empty(x._shape + (num_classes,), int64)
     if out._numel:
-        lib.fg_one_hot(out._buf, x._buf, x._numel, num_classes)
+        kernels.one_hot(out._buf, x._buf, x._numel, num_classes)
     return out
 
 

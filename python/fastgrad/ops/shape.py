@@ -9,9 +9,8 @@ and strides and check the arguments; the Tensor methods and fg.* functions call 
 import math
 import numbers
 
-from .._C import lib
 from ..autograd import Op, accumulate_grad, broadcast_strides, grad_buffer, grad_targets
-from ..dtypes import promote
+from ..dtypes import kernels, promote
 from ..tensor import Tensor, _checked_shape, _dim_index, _view, empty, tensor, zeros
 from .elementwise import binary
 from ._checks import cast_to, float_arg, tensor_arg
@@ -58,7 +57,7 @@ def add_grad(x, g):
     if accumulate:
         x._dtype.k.axpy(buf, g._buf, 1.0, g._numel)
     else:
-        lib.fg_cast(buf, x._dtype.code, g._buf, g._dtype.code, g._numel)   # one dtype: a copy
+        kernels.cast(buf, x._dtype.code, g._buf, g._dtype.code, g._numel)   # one dtype: a copy
 
 
 def view(x, shape):
@@ -153,7 +152,7 @@ class AsStrided(Op):
 
     def forward(self, x):
         out = empty(self.result_shape, x._dtype)
-        lib.fg_strided_copy(out._buf, x._buf, x._dtype.itemsize, self.shape, contiguous_strides(self.shape),
+        kernels.strided_copy(out._buf, x._buf, x._dtype.itemsize, self.shape, contiguous_strides(self.shape),
                             self.strides, 0, self.offset, len(self.shape))
         return self.record(out, x)
 
@@ -167,7 +166,7 @@ class AsStrided(Op):
         if g._numel == x._numel:
             (buf, accumulate), = grad_targets(x)
             if not accumulate:
-                lib.fg_strided_copy(buf, g._buf, x._dtype.itemsize, shape, self.strides, g_strides, self.offset, 0, n)
+                kernels.strided_copy(buf, g._buf, x._dtype.itemsize, shape, self.strides, g_strides, self.offset, 0, n)
                 return
         else:
             buf = grad_buffer(x)
@@ -446,7 +445,7 @@ class Triangle(Op):
         rows, cols = x._shape[-2:]
         batch = x._numel // (rows * cols) if rows * cols else 0
         diagonal = max(-rows, min(cols, self.diagonal))   # the kernel's int64_t holds it
-        lib.fg_triangle(out_buf, x._buf, x._dtype.itemsize, self.upper, diagonal, batch, rows, cols)
+        kernels.triangle(out_buf, x._buf, x._dtype.itemsize, self.upper, diagonal, batch, rows, cols)
 
     def _backward(self, g):
         x, = self.inputs
@@ -490,7 +489,7 @@ class Cat(Op):
         self.spans, start = [], 0
         for t, length in zip(tensors, lengths):
             self.spans.append((start, length * inner))
-            lib.fg_strided_copy(out._buf, cast_to(t, dtype)._buf, dtype.itemsize, (outer, length * inner),
+            kernels.strided_copy(out._buf, cast_to(t, dtype)._buf, dtype.itemsize, (outer, length * inner),
                                 (self.total, 1), (length * inner, 1), start, 0, 2)
             start += length * inner
         return self.record(out, *tensors)
@@ -529,7 +528,7 @@ class Cat(Op):
             if accumulate:
                 t._dtype.k.strided_add(buf, g._buf, *layout)
             else:
-                lib.fg_strided_copy(buf, g._buf, t._dtype.itemsize, *layout)
+                kernels.strided_copy(buf, g._buf, t._dtype.itemsize, *layout)
 
 
 def cat(tensors, dim=0):
