@@ -188,7 +188,7 @@ def _max_or_min(input, dim, keepdim, largest):
         if input._numel == 0:
             raise RuntimeError(f"{name}(): the input has no elements; specify a dim")
         code = lib.FG_RED_AMAX if largest else lib.FG_RED_AMIN
-        return Reduce(code, tuple(range(input.ndim)), False).forward(input)
+        return Reduce(code, tuple(range(input.ndim)), False, p=1.0).forward(input)   # p = 1: NaN ties NaN
     return max_min(input, dim, keepdim, largest)
 
 
