@@ -225,7 +225,8 @@ def reduction_cases(n, d):
             xl.grad = None
             torch.logsumexp(xl, 1).sum().backward()
 
-        for name, fn in [("max(dim=1) values+indices", lambda: xt.max(1)), ("max(dim=0) values+indices", lambda: xt.max(0)),
+        for name, fn in [("max(dim=1) values+indices", lambda: xt.max(1)),
+                         ("max(dim=0) values+indices", lambda: xt.max(0)),
                          ("logsumexp(dim=1)", lambda: torch.logsumexp(xt, 1)),
                          ("logsumexp(dim=1) fwd+bwd", torch_logsumexp_fwd_bwd)]:
             cases[name]["torch"] = fn

@@ -82,6 +82,8 @@ OPS = [
     ("flatten", 1, None, lambda a: a.reshape(-1), lambda a: a.reshape(-1)),
     ("matmul", 2, _matmul_ok, lambda a, b: a @ b, lambda a, b: a @ b),
 ]
+
+
 # the math helper's ops (reductions keep the dim, so shapes stay as they are, bar empty dims)
 def _nonempty_last(shapes):
     return len(shapes[0]) >= 1 and shapes[0][-1] > 0
@@ -94,8 +96,10 @@ def _nonempty_first(shapes):
 OPS += [
     ("minimum", 2, None, lambda a, b: fg.minimum(a, b), lambda a, b: __import__("torch").minimum(a, b)),
     ("pow_abs", 2, None, lambda a, b: a.abs() ** b, lambda a, b: a.abs() ** b),
-    ("where", 2, None, lambda a, b: fg.where(a > b, a, b * 0.5), lambda a, b: __import__("torch").where(a > b, a, b * 0.5)),
-    ("logsumexp_last", 1, _last_dim_ok, lambda a: a.logsumexp(-1, keepdim=True), lambda a: a.logsumexp(-1, keepdim=True)),
+    ("where", 2, None, lambda a, b: fg.where(a > b, a, b * 0.5),
+     lambda a, b: __import__("torch").where(a > b, a, b * 0.5)),
+    ("logsumexp_last", 1, _last_dim_ok, lambda a: a.logsumexp(-1, keepdim=True),
+     lambda a: a.logsumexp(-1, keepdim=True)),
     ("max_last", 1, _nonempty_last, lambda a: a.max(-1, keepdim=True).values,
      lambda a: a.max(-1, keepdim=True).values),
     ("amin_first", 1, _nonempty_first, lambda a: a.amin(0, keepdim=True), lambda a: a.amin(0, keepdim=True)),

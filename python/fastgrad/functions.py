@@ -28,7 +28,8 @@ def _unary(name):
 
 exp, exp2, expm1, log, log2, log10, log1p = (_unary(n) for n in ("exp", "exp2", "expm1", "log", "log2", "log10",
                                                                   "log1p"))
-sqrt, rsqrt, abs, neg, sign, square = (_unary(n) for n in ("sqrt", "rsqrt", "abs", "neg", "sign", "square"))  # noqa: A001
+sqrt, rsqrt, abs, neg, sign, square = (_unary(n) for n in  # noqa: A001
+                                       ("sqrt", "rsqrt", "abs", "neg", "sign", "square"))
 sin, cos, reciprocal, floor, ceil, trunc = (_unary(n) for n in ("sin", "cos", "reciprocal", "floor", "ceil", "trunc"))
 absolute, negative = abs, neg
 
