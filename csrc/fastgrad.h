@@ -299,19 +299,12 @@ void fg_reduce_backward_f64(double *dx, const double *dout, const double *x, con
                             const int64_t *indices, int op, double p, int64_t outer, int64_t n, int64_t inner);
 
 /* ---- indexing (index.c: any element type, moving elem_size bytes; index.inc: float gradients) ---
- * Strides and offsets count elements; Python computes and bounds-checks them. */
-/* out[strided] = src[strided] over `shape`: basic indexing's copy (and setitem's write, src strides 0
- * along broadcast dimensions). The out positions must be distinct. */
-void fg_copy_strided(void *out, const void *src, int64_t elem_size, const int64_t *shape, const int64_t *out_strides,
-                     const int64_t *src_strides, int64_t ndim);
+ * Offsets count elements; Python computes and bounds-checks them. Basic indexing (ints, slices) is
+ * fg_strided_copy / fg_strided_add above. */
 /* Rows of `row` contiguous elements at offsets: gather out[i*row + j] = src[offsets[i] + j];
  * scatter dst[offsets[i] + j] = src[i*row + j] in order of i (of duplicates the last one wins). */
 void fg_gather(void *out, const void *src, int64_t elem_size, const int64_t *offsets, int64_t n, int64_t row);
 void fg_scatter(void *dst, const void *src, int64_t elem_size, const int64_t *offsets, int64_t n, int64_t row);
-/* The backward of the strided copy: dst[strided] += src[i] (positions distinct). */
-void fg_add_strided_f32(float *dst, const float *src, const int64_t *shape, const int64_t *dst_strides, int64_t ndim);
-void fg_add_strided_f64(double *dst, const double *src, const int64_t *shape, const int64_t *dst_strides,
-                        int64_t ndim);
 /* The backward of fg_gather: dst[offsets[i] + j] += alpha * src[i*row + j]; negative offsets are
  * skipped. Duplicates accumulate in order of i: the same bits for any thread count. */
 void fg_scatter_add_f32(float *dst, const float *src, const int64_t *offsets, float alpha, int64_t n, int64_t row);

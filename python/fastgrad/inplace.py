@@ -35,14 +35,15 @@ def _recording(t, other=None):
 def _mark_written(t):
     """Stamps a new epoch on t's storage marker (shared with its views)."""
     if t._version is None:
-        t._version = [0]
+        t._version = [0, 0]
     t._version[0] = autograd.bump_epoch()
 
 
 def _take_over(t, result):
     """t becomes `result` (the in-place result computed out of place): its buffer and graph node."""
     t._buf, t._op, t.requires_grad = result._buf, result._op, result.requires_grad
-    t._version = [autograd.bump_epoch()]   # earlier readers of t see this; the new buffer has no views
+    epoch = autograd.bump_epoch()
+    t._version = [epoch, epoch]   # a new storage (no views yet), and t's place in the graph changed
     return t
 
 

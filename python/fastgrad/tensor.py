@@ -7,8 +7,9 @@ pointer again. `.numpy()` is a zero-copy view of it. Tensors made by ops carry `
 Shape, dtype and element count are fixed when a tensor is made (read-only properties over private
 slots): the kernels trust them, so nothing from outside may change them. `_version` is the storage's
 in-place marker, shared by every tensor over one buffer (views, `.data`, `detach()`): None until a
-view or an in-place write needs it, then a one-element list holding the autograd epoch of the last
-in-place write, which backward() compares against the epoch each op was recorded at.
+view or an in-place write needs it, then a list [epoch of the last write into the storage, epoch at
+which this tensor took over a new graph node] (fastgrad/inplace.py), which backward() compares
+against the epoch each op was recorded at.
 """
 import math
 import numbers
@@ -158,7 +159,7 @@ class Tensor:
         if self.requires_grad and not other._dtype.is_floating_point:
             raise TypeError(f".data of a tensor that requires grad must be floating point, got {other._dtype!r}")
         if other._version is None:
-            other._version = [0]
+            other._version = [0, 0]
         self._buf, self._shape, self._dtype, self._numel = other._buf, other._shape, other._dtype, other._numel
         self._version = other._version
 
@@ -661,7 +662,7 @@ def _view(t, shape, requires_grad):
     """Another tensor over the same buffer (reshape, detach, .data), sharing its in-place marker."""
     view = empty(shape, t._dtype, t._numel, buf=t._buf)
     if t._version is None:
-        t._version = [0]
+        t._version = [0, 0]
     view._version = t._version
     view.requires_grad = bool(requires_grad)
     return view

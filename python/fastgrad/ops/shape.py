@@ -20,6 +20,7 @@ class Reshape(Op):
     """The same buffer under another shape (one dimension may be -1): view, reshape, flatten,
     unflatten, squeeze, unsqueeze. Row-major order is kept, so no element moves, and writes through
     the result are seen by the input, as with PyTorch's views."""
+    reads = ()   # backward needs shapes (or saved buffers) only
 
     def __init__(self, shape):
         self.shape = _checked_shape(shape, infer=True)
@@ -145,6 +146,7 @@ class AsStrided(Op):
     permutation: transpose, flip, clone) the first gradient is written, not zeroed and added to;
     where strides are 0 (expand, repeat: x's last stride is then 0 or 1, the offset 0) fg_sum_to sums
     over those dimensions; otherwise (narrow) g is added into its part of the gradient."""
+    reads = ()   # backward needs shapes (or saved buffers) only
 
     def __init__(self, shape, strides, offset=0, out_shape=None):
         self.shape, self.strides, self.offset = tuple(shape), list(strides), offset
@@ -428,6 +430,7 @@ def triangle(x, upper, diagonal=0):
 class Triangle(Op):
     """tril (upper False) and triu (upper True) over the last two dimensions: elements outside the
     triangle set to zero, by fg_triangle; the gradient is masked the same way."""
+    reads = ()   # backward needs shapes (or saved buffers) only
 
     def __init__(self, upper, diagonal=0):
         self.upper, self.diagonal = bool(upper), int_arg(diagonal, "triu: diagonal" if upper else "tril: diagonal")
@@ -463,6 +466,7 @@ class Cat(Op):
     """cat(tensors, dim), or stack(tensors, dim) (stack=True: along a new dimension). Each input is
     copied into its slab of the output, seen as (outer, total) rows; backward reads each input's
     gradient back out of its slab. Mixed dtypes are promoted as arithmetic promotes them."""
+    reads = ()   # backward needs shapes (or saved buffers) only
 
     def __init__(self, dim=0, stack=False):
         self.dim, self.stack = dim, stack
