@@ -235,6 +235,42 @@ def overhead_case():
     return case
 
 
+def reduction_cases(n, d):
+    """The math helper's rows: max over a dim (values and indices) and logsumexp, as programs write them."""
+    x = np.random.default_rng(0).standard_normal((n, d), dtype=np.float32)
+    tx = fg.tensor(x)
+    lse_in = fg.tensor(x, requires_grad=True)
+
+    def np_logsumexp():
+        m = x.max(axis=1, keepdims=True)
+        return m[:, 0] + np.log(np.exp(x - m).sum(axis=1))
+
+    def fg_logsumexp_fwd_bwd():
+        lse_in.grad = None
+        lse_in.logsumexp(1).sum().backward()
+
+    cases = {
+        "max(dim=1) values+indices": {"fastgrad": lambda: tx.max(1), "numpy": lambda: (x.max(1), x.argmax(1))},
+        "max(dim=0) values+indices": {"fastgrad": lambda: tx.max(0), "numpy": lambda: (x.max(0), x.argmax(0))},
+        "logsumexp(dim=1)": {"fastgrad": lambda: tx.logsumexp(1), "numpy": np_logsumexp},
+        "logsumexp(dim=1) fwd+bwd": {"fastgrad": fg_logsumexp_fwd_bwd, "numpy": np_logsumexp},
+    }
+    if torch is not None:
+        xt = torch.from_numpy(x)
+        xl = torch.from_numpy(x.copy()).requires_grad_()
+
+        def torch_logsumexp_fwd_bwd():
+            xl.grad = None
+            torch.logsumexp(xl, 1).sum().backward()
+
+        for name, fn in [("max(dim=1) values+indices", lambda: xt.max(1)),
+                         ("max(dim=0) values+indices", lambda: xt.max(0)),
+                         ("logsumexp(dim=1)", lambda: torch.logsumexp(xt, 1)),
+                         ("logsumexp(dim=1) fwd+bwd", torch_logsumexp_fwd_bwd)]:
+            cases[name]["torch"] = fn
+    return cases
+
+
 def embedding_case(sparse, batch=(64, 32), table=(10000, 128)):
     """An embedding lookup of (64, 32) indices into a (10000, 128) table, forward + backward (the
     gather and its scatter-add; with sparse=True, a row-sparse gradient)."""
@@ -281,6 +317,9 @@ def all_cases(quick):
     yield from movement_cases()
     for sizes, batch in [((64, 32, 10), 32), ((784, 256, 256, 10), 128), ((1024, 1024, 1024, 10), 512)]:
         yield f"train step MLP {'-'.join(map(str, sizes))} batch {batch}", mlp_training_step_case(sizes, batch)
+    for n, d in shapes:
+        for name, case in reduction_cases(n, d).items():
+            yield f"{name} {n}x{d} f32", case
     for sparse in (False, True):
         yield f"embedding fwd+bwd (64,32) of 10000x128 {'sparse' if sparse else 'dense'}", embedding_case(sparse)
 

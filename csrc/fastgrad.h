@@ -369,7 +369,8 @@ void fg_where_b8(uint8_t *out, const uint8_t *cond, const uint8_t *a, const uint
                  const int64_t *cond_strides, const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
 /* Reductions of x seen as (outer, n, inner) over its middle axis into out (outer, inner); CUMSUM
  * writes out (outer, n, inner). MAX/MIN also write the first index of the extreme into indices
- * (or not, when NULL); their backward sends dout to that index, AMAX/AMIN's split it between ties.
+ * (or not, when NULL); their backward sends dout to that index, AMAX/AMIN's split it between ties
+ * (x == out, so a NaN out gives NaN gradients, as PyTorch's amax; with p = 1, NaN ties NaN, as max()).
  * NaN wins max and min. p: VAR/STD's correction (1 = unbiased), NORM's order (1, 2, INFINITY or
  * any p > 0). Sums accumulate in double (int64 for i64, which serves SUM, PROD, MAX, MIN, AMAX,
  * AMIN, CUMSUM). n = 0 gives the empty sum 0, prod 1, logsumexp -inf, NaN mean/var; MAX/MIN of

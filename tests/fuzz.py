@@ -84,6 +84,30 @@ OPS = [
 ]
 
 
+# the math helper's ops (reductions keep the dim, so shapes stay as they are, bar empty dims)
+def _nonempty_last(shapes):
+    return len(shapes[0]) >= 1 and shapes[0][-1] > 0
+
+
+def _nonempty_first(shapes):
+    return len(shapes[0]) >= 1 and shapes[0][0] > 0
+
+
+OPS += [
+    ("minimum", 2, None, lambda a, b: fg.minimum(a, b), lambda a, b: __import__("torch").minimum(a, b)),
+    ("pow_abs", 2, None, lambda a, b: a.abs() ** b, lambda a, b: a.abs() ** b),
+    ("where", 2, None, lambda a, b: fg.where(a > b, a, b * 0.5),
+     lambda a, b: __import__("torch").where(a > b, a, b * 0.5)),
+    ("logsumexp_last", 1, _last_dim_ok, lambda a: a.logsumexp(-1, keepdim=True),
+     lambda a: a.logsumexp(-1, keepdim=True)),
+    ("max_last", 1, _nonempty_last, lambda a: a.max(-1, keepdim=True).values,
+     lambda a: a.max(-1, keepdim=True).values),
+    ("amin_first", 1, _nonempty_first, lambda a: a.amin(0, keepdim=True), lambda a: a.amin(0, keepdim=True)),
+    ("cumsum_first", 1, _last_dim_ok, lambda a: a.cumsum(0), lambda a: a.cumsum(0)),
+    ("sin", 1, None, lambda a: a.sin(), lambda a: a.sin()),
+]
+
+
 def _partner_for(name, rng, shape):
     if name == "matmul":
         return shape[-1:] + (int(rng.choice([1, 2, 3, 5])),) if shape else (1, 1)
@@ -188,8 +212,10 @@ def _result_shape(name, a, b):
 def _unary_shape(name, shape):
     if name == "sum_last":
         return shape[:-1]
-    if name == "mean_first":
+    if name in ("mean_first", "amin_first"):
         return (1,) + shape[1:]
+    if name in ("logsumexp_last", "max_last"):
+        return shape[:-1] + (1,)
     if name == "transpose":
         return (shape[-1],) + shape[1:-1] + (shape[0],)
     if name == "flatten":

@@ -190,6 +190,28 @@ if hasattr(F, "nll_loss"):
                       error=lambda arrays, ref, eps: 4 * eps * np.abs(arrays[0]).max() * np.ones_like(ref),
                       targets=True, empty=False))
 
+# The math helper's ops: one of each kernel family (unary, binary op codes, row and column reductions).
+def np_logsumexp(x):
+    m = x.max(axis=-1, keepdims=True)
+    return (m + np.log(np.exp(x - m).sum(axis=-1, keepdims=True)))[..., 0]
+
+
+SPECS += [
+    Spec("exp", same_shapes(1), lambda t, x: x.exp(), lambda t, x: np.exp(x), lambda t, x: x.exp(), max_scale=1.0),
+    Spec("abs", same_shapes(1), lambda t, x: x.abs(), lambda t, x: np.abs(x), lambda t, x: x.abs(), kink=True,
+         error=lambda arrays, ref, eps: 0 * ref),
+    Spec("maximum", broadcast_pair, lambda t, a, b: fg.maximum(a, b), lambda t, a, b: np.maximum(a, b),
+         lambda t, a, b: torch.maximum(a, b), error=lambda arrays, ref, eps: 0 * ref),
+    Spec("logsumexp_last", rows_shape, lambda t, x: x.logsumexp(-1), lambda t, x: np_logsumexp(x),
+         lambda t, x: x.logsumexp(-1),
+         error=lambda arrays, ref, eps: 8 * eps * (np.abs(ref) + np.log(arrays[0].shape[-1])),
+         empty=False),
+    Spec("max_dim0", rows_shape, lambda t, x: x.max(0).values, lambda t, x: x.max(axis=0),
+         lambda t, x: x.max(0).values, error=lambda arrays, ref, eps: 0 * ref, empty=False),
+    Spec("amax_last", rows_shape, lambda t, x: x.amax(-1), lambda t, x: x.max(axis=-1), lambda t, x: x.amax(-1),
+         error=lambda arrays, ref, eps: 0 * ref, empty=False),
+]
+
 # Layers: each wrapped as a function of its input and parameters, so the same checks apply.
 LAYERS = [
     Spec("Sequential(Linear, ReLU, Linear, Softmax)",

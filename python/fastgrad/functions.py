@@ -28,7 +28,8 @@ def _unary(name):
 
 exp, exp2, expm1, log, log2, log10, log1p = (_unary(n) for n in ("exp", "exp2", "expm1", "log", "log2", "log10",
                                                                   "log1p"))
-sqrt, rsqrt, abs, neg, sign, square = (_unary(n) for n in ("sqrt", "rsqrt", "abs", "neg", "sign", "square"))  # noqa: A001
+sqrt, rsqrt, abs, neg, sign, square = (_unary(n) for n in  # noqa: A001
+                                       ("sqrt", "rsqrt", "abs", "neg", "sign", "square"))
 sin, cos, reciprocal, floor, ceil, trunc = (_unary(n) for n in ("sin", "cos", "reciprocal", "floor", "ceil", "trunc"))
 absolute, negative = abs, neg
 
@@ -198,7 +199,7 @@ def _max_or_min(input, dim, keepdim, largest):
         if input._numel == 0:
             raise RuntimeError(f"{name}(): the input has no elements; specify a dim")
         code = lib.FG_RED_AMAX if largest else lib.FG_RED_AMIN
-        return Reduce(code, tuple(range(input.ndim)), False).forward(input)
+        return Reduce(code, tuple(range(input.ndim)), False, p=1.0).forward(input)   # p = 1: NaN ties NaN
     return max_min(input, dim, keepdim, largest)
 
 

@@ -5,7 +5,7 @@ import numbers
 
 import numpy as np
 
-from .._C import lib
+from .._C import ffi, lib
 from ..autograd import Op, accumulate_grad, broadcast_strides
 from ..dtypes import bool_, float32, int64, kernels
 from ..tensor import Tensor, empty, scalar
@@ -16,23 +16,30 @@ COMPARE = {"eq": lib.FG_EQ, "ne": lib.FG_NE, "lt": lib.FG_LT, "le": lib.FG_LE, "
            "logical_and": lib.FG_AND, "logical_or": lib.FG_OR, "logical_xor": lib.FG_XOR}
 
 
+_ONE, _ZERO = ffi.new("int64_t[1]", [1]), ffi.new("int64_t[1]", [0])   # strides of one run
+
+
 def compare(name, a, b):
     """a <name> b elementwise as a bool tensor (records nothing: comparisons have no gradient)."""
     code = COMPARE[name]
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a._dtype is b._dtype:
         pass   # one dtype: bool with bool included, which arithmetic promotion refuses
+    elif type(b) is float and isinstance(a, Tensor) and a._dtype.is_floating_point:
+        b = scalar(b, a._dtype)   # `t == 0.5`, the common case, without promotion's checks
     elif isinstance(a, Tensor) and a._dtype is bool_ and isinstance(b, (bool, np.bool_)):
         b = scalar(bool(b), bool_)
     else:
         a, b = operands(a, b, name)
-    shape = a._shape if a._shape == b._shape else broadcast_shape(a._shape, b._shape)
+    if a._shape == b._shape or not b._shape:   # one shape, or a tensor against a number: one run
+        out = empty(a._shape, bool_, a._numel)
+        if out._numel:
+            a._dtype.k.compare(out._buf, a._buf, b._buf, code, [out._numel], _ONE, _ONE if b._shape else _ZERO, 1)
+        return out
+    shape = broadcast_shape(a._shape, b._shape)
     out = empty(shape, bool_)
     if out._numel:
-        if a._shape == b._shape:
-            a._dtype.k.compare(out._buf, a._buf, b._buf, code, [out._numel], [1], [1], 1)
-        else:
-            a._dtype.k.compare(out._buf, a._buf, b._buf, code, shape, broadcast_strides(a._shape, shape),
-                               broadcast_strides(b._shape, shape), len(shape))
+        a._dtype.k.compare(out._buf, a._buf, b._buf, code, shape, broadcast_strides(a._shape, shape),
+                           broadcast_strides(b._shape, shape), len(shape))
     return out
 
 
