@@ -6,9 +6,10 @@ from .autograd import is_grad_enabled, no_grad
 from . import ops, nn, optim, data
 from .io import load, save
 from .backend import get_num_threads, kernel_path, set_kernel_path, set_num_threads
+from .interop import from_dlpack, from_numpy
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "randn", "manual_seed", "float32",
            "float64", "no_grad", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load", "kernel_path",
-           "set_kernel_path", "get_num_threads", "set_num_threads"]
+           "set_kernel_path", "get_num_threads", "set_num_threads", "from_numpy", "from_dlpack"]

@@ -177,6 +177,13 @@ class Tensor:
     def reshape(self, *shape):
         return Reshape(shape).forward(self)
 
+    # ---- DLPack: np.from_dlpack(t), torch.from_dlpack(t) share this buffer (fastgrad/interop.py) ---
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        return interop.to_dlpack(self, stream, max_version, dl_device, copy)
+
+    def __dlpack_device__(self):
+        return (1, 0)   # (kDLCPU, device 0)
+
 
 def empty(shape, dtype, size=None, zeroed=False, buf=None):
     """A new tensor over `buf` (another tensor's, for a view) or over a new buffer, uninitialised
@@ -285,5 +292,6 @@ def randn(*shape, mean=0.0, std=1.0, dtype=float32, requires_grad=False):
 
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
 from . import autograd  # noqa: E402
+from . import interop  # noqa: E402
 from .ops import (Add, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
                   Tanh, Transpose)
