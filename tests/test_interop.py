@@ -248,15 +248,21 @@ def test_dlpack_round_trip_with_torch_trains_on_the_shared_weights():
 
 
 # ---- DLPack with JAX --------------------------------------------------------------------------------
-def test_jax_shares_memory_both_ways():
-    jax = pytest.importorskip("jax")
+def test_jax_exchange():
+    """JAX arrays are immutable, so sharing shows as one buffer: fastgrad imports a JAX array without
+    copying. JAX imports a fastgrad tensor without copying only when its buffer is 64-byte aligned
+    (otherwise JAX copies it; fastgrad's buffers are aligned as malloc aligns them), so that direction
+    is checked for values."""
     jnp = pytest.importorskip("jax.numpy")
-    t = fg.tensor([[1.0, 2.0], [3.0, 4.0]])
-    j = jnp.from_dlpack(t)
-    np.testing.assert_array_equal(np.asarray(j), t.numpy())
-    back = fg.from_dlpack(jnp.arange(6.0, dtype=jnp.float32).reshape(2, 3))
-    np.testing.assert_array_equal(back.numpy(), np.arange(6.0).reshape(2, 3))
-    assert jax.devices()[0].platform == "cpu"
+    j = jnp.arange(6.0, dtype=jnp.float32).reshape(2, 3)
+    t = fg.from_dlpack(j)
+    np.testing.assert_array_equal(t.numpy(), np.arange(6.0).reshape(2, 3))
+    assert np.shares_memory(t.numpy(), np.asarray(j))
+    del j
+    gc.collect()
+    assert t.numpy()[1, 2] == 5.0   # the JAX buffer outlives the array
+    x = fg.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=fg.float64)
+    np.testing.assert_array_equal(np.asarray(jnp.from_dlpack(x)), x.numpy())
 
 
 def test_exports_alive_at_exit_do_not_crash_the_interpreter():
