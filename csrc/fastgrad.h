@@ -5,7 +5,8 @@
  * preprocessor lines are dropped before cffi reads it.
  *
  * The rules every kernel follows:
- *   - names are fg_<op>[_<variant>]_<f32|f64>; every kernel exists for float and double.
+ *   - names are fg_<op>[_<variant>]_<f32|f64|i64>; every float kernel exists for float and double;
+ *     kernels that serve every type take a type code (enum fg_dtype) instead of a suffix.
  *   - arguments: outputs first, then const inputs, then sizes. Sizes and indices are int64_t.
  *   - buffers are contiguous, row-major, and do not overlap unless a comment says so.
  *   - kernels trust their inputs: Python checks shapes, dtypes and index ranges before the call.
@@ -19,12 +20,24 @@
 #define FASTGRAD_H
 #include <stdint.h>
 
+/* ---- element types and what serves them all (convert.c) ----------------------------------- */
+/* The element types, as the type codes below name them: float, double, int64_t, and bool stored as
+ * one uint8_t (0 or 1). Integer kernels are named fg_<op>_i64 and exist where integer tensors need
+ * them; float kernels exist for both f32 and f64. */
+enum fg_dtype { FG_F32, FG_F64, FG_I64, FG_BOOL };
+/* out[i] = in[i] converted: float -> int truncates toward zero (NaN and out-of-range give INT64_MIN),
+ * anything -> bool is != 0. out and in may be the same buffer only when the types have one size. */
+void fg_cast(void *out, int out_type, const void *in, int in_type, int64_t n);
+/* out[i] = value (float types) or ivalue (int64; bool stores ivalue != 0). */
+void fg_fill(void *out, int type, double value, int64_t ivalue, int64_t n);
+
 /* ---- elementwise (elementwise.inc) --------------------------------------------------------- */
 enum fg_binary_op { FG_ADD, FG_SUB, FG_MUL, FG_DIV };
 
 /* out[i] = a[i] op b[i] for n elements; out may alias a or b. */
 void fg_binary_f32(float *out, const float *a, const float *b, int op, int64_t n);
 void fg_binary_f64(double *out, const double *a, const double *b, int op, int64_t n);
+void fg_binary_i64(int64_t *out, const int64_t *a, const int64_t *b, int op, int64_t n);   /* no FG_DIV */
 /* Its backward for operands of one shape: da += dout * d(a op b)/da, db likewise, in one pass
  * (either may be NULL: skipped; da and db may be one buffer, for x op x). */
 void fg_binary_backward_f32(float *da, float *db, const float *dout, const float *a, const float *b, int op,
@@ -36,6 +49,8 @@ void fg_binary_backward_f64(double *da, double *db, const double *dout, const do
 void fg_binary_bcast_f32(float *out, const float *a, const float *b, int op, const int64_t *shape,
                          const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
 void fg_binary_bcast_f64(double *out, const double *a, const double *b, int op, const int64_t *shape,
+                         const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+void fg_binary_bcast_i64(int64_t *out, const int64_t *a, const int64_t *b, int op, const int64_t *shape,
                          const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
 /* y += alpha * x: the gradient accumulation every backward ends in. */
 void fg_axpy_f32(float *y, const float *x, float alpha, int64_t n);

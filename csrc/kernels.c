@@ -9,6 +9,7 @@
 #include <string.h>
 #include "fastgrad.h"
 #include "cpu.h"   /* FG_PATHS, FG_SPLIT: per-path bodies, threads */
+#define FG_INTEGER 0   /* float instantiations first */
 
 #define T float
 #define FG(name) fg_##name##_f32
@@ -29,3 +30,13 @@
 #include "optim.inc"
 #undef T
 #undef FG
+
+/* int64: the forward binary ops, for integer tensors */
+#undef FG_INTEGER
+#define FG_INTEGER 1
+#define T int64_t
+#define FG(name) fg_##name##_i64
+#include "elementwise.inc"
+#undef T
+#undef FG
+#undef FG_INTEGER

@@ -23,6 +23,17 @@ class _GradMode(threading.local):
 
 
 _mode = _GradMode()
+# In-place writes are numbered: each bumps this epoch and stamps it on the written storage's marker
+# (Tensor._version); each op stamps the epoch it was recorded at. backward() refuses an op whose
+# input was written in place after it was recorded (PyTorch's version-counter check).
+_epoch = 0
+
+
+def bump_epoch():
+    """A new epoch for an in-place write; returns it."""
+    global _epoch
+    _epoch += 1
+    return _epoch
 # How many threads have grad mode off. Reading a thread-local costs an op more than the rest of its
 # bookkeeping, so while no thread is inside no_grad (the usual case) ops read only this count.
 _threads_without_grad = 0
@@ -65,6 +76,7 @@ class Op:
     object, first checks grad against the recorded output.
     """
     inputs = None   # set by record(); a class default, so checking it costs no exception
+    epoch = 0       # the in-place epoch at record()
 
     def __init_subclass__(cls, **kwargs):
         """Puts `inputs` and `out_shape` into the class's shared attribute keys before any op runs.
@@ -73,7 +85,7 @@ class Op:
         out_shape stayed generic for good, ~130 ns more on every op."""
         super().__init_subclass__(**kwargs)
         probe = object.__new__(cls)
-        probe.inputs = probe.out_shape = None
+        probe.inputs = probe.out_shape = probe.epoch = None
 
     def record(self, out, *inputs):
         """Links `out` to this op when some input needs a gradient and grad mode is on."""
@@ -84,7 +96,8 @@ class Op:
                 if self.inputs is not None:
                     raise self.reused_error()
                 self.inputs = inputs
-                self.out_shape = out.shape
+                self.out_shape = out._shape
+                self.epoch = _epoch
                 out.requires_grad = True
                 out._op = self
                 break
@@ -100,7 +113,7 @@ class Op:
         if self.inputs is None:
             raise RuntimeError(f"{name}.backward: this op recorded no graph (no input required grad, or it ran "
                                f"under no_grad)")
-        dtype = self.inputs[0].dtype
+        dtype = self.out_dtype()
         if not isinstance(grad, _tensor.Tensor) or grad.shape != self.out_shape or grad.dtype is not dtype:
             raise ValueError(f"{name}.backward: expects a gradient tensor of shape {self.out_shape} and dtype "
                              f"{dtype!r}, got {_describe(grad)}")
@@ -108,6 +121,20 @@ class Op:
 
     def _backward(self, grad):
         raise NotImplementedError
+
+    def out_dtype(self):
+        """The output's dtype (the inputs' for most ops; Cast overrides it)."""
+        return self.inputs[0].dtype
+
+    def check_versions(self):
+        """Raises if an input was written in place after this op was recorded."""
+        for x in self.inputs:
+            v = x._version
+            if v is not None and v[0] > self.epoch:
+                raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "
+                                   f"inplace operation: a tensor of shape {x.shape} ({x.dtype!r}) used by "
+                                   f"{type(self).__name__} was written in place after {type(self).__name__} ran; "
+                                   f"write to a copy (t.clone()) or do the in-place write before using the tensor")
 
 
 def _describe(x):
@@ -140,7 +167,7 @@ def grad_targets(*tensors):
         if not t.requires_grad:
             targets.append((ffi.NULL, 0))
         elif t.grad is None:
-            t.grad = _tensor.empty(t.shape, t.dtype, t.size)
+            t.grad = _tensor.empty(t._shape, t._dtype, t._numel)
             targets.append((t.grad._buf, 0))
         else:
             targets.append((t.grad._buf, 1))
@@ -167,7 +194,7 @@ def accumulate_grad(t, g, alpha=1.0):
     """t.grad += alpha * g, summing g over the dimensions along which t was broadcast."""
     k = t.dtype.k
     if g.shape == t.shape:
-        k.axpy(grad_buffer(t), g._buf, alpha, g.size)
+        k.axpy(grad_buffer(t), g._buf, alpha, g._numel)
     else:
         k.sum_to(grad_buffer(t), g._buf, alpha, g.shape, broadcast_strides(t.shape, g.shape), len(g.shape))
 
@@ -195,21 +222,45 @@ def backward(root, grad=None):
         raise RuntimeError("backward() on a tensor that does not require grad: no input of the graph has "
                            "requires_grad=True (or it was computed under no_grad)")
     if grad is None:
-        if root.size != 1:
+        if root._numel != 1:
             raise RuntimeError(f"backward() needs a gradient argument for a non-scalar output of shape {root.shape}; "
                                f"call backward(grad) with a tensor of that shape")
         grad = _tensor.empty(root.shape, root.dtype, 1)
         grad._buf[0] = 1.0
     else:
         grad = grad if isinstance(grad, _tensor.Tensor) else _tensor.tensor(grad, dtype=root.dtype)
+        if grad._buf is getattr(root.grad, "_buf", None) or _is_some_leaf_grad(grad, root):
+            grad = _tensor.tensor(grad, dtype=grad.dtype)   # backward writes .grad buffers: never read one it writes
         if grad.shape != root.shape or grad.dtype is not root.dtype:
             raise ValueError(f"backward(grad): grad has shape {grad.shape} and dtype {grad.dtype!r}, "
                              f"the output has shape {root.shape} and dtype {root.dtype!r}")
     if root._op is None:   # a leaf: the gradient accumulates like any other
-        root.dtype.k.axpy(grad_buffer(root), grad._buf, 1.0, grad.size)
+        root.dtype.k.axpy(grad_buffer(root), grad._buf, 1.0, grad._numel)
         return
     root.grad = grad   # read, never written, by the root's op: the caller's tensor is safe to use as is
     for t in _graph_in_backward_order(root):
         g, t.grad = t.grad, None   # a non-leaf's gradient is consumed by its op, not kept
         if g is not None:
-            t._op._backward(g)
+            op = t._op
+            if _epoch > op.epoch:
+                op.check_versions()
+            op._backward(g)
+
+
+def _is_some_leaf_grad(grad, root):
+    """True if `grad` is the .grad of a leaf in root's graph: the backward pass may write that buffer
+    while reading grad, so it gets a copy first."""
+    if grad._op is not None:
+        return False
+    stack, seen = [root], set()
+    while stack:
+        t = stack.pop()
+        if t._op is None:
+            if t.grad is not None and t.grad._buf is grad._buf:
+                return True
+            continue
+        for x in t._op.inputs:
+            if id(x) not in seen:
+                seen.add(id(x))
+                stack.append(x)
+    return False

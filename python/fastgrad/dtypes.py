@@ -1,8 +1,10 @@
-"""The two element types and the kernels that serve each.
+"""The element types and the kernels that serve each.
 
-Every C kernel exists once per dtype (fg_<op>_f32, fg_<op>_f64); a DType's `k` namespace holds its
-own, so an op calls `x.dtype.k.relu(...)` and never spells a suffix. The namespaces are read off the
-compiled module, so they never drift from csrc/fastgrad.h.
+float32 and float64 carry every float kernel (fg_<op>_f32, fg_<op>_f64); int64 carries the few
+integer kernels (fg_<op>_i64); bool is stored as one byte per element. A DType's `k` namespace holds
+its own kernels, so an op calls `x.dtype.k.relu(...)` and never spells a suffix; kernels that serve
+every type (fg_cast, fg_fill) take the DType's `code`. The namespaces are read off the compiled
+module, so they never drift from csrc/fastgrad.h.
 """
 from types import ModuleType
 
@@ -27,24 +29,34 @@ SMALL_ARRAY = 64
 
 
 class DType:
-    """A fastgrad element type: its numpy dtype, its C array types and its kernels."""
-    __slots__ = ("name", "np", "carray", "small_carrays", "itemsize", "k")
+    """A fastgrad element type: its numpy dtype, its C array types, its type code and its kernels."""
+    __slots__ = ("name", "np", "carray", "small_carrays", "itemsize", "k", "code", "is_floating_point", "python")
 
-    def __init__(self, name, ctype, suffix):
+    def __init__(self, name, ctype, suffix, code, python):
         self.name = name
         self.np = np.dtype(name)
         self.carray = ffi.typeof(ctype + "[]")
         self.small_carrays = [ffi.typeof(f"{ctype}[{n}]") for n in range(SMALL_ARRAY)]
         self.itemsize = self.np.itemsize
         self.k = _kernels_with_suffix(suffix)
+        self.code = code
+        self.is_floating_point = self.np.kind == "f"
+        self.python = python   # the Python type of one element: item() and scalars convert to it
 
     def __repr__(self):
         return "fastgrad." + self.name
 
+    def __reduce__(self):   # pickling a tensor pickles its dtype by name: the same object comes back
+        return self.name
 
-float32 = DType("float32", "float", "_f32")
-float64 = DType("float64", "double", "_f64")
-_BY_NAME = {"float32": float32, "float64": float64}
+
+float32 = DType("float32", "float", "_f32", lib.FG_F32, float)
+float64 = DType("float64", "double", "_f64", lib.FG_F64, float)
+int64 = DType("int64", "int64_t", "_i64", lib.FG_I64, int)
+bool_ = DType("bool", "uint8_t", "_b8", lib.FG_BOOL, bool)
+_BY_NAME = {"float32": float32, "float64": float64, "int64": int64, "bool": bool_}
+# PyTorch's other names for the same types: fg.float, fg.double, fg.long, "float", "double", "long"
+_ALIASES = {"float": float32, "double": float64, "long": int64}
 
 
 def numeric_array(value, what):
@@ -56,13 +68,37 @@ def numeric_array(value, what):
 
 
 def as_dtype(dtype):
-    """float32/float64 given as a fastgrad dtype, a numpy dtype or type, or a name."""
+    """A fastgrad dtype given as itself, a numpy dtype or type, a Python type or a name."""
     if isinstance(dtype, DType):
         return dtype
+    if isinstance(dtype, str) and dtype in _ALIASES:
+        return _ALIASES[dtype]
+    if dtype is float:   # as in PyTorch: dtype=float is float64, dtype=int int64, dtype=bool bool
+        return float64
     try:
         name = np.dtype(dtype).name
     except TypeError:
         name = None
     if name not in _BY_NAME:
-        raise TypeError(f"unsupported dtype {dtype!r}: fastgrad tensors are float32 or float64")
+        raise TypeError(f"unsupported dtype {dtype!r}: fastgrad tensors are float32, float64, int64 or bool")
     return _BY_NAME[name]
+
+
+def dtype_of_array(array):
+    """The fastgrad dtype a numpy array becomes by default: floats are float32 (numpy's float64
+    too, as fastgrad's default), integers int64, bools bool."""
+    kind = array.dtype.kind
+    return float32 if kind == "f" else bool_ if kind == "b" else int64
+
+
+def promote(a, b):
+    """The dtype of a binary op's result, PyTorch's rule for the cases programs meet: int or bool
+    with a float gives the float, bool with int64 gives int64. float32 with float64 is refused
+    (PyTorch would widen: README, "Differences from PyTorch"): None."""
+    if a is b:
+        return a
+    if a.is_floating_point and b.is_floating_point:
+        return None
+    if a.is_floating_point or b.is_floating_point:
+        return a if a.is_floating_point else b
+    return int64

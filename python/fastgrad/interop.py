@@ -37,17 +37,11 @@ _capsule_set_name = ctypes.pythonapi.PyCapsule_SetName
 _capsule_set_name.restype = ctypes.c_int
 _capsule_set_name.argtypes = [ctypes.py_object, ctypes.c_char_p]
 
-# fastgrad dtype name <-> DLPack (type code, bits). int64 and bool join once fastgrad has them.
+# fastgrad dtype name <-> DLPack (type code, bits): bool is one byte per element on both sides.
 _DL_CODES = {"float32": (lib.kDLFloat, 32), "float64": (lib.kDLFloat, 64), "int64": (lib.kDLInt, 64),
              "bool": (lib.kDLBool, 8)}
 _BY_CODE = {code: name for name, code in _DL_CODES.items()}
-_CTYPES = {"float32": "float *", "float64": "double *", "int64": "int64_t *", "bool": "_Bool *"}
-
-
-def _dtype_named(name):
-    """fastgrad's DType of that name, or None where this build has no such dtype yet."""
-    dtype = getattr(dtypes, name, None)
-    return dtype if isinstance(dtype, dtypes.DType) else None
+_dtype_named = dtypes._BY_NAME.get   # fastgrad's DType of a numpy dtype name, or None
 
 
 # ---- export: Tensor.__dlpack__ ------------------------------------------------------------------
@@ -125,7 +119,7 @@ def from_dlpack(obj):
     if numel == 0:   # an empty tensor's pointer may be NULL: take our own (empty) buffer
         lib.fg_dlpack_delete(managed, 0)
         return empty(shape, dtype, 0)
-    data = ffi.cast(_CTYPES[dtype.name], ffi.cast("char *", dl.data) + dl.byte_offset)
+    data = ffi.cast(ffi.getctype(dtype.carray.item, "*"), ffi.cast("char *", dl.data) + dl.byte_offset)
     return empty(shape, dtype, numel, buf=ffi.gc(data, lambda _: lib.fg_dlpack_delete(managed, 0)))
 
 
@@ -138,7 +132,7 @@ def _checked_import(dl, shape):
     name = _BY_CODE.get(key)
     dtype = _dtype_named(name) if name and dl.dtype.lanes == 1 else None
     if dtype is None:
-        have = ", ".join(n for n in _DL_CODES if _dtype_named(n))
+        have = ", ".join(_DL_CODES)
         raise TypeError(f"from_dlpack: DLPack dtype (code {key[0]}, {key[1]} bits, {dl.dtype.lanes} lanes) is not "
                         f"one of fastgrad's ({have})")
     if dl.strides != ffi.NULL:
@@ -158,13 +152,13 @@ def _checked_import(dl, shape):
 def from_numpy(array):
     """A tensor sharing `array`'s memory, as torch.from_numpy: no copy, writes through either side are
     seen by the other, and the tensor keeps the array alive. The array must be a C-contiguous,
-    aligned, writeable numpy array of float32 or float64 (or int64 and bool, where fastgrad has
-    them); fg.tensor(array) copies anything else."""
+    aligned, writeable numpy array of float32, float64, int64 or bool; fg.tensor(array) copies
+    anything else."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
     dtype = _dtype_named(array.dtype.name)
     if dtype is None:
-        have = ", ".join(n for n in _DL_CODES if _dtype_named(n))
+        have = ", ".join(_DL_CODES)
         raise TypeError(f"from_numpy: numpy dtype {array.dtype} is not one of fastgrad's ({have}); "
                         f"fg.tensor(array, dtype=...) converts a copy")
     if not (array.flags.c_contiguous and array.flags.aligned):

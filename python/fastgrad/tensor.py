@@ -3,14 +3,20 @@
 The buffer is a cffi array allocated once; kernels receive it as it is, so no call converts a
 pointer again. `.numpy()` is a zero-copy view of it. Tensors made by ops carry `_op`, the graph node
 (fastgrad.ops) that produced them; `.backward()` hands the graph to fastgrad.autograd.
+
+Shape, dtype and element count are fixed when a tensor is made (read-only properties over private
+slots): the kernels trust them, so nothing from outside may change them. `_version` is the storage's
+in-place marker, shared by every tensor over one buffer (views, `.data`, `detach()`): None until a
+view or an in-place write needs it, then a one-element list holding the autograd epoch of the last
+in-place write, which backward() compares against the epoch each op was recorded at.
 """
 import math
 import numbers
 
 import numpy as np
 
-from ._C import ffi
-from .dtypes import SMALL_ARRAY, as_dtype, float32, numeric_array
+from ._C import ffi, lib
+from .dtypes import SMALL_ARRAY, as_dtype, bool_, dtype_of_array, float32, float64, int64, numeric_array
 
 # Outputs are always overwritten by their kernel, so most buffers skip the memset ffi.new would do.
 alloc_uninitialized = ffi.new_allocator(should_clear_after_alloc=False)
@@ -35,17 +41,126 @@ def _checked_shape(shape, infer=False):
 class Tensor:
     """Made by fg.tensor, zeros, ones, randn and the ops, not by calling Tensor(data): `Tensor()` is
     the bare object that empty() fills in, because an __init__ would cost every op a call."""
-    __slots__ = ("_buf", "shape", "dtype", "size", "requires_grad", "grad", "_op", "__weakref__")
+    __slots__ = ("_buf", "_shape", "_dtype", "_numel", "_version", "requires_grad", "grad", "_op", "__weakref__")
 
-    # ---- storage ---------------------------------------------------------------------------------
+    # ---- metadata: fixed at creation, read-only ---------------------------------------------------
+    @property
+    def shape(self):
+        return self._shape
+
+    @property
+    def dtype(self):
+        return self._dtype
+
     @property
     def ndim(self):
-        return len(self.shape)
+        return len(self._shape)
 
+    def dim(self):
+        return len(self._shape)
+
+    ndimension = dim
+
+    def size(self, dim=None):
+        """The shape (PyTorch's size()), or the length of dimension `dim`."""
+        if dim is None:
+            return self._shape
+        return self._shape[_dim_index(dim, len(self._shape), "size")]
+
+    def numel(self):
+        return self._numel
+
+    nelement = numel
+
+    def is_floating_point(self):
+        return self._dtype.is_floating_point
+
+    @property
+    def is_leaf(self):
+        return self._op is None
+
+    @property
+    def grad_fn(self):
+        return self._op
+
+    # ---- device: fastgrad runs on the CPU --------------------------------------------------------
+    @property
+    def device(self):
+        return _CPU
+
+    is_cuda = False
+
+    def cpu(self):
+        return self
+
+    def to(self, *args, **kwargs):
+        """to(dtype), to(device), to(device, dtype), to(other_tensor), with copy= and
+        non_blocking= accepted as in PyTorch. Only the CPU exists; a new dtype is a cast."""
+        dtype = kwargs.pop("dtype", None)
+        copy = kwargs.pop("copy", False)
+        device = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a._dtype
+            elif isinstance(a, (str, Device)) and not (isinstance(a, str) and a in _dtype_names):
+                device = a
+            else:
+                dtype = a
+        if device is not None:
+            as_device(device)
+        if dtype is None or as_dtype(dtype) is self._dtype:
+            return _cast(self, self._dtype) if copy else self
+        return _cast(self, as_dtype(dtype))
+
+    def type(self, dtype=None):
+        """The dtype's name with no argument (PyTorch prints 'torch.FloatTensor'), else a cast."""
+        if dtype is None:
+            return f"fastgrad.{self._dtype.name}"
+        return self.to(dtype)
+
+    def float(self):
+        return self.to(float32)
+
+    def double(self):
+        return self.to(float64)
+
+    def long(self):
+        return self.to(int64)
+
+    def int(self):
+        return self.to(int64)   # fastgrad has no int32: README, "Differences from PyTorch"
+
+    def bool(self):
+        return self.to(bool_)
+
+    # ---- storage ---------------------------------------------------------------------------------
     def numpy(self):
         """A zero-copy numpy view of the buffer: writing to it writes to the tensor."""
-        view = np.frombuffer(ffi.buffer(self._buf, self.size * self.dtype.itemsize), self.dtype.np)
-        return view.reshape(self.shape)
+        view = np.frombuffer(ffi.buffer(self._buf, self._numel * self._dtype.itemsize), self._dtype.np)
+        return view.reshape(self._shape)
+
+    @property
+    def data(self):
+        """The same storage, cut from the graph (PyTorch's .data): writes through it are not seen by
+        autograd's in-place check, exactly as in PyTorch."""
+        return _view(self, self._shape, False)
+
+    @data.setter
+    def data(self, other):
+        """p.data = t: p now holds t's storage, shape and dtype, keeping its place in models and
+        optimizers (which hold p itself)."""
+        if not isinstance(other, Tensor):
+            raise TypeError(f".data must be set to a fastgrad Tensor, got {type(other).__name__}")
+        if self.requires_grad and not other._dtype.is_floating_point:
+            raise TypeError(f".data of a tensor that requires grad must be floating point, got {other._dtype!r}")
+        if other._version is None:
+            other._version = [0]
+        self._buf, self._shape, self._dtype, self._numel = other._buf, other._shape, other._dtype, other._numel
+        self._version = other._version
 
     def __array__(self, dtype=None, copy=None):
         """np.asarray(t) is the zero-copy view; np.array(t) (copy=True) a snapshot."""
@@ -59,9 +174,54 @@ class Tensor:
     __array_ufunc__ = None
 
     def item(self):
-        if self.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return float(self._buf[0])
+        if self._numel != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self._shape}")
+        return self._dtype.python(self._buf[0])
+
+    def _scalar(self, what):
+        if self._numel != 1:
+            raise ValueError(f"{what} of a tensor needs one element, got shape {self._shape}")
+        return self._buf[0]
+
+    def __float__(self):
+        return float(self._scalar("float()"))
+
+    def __int__(self):
+        return int(self._scalar("int()"))
+
+    def __bool__(self):
+        if self._numel != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self._numel} elements is ambiguous; "
+                               f"use .any() or .all()")
+        return bool(self._buf[0])
+
+    def __index__(self):
+        if self._dtype.is_floating_point or self._numel != 1:
+            raise TypeError(f"only integer tensors of one element can be used as an index, got "
+                            f"{self._dtype!r} of shape {self._shape}")
+        return int(self._buf[0])
+
+    def __format__(self, spec):
+        if self._numel == 1 and spec:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    __hash__ = object.__hash__   # by identity, as in PyTorch, also once == compares elements
+
+    def __reduce__(self):
+        """Pickle and copy.deepcopy: the values, dtype and requires_grad (a leaf's .grad too), as
+        PyTorch keeps them; the graph is not pickled."""
+        grad = self.grad if self._op is None else None
+        return (_unpickle, (self.numpy().copy(), self._dtype, self.requires_grad, grad))
+
+    def __deepcopy__(self, memo):
+        if self._op is not None:
+            raise RuntimeError("only leaf tensors (made by the user, not by an op) support deepcopy, as in PyTorch")
+        grad = self.grad.__deepcopy__(memo) if self.grad is not None else None
+        out = tensor(self, dtype=self._dtype, requires_grad=self.requires_grad)
+        out.grad = grad
+        memo[id(self)] = out
+        return out
 
     def tolist(self):
         return self.numpy().tolist()
@@ -79,22 +239,22 @@ class Tensor:
         return int(i) * d + int(j)
 
     def get(self, i, j):
-        return float(self._buf[self._flat_index(i, j)])
+        return self._dtype.python(self._buf[self._flat_index(i, j)])
 
     def set(self, i, j, value):
-        self._buf[self._flat_index(i, j)] = float(value)
+        self._buf[self._flat_index(i, j)] = self._dtype.python(value)
 
     def __repr__(self):
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
-        extra = f", dtype={self.dtype!r}" if self.dtype is not float32 else ""
+        extra = f", dtype={self._dtype!r}" if self._dtype is not float32 and self._dtype is not int64 else ""
         if self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 
     def __len__(self):
-        if not self.shape:
+        if not self._shape:
             raise TypeError("len() of a 0-d tensor")
-        return self.shape[0]
+        return self._shape[0]
 
     # ---- autograd --------------------------------------------------------------------------------
     def backward(self, grad=None):
@@ -104,13 +264,24 @@ class Tensor:
 
     def detach(self):
         """The same storage, cut from the graph."""
-        return _view(self, self.shape, False)
+        return _view(self, self._shape, False)
+
+    def detach_(self):
+        self._op = None
+        self.requires_grad = False
+        return self
 
     def requires_grad_(self, requires_grad=True):
         if self._op is not None and not requires_grad:
             raise RuntimeError("requires_grad can only be cleared on a leaf tensor; use detach()")
+        if requires_grad and not self._dtype.is_floating_point:
+            raise RuntimeError(f"only floating-point tensors can require gradients, got {self._dtype!r}")
         self.requires_grad = bool(requires_grad)
         return self
+
+    def retain_grad(self):
+        raise NotImplementedError("retain_grad(): fastgrad consumes the gradients of intermediate tensors "
+                                  "(README, \"Differences from PyTorch\")")
 
     def zero_grad(self):
         self.grad = None
@@ -142,6 +313,43 @@ class Tensor:
 
     def __neg__(self):
         return Mul().forward(self, -1.0)
+
+    def __pos__(self):
+        return self
+
+    # ---- in place (fastgrad/inplace.py): a += b, add_, zero_, ... ------------------------------------
+    def __iadd__(self, other):
+        return inplace.binary(self, other, Add, "add_")
+
+    def __isub__(self, other):
+        return inplace.binary(self, other, Sub, "sub_")
+
+    def __imul__(self, other):
+        return inplace.binary(self, other, Mul, "mul_")
+
+    def __itruediv__(self, other):
+        return inplace.binary(self, other, Div, "div_")
+
+    def add_(self, other, alpha=1):
+        return inplace.binary(self, other if alpha == 1 else other * alpha, Add, "add_")
+
+    def sub_(self, other, alpha=1):
+        return inplace.binary(self, other if alpha == 1 else other * alpha, Sub, "sub_")
+
+    def mul_(self, other):
+        return inplace.binary(self, other, Mul, "mul_")
+
+    def div_(self, other):
+        return inplace.binary(self, other, Div, "div_")
+
+    def fill_(self, value):
+        return inplace.fill(self, value)
+
+    def zero_(self):
+        return inplace.fill(self, 0)
+
+    def copy_(self, src, non_blocking=False):
+        return inplace.copy(self, src)
 
     def __matmul__(self, other):
         return MatMul().forward(self, other)
@@ -185,86 +393,210 @@ class Tensor:
         return (1, 0)   # (kDLCPU, device 0)
 
 
-def empty(shape, dtype, size=None, zeroed=False, buf=None):
+def empty(shape, dtype, numel=None, zeroed=False, buf=None):
     """A new tensor over `buf` (another tensor's, for a view) or over a new buffer, uninitialised
     unless zeroed (kernels overwrite their outputs). Every tensor is made here (Add, Sub, Mul and Div
     write it out in line for tensors of one shape): it is the hot path of every op, hence one flat
     function."""
-    if size is None:
-        size = math.prod(shape)
+    if numel is None:
+        numel = math.prod(shape)
     if buf is None:
         alloc = _alloc_zeroed if zeroed else alloc_uninitialized
         try:
-            buf = alloc(dtype.small_carrays[size]) if size < SMALL_ARRAY else alloc(dtype.carray, size)
+            buf = alloc(dtype.small_carrays[numel]) if numel < SMALL_ARRAY else alloc(dtype.carray, numel)
         except (MemoryError, OverflowError):   # cffi would say only "MemoryError" or "overflow a Py_ssize_t"
-            raise out_of_memory(shape, dtype, size) from None
+            raise out_of_memory(shape, dtype, numel) from None
     t = Tensor()
-    t.shape = shape
-    t.dtype = dtype
-    t.size = size
+    t._shape = shape
+    t._dtype = dtype
+    t._numel = numel
     t._buf = buf
+    t._version = None
     t.requires_grad = False
     t.grad = None
     t._op = None
     return t
 
 
-def out_of_memory(shape, dtype, size):
-    return MemoryError(f"cannot allocate a {dtype.name} tensor of shape {tuple(shape)}: {size * dtype.itemsize} bytes")
+def out_of_memory(shape, dtype, numel):
+    return MemoryError(f"cannot allocate a {dtype.name} tensor of shape {tuple(shape)}: {numel * dtype.itemsize} bytes")
 
 
 def _view(t, shape, requires_grad):
-    """Another tensor over the same buffer (reshape, detach)."""
-    view = empty(shape, t.dtype, t.size, buf=t._buf)
+    """Another tensor over the same buffer (reshape, detach, .data), sharing its in-place marker."""
+    view = empty(shape, t._dtype, t._numel, buf=t._buf)
+    if t._version is None:
+        t._version = [0]
+    view._version = t._version
     view.requires_grad = bool(requires_grad)
     return view
 
 
-def _as_array(data, dtype):
-    """numpy's reading of `data`, cast to the requested dtype (float32 unless one is given)."""
-    target = float32 if dtype is None else as_dtype(dtype)
+def _unpickle(array, dtype, requires_grad, grad):
+    t = tensor(array, dtype=dtype, requires_grad=requires_grad)
+    t.grad = grad
+    return t
+
+
+def _dim_index(dim, ndim, what):
+    """dim as an index in [0, ndim), negative dims counting from the end; IndexError otherwise."""
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        raise TypeError(f"{what}: dim must be an integer, got {type(dim).__name__}")
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise IndexError(f"{what}: dimension {dim} is out of range for a tensor of {ndim} dimensions")
+    return int(dim) % max(ndim, 1)
+
+
+def _as_array(data, dtype, requires_grad=False):
+    """numpy's reading of `data` and the fastgrad dtype it becomes: the given one, else PyTorch's
+    default for the data (Python ints int64, bools bool, floats float32; numpy float64 float32 too).
+    Integer data with requires_grad=True and no dtype becomes float32, so the tutorial's
+    fg.tensor([[6, 5, 4]], requires_grad=True) works."""
     if isinstance(data, Tensor):
         data = data.numpy()
     try:
         array = np.asarray(data)
     except ValueError as e:   # numpy refuses ragged nested lists
         raise ValueError(f"cannot make a tensor from ragged nested sequences: {e}") from None
+    except OverflowError:
+        raise OverflowError(f"cannot make a tensor: an integer in the data does not fit int64") from None
     if array.dtype == object:
-        raise TypeError(f"cannot make a tensor from {type(data).__name__} holding non-numeric or ragged data")
-    return numeric_array(array, "cannot make a tensor from this data").astype(target.np, copy=False)
+        if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flatten(data)):
+            array = np.asarray([_to_plain(x) for x in data])   # a list of one-element (or equal-shape) tensors
+        if array.dtype == object:
+            raise TypeError(f"cannot make a tensor from {type(data).__name__} holding non-numeric or ragged data")
+    array = numeric_array(array, "cannot make a tensor from this data")
+    if array.dtype.kind == "u" and array.size and array.max() > np.iinfo(np.int64).max:
+        raise OverflowError(f"cannot make a tensor: value {array.max()} does not fit int64")
+    if dtype is None:
+        target = dtype_of_array(array)
+        if requires_grad and not target.is_floating_point:
+            target = float32
+    else:
+        target = as_dtype(dtype)
+        if requires_grad and not target.is_floating_point:
+            raise RuntimeError(f"only floating-point tensors can require gradients, got dtype {target!r}")
+    if target is int64 and array.dtype.kind == "f" and array.size and not np.all(np.isfinite(array)):
+        raise ValueError("cannot convert NaN or infinite values to an int64 tensor")
+    return array.astype(target.np, copy=False), target
 
 
-def tensor(data, dtype=None, requires_grad=False):
+def _flatten(data):
+    for x in data:
+        if isinstance(x, (list, tuple)):
+            yield from _flatten(x)
+        else:
+            yield x
+
+
+def _to_plain(x):
+    if isinstance(x, Tensor):
+        return x.numpy()
+    if isinstance(x, (list, tuple)):
+        return [_to_plain(v) for v in x]
+    return x
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding a copy of `data`: nested lists, scalars, numpy arrays or tensors.
-    dtype defaults to float32, for numpy float64 arrays too (as in PyTorch); pass fg.float64 to
-    keep double precision."""
-    array = _as_array(data, dtype)
-    t = empty(array.shape, as_dtype(array.dtype), array.size)
-    if t.size:
+    dtype defaults as in PyTorch (ints int64, bools bool, floats float32, also numpy float64 arrays:
+    pass fg.float64 to keep double precision)."""
+    if device is not None:
+        as_device(device)
+    array, dtype = _as_array(data, dtype, requires_grad)
+    t = empty(array.shape, dtype, array.size)
+    if t._numel:
         t.numpy()[...] = array
     t.requires_grad = bool(requires_grad)
     return t
 
 
-def zeros(*shape, dtype=float32, requires_grad=False):
-    t = empty(_checked_shape(shape), as_dtype(dtype), zeroed=True)
+def scalar(value, dtype):
+    """A 0-d tensor of `dtype` holding a Python number: the other operand of `t + 1`."""
+    t = empty((), dtype, 1)
+    t._buf[0] = value
+    return t
+
+
+def _filled(shape, dtype, value, requires_grad, device):
+    if device is not None:
+        as_device(device)
+    dtype = as_dtype(dtype)
+    if requires_grad and not dtype.is_floating_point:
+        raise RuntimeError(f"only floating-point tensors can require gradients, got dtype {dtype!r}")
+    t = empty(_checked_shape(shape), dtype, zeroed=value == 0)
+    if value != 0:
+        fill(t, value)
     t.requires_grad = bool(requires_grad)
     return t
 
 
-def ones(*shape, dtype=float32, requires_grad=False):
-    t = empty(_checked_shape(shape), as_dtype(dtype))
-    t.numpy().fill(1)
-    t.requires_grad = bool(requires_grad)
-    return t
+def fill(t, value):
+    """Every element of t set to value, by the one fill kernel."""
+    if t._dtype.is_floating_point:
+        lib.fg_fill(t._buf, t._dtype.code, value, 0, t._numel)
+    else:
+        lib.fg_fill(t._buf, t._dtype.code, 0.0, int(value), t._numel)
 
 
-def zeros_like(t):
-    return empty(t.shape, t.dtype, t.size, zeroed=True)
+def zeros(*shape, dtype=float32, device=None, requires_grad=False):
+    return _filled(shape, float32 if dtype is None else dtype, 0, requires_grad, device)
 
 
-def ones_like(t):
-    return ones(t.shape, dtype=t.dtype)
+def ones(*shape, dtype=float32, device=None, requires_grad=False):
+    return _filled(shape, float32 if dtype is None else dtype, 1, requires_grad, device)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    if dtype is None and not requires_grad and device is None:
+        return empty(t._shape, t._dtype, t._numel, zeroed=True)
+    return zeros(t._shape, dtype=t._dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    return ones(t._shape, dtype=t._dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
+
+
+def _cast(t, dtype):
+    """t converted to dtype; recorded for autograd between float types (PyTorch's .double())."""
+    return Cast(dtype).forward(t)
+
+
+# ---- devices: fastgrad runs on the CPU, and ported programs name it ----------------------------------
+class Device:
+    """fg.device("cpu"): what PyTorch programs pass around as `device`. Only the CPU exists."""
+    __slots__ = ()
+    type = "cpu"
+    index = None
+
+    def __new__(cls, spec="cpu", index=None):
+        as_device(spec)
+        return _CPU if "_CPU" in globals() else object.__new__(cls)
+
+    def __repr__(self):
+        return "device(type='cpu')"
+
+    def __str__(self):
+        return "cpu"
+
+    def __eq__(self, other):
+        return isinstance(other, Device) or other == "cpu"
+
+    __hash__ = object.__hash__
+
+
+def as_device(spec):
+    """Checks that `spec` names the CPU ("cpu", "cpu:0", fg.device("cpu")); anything else is an error."""
+    if isinstance(spec, Device):
+        return spec
+    name = spec if isinstance(spec, str) else None
+    if name is not None and name.split(":")[0] == "cpu":
+        return None
+    raise RuntimeError(f"fastgrad runs on the CPU only; got device {spec!r} (fg.cuda.is_available() is False)")
+
+
+_CPU = Device("cpu")
+_dtype_names = {"float32", "float64", "int64", "bool", "float", "double", "long"}
 
 
 _rng = np.random.default_rng()
@@ -281,9 +613,11 @@ def generator():
     return _rng
 
 
-def randn(*shape, mean=0.0, std=1.0, dtype=float32, requires_grad=False):
+def randn(*shape, mean=0.0, std=1.0, dtype=float32, device=None, requires_grad=False):
     """Normally distributed values with the given mean and standard deviation."""
-    shape, dtype = _checked_shape(shape), as_dtype(dtype)
+    if device is not None:
+        as_device(device)
+    shape, dtype = _checked_shape(shape), as_dtype(float32 if dtype is None else dtype)
     t = empty(shape, dtype)
     t.numpy()[...] = _rng.standard_normal(shape, dtype=dtype.np) * std + mean
     t.requires_grad = bool(requires_grad)
@@ -291,7 +625,6 @@ def randn(*shape, mean=0.0, std=1.0, dtype=float32, requires_grad=False):
 
 
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
-from . import autograd  # noqa: E402
-from . import interop  # noqa: E402
-from .ops import (Add, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
+from . import autograd, inplace, interop  # noqa: E402
+from .ops import (Add, Cast, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
                   Tanh, Transpose)

@@ -3,29 +3,56 @@ import numbers
 
 import numpy as np
 
-from ..tensor import Tensor, tensor
+from .._C import lib
+from ..dtypes import bool_, float32, int64, promote
+from ..tensor import Tensor, empty, scalar, tensor
 
 
-def operand(x, like, op):
-    """x as a tensor of like's dtype: tensors must match it; Python and numpy numbers, lists and
-    arrays are converted (as PyTorch does for `t + 1`)."""
-    if isinstance(x, Tensor):
-        if x.dtype is not like.dtype:
-            raise TypeError(f"{op}: dtype mismatch, {like.dtype!r} and {x.dtype!r}; convert one with "
-                            f"fg.tensor(t, dtype=...)")
-        return x
-    if isinstance(x, (numbers.Number, np.ndarray, np.generic, list, tuple)):
-        return tensor(x, dtype=like.dtype)
-    raise TypeError(f"{op}: unsupported operand of type {type(x).__name__}")
-
-
-def operands(a, b, op):
-    """Both operands of a binary op as tensors of one dtype; at least one must be a Tensor."""
-    if isinstance(a, Tensor):
-        return a, operand(b, a, op)
+def operands(a, b, op, true_division=False):
+    """Both operands of a binary op as tensors of one dtype, PyTorch's promotion applied: ints and
+    bools with a float become that float, bool with int64 int64; Python numbers take the tensor's
+    dtype (a float with an integer tensor gives float32); integer division is true division (float32).
+    At least one operand must be a Tensor; float32 with float64 is a TypeError naming both."""
+    if not isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
+            raise TypeError(f"{op}: expects fastgrad Tensors, got {type(a).__name__} and {type(b).__name__}")
+        b, a = operands(b, a, op, true_division)
+        return a, b
     if isinstance(b, Tensor):
-        return operand(a, b, op), b
-    raise TypeError(f"{op}: expects fastgrad Tensors, got {type(a).__name__} and {type(b).__name__}")
+        dtype = promote(a._dtype, b._dtype)
+        if dtype is None:
+            raise TypeError(f"{op}: dtype mismatch, {a._dtype!r} and {b._dtype!r}; convert one with .to(dtype) "
+                            f"(fastgrad does not widen float32 to float64 implicitly)")
+    elif isinstance(b, (bool, np.bool_)):
+        dtype = a._dtype if a._dtype is not bool_ else int64
+        b = scalar(int(b), dtype) if not dtype.is_floating_point else scalar(float(b), dtype)
+    elif isinstance(b, numbers.Integral):
+        dtype = a._dtype if a._dtype is not bool_ else int64
+        if not dtype.is_floating_point and not -2**63 <= b < 2**63:
+            raise OverflowError(f"{op}: the integer {b} does not fit int64")
+        b = scalar(dtype.python(b), dtype)
+    elif isinstance(b, numbers.Real):
+        dtype = a._dtype if a._dtype.is_floating_point else float32
+        b = scalar(float(b), dtype)
+    elif isinstance(b, (np.ndarray, list, tuple)):
+        b = tensor(b, dtype=a._dtype if a._dtype.is_floating_point else None)
+        return operands(a, b, op, true_division)
+    else:
+        raise TypeError(f"{op}: unsupported operand of type {type(b).__name__}")
+    if true_division and not dtype.is_floating_point:
+        dtype = float32
+    if dtype is bool_:
+        raise TypeError(f"{op}: arithmetic on two bool tensors is not supported; convert with .long() or .float()")
+    return cast_to(a, dtype), cast_to(b, dtype)
+
+
+def cast_to(t, dtype):
+    """t as dtype: itself, or (for an integer or bool tensor, which needs no gradient) a converted copy."""
+    if t._dtype is dtype:
+        return t
+    out = empty(t._shape, dtype, t._numel)
+    lib.fg_cast(out._buf, dtype.code, t._buf, t._dtype.code, t._numel)
+    return out
 
 
 def reduction_arg(reduction, op):
@@ -39,6 +66,13 @@ def tensor_arg(x, op, name="input"):
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: {name} must be a fastgrad Tensor, got {type(x).__name__}")
     return x
+
+
+def float_arg(x, op, name="input"):
+    """x for an op that computes in floating point: integer and bool tensors become float32, as
+    PyTorch's tanh, exp or softmax make them."""
+    tensor_arg(x, op, name)
+    return x if x._dtype.is_floating_point else cast_to(x, float32)
 
 
 def same_dtype(op, *tensors):
@@ -55,7 +89,7 @@ def last_dim(x, dim, op):
     if dim not in (-1, x.ndim - 1):
         raise ValueError(f"{op}: only the last dimension is supported (dim=-1), got dim={dim} for shape {x.shape}")
     cols = x.shape[-1]
-    return (x.size // cols if cols else 0), cols
+    return (x._numel // cols if cols else 0), cols
 
 
 def class_targets(targets, shape, num_classes, op):

@@ -10,21 +10,29 @@ from ..tensor import Tensor, alloc_uninitialized, empty, out_of_memory
 from ._checks import operands
 
 
-def binary(code, a, b):
-    """a <code> b as a new tensor, broadcasting like numpy; records nothing."""
-    if a.shape == b.shape:
-        out = empty(a.shape, a.dtype, a.size)
-        a.dtype.k.binary(out._buf, a._buf, b._buf, code, a.size)
+def binary(code, a, b, out=None):
+    """a <code> b (operands of one dtype) as a new tensor, or written into `out` (which must have
+    the broadcast shape), broadcasting like numpy; records nothing."""
+    if a._shape == b._shape:
+        if out is None:
+            out = empty(a._shape, a._dtype, a._numel)
+        a._dtype.k.binary(out._buf, a._buf, b._buf, code, a._numel)
         return out
-    try:
-        shape = np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ValueError(f"shapes {a.shape} and {b.shape} cannot be broadcast together") from None
-    out = empty(shape, a.dtype)
-    if out.size:
+    shape = broadcast_shape(a._shape, b._shape)
+    if out is None:
+        out = empty(shape, a._dtype)
+    if out._numel:
         a.dtype.k.binary_bcast(out._buf, a._buf, b._buf, code, shape, broadcast_strides(a.shape, shape),
                                broadcast_strides(b.shape, shape), len(shape))
     return out
+
+
+def broadcast_shape(*shapes):
+    """numpy's broadcast of the shapes, or a ValueError naming them."""
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ValueError(f"shapes {' and '.join(map(str, shapes))} cannot be broadcast together") from None
 
 
 class _Binary(Op):
@@ -38,27 +46,30 @@ class _Binary(Op):
     code = None
 
     def forward(self, a, b):
-        if not (type(a) is Tensor and type(b) is Tensor and a.shape == b.shape and a.dtype is b.dtype):
-            a, b = operands(a, b, type(self).__name__)
+        if not (type(a) is Tensor and type(b) is Tensor and a._shape == b._shape and a._dtype is b._dtype
+                and a._dtype.is_floating_point):
+            a, b = operands(a, b, type(self).__name__, self.code == lib.FG_DIV)
             return self.record(binary(self.code, a, b), a, b)
-        dtype, size = a.dtype, a.size
+        dtype, size = a._dtype, a._numel
         out = Tensor()   # out = empty(a.shape, dtype, size), in line
-        out.shape = a.shape
-        out.dtype = dtype
-        out.size = size
+        out._shape = a._shape
+        out._dtype = dtype
+        out._numel = size
+        out._version = None
         out.grad = None
         try:
             out._buf = alloc_uninitialized(dtype.small_carrays[size]) if size < SMALL_ARRAY else \
                 alloc_uninitialized(dtype.carray, size)
         except MemoryError:
-            raise out_of_memory(a.shape, dtype, size) from None
+            raise out_of_memory(a._shape, dtype, size) from None
         dtype.k.binary(out._buf, a._buf, b._buf, self.code, size)
         # return self.record(out, a, b), in line
         if (a.requires_grad or b.requires_grad) and not (autograd._threads_without_grad and not autograd._mode.enabled):
             if self.inputs is not None:
                 raise self.reused_error()
             self.inputs = (a, b)
-            self.out_shape = a.shape
+            self.out_shape = a._shape
+            self.epoch = autograd._epoch
             out.requires_grad = True
             out._op = self
         else:
@@ -68,9 +79,9 @@ class _Binary(Op):
 
     def _backward(self, g):
         a, b = self.inputs
-        if a.shape == b.shape:
+        if a._shape == b._shape:
             a.dtype.k.binary_backward(grad_buffer_or_null(a), grad_buffer_or_null(b), g._buf, a._buf, b._buf,
-                                      self.code, g.size)
+                                      self.code, g._numel)
         else:
             self._broadcast_backward(g, a, b)
 

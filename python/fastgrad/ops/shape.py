@@ -6,7 +6,7 @@ from .._C import lib
 from ..autograd import Op, accumulate_grad, broadcast_strides, grad_buffer
 from ..tensor import _checked_shape, _view, empty, tensor, zeros
 from .elementwise import binary
-from ._checks import tensor_arg
+from ._checks import float_arg, tensor_arg
 
 
 class Sum(Op):
@@ -25,26 +25,27 @@ class Sum(Op):
         return {d % x.ndim for d in dims}
 
     def forward(self, x):
-        dims = self._dims(tensor_arg(x, "sum"))
+        x = float_arg(x, "sum")   # integer sums (int64 results) come with the reductions
+        dims = self._dims(x)
         self.kept = tuple(1 if i in dims else d for i, d in enumerate(x.shape))   # the keepdim shape
         count = math.prod(x.shape[i] for i in dims)
         self.scale = (1.0 / count if count else float("nan")) if self.mean else 1.0   # mean of nothing is NaN
         shape = self.kept if self.keepdim else tuple(d for i, d in enumerate(x.shape) if i not in dims)
         if len(dims) == x.ndim:   # full reduction: one pass, accumulated in double
             out = empty(shape, x.dtype)
-            out._buf[0] = x.dtype.k.sum(x._buf, x.size) * self.scale
+            out._buf[0] = x.dtype.k.sum(x._buf, x._numel) * self.scale
         else:
             out = zeros(shape, dtype=x.dtype)
             if count == 0:
                 out.numpy().fill(0.0 * self.scale)
-            elif out.size:
+            elif out._numel:
                 x.dtype.k.sum_to(out._buf, x._buf, self.scale, x.shape, broadcast_strides(self.kept, x.shape), x.ndim)
         return self.record(out, x)
 
     def _backward(self, g):
         """dx += scale * g, with g broadcast back over the summed dimensions."""
         x, = self.inputs
-        if x.size == 0:
+        if x._numel == 0:
             return
         if self.scale != 1.0:
             g = binary(lib.FG_MUL, g, tensor(self.scale, dtype=g.dtype))
@@ -64,16 +65,16 @@ class Reshape(Op):
         shape = list(self.shape)
         if -1 in shape:
             known = math.prod(d for d in shape if d != -1)
-            if known == 0 or x.size % known:
+            if known == 0 or x._numel % known:
                 raise ValueError(f"reshape: cannot reshape tensor of shape {x.shape} into {self.shape}")
-            shape[shape.index(-1)] = x.size // known
-        if math.prod(shape) != x.size:
-            raise ValueError(f"reshape: cannot reshape tensor of shape {x.shape} ({x.size} elements) into {self.shape}")
+            shape[shape.index(-1)] = x._numel // known
+        if math.prod(shape) != x._numel:
+            raise ValueError(f"reshape: cannot reshape tensor of shape {x.shape} ({x._numel} elements) into {self.shape}")
         return self.record(_view(x, tuple(int(d) for d in shape), False), x)
 
     def _backward(self, g):
         x, = self.inputs
-        x.dtype.k.axpy(grad_buffer(x), g._buf, 1.0, g.size)
+        x.dtype.k.axpy(grad_buffer(x), g._buf, 1.0, g._numel)
 
 
 class Transpose(Op):

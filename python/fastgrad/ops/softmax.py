@@ -5,7 +5,7 @@ import numpy as np
 from .._C import ffi
 from ..autograd import Op, grad_buffer
 from ..tensor import Tensor, empty, zeros
-from ._checks import class_targets, last_dim, tensor_arg
+from ._checks import class_targets, float_arg, last_dim
 
 
 class Softmax(Op):
@@ -15,7 +15,7 @@ class Softmax(Op):
         self.dim = dim
 
     def forward(self, x):
-        rows, cols = last_dim(tensor_arg(x, "softmax"), self.dim, "softmax")
+        rows, cols = last_dim(x := float_arg(x, "softmax"), self.dim, "softmax")
         out = empty(x.shape, x.dtype)
         x.dtype.k.softmax(out._buf, x._buf, rows, cols)
         self.out_buf = out._buf   # backward reads the output; the op keeps its buffer
@@ -51,7 +51,7 @@ class LogSoftmax(Op):
         self.dim = dim
 
     def forward(self, x):
-        rows, cols = last_dim(tensor_arg(x, "log_softmax"), self.dim, "log_softmax")
+        rows, cols = last_dim(x := float_arg(x, "log_softmax"), self.dim, "log_softmax")
         out = empty(x.shape, x.dtype)
         x.dtype.k.log_softmax(out._buf, x._buf, rows, cols)
         self.out_buf = out._buf   # backward reads the output; the op keeps its buffer

@@ -28,4 +28,4 @@ class SGD(Optimizer):
                 state["momentum_buffer"] = zeros_like(p)
             buf = state["momentum_buffer"]._buf
         p.dtype.k.sgd(p._buf, buf, grad._buf, group["lr"], momentum, group["dampening"], group["weight_decay"],
-                      bool(group["nesterov"]), first_step, p.size)
+                      bool(group["nesterov"]), first_step, p._numel)

@@ -1,0 +1,17 @@
+"""fg.cuda: what ported PyTorch programs ask before choosing a device. fastgrad runs on the CPU."""
+
+
+def is_available():
+    return False
+
+
+def device_count():
+    return 0
+
+
+def manual_seed(seed):
+    """Accepted and ignored, as torch.cuda.manual_seed is without a GPU."""
+
+
+def manual_seed_all(seed):
+    """Accepted and ignored, as torch.cuda.manual_seed_all is without a GPU."""
