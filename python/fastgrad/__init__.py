@@ -8,6 +8,7 @@ from . import ops, nn, optim, data
 from .io import load, save
 from .backend import get_num_threads, kernel_path, set_kernel_path, set_num_threads
 from .interop import from_dlpack, from_numpy
+from . import profiler, viz
 
 __version__ = "0.1.0"
 
@@ -16,4 +17,4 @@ float, double, long = float32, float64, int64  # noqa: A001
 
 __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "randn", "manual_seed", "float32",
            "float64", "int64", "bool", "float", "double", "long", "device", "cuda", "no_grad", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load", "kernel_path",
-           "set_kernel_path", "get_num_threads", "set_num_threads", "from_numpy", "from_dlpack"]
+           "set_kernel_path", "get_num_threads", "set_num_threads", "from_numpy", "from_dlpack", "profiler", "viz"]
