@@ -10,8 +10,11 @@ cffi makes no capsules, so the few PyCapsule calls go through ctypes.pythonapi, 
 The exported buffer is kept alive by a cffi handle held in `_exported` until the consumer calls the
 struct's deleter, which reaches Python through `_release`.
 """
+from __future__ import annotations
+
 import ctypes
 import math
+from typing import Any
 
 import numpy as np
 
@@ -49,13 +52,13 @@ _exported = {}   # handle address -> the cffi handle that keeps an exported buff
 
 
 @_DESTRUCTOR
-def _release(owner):
+def _release(owner: int | None) -> None:
     """Called by an export's deleter (from C, on whichever thread the consumer frees it)."""
     _exported.pop(owner, None)
 
 
 @_DESTRUCTOR
-def _capsule_destructor(capsule):
+def _capsule_destructor(capsule: int | None) -> None:
     """A capsule that nobody consumed (still named as made) frees its struct when it dies. It gets the
     dying capsule as a raw pointer: making it a Python object again would revive it."""
     for versioned, name in enumerate((_NAME, _VERSIONED_NAME)):
@@ -66,7 +69,8 @@ def _capsule_destructor(capsule):
 _RELEASE_PTR = ffi.cast("void (*)(void *)", ctypes.cast(_release, ctypes.c_void_p).value)
 
 
-def to_dlpack(t, stream=None, max_version=None, dl_device=None, copy=None):
+def to_dlpack(t: Tensor, stream: Any = None, max_version: tuple[int, int] | None = None,
+              dl_device: tuple[int, int] | None = None, copy: bool | None = None) -> Any:
     """A capsule over t's buffer, the body of Tensor.__dlpack__: "dltensor_versioned" (writeable) for a
     consumer that takes DLPack 1.0 (max_version), else the legacy "dltensor", which numpy imports as
     read-only. copy=True exports a copy; otherwise the buffer itself."""
@@ -94,7 +98,7 @@ def to_dlpack(t, stream=None, max_version=None, dl_device=None, copy=None):
 
 
 # ---- import: fg.from_dlpack ---------------------------------------------------------------------
-def from_dlpack(obj):
+def from_dlpack(obj: Any) -> Tensor:
     """A tensor over the memory of `obj`, any object with __dlpack__ (a numpy array, a torch or JAX
     tensor) or a "dltensor" capsule (torch.utils.dlpack.to_dlpack's): no copy, and writes through
     either side are seen by the other. obj must be a contiguous CPU array of a fastgrad dtype."""
@@ -123,7 +127,7 @@ def from_dlpack(obj):
     return empty(shape, dtype, numel, buf=ffi.gc(data, lambda _: lib.fg_dlpack_delete(managed, 0)))
 
 
-def _checked_import(dl, shape):
+def _checked_import(dl: Any, shape: tuple[int, ...]) -> dtypes.DType:
     """The fastgrad dtype of DLTensor `dl`, after checking that fastgrad can use its memory as is."""
     if dl.device.device_type != lib.kDLCPU:
         raise BufferError(f"from_dlpack: fastgrad tensors live on the CPU, not DLPack device type "
@@ -149,7 +153,7 @@ def _checked_import(dl, shape):
 
 
 # ---- fg.from_numpy ------------------------------------------------------------------------------
-def from_numpy(array):
+def from_numpy(array: np.ndarray[Any, Any]) -> Tensor:
     """A tensor sharing `array`'s memory, as torch.from_numpy: no copy, writes through either side are
     seen by the other, and the tensor keeps the array alive. The array must be a C-contiguous,
     aligned, writeable numpy array of float32, float64, int64 or bool; fg.tensor(array) copies

@@ -12,11 +12,15 @@ A wrapper costs a few hundred nanoseconds a call (bench/profiler_overhead.py mea
 called on `lib` directly (fg_cast, fg_fill) are not seen and count as Python time. Times are wall
 clock, inclusive: an op's time holds its kernels' (and those of any op it calls).
 """
+from __future__ import annotations
+
 import bisect
 import json
 import os
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from . import dtypes
 from .autograd import Op
@@ -25,7 +29,7 @@ _KERNEL, _OP = "kernel", "op"
 _active = threading.Lock()   # one profile at a time: they patch the same class attributes
 
 
-def _op_classes():
+def _op_classes() -> list[type]:
     """Every Op subclass (ops defined after import too, such as a user's), parents first."""
     found, stack = [], [Op]
     while stack:
@@ -41,30 +45,31 @@ class profile:
     """A context manager that times kernels and ops run inside it (on any thread). Afterwards:
     `events` (kind, name, start_ns, end_ns, thread id), `table()`, `export_chrome_trace(path)`."""
 
-    def __init__(self, ops=True):
+    def __init__(self, ops: bool = True) -> None:
         self.ops = ops   # False: kernels only, the cheapest
-        self.events = []
-        self.start_ns = self.end_ns = None
-        self._restore = []
+        self.events: list[tuple[str, str, int, int, int]] = []
+        self.start_ns: int | None = None
+        self.end_ns: int | None = None
+        self._restore: list[tuple[Any, str, Any]] = []
 
     # ---- patching ---------------------------------------------------------------------------------
-    def __enter__(self):
+    def __enter__(self) -> profile:
         if not _active.acquire(blocking=False):
             raise RuntimeError("profile: another fastgrad profile is already active")
         self.events = []
         record = self.events.append
         clock, thread = time.perf_counter_ns, threading.get_ident
 
-        def kernel_wrapper(kernel, name):
-            def timed(*args):
+        def kernel_wrapper(kernel: Callable[..., Any], name: str) -> Callable[..., Any]:
+            def timed(*args: Any) -> Any:
                 start = clock()
                 result = kernel(*args)
                 record((_KERNEL, name, start, clock(), thread()))
                 return result
             return timed
 
-        def op_wrapper(method, suffix):
-            def timed(op, *args, **kwargs):
+        def op_wrapper(method: Callable[..., Any], suffix: str) -> Callable[..., Any]:
+            def timed(op: Op, *args: Any, **kwargs: Any) -> Any:
                 start = clock()
                 result = method(op, *args, **kwargs)
                 record((_OP, type(op).__name__ + suffix, start, clock(), thread()))
@@ -83,11 +88,11 @@ class profile:
         self.start_ns = clock()
         return self
 
-    def _patch(self, owner, name, wrapper):
+    def _patch(self, owner: Any, name: str, wrapper: Callable[..., Any]) -> None:
         self._restore.append((owner, name, vars(owner)[name]))
         setattr(owner, name, wrapper)
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.end_ns = time.perf_counter_ns()
         for owner, name, original in reversed(self._restore):
             setattr(owner, name, original)
@@ -95,13 +100,13 @@ class profile:
         _active.release()
 
     # ---- reading ----------------------------------------------------------------------------------
-    def _kernel_ns_within(self):
+    def _kernel_ns_within(self) -> Callable[[int, int, int], int]:
         """A function (thread, start, end) -> nanoseconds spent in kernels inside that interval."""
-        per_thread = {}
+        per_thread: dict[int, list[tuple[int, int]]] = {}
         for kind, _, start, end, tid in self.events:
             if kind == _KERNEL:
                 per_thread.setdefault(tid, []).append((start, end))
-        index = {}
+        index: dict[int, tuple[list[int], list[int]]] = {}
         for tid, spans in per_thread.items():
             spans.sort()
             starts, sums = [s for s, _ in spans], [0]
@@ -109,7 +114,7 @@ class profile:
                 sums.append(sums[-1] + e - s)
             index[tid] = (starts, sums)
 
-        def within(tid, start, end):
+        def within(tid: int, start: int, end: int) -> int:
             if tid not in index:
                 return 0
             starts, sums = index[tid]
@@ -117,13 +122,15 @@ class profile:
             return sums[hi] - sums[lo]   # kernels nest inside the op that called them
         return within
 
-    def summary(self):
+    def summary(self) -> dict[str, Any]:
         """{"wall_ns", "kernel_ns", "python_ns", "kernels": {name: [calls, total_ns]},
         "ops": {name: [calls, total_ns, kernel_ns]}} for the profiled block."""
         if self.start_ns is None or self.end_ns is None:
             raise RuntimeError("profile: read it after the `with` block")
         within = self._kernel_ns_within()
-        kernels, ops, kernel_ns = {}, {}, 0
+        kernels: dict[str, list[int]] = {}
+        ops: dict[str, list[int]] = {}
+        kernel_ns = 0
         for kind, name, start, end, tid in self.events:
             if kind == _KERNEL:
                 row = kernels.setdefault(name, [0, 0])
@@ -137,7 +144,7 @@ class profile:
         return {"wall_ns": wall, "kernel_ns": kernel_ns, "python_ns": max(wall - kernel_ns, 0), "kernels": kernels,
                 "ops": ops}
 
-    def table(self, sort_by="total", row_limit=None):
+    def table(self, sort_by: str = "total", row_limit: int | None = None) -> str:
         """Kernels, then ops, by total time (sort_by="calls" for call counts): calls, total and mean
         time, and for ops the share of their time that is Python (their time less their kernels');
         last, the block's wall time split into kernels and Python between kernel calls."""
@@ -163,7 +170,7 @@ class profile:
                      f"({100 * s['python_ns'] / wall:.1f}%)")
         return "\n".join(lines)
 
-    def export_chrome_trace(self, path):
+    def export_chrome_trace(self, path: str | os.PathLike[str]) -> None:
         """Writes the events as Chrome trace JSON (complete events, microseconds from the block's start,
         one row per thread), which chrome://tracing and Perfetto open."""
         if self.start_ns is None:

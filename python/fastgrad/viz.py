@@ -10,28 +10,36 @@ ops are ellipses; an edge runs from each input to the op that consumed it, and f
 tensor it made. It draws what exists, so call it before the graph is freed (any time while you hold
 the output).
 """
+from __future__ import annotations
+
 import math
 import os
 import shutil
 import subprocess
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from . import autograd
 from .tensor import Tensor
 
+if TYPE_CHECKING:
+    from .nn.modules import Module
+
 _NEEDS_GRAD, _NO_GRAD, _OUTPUT = "lightblue", "lightgrey", "darkolivegreen1"
 
 
-def _quote(text):
+def _quote(text: object) -> str:
     return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def _tensor_label(t, name):
+def _tensor_label(t: Tensor, name: str) -> str:
     shape = "(" + ", ".join(map(str, t.shape)) + ("," if len(t.shape) == 1 else "") + ")"
     grad = "requires_grad" if t.requires_grad else "no grad"
     return "\n".join(([name] if name else []) + [f"{shape} {t.dtype.name}", grad])
 
 
-def graph(tensor, params=None, path=None):
+def graph(tensor: Tensor, params: Mapping[str, Tensor] | None = None,
+          path: str | os.PathLike[str] | None = None) -> str:
     """The backward graph that ends in `tensor` as Graphviz DOT text. `params` ({name: tensor}, e.g.
     dict(model.named_parameters())) names the tensors it contains. With `path` ("graph.svg",
     "graph.png", ...), the picture is also rendered there (render())."""
@@ -39,15 +47,15 @@ def graph(tensor, params=None, path=None):
         raise TypeError(f"viz.graph: expected a fastgrad Tensor, got {type(tensor).__name__}")
     names = {id(t): name for name, t in (params or {}).items()}
     lines = ["digraph fastgrad {", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];']
-    ids = {}
+    ids: dict[int, str] = {}
 
-    def node(obj, prefix):
+    def node(obj: object, prefix: str) -> str:
         key = id(obj)
         if key not in ids:
             ids[key] = f"{prefix}{len(ids)}"
         return ids[key]
 
-    def add_tensor(t, color):
+    def add_tensor(t: Tensor, color: str) -> None:
         lines.append(f"  {node(t, 't')} [label={_quote(_tensor_label(t, names.get(id(t), '')))}, shape=box, "
                      f"style=filled, fillcolor={color}];")
 
@@ -75,7 +83,7 @@ def graph(tensor, params=None, path=None):
     return dot
 
 
-def render(dot, path):
+def render(dot: str, path: str | os.PathLike[str]) -> None:
     """Writes DOT text as a picture, its format taken from path's extension (svg, png, pdf...): through
     the `graphviz` package when it is installed, else the `dot` program. Raises RuntimeError naming
     what to install when neither is there."""
@@ -98,7 +106,7 @@ def render(dot, path):
 
 
 # ---- summary ----------------------------------------------------------------------------------------
-def summary(model, *inputs):
+def summary(model: Module, *inputs: Any) -> str:
     """A table of the layers `model(*inputs)` runs, in call order and nested as called: name, type,
     output shape and the number of parameters each holds itself, then the totals. Runs one forward
     pass under no_grad. A Sequential runs its layers one by one here (in training it fuses Linear +
@@ -106,11 +114,12 @@ def summary(model, *inputs):
     from .nn.modules import Module, Sequential
     if not isinstance(model, Module):
         raise TypeError(f"viz.summary: expected a fastgrad.nn.Module, got {type(model).__name__}")
-    rows, depth = [], [0]
-    patched = []
+    rows: list[list[Any]] = []
+    depth = [0]
+    patched: list[Module] = []
 
-    def recording(module, name, forward):
-        def forward_recorded(*args, **kwargs):
+    def recording(module: Module, name: str, forward: Callable[..., Any]) -> Callable[..., Any]:
+        def forward_recorded(*args: Any, **kwargs: Any) -> Any:
             row = [name, type(module).__name__, depth[0], None,
                    sum(math.prod(p.shape) for _, p in module._own_parameters())]
             rows.append(row)
@@ -148,15 +157,15 @@ def summary(model, *inputs):
     return "\n".join(lines)
 
 
-def _one_by_one(sequential):
-    def forward(x):
+def _one_by_one(sequential: Any) -> Callable[[Any], Any]:
+    def forward(x: Any) -> Any:
         for layer in sequential.layers:
             x = layer(x)
         return x
     return forward
 
 
-def _shape_of(out):
+def _shape_of(out: object) -> str:
     if isinstance(out, Tensor):
         return str(tuple(out.shape))
     if isinstance(out, (tuple, list)):
