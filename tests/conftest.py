@@ -10,6 +10,7 @@ _INSTALL = [
     (("jax",), "pip install jax jaxlib"),
     (("sklearn", "tqdm", "matplotlib"), 'pip install ".[examples]"'),
     (("mypy",), "pip install mypy"),
+    (("numpy < 2.1",), 'pip install "numpy>=2.1"'),
     (("graphviz",), "pip install graphviz   (and the `dot` program: apt-get install graphviz)"),
 ]
 

@@ -171,7 +171,7 @@ def from_numpy(array: np.ndarray[Any, Any]) -> Tensor:
     if not array.flags.writeable:
         raise ValueError("from_numpy: the array is read-only and fastgrad kernels may write to a tensor's memory; "
                          "pass array.copy()")
-    if array.size == 0:   # numpy may share one address between empty arrays: nothing to keep alive
+    if array.size == 0:   # no memory to share (and numpy may give empty arrays any address)
         return empty(array.shape, dtype, 0)
     # from_buffer's cdata holds a reference to the array: the tensor and its views keep it alive.
     return empty(array.shape, dtype, array.size, buf=ffi.from_buffer(dtype.carray, array))
