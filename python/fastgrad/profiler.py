@@ -76,15 +76,19 @@ class profile:
                 return result
             return timed
 
-        for dtype in dict.fromkeys(dtypes._BY_NAME.values()):
-            for name, kernel in list(vars(dtype.k).items()):
-                if not name.startswith("__"):
-                    self._patch(dtype.k, name, kernel_wrapper(kernel, getattr(kernel, "__name__", name)))
-        if self.ops:
-            for cls in _op_classes():
-                for attr, suffix in (("forward", ".forward"), ("_backward", ".backward")):
-                    if attr in vars(cls):
-                        self._patch(cls, attr, op_wrapper(vars(cls)[attr], suffix))
+        try:
+            for dtype in dict.fromkeys(dtypes._BY_NAME.values()):
+                for name, kernel in list(vars(dtype.k).items()):
+                    if not name.startswith("__"):
+                        self._patch(dtype.k, name, kernel_wrapper(kernel, getattr(kernel, "__name__", name)))
+            if self.ops:
+                for cls in _op_classes():
+                    for attr, suffix in (("forward", ".forward"), ("_backward", ".backward")):
+                        if attr in vars(cls):
+                            self._patch(cls, attr, op_wrapper(vars(cls)[attr], suffix))
+        except BaseException:
+            self.__exit__()
+            raise
         self.start_ns = clock()
         return self
 
