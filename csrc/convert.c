@@ -58,3 +58,28 @@ void fg_fill(void *out, int type, double value, int64_t ivalue, int64_t n) {
     default: FG_CAST_LOOP(uint8_t, ivalue != 0); break;
     }
 }
+
+void fg_range(void *out, int type, double start, double step, double end, int symmetric, int64_t n) {
+    const int64_t half = n / 2;
+#define FG_RANGE_VALUE ((symmetric && i >= half) ? end - (double)(n - 1 - i) * step : start + (double)i * step)
+    switch (type) {
+    case FG_F32: FG_CAST_LOOP(float, (float)FG_RANGE_VALUE); break;
+    case FG_F64: FG_CAST_LOOP(double, FG_RANGE_VALUE); break;
+    default: FG_CAST_LOOP(int64_t, fg_to_i64(FG_RANGE_VALUE)); break;
+    }
+#undef FG_RANGE_VALUE
+}
+
+void fg_eye(void *out, int type, int64_t n, int64_t m) {
+    const int64_t size = n * m;
+    switch (type) {
+    case FG_F32: { float *o = out; FG_SPLIT(size, FG_ELEMENTS_PER_THREAD, lo, hi,
+                   for (int64_t i = lo; i < hi; i++) o[i] = i / m == i % m); } break;
+    case FG_F64: { double *o = out; FG_SPLIT(size, FG_ELEMENTS_PER_THREAD, lo, hi,
+                   for (int64_t i = lo; i < hi; i++) o[i] = i / m == i % m); } break;
+    case FG_I64: { int64_t *o = out; FG_SPLIT(size, FG_ELEMENTS_PER_THREAD, lo, hi,
+                   for (int64_t i = lo; i < hi; i++) o[i] = i / m == i % m); } break;
+    default: { uint8_t *o = out; FG_SPLIT(size, FG_ELEMENTS_PER_THREAD, lo, hi,
+               for (int64_t i = lo; i < hi; i++) o[i] = i / m == i % m); } break;
+    }
+}

@@ -31,8 +31,31 @@ void fg_cast(void *out, int out_type, const void *in, int in_type, int64_t n);
 /* out[i] = value (float types) or ivalue (int64; bool stores ivalue != 0). */
 void fg_fill(void *out, int type, double value, int64_t ivalue, int64_t n);
 
+/* ---- data movement for every element type (movement.c) ------------------------------------- */
+/* The strided copy behind transpose, permute, expand, repeat, cat, split, narrow and flip:
+ * for every index (i0, ..., i{ndim-1}) < shape,
+ *     out[out_offset + sum(ik * out_strides[k])] = in[in_offset + sum(ik * in_strides[k])],
+ * moving elements of elem_size bytes (1, 4 or 8). Offsets and strides count elements; strides may
+ * be 0 (read: broadcast) or negative (flip). The output positions must be distinct, and out and in
+ * must not overlap. */
+void fg_strided_copy(void *out, const void *in, int64_t elem_size, const int64_t *shape, const int64_t *out_strides,
+                     const int64_t *in_strides, int64_t out_offset, int64_t in_offset, int64_t ndim);
+/* The same walk adding instead of copying, out[...] += in[...]: the backward of those ops (distinct
+ * output positions; summing over broadcast dimensions is fg_sum_to's job). */
+void fg_strided_add_f32(float *out, const float *in, const int64_t *shape, const int64_t *out_strides,
+                        const int64_t *in_strides, int64_t out_offset, int64_t in_offset, int64_t ndim);
+void fg_strided_add_f64(double *out, const double *in, const int64_t *shape, const int64_t *out_strides,
+                        const int64_t *in_strides, int64_t out_offset, int64_t in_offset, int64_t ndim);
+/* tril (upper = 0) / triu (upper = 1) of `batch` contiguous rows x cols matrices: element (i, j) is
+ * kept where j - i <= diagonal (tril) or j - i >= diagonal (triu), else zero (all bits clear).
+ * out may be in (in place). Its backward is the same mask applied to the gradient. */
+void fg_triangle(void *out, const void *in, int64_t elem_size, int upper, int64_t diagonal, int64_t batch,
+                 int64_t rows, int64_t cols);
+
 /* ---- elementwise (elementwise.inc) --------------------------------------------------------- */
-enum fg_binary_op { FG_ADD, FG_SUB, FG_MUL, FG_DIV };
+/* POW, MAXIMUM, MINIMUM: the math helper's (ops/elementwise.py Pow, Maximum, Minimum); maximum and
+ * minimum propagate NaN, their backward splits the gradient in halves at ties, as PyTorch's. */
+enum fg_binary_op { FG_ADD, FG_SUB, FG_MUL, FG_DIV, FG_POW, FG_MAXIMUM, FG_MINIMUM };
 
 /* out[i] = a[i] op b[i] for n elements; out may alias a or b. */
 void fg_binary_f32(float *out, const float *a, const float *b, int op, int64_t n);
@@ -174,6 +197,87 @@ void fg_linear_relu_backward_f32(float *dx, float *dw, float *dbias, float *dpre
 void fg_linear_relu_backward_f64(double *dx, double *dw, double *dbias, double *dpre, const double *dout,
                                  const double *out, const double *x, const double *w, int64_t m, int64_t k, int64_t n,
                                  int accumulate_dx, int accumulate_dw);
+
+/* ---- random numbers (random.inc): Philox4x32-10, counter-based -------------------------------
+ * `state` is a generator's {seed, offset} in memory the caller owns; each call reads it and advances
+ * the offset by what it drew, so replays draw new numbers. Results do not depend on thread count. */
+enum fg_random_dist { FG_UNIFORM, FG_NORMAL, FG_KEEP_MASK };
+/* uniform on [a, b), normal (mean a, std b), or keep-mask (b where u >= a, else 0) */
+void fg_random_f32(float *out, int64_t *state, int dist, double a, double b, int64_t n);
+void fg_random_f64(double *out, int64_t *state, int dist, double a, double b, int64_t n);
+void fg_randint_i64(int64_t *out, int64_t *state, int64_t low, int64_t high, int64_t n);
+void fg_randperm_i64(int64_t *out, int64_t *state, int64_t n);
+/* samples indices per row of non-negative weights (rows x cats), each row with a positive sum */
+void fg_multinomial_f32(int64_t *out, const float *probs, int64_t *state, int64_t rows, int64_t cats,
+                        int64_t samples, int replacement);
+void fg_multinomial_f64(int64_t *out, const double *probs, int64_t *state, int64_t rows, int64_t cats,
+                        int64_t samples, int replacement);
+/* out[i] = start + i * step for i < n (arange, linspace), any type; for linspace (symmetric = 1) the
+ * second half counts back from `end` as PyTorch does, so the last element is exactly end. */
+void fg_range(void *out, int type, double start, double step, double end, int symmetric, int64_t n);
+/* the n x m identity matrix, any type */
+void fg_eye(void *out, int type, int64_t n, int64_t m);
+/* ---- math (math.inc): unary functions, clamp, comparisons, where, reductions ------------------ */
+/* Unary math, one op code per function. f32/f64 serve all of them; i64 serves NEG, ABS, SIGN, SQUARE
+ * and, as copies, FLOOR, CEIL, ROUND (half to even), TRUNC. out may alias x. */
+enum fg_unary_op { FG_NEG, FG_ABS, FG_SIGN, FG_SQUARE, FG_EXP, FG_EXP2, FG_EXPM1, FG_LOG, FG_LOG2, FG_LOG10, FG_LOG1P,
+                   FG_SQRT, FG_RSQRT, FG_RECIPROCAL, FG_SIN, FG_COS, FG_FLOOR, FG_CEIL, FG_ROUND, FG_TRUNC };
+void fg_unary_f32(float *out, const float *x, int op, int64_t n);
+void fg_unary_f64(double *out, const double *x, int op, int64_t n);
+void fg_unary_i64(int64_t *out, const int64_t *x, int op, int64_t n);
+/* dx += dout * f'(x), reading the forward's input x and output out (sign and rounding add nothing). */
+void fg_unary_backward_f32(float *dx, const float *dout, const float *x, const float *out, int op, int64_t n);
+void fg_unary_backward_f64(double *dx, const double *dout, const double *x, const double *out, int op, int64_t n);
+/* out = min(max(x, lo), hi), NaN kept; lo or hi may be NULL (no bound); the bounds advance by
+ * bound_step (0: one value for all, 1: one per element). Backward, PyTorch's rule: dout goes to
+ * whichever of x, lo, hi the output is (hi where lo > hi), to none at a NaN x (NULLs skipped). */
+void fg_clamp_f32(float *out, const float *x, const float *lo, const float *hi, int64_t bound_step, int64_t n);
+void fg_clamp_f64(double *out, const double *x, const double *lo, const double *hi, int64_t bound_step, int64_t n);
+void fg_clamp_i64(int64_t *out, const int64_t *x, const int64_t *lo, const int64_t *hi, int64_t bound_step, int64_t n);
+void fg_clamp_backward_f32(float *dx, float *dlo, float *dhi, const float *dout, const float *x, const float *lo,
+                           const float *hi, int64_t bound_step, int64_t n);
+void fg_clamp_backward_f64(double *dx, double *dlo, double *dhi, const double *dout, const double *x, const double *lo,
+                           const double *hi, int64_t bound_step, int64_t n);
+/* out (bool, contiguous with `shape`) = a op b, a and b read through element strides (0 along
+ * broadcast dimensions). AND, OR, XOR compare each side with 0 (logical_and, ...). */
+enum fg_compare_op { FG_EQ, FG_NE, FG_LT, FG_LE, FG_GT, FG_GE, FG_AND, FG_OR, FG_XOR };
+void fg_compare_f32(uint8_t *out, const float *a, const float *b, int op, const int64_t *shape,
+                    const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+void fg_compare_f64(uint8_t *out, const double *a, const double *b, int op, const int64_t *shape,
+                    const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+void fg_compare_i64(uint8_t *out, const int64_t *a, const int64_t *b, int op, const int64_t *shape,
+                    const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+void fg_compare_b8(uint8_t *out, const uint8_t *a, const uint8_t *b, int op, const int64_t *shape,
+                   const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+/* out = cond ? a : b, all three read through element strides. Its backward is itself with a zero:
+ * da = where(cond, dout, 0), db = where(cond, 0, dout). */
+void fg_where_f32(float *out, const uint8_t *cond, const float *a, const float *b, const int64_t *shape,
+                  const int64_t *cond_strides, const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+void fg_where_f64(double *out, const uint8_t *cond, const double *a, const double *b, const int64_t *shape,
+                  const int64_t *cond_strides, const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+void fg_where_i64(int64_t *out, const uint8_t *cond, const int64_t *a, const int64_t *b, const int64_t *shape,
+                  const int64_t *cond_strides, const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+void fg_where_b8(uint8_t *out, const uint8_t *cond, const uint8_t *a, const uint8_t *b, const int64_t *shape,
+                 const int64_t *cond_strides, const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+/* Reductions of x seen as (outer, n, inner) over its middle axis into out (outer, inner); CUMSUM
+ * writes out (outer, n, inner). MAX/MIN also write the first index of the extreme into indices
+ * (or not, when NULL); their backward sends dout to that index, AMAX/AMIN's split it between ties.
+ * NaN wins max and min. p: VAR/STD's correction (1 = unbiased), NORM's order (1, 2, INFINITY or
+ * any p > 0). Sums accumulate in double (int64 for i64, which serves SUM, PROD, MAX, MIN, AMAX,
+ * AMIN, CUMSUM). n = 0 gives the empty sum 0, prod 1, logsumexp -inf, NaN mean/var; MAX/MIN of
+ * nothing must not be asked. Backward: dx += the gradient, from x, out and indices. */
+enum fg_reduce_op { FG_RED_SUM, FG_RED_MEAN, FG_RED_PROD, FG_RED_MAX, FG_RED_MIN, FG_RED_AMAX, FG_RED_AMIN,
+                    FG_RED_LOGSUMEXP, FG_RED_VAR, FG_RED_STD, FG_RED_NORM, FG_RED_CUMSUM };
+void fg_reduce_f32(float *out, int64_t *indices, const float *x, int op, double p, int64_t outer, int64_t n,
+                   int64_t inner);
+void fg_reduce_f64(double *out, int64_t *indices, const double *x, int op, double p, int64_t outer, int64_t n,
+                   int64_t inner);
+void fg_reduce_i64(int64_t *out, int64_t *indices, const int64_t *x, int op, double p, int64_t outer, int64_t n,
+                   int64_t inner);
+void fg_reduce_backward_f32(float *dx, const float *dout, const float *x, const float *out, const int64_t *indices,
+                            int op, double p, int64_t outer, int64_t n, int64_t inner);
+void fg_reduce_backward_f64(double *dx, const double *dout, const double *x, const double *out,
+                            const int64_t *indices, int op, double p, int64_t outer, int64_t n, int64_t inner);
 
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py

@@ -10,6 +10,7 @@
 #include "fastgrad.h"
 #include "cpu.h"   /* FG_PATHS, FG_SPLIT: per-path bodies, threads */
 #define FG_INTEGER 0   /* float instantiations first */
+#define FG_BOOL8 0     /* bool (uint8_t) only for math.inc's compare and where */
 
 #define T float
 #define FG(name) fg_##name##_f32
@@ -18,6 +19,8 @@
 #include "softmax.inc"
 #include "matmul.inc"
 #include "optim.inc"
+#include "random.inc"
+#include "math.inc"
 #undef T
 #undef FG
 
@@ -28,6 +31,8 @@
 #include "softmax.inc"
 #include "matmul.inc"
 #include "optim.inc"
+#include "random.inc"
+#include "math.inc"
 #undef T
 #undef FG
 
@@ -37,6 +42,17 @@
 #define T int64_t
 #define FG(name) fg_##name##_i64
 #include "elementwise.inc"
+#include "math.inc"
 #undef T
 #undef FG
+
+/* bool: comparisons and where */
+#undef FG_BOOL8
+#define FG_BOOL8 1
+#define T uint8_t
+#define FG(name) fg_##name##_b8
+#include "math.inc"
+#undef T
+#undef FG
+#undef FG_BOOL8
 #undef FG_INTEGER

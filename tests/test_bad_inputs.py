@@ -71,9 +71,9 @@ CASES = [
     ("a.reshape(4, -1)", ValueError, r"cannot reshape tensor of shape \(2, 3\)", False),
     ("a.reshape(-1, -1)", ValueError, "only one dimension", False),
     ("a.reshape(2**70, 0)", ValueError, "cannot reshape", False),
-    ("fg.zeros(2, 3, 4).T", ValueError, r"2-D tensor, got shape \(2, 3, 4\)", False),
-    ("a.sum(dim=2)", ValueError, "out of range", False),
-    ("a.sum(dim=1.5)", ValueError, "out of range", False),
+    ("fg.zeros(3).mT", ValueError, r"matrices or batches of matrices. Got 1-D tensor of shape \(3,\)", False),
+    ("a.sum(dim=2)", IndexError, "out of range", False),   # IndexError, as PyTorch
+    ("a.sum(dim=1.5)", TypeError, "dim must be an integer", False),
     ("a.backward()", RuntimeError, "does not require grad", False),
     ("(p * 2).backward()", RuntimeError, r"non-scalar output of shape \(2, 3\)", False),
     ("(p * 2).backward(fg.zeros(3, 2))", ValueError, r"grad has shape \(3, 2\)", True),
@@ -174,8 +174,8 @@ CASES = [
      r"shape \(2, 3\) .* gradient of shape \(5,\)", True),
     ("o = fg.optim.Adam([p]); p.grad = fg.zeros(2, 3, dtype=fg.float64); o.step()", ValueError, "gradient of shape",
      True),
-    ("o = fg.optim.SGD([p], lr=0.1, momentum=0.9); p.grad = np.zeros((2, 3)); o.step()", ValueError,
-     "gradient of shape", True),
+    ("o = fg.optim.SGD([p], lr=0.1, momentum=0.9); p.grad = np.zeros((2, 3)); o.step()", TypeError,
+     "ndarray, not a fastgrad Tensor", False),
     ("o = fg.optim.SGD([p], lr=0.1); o.load_state_dict({})", ValueError, "'state' and 'param_groups'", False),
     # ---- learning-rate schedules ----------------------------------------------------------------------
     ("fg.optim.lr_scheduler.StepLR([p], 2)", TypeError, "expects a fastgrad optimizer, got list", False),
@@ -194,7 +194,7 @@ CASES = [
     ("fg.save({'a': np.array(['x'])}, os.path.join(tmp, 'x'))", TypeError, "not numbers", False),
     ("fg.save({'a': a}, os.path.join(tmp, 'no', 'such', 'dir', 'x'))", FileNotFoundError, "no such directory", False),
     ("fg.load(os.path.join(tmp, 'missing.safetensors'))", FileNotFoundError, "no such file", False),
-    ("fg.load(tmp)", FileNotFoundError, "no such file", False),
+    ("fg.load(tmp)", IsADirectoryError, "is a directory", False),
     ("f = open(good, 'rb'); f.close(); fg.load(f)", TypeError, "PathLike", False),
     ("fg.load(corrupt(good_bytes[:len(good_bytes) // 2]))", ValueError, "not a valid safetensors file", True),
     ("fg.load(corrupt(good_bytes[:4]))", ValueError, "not a valid safetensors file", True),
@@ -205,8 +205,8 @@ CASES = [
     ("fg.load(corrupt(good_bytes.replace(b'[0,24]', b'[0,99999999]')))", ValueError, "not a valid", True),
     ("np.save(os.path.join(tmp, 'x.npy'), np.zeros(3)); fg.load(os.path.join(tmp, 'x.npy'))", ValueError,
      "not a valid", True),
-    ("from safetensors.numpy import save_file; save_file({'i': np.arange(3, dtype=np.int32)}, good); fg.load(good)",
-     ValueError, "dtype int32", True),
+    ("from safetensors.numpy import save_file; save_file({'i': np.array([2**63], dtype=np.uint64)}, good); "
+     "fg.load(good)", ValueError, "above the int64 range", True),
     # ---- data, kernel paths -----------------------------------------------------------------------
     ("fg.data.DataLoader()", ValueError, "at least one array", False),
     ("fg.data.DataLoader(np.zeros((4, 2)), batch_size=0)", ValueError, "batch_size", False),

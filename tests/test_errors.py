@@ -100,7 +100,66 @@ def test_shape_and_index_errors():
         t.reshape(4, 2)
     with pytest.raises(ValueError, match="one element"):
         t.item()
-    with pytest.raises(ValueError, match="dim 2 is out of range"):
+    with pytest.raises(IndexError, match="dimension 2 is out of range"):   # IndexError, as PyTorch
         t.sum(dim=2)
     with pytest.raises(ValueError, match="last dimension"):
         t.softmax(dim=0)
+
+
+def test_empty_tensors_with_huge_other_dimensions_return_at_once():
+    """Zero-size operands never make a kernel walk their other dimensions (issue 11's hangs)."""
+    a, b = fg.zeros(2**40, 0, requires_grad=True), fg.zeros(1, 1, requires_grad=True)
+    (a + b).backward(fg.zeros(2**40, 0))
+    assert b.grad.tolist() == [[0.0]] and a.grad.shape == (2**40, 0)
+    x = fg.zeros(2**40, 0, requires_grad=True)
+    w, bias = fg.zeros(0, 0, requires_grad=True), fg.zeros(0, requires_grad=True)
+    y = fg.nn.functional.linear(x, w, bias)
+    y.backward(fg.zeros(2**40, 0))
+    assert y.shape == (2**40, 0) and w.grad.shape == (0, 0) and bias.grad.shape == (0,)
+    z = fg.ops.LinearReLU().forward(x, w, bias)
+    z.backward(fg.zeros(2**40, 0))
+
+
+def test_a_gradient_that_is_a_leafs_own_grad_is_read_before_it_is_written():
+    rng = np.random.default_rng(0)
+    x = fg.tensor(rng.standard_normal((20, 20)), requires_grad=True)
+    w = fg.tensor(rng.standard_normal((20, 20)), requires_grad=True)
+    fg.nn.functional.linear(x, w).backward(fg.ones(20, 20))
+    first = x.grad.numpy().copy()
+    fg.nn.functional.linear(x, w).backward(x.grad)   # reads x.grad while the backward adds into it
+    np.testing.assert_allclose(x.grad.numpy(), first + first @ w.numpy(), rtol=1e-5)
+    a = fg.tensor(rng.standard_normal((4, 4)), requires_grad=True)
+    (a @ a).backward(fg.ones(4, 4))
+    g = a.grad.numpy().copy()
+    (a @ a).backward(a.grad)
+    np.testing.assert_allclose(a.grad.numpy(), g + g @ a.numpy().T + a.numpy().T @ g, rtol=1e-5)
+
+
+def test_no_grad_exit_without_enter_is_a_clear_error():
+    with pytest.raises(RuntimeError, match="__enter__"):
+        fg.no_grad().__exit__(None, None, None)
+
+
+def test_misused_apis_raise_errors_that_name_the_problem():
+    w = fg.tensor([1.0, 2.0], requires_grad=True)
+    opt = fg.optim.SGD([w], lr=0.1)
+    for bad in ([1.0, 2.0], 3):
+        w.grad = bad
+        with pytest.raises(TypeError, match="not a fastgrad Tensor"):
+            opt.step()
+    with pytest.raises(TypeError, match="mse_loss: input must be a fastgrad Tensor"):
+        fg.nn.functional.mse_loss([1.0, 2.0], fg.ones(2))
+    logits = fg.zeros(1, 3, requires_grad=True)
+    with pytest.raises(ValueError, match="9223372036854775808 is out of range"):
+        fg.nn.functional.cross_entropy(logits, np.array([2**63], dtype=np.uint64))
+
+
+def test_losses_keep_their_own_copy_of_the_targets():
+    logits = fg.tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
+    targets = np.array([0, 1, 2, 1])
+    loss = fg.nn.functional.cross_entropy(logits, targets)
+    targets[:] = [10**12, 10, 0, 0]   # the caller reuses its array before backward
+    loss.backward()
+    expected = fg.tensor(logits.numpy()).softmax().numpy()
+    expected[np.arange(4), [0, 1, 2, 1]] -= 1
+    np.testing.assert_allclose(logits.grad.numpy(), expected / 4, rtol=1e-5, atol=1e-7)

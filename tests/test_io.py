@@ -77,9 +77,9 @@ def test_load_errors(tmp_path):
     save_file({"steps": np.arange(3)}, str(tmp_path / "ints.safetensors"))
     steps = fg.load(tmp_path / "ints.safetensors")["steps"]   # int64 tensors exist now
     assert steps.dtype is fg.int64 and steps.tolist() == [0, 1, 2]
-    save_file({"half": np.arange(3, dtype=np.uint16)}, str(tmp_path / "u16.safetensors"))
-    with pytest.raises(ValueError, match="'half'.*uint16"):
-        fg.load(tmp_path / "u16.safetensors")
+    save_file({"big": np.array([2**63], dtype=np.uint64)}, str(tmp_path / "u64.safetensors"))
+    with pytest.raises(ValueError, match="'big'.*int64 range"):
+        fg.load(tmp_path / "u64.safetensors")
     header = b'{"h":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}'
     (tmp_path / "bf16.safetensors").write_bytes(len(header).to_bytes(8, "little") + header + bytes(4))
     with pytest.raises(ValueError, match="dtype numpy cannot read"):
@@ -97,3 +97,50 @@ def test_save_errors(tmp_path):
     with pytest.raises(TypeError, match="metadata"):
         fg.save({"a": fg.zeros(2)}, path, metadata={"n": 1})
     assert not os.listdir(tmp_path)
+
+
+def test_load_refuses_what_is_not_a_regular_file(tmp_path):
+    with pytest.raises(IsADirectoryError, match="directory"):
+        fg.load(tmp_path)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for path in (fifo, "/dev/zero", "/dev/null"):   # a FIFO would block and /dev/zero never end
+        with pytest.raises(ValueError, match="not a regular file"):
+            fg.load(path)
+
+
+def test_paths_as_bytes_and_with_nul(tmp_path):
+    path = os.fsencode(tmp_path / "b.safetensors")
+    fg.save({"w": fg.ones(2)}, path)
+    assert fg.load(path)["w"].tolist() == [1.0, 1.0]
+    for fn in (lambda p: fg.save({"w": fg.ones(2)}, p), fg.load):
+        with pytest.raises(ValueError, match="NUL"):
+            fn(str(tmp_path / "a\0b"))
+    with pytest.raises(TypeError, match="path"):
+        fg.load(3)
+
+
+def test_everything_save_writes_load_reads(tmp_path):
+    path = tmp_path / "all.safetensors"
+    fg.save({"f16": np.array([1.5, -2], dtype=np.float16), "i32": np.array([7, -3], dtype=np.int32),
+             "i64": fg.tensor([2**40, -1]), "b": fg.tensor([True, False]), "f64": fg.zeros(1, dtype=fg.float64)}, path)
+    back = fg.load(path)
+    assert back["f16"].dtype is fg.float32 and back["f16"].tolist() == [1.5, -2.0]
+    assert back["i32"].dtype is fg.int64 and back["i32"].tolist() == [7, -3]
+    assert back["i64"].tolist() == [2**40, -1] and back["b"].tolist() == [True, False]
+    assert back["f64"].dtype is fg.float64
+    with pytest.raises(ValueError, match="__metadata__"):
+        fg.save({"__metadata__": fg.zeros(1)}, path)
+
+
+def test_load_reads_the_file_into_memory_and_reports_damage(tmp_path):
+    path = tmp_path / "w.safetensors"
+    fg.save({"w": fg.ones(1000)}, path)
+    data = path.read_bytes()
+    path.write_bytes(data[:-100])   # truncated, as by another process mid-write
+    with pytest.raises(ValueError, match="not a valid safetensors file"):
+        fg.load(path)
+    header = b'{"f8":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}}'
+    path.write_bytes(len(header).to_bytes(8, "little") + header + bytes(2))
+    with pytest.raises(ValueError, match="safetensors|dtype"):
+        fg.load(path)

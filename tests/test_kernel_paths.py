@@ -166,7 +166,7 @@ def test_pointwise_and_softmax_kernels_on_every_path(name, dtype):
             np.testing.assert_allclose(out["sigmoid"], 1 / (1 + np.exp(-x64)), **tol)
             np.testing.assert_allclose(out["dmul_x"], 1 + y * y.astype(np.float64), **tol)
             np.testing.assert_allclose(out["dmul_y"], 1 + y * x64, **tol)
-            gate = np.where(out["relu"] > 0, y, 0)
+            gate = np.where(out["relu"] <= 0, 0, y)   # NaN passes the gradient, as in PyTorch
             np.testing.assert_allclose(out["dx"], 1 + gate, **tol)
             g = y + 0.01 * x64   # weight decay
             buf = 0.9 * 0.5 + 0.9 * g

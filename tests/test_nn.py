@@ -42,12 +42,12 @@ def test_flatten_module():
 def test_dropout_in_training_mode():
     p = 0.25
     fg.manual_seed(7)
-    keep = generator().random((5, 8)) >= p   # the mask the layer will draw
+    keep = fg.rand(5, 8, dtype=fg.float64).numpy() >= p   # the mask the layer will draw (same words of the generator)
 
     def dropped(x):
         fg.manual_seed(7)   # the same mask on every call, for the finite differences
         return nn.Dropout(p)(x)
-    check_op(dropped, lambda a: a * keep / (1 - p), (5, 8))
+    check_op(dropped, lambda a: a * keep / (1 - p), (5, 8), check_float32=False)   # float32 draws other bits
 
 
 def test_mlp_sequential_as_one_function():

@@ -111,3 +111,40 @@ def test_float32_matmul_error_bound(k, path, threads):
     u = 2.0**-24
     assert np.all(err <= k * u * scale + 1e-45), "outside the stated bound"
     assert np.all(err <= 2 * np.sqrt(k) * u * scale + u * np.abs(exact) + 1e-45), f"max error {err.max()} for k={k}"
+
+
+# ---- PyTorch's IEEE edge semantics (issue 11's fuzzer findings) ----------------------------------------
+@pytest.mark.parametrize("dtype", [fg.float32, fg.float64])
+def test_infinite_row_max_gives_nan_rows_like_pytorch(dtype):
+    inf = float("inf")
+    for row in ([inf, 1.0], [-inf, -inf]):
+        assert np.isnan(fg.tensor([row], dtype=dtype).log_softmax().numpy()).all()
+    logits = fg.tensor([[inf, 1.0]], dtype=dtype, requires_grad=True)
+    loss = fg.nn.functional.cross_entropy(logits, [1])
+    loss.backward()
+    assert np.isnan(loss.item()) and np.isnan(logits.grad.numpy()).all()
+
+
+@pytest.mark.parametrize("dtype", [fg.float32, fg.float64])
+def test_relu_keeps_negative_zero_and_passes_the_gradient_at_nan(dtype):
+    out = fg.tensor([-0.0, -1.0, 2.0], dtype=dtype).relu().numpy()
+    assert np.signbit(out[0]) and out[1] == 0 and not np.signbit(out[1]) and out[2] == 2
+    x = fg.tensor([float("nan"), 0.0, -0.0, 1.0], dtype=dtype, requires_grad=True)
+    x.relu().backward(fg.ones(4, dtype=dtype))
+    assert x.grad.tolist() == [1.0, 0.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize("shape_b", [(1,), (2,)])
+def test_division_backward_does_not_overflow(shape_b):
+    a = fg.tensor([1e30, 1e30], requires_grad=True)
+    b = fg.tensor(np.full(shape_b, 1e30), requires_grad=True)
+    (a / b).backward(fg.full((2,), 1e30))
+    assert a.grad.tolist() == [1.0, 1.0]
+    assert np.allclose(b.grad.numpy(), -np.ones(shape_b) * 2 / shape_b[0])
+
+
+def test_exp_based_results_reach_the_subnormals():
+    tiny = fg.tensor([-709.0, -745.0], dtype=fg.float64).sigmoid().numpy()
+    assert tiny[0] == pytest.approx(np.exp(-709.0), rel=1e-12) and tiny[1] == 5e-324
+    assert fg.tensor([-100.0]).sigmoid().item() == pytest.approx(np.exp(-100.0), rel=1e-2)
+    assert fg.tensor([-104.5]).sigmoid().item() == 0.0

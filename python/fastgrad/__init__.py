@@ -1,12 +1,20 @@
 """fastgrad: a small, fast reverse-mode autograd library. C kernels (through cffi) under a thin
 Python graph layer; see README.md for a tour."""
 from .dtypes import bool_ as bool, float32, float64, int64  # noqa: A001 (PyTorch's name: fg.bool)
-from .tensor import Device as device, Tensor, manual_seed, ones, ones_like, randn, tensor, zeros, zeros_like
+from .tensor import Device as device, Tensor, ones, ones_like, tensor, zeros, zeros_like
+from .random import (Generator, bernoulli_mask as _bernoulli_mask, default_generator, get_rng_state, initial_seed,
+                     manual_seed, multinomial, normal, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
+                     seed, set_rng_state)
+from .creation import arange, empty, empty_like, eye, full, full_like, linspace
 from . import cuda
 from .autograd import is_grad_enabled, no_grad
 from . import ops, nn, optim, data
 from .io import load, save
 from .backend import get_num_threads, kernel_path, set_kernel_path, set_num_threads
+from . import shape_functions
+from .shape_functions import *  # noqa: F401,F403 (fg.cat, fg.stack, fg.transpose, ...: its __all__)
+from .functions import *  # noqa: F401,F403 (the math helper: fg.exp, fg.where, fg.max, ... functions.__all__)
+from . import functions
 from .interop import from_dlpack, from_numpy
 from . import profiler, viz
 
@@ -16,5 +24,9 @@ __version__ = "0.1.0"
 float, double, long = float32, float64, int64  # noqa: A001
 
 __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "randn", "manual_seed", "float32",
-           "float64", "int64", "bool", "float", "double", "long", "device", "cuda", "no_grad", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load", "kernel_path",
+           "float64", "int64", "bool", "Generator", "default_generator", "get_rng_state", "set_rng_state", "seed",
+           "initial_seed", "multinomial", "normal", "rand", "rand_like", "randint", "randint_like", "randn_like",
+           "randperm", "arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "float", "double", "long", "device", "cuda", "no_grad", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load", "kernel_path",
            "set_kernel_path", "get_num_threads", "set_num_threads", "from_numpy", "from_dlpack", "profiler", "viz"]
+__all__ += shape_functions.__all__
+__all__ += functions.__all__

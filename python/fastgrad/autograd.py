@@ -62,6 +62,8 @@ class no_grad(contextlib.ContextDecorator):
         _set_grad_enabled(False)
 
     def __exit__(self, *exc):
+        if not _mode.previous:
+            raise RuntimeError("no_grad.__exit__ called without a matching __enter__ in this thread")
         _set_grad_enabled(_mode.previous.pop())
 
 

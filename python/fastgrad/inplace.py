@@ -119,3 +119,37 @@ def write_broadcast(t, src):
     fill_kernel(zero, -0.0 if t._dtype.is_floating_point else 0)
     t._dtype.k.binary_bcast(t._buf, zero._buf, src._buf, lib.FG_ADD, t._shape, [0] * len(t._shape),
                             broadcast_strides(src._shape, t._shape), len(t._shape))
+
+
+def draw_in_place(t, draw, name):
+    """t filled by `draw(t)` (a random kernel), under the same rules as fill_."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name}: expects a fastgrad Tensor, got {type(t).__name__}")
+    if _recording(t):
+        if t._op is None:
+            raise RuntimeError(_LEAF_ERROR.format(name=name))
+        return _take_over(t, draw(empty(t._shape, t._dtype, t._numel)))
+    draw(t)
+    _mark_written(t)
+    return t
+
+
+def apply(t, compute, name, *others):
+    """t = compute(t) in place, for ops without an in-place kernel of their own (clamp_, masked_fill_):
+    computed out of place, then written into t's buffer, or (when recording) taken over as above.
+    The result must keep t's shape and dtype."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name}: expects a fastgrad Tensor, got {type(t).__name__}")
+    recording = autograd.is_grad_enabled() and (t.requires_grad or any(isinstance(o, Tensor) and o.requires_grad
+                                                                       for o in others))
+    if recording and t._op is None and t.requires_grad:
+        raise RuntimeError(_LEAF_ERROR.format(name=name))
+    result = compute(_alias(t) if recording else t)
+    if result._shape != t._shape or result._dtype is not t._dtype:
+        raise TypeError(f"{name}: the result ({result._dtype!r}, shape {result._shape}) can't be written in place "
+                        f"into a tensor of {t._dtype!r} and shape {t._shape}")
+    if recording:
+        return _take_over(t, result)
+    lib.fg_cast(t._buf, t._dtype.code, result._buf, t._dtype.code, t._numel)
+    _mark_written(t)
+    return t

@@ -286,6 +286,110 @@ class Tensor:
     def zero_grad(self):
         self.grad = None
 
+    # ---- shape and movement: fastgrad/ops/shape.py ---------------------------------------------------
+    # Views share the buffer (view, reshape, flatten, unflatten, squeeze, unsqueeze, contiguous); every
+    # other movement copies into a new contiguous tensor (the storage model: fastgrad/__init__.py).
+    def view(self, *shape):
+        if len(shape) == 1 and not isinstance(shape[0], (tuple, list, numbers.Integral)):
+            raise TypeError(f"view() takes a shape; view(dtype), which reinterprets the bytes, is not supported "
+                            f"(got {shape[0]!r}): convert with .to(dtype)")
+        return _shape.view(self, shape)
+
+    def view_as(self, other):
+        return _shape.view(self, _shape.tensor_arg(other, "view_as", "other")._shape)
+
+    def reshape_as(self, other):
+        return _shape.view(self, _shape.tensor_arg(other, "reshape_as", "other")._shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _shape.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return _shape.unflatten(self, dim, sizes)
+
+    def squeeze(self, dim=None):
+        return _shape.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _shape.unsqueeze(self, dim)
+
+    def contiguous(self, memory_format=None):
+        return self   # every fastgrad tensor is contiguous
+
+    def is_contiguous(self, memory_format=None):
+        return True
+
+    def stride(self, dim=None):
+        """The row-major element strides (every fastgrad tensor is contiguous)."""
+        strides = tuple(_shape.contiguous_strides(self._shape))
+        return strides if dim is None else strides[_dim_index(dim, len(self._shape), "stride")]
+
+    def clone(self, memory_format=None):
+        return _shape.clone(self)
+
+    def transpose(self, dim0, dim1):
+        return _shape.transpose(self, dim0, dim1)
+
+    swapaxes = swapdims = transpose
+
+    def permute(self, *dims):
+        return _shape.permute(self, _one_or_many(dims))
+
+    @property
+    def mT(self):
+        return _shape.matrix_transpose(self)
+
+    def t(self):
+        return _shape.t(self)
+
+    def movedim(self, source, destination):
+        return _shape.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def expand(self, *sizes):
+        return _shape.expand(self, sizes)
+
+    def expand_as(self, other):
+        return _shape.expand(self, _shape.tensor_arg(other, "expand_as", "other")._shape)
+
+    def broadcast_to(self, size):
+        return _shape.expand(self, tuple(size))
+
+    def repeat(self, *sizes):
+        return _shape.repeat(self, sizes)
+
+    def narrow(self, dim, start, length):
+        return _shape.narrow(self, dim, start, length)
+
+    def split(self, split_size, dim=0):
+        return _shape.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _shape.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return _shape.unbind(self, dim)
+
+    def flip(self, *dims):
+        return _shape.flip(self, _one_or_many(dims))
+
+    def fliplr(self):
+        return _shape.fliplr(self)
+
+    def flipud(self):
+        return _shape.flipud(self)
+
+    def roll(self, shifts, dims=None):
+        return _shape.roll(self, shifts, dims)
+
+    def tril(self, diagonal=0):
+        return _shape.triangle(self, False, diagonal)
+
+    def triu(self, diagonal=0):
+        return _shape.triangle(self, True, diagonal)
+    # ---- end of shape and movement ----------------------------------------------------------------
+
     # ---- operators: each one is an op of fastgrad.ops ---------------------------------------------
     def __add__(self, other):
         return Add().forward(self, other)
@@ -312,7 +416,7 @@ class Tensor:
         return Div().forward(other, self)
 
     def __neg__(self):
-        return Mul().forward(self, -1.0)
+        return _fn.neg(self)
 
     def __pos__(self):
         return self
@@ -351,6 +455,12 @@ class Tensor:
     def copy_(self, src, non_blocking=False):
         return inplace.copy(self, src)
 
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        return random.uniform_(self, a, b, generator)
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        return random.normal_(self, mean, std, generator)
+
     def __matmul__(self, other):
         return MatMul().forward(self, other)
 
@@ -384,6 +494,96 @@ class Tensor:
 
     def reshape(self, *shape):
         return Reshape(shape).forward(self)
+
+    # ---- math, comparisons, selection, reductions (the math helper; fastgrad/functions.py) -----------
+    # Each method is its module-level function's (fg.exp(x) is x.exp()); the work is in ops/.
+    def exp(self): return _fn.exp(self)
+    def exp2(self): return _fn.exp2(self)
+    def expm1(self): return _fn.expm1(self)
+    def log(self): return _fn.log(self)
+    def log2(self): return _fn.log2(self)
+    def log10(self): return _fn.log10(self)
+    def log1p(self): return _fn.log1p(self)
+    def sqrt(self): return _fn.sqrt(self)
+    def rsqrt(self): return _fn.rsqrt(self)
+    def abs(self): return _fn.abs(self)
+    __abs__ = absolute = abs
+    def neg(self): return _fn.neg(self)
+    negative = neg
+    def sign(self): return _fn.sign(self)
+    def square(self): return _fn.square(self)
+    def sin(self): return _fn.sin(self)
+    def cos(self): return _fn.cos(self)
+    def reciprocal(self): return _fn.reciprocal(self)
+    def floor(self): return _fn.floor(self)
+    def ceil(self): return _fn.ceil(self)
+    def round(self, decimals=0): return _fn.round(self, decimals)
+    __round__ = round
+    def trunc(self): return _fn.trunc(self)
+    def pow(self, exponent): return _fn.pow(self, exponent)
+    def __pow__(self, exponent): return Pow().forward(self, exponent)
+    def __rpow__(self, base): return Pow().forward(base, self)
+    def maximum(self, other): return _fn.maximum(self, other)
+    def minimum(self, other): return _fn.minimum(self, other)
+    def clamp(self, min=None, max=None): return _fn.clamp(self, min, max)  # noqa: A002
+    clip = clamp
+    def clamp_(self, min=None, max=None): return _fn.clamp_(self, min, max)  # noqa: A002
+    clip_ = clamp_
+
+    def __eq__(self, other):
+        # anything that is not a number or a tensor (None, a string) is simply unequal, as in PyTorch
+        return _fn.eq(self, other) if isinstance(other, _COMPARABLE) else NotImplemented
+
+    def __ne__(self, other):
+        return _fn.ne(self, other) if isinstance(other, _COMPARABLE) else NotImplemented
+
+    def __lt__(self, other): return _fn.lt(self, other)
+    def __le__(self, other): return _fn.le(self, other)
+    def __gt__(self, other): return _fn.gt(self, other)
+    def __ge__(self, other): return _fn.ge(self, other)
+    def eq(self, other): return _fn.eq(self, other)
+    def ne(self, other): return _fn.ne(self, other)
+    def lt(self, other): return _fn.lt(self, other)
+    def le(self, other): return _fn.le(self, other)
+    def gt(self, other): return _fn.gt(self, other)
+    def ge(self, other): return _fn.ge(self, other)
+    def __and__(self, other): return _bitwise("__and__", self, other)
+    __rand__ = __and__
+    def __or__(self, other): return _bitwise("__or__", self, other)
+    __ror__ = __or__
+    def __xor__(self, other): return _bitwise("__xor__", self, other)
+    __rxor__ = __xor__
+    def __invert__(self): return _bitwise("__invert__", self)
+    def logical_and(self, other): return _fn.logical_and(self, other)
+    def logical_or(self, other): return _fn.logical_or(self, other)
+    def logical_xor(self, other): return _fn.logical_xor(self, other)
+    def logical_not(self): return _fn.logical_not(self)
+    def isnan(self): return _fn.isnan(self)
+    def isinf(self): return _fn.isinf(self)
+    def isfinite(self): return _fn.isfinite(self)
+    def where(self, condition, other): return _fn.where(condition, self, other)
+    def masked_fill(self, mask, value): return _fn.masked_fill(self, mask, value)
+    def masked_fill_(self, mask, value): return _fn.masked_fill_(self, mask, value)
+    def any(self, dim=None, keepdim=False): return _fn.any(self, dim, keepdim)
+    def all(self, dim=None, keepdim=False): return _fn.all(self, dim, keepdim)
+    def prod(self, dim=None, keepdim=False): return _fn.prod(self, dim, keepdim)
+    def max(self, dim=None, keepdim=False): return _fn.max(self, dim, keepdim)
+    def min(self, dim=None, keepdim=False): return _fn.min(self, dim, keepdim)
+    def argmax(self, dim=None, keepdim=False): return _fn.argmax(self, dim, keepdim)
+    def argmin(self, dim=None, keepdim=False): return _fn.argmin(self, dim, keepdim)
+    def amax(self, dim=(), keepdim=False): return _fn.amax(self, dim, keepdim)
+    def amin(self, dim=(), keepdim=False): return _fn.amin(self, dim, keepdim)
+    def logsumexp(self, dim, keepdim=False): return _fn.logsumexp(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _fn.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _fn.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def cumsum(self, dim): return _fn.cumsum(self, dim)
+    def norm(self, p="fro", dim=None, keepdim=False): return _fn.norm(self, p, dim, keepdim)
+    # ---- end of the math helper's block --------------------------------------------------------------
 
     # ---- DLPack: np.from_dlpack(t), torch.from_dlpack(t) share this buffer (fastgrad/interop.py) ---
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
@@ -445,6 +645,11 @@ def _dim_index(dim, ndim, what):
     if not -max(ndim, 1) <= dim < max(ndim, 1):
         raise IndexError(f"{what}: dimension {dim} is out of range for a tensor of {ndim} dimensions")
     return int(dim) % max(ndim, 1)
+
+
+def _one_or_many(args):
+    """permute(2, 0, 1) and permute((2, 0, 1)) alike: the ints of *args, or its one tuple/list."""
+    return args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
 
 
 def _as_array(data, dtype, requires_grad=False):
@@ -602,29 +807,25 @@ _dtype_names = {"float32", "float64", "int64", "bool", "float", "double", "long"
 _rng = np.random.default_rng()
 
 
-def manual_seed(seed):
-    """Seeds every random draw fastgrad makes (randn, layer initialisation, dropout, shuffling)."""
+def seed_host_generator(seed):
+    """fg.manual_seed's part for host-side choices (a DataLoader's shuffle order)."""
     global _rng
     _rng = np.random.default_rng(seed)
 
 
 def generator():
-    """The numpy Generator behind fastgrad's random draws, as seeded by manual_seed."""
+    """The numpy Generator behind fastgrad's host-side random choices (shuffle orders), seeded by
+    fg.manual_seed. Tensor contents are drawn by C kernels instead (fastgrad/random.py)."""
     return _rng
 
 
-def randn(*shape, mean=0.0, std=1.0, dtype=float32, device=None, requires_grad=False):
-    """Normally distributed values with the given mean and standard deviation."""
-    if device is not None:
-        as_device(device)
-    shape, dtype = _checked_shape(shape), as_dtype(float32 if dtype is None else dtype)
-    t = empty(shape, dtype)
-    t.numpy()[...] = _rng.standard_normal(shape, dtype=dtype.np) * std + mean
-    t.requires_grad = bool(requires_grad)
-    return t
-
-
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
-from . import autograd, inplace, interop  # noqa: E402
+from . import autograd, inplace, interop, random  # noqa: E402
 from .ops import (Add, Cast, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
                   Tanh, Transpose)
+from .ops import shape as _shape  # noqa: E402
+# the math helper's methods
+from . import functions as _fn  # noqa: E402
+from .ops.compare import bitwise as _bitwise  # noqa: E402
+from .ops.elementwise import Pow  # noqa: E402
+_COMPARABLE = (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)

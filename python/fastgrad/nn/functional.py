@@ -3,7 +3,8 @@ import numbers
 
 from .. import ops
 from ..ops._checks import reduction_arg
-from ..tensor import Tensor, generator, tensor
+from ..random import bernoulli_mask
+from ..tensor import Tensor, tensor
 
 
 def relu(x):
@@ -38,15 +39,14 @@ def check_dropout_p(p):
 
 def dropout(x, p=0.5, training=True):
     """Zeroes each element with probability p and scales the rest by 1/(1-p), when training; the
-    mask is drawn from fastgrad's seeded generator and applied by the C multiply (whose backward
+    mask is drawn by the C generator (fg.manual_seed) and applied by the C multiply (whose backward
     multiplies the gradient by the same mask)."""
     p = check_dropout_p(p)
     if not isinstance(x, Tensor):
         raise TypeError(f"dropout: input must be a fastgrad Tensor, got {type(x).__name__}")
     if not training or p == 0:
         return x
-    keep = generator().random(x.shape) >= p
-    mask = tensor(keep / (1 - p) if p < 1 else keep * 0.0, dtype=x.dtype)
+    mask = bernoulli_mask(x.shape, p, 1 / (1 - p) if p < 1 else 0.0, x.dtype)   # one kernel draws it
     return ops.Mul().forward(x, mask)
 
 
@@ -63,6 +63,8 @@ def nll_loss(logp, targets, reduction="mean"):
 def mse_loss(pred, target, reduction="mean"):
     """Mean (or sum) of squared differences."""
     reduction_arg(reduction, "mse_loss")
+    if not isinstance(pred, Tensor):
+        raise TypeError(f"mse_loss: input must be a fastgrad Tensor, got {type(pred).__name__}")
     diff = pred - target
     if diff.shape != pred.shape:
         raise ValueError(f"mse_loss: target of shape {getattr(target, 'shape', None)} does not match "

@@ -15,8 +15,10 @@ from collections.abc import Mapping
 from .. import ops
 from ..dtypes import numeric_array
 from ..ops._checks import reduction_arg
-from ..tensor import Tensor, generator, tensor
+from ..creation import empty
+from ..tensor import Tensor, tensor
 from . import functional as F
+from . import init
 
 # What load_state_dict(strict=False) reports, as in PyTorch.
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -190,15 +192,14 @@ class Linear(Module):
     bias start uniform in ±1/sqrt(in_features), PyTorch's default, drawn from fastgrad's seeded
     generator (fg.manual_seed)."""
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         for name, v in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 0:
                 raise ValueError(f"Linear: {name} must be a non-negative int, got {v!r}")
         self.in_features, self.out_features = in_features, out_features
         bound = 1.0 / math.sqrt(in_features) if in_features else 0.0
-        uniform = generator().uniform
-        self.weight = tensor(uniform(-bound, bound, (out_features, in_features)), dtype=dtype, requires_grad=True)
-        self.bias = tensor(uniform(-bound, bound, out_features), dtype=dtype, requires_grad=True) if bias else None
+        self.weight = init.uniform_(empty(out_features, in_features, dtype=dtype, device=device), -bound, bound).requires_grad_()
+        self.bias = init.uniform_(empty(out_features, dtype=dtype, device=device), -bound, bound).requires_grad_() if bias else None
 
     def forward(self, x):
         return ops.Linear().forward(x, self.weight, self.bias)
@@ -259,14 +260,33 @@ class Dropout(Module):
 
 
 class Flatten(Module):
-    """(N, d1, d2, ...) -> (N, d1*d2*...): images in, rows of features out."""
+    """x.flatten(start_dim, end_dim): (N, d1, d2, ...) -> (N, d1*d2*...) by default. A view: no copy."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
         if not isinstance(x, Tensor):
             raise TypeError(f"Flatten: input must be a fastgrad Tensor, got {type(x).__name__}")
-        if x.ndim < 2:
-            return x
-        return ops.Reshape((x.shape[0], math.prod(x.shape[1:]))).forward(x)
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """x.unflatten(dim, unflattened_size): dimension dim split into unflattened_size. A view."""
+
+    def __init__(self, dim, unflattened_size):
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"Unflatten: input must be a fastgrad Tensor, got {type(x).__name__}")
+        return x.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Identity(Module):

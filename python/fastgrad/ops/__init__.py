@@ -6,8 +6,14 @@ from .convert import Cast
 from .elementwise import Add, Div, Mul, Sub
 from .loss import CrossEntropy, NLLLoss
 from .matmul import Linear, LinearReLU, MatMul
-from .shape import Reshape, Sum, Transpose
+from .shape import AsStrided, Cat, Reshape, Transpose, Triangle
 from .softmax import LogSoftmax, Softmax
+# the math helper's families: unary math, pow/maximum/minimum, comparisons and where, reductions
+from .compare import Where
+from .elementwise import Maximum, Minimum, Pow
+from .reduce import Reduce, Sum
+from .unary import Clamp, Unary
 
 __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
-           "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose", "Cast"]
+           "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose", "Cast",
+           "AsStrided", "Cat", "Triangle", "Unary", "Clamp", "Pow", "Maximum", "Minimum", "Where", "Reduce"]

@@ -103,8 +103,7 @@ def class_targets(targets, shape, num_classes, op):
         raise TypeError(f"{op}: class targets must be integers, got data of numpy dtype {array.dtype}")
     if array.shape != tuple(shape):
         raise ValueError(f"{op}: targets of shape {array.shape} do not match the input: expected shape {tuple(shape)}")
-    array = np.ascontiguousarray(array, dtype=np.int64)
-    if array.size and (array.min() < 0 or array.max() >= num_classes):
+    if array.size and (array.min() < 0 or array.max() >= num_classes):   # before the cast: uint64 must not wrap
         bad = array[(array < 0) | (array >= num_classes)][0]
         raise ValueError(f"{op}: class target {bad} is out of range for {num_classes} classes")
-    return array
+    return np.array(array, dtype=np.int64, order="C")   # a copy: later changes to the caller's array change nothing

@@ -2,11 +2,11 @@
 the broadcast dimensions."""
 import numpy as np
 
-from .._C import lib
+from .._C import ffi, lib
 from .. import autograd
 from ..autograd import Op, accumulate_grad, broadcast_strides, grad_buffer_or_null
 from ..dtypes import SMALL_ARRAY
-from ..tensor import Tensor, alloc_uninitialized, empty, out_of_memory
+from ..tensor import Tensor, alloc_uninitialized, empty, out_of_memory, zeros
 from ._checks import operands
 
 
@@ -115,5 +115,43 @@ class Div(_Binary):
 
     def _broadcast_backward(self, g, a, b):
         if a.requires_grad: accumulate_grad(a, binary(lib.FG_DIV, g, b))   # d(a/b)/da = 1/b
-        if b.requires_grad:                                                  # d(a/b)/db = -a/b²
-            accumulate_grad(b, binary(lib.FG_DIV, binary(lib.FG_DIV, binary(lib.FG_MUL, g, a), b), b), -1.0)
+        if b.requires_grad:   # d(a/b)/db = -a/b², as -(g/b)(a/b) so large a and b do not overflow
+            accumulate_grad(b, binary(lib.FG_MUL, binary(lib.FG_DIV, g, b), binary(lib.FG_DIV, a, b)), -1.0)
+
+
+
+# ---- pow, maximum, minimum: the same kernel, op codes of the math helper -----------------------------
+class _MathBinary(_Binary):
+    """Broadcast backward: the one-shape backward kernel on both operands expanded to the output's
+    shape, each gradient then summed back over its broadcast dimensions."""
+
+    def _broadcast_backward(self, g, a, b):
+        from .unary import expand   # unary.py imports this module
+        shape = g._shape
+        grads = [zeros(shape, dtype=g._dtype) if t.requires_grad else None for t in (a, b)]
+        g._dtype.k.binary_backward(*[ffi.NULL if d is None else d._buf for d in grads], g._buf,
+                                   expand(a, shape)._buf, expand(b, shape)._buf, self.code, g._numel)
+        for t, d in zip((a, b), grads):
+            if d is not None:
+                accumulate_grad(t, d)
+
+
+class Pow(_MathBinary):
+    """a ** b with tensor or number operands (int ** int stays int64, as in PyTorch)."""
+    code = lib.FG_POW
+
+    def forward(self, a, b):
+        a, b = operands(a, b, "pow")
+        if not a._dtype.is_floating_point and b._numel and int(b.numpy().min()) < 0:   # a check, not the op
+            raise ValueError("pow: integers to negative integer powers are not allowed (as in PyTorch); "
+                             "use a float base or exponent")
+        return super().forward(a, b)
+
+
+class Maximum(_MathBinary):
+    """The elementwise maximum, NaN propagating; ties split the gradient in halves (PyTorch's rule)."""
+    code = lib.FG_MAXIMUM
+
+
+class Minimum(_MathBinary):
+    code = lib.FG_MINIMUM

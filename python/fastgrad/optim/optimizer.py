@@ -66,6 +66,9 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                if not isinstance(p.grad, Tensor) and not getattr(p.grad, "is_sparse", False):
+                    raise TypeError(f"{type(self).__name__}.step: the .grad of a parameter of shape {p.shape} is a "
+                                    f"{type(p.grad).__name__}, not a fastgrad Tensor")
                 if p.grad.shape != p.shape or p.grad.dtype is not p.dtype:
                     raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.shape} ({p.dtype!r}) has a "
                                      f"gradient of shape {p.grad.shape} ({p.grad.dtype!r})")

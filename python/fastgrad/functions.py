@@ -1,0 +1,279 @@
+"""Module-level forms of the tensor methods, in one place: fg.exp(x), fg.sum(x, dim), fg.where(c, a, b),
+fg.max(x, dim), ... with PyTorch's names, signatures and defaults. Tensor's methods call these."""
+import math
+import numbers
+
+from ._C import lib
+from .dtypes import int64
+from .tensor import Tensor
+from . import inplace
+from .ops import compare as _cmp
+from .ops._checks import cast_to, tensor_arg
+from .ops.activation import ReLU, Sigmoid, Tanh
+from .ops.compare import Where
+from .ops.elementwise import Maximum, Minimum, Pow
+from .ops.reduce import Reduce, Sum, max_min, reduce, reduce_dims
+from .ops.softmax import LogSoftmax, Softmax
+from .ops.unary import Clamp, Unary
+
+
+# ---- unary math -----------------------------------------------------------------------------------
+def _unary(name):
+    def f(input):
+        return Unary(name).forward(input)
+    f.__name__ = f.__qualname__ = name
+    f.__doc__ = f"{name}(input): elementwise, as torch.{name}."
+    return f
+
+
+exp, exp2, expm1, log, log2, log10, log1p = (_unary(n) for n in ("exp", "exp2", "expm1", "log", "log2", "log10",
+                                                                  "log1p"))
+sqrt, rsqrt, abs, neg, sign, square = (_unary(n) for n in ("sqrt", "rsqrt", "abs", "neg", "sign", "square"))  # noqa: A001
+sin, cos, reciprocal, floor, ceil, trunc = (_unary(n) for n in ("sin", "cos", "reciprocal", "floor", "ceil", "trunc"))
+absolute, negative = abs, neg
+
+
+def round(input, decimals=0):  # noqa: A001
+    if decimals != 0:
+        raise NotImplementedError("round(decimals=...) is not supported; scale, round and unscale instead")
+    return Unary("round").forward(input)
+
+
+def relu(input):
+    return ReLU().forward(input)
+
+
+def tanh(input):
+    return Tanh().forward(input)
+
+
+def sigmoid(input):
+    return Sigmoid().forward(input)
+
+
+def softmax(input, dim=-1):
+    return Softmax(dim).forward(input)
+
+
+def log_softmax(input, dim=-1):
+    return LogSoftmax(dim).forward(input)
+
+
+def pow(input, exponent):  # noqa: A001
+    return Pow().forward(input, exponent)
+
+
+def maximum(input, other):
+    tensor_arg(other, "maximum", "other")
+    return Maximum().forward(input, other)
+
+
+def minimum(input, other):
+    tensor_arg(other, "minimum", "other")
+    return Minimum().forward(input, other)
+
+
+def clamp(input, min=None, max=None):  # noqa: A002
+    return Clamp(min, max).forward(input)
+
+
+clip = clamp
+
+
+def clamp_(input, min=None, max=None):  # noqa: A002
+    return inplace.apply(input, lambda t: Clamp(min, max).forward(t), "clamp_", min, max)
+
+
+# ---- comparisons, logic, selection ------------------------------------------------------------------
+def eq(input, other):
+    return _cmp.compare("eq", input, other)
+
+
+def ne(input, other):
+    return _cmp.compare("ne", input, other)
+
+
+def lt(input, other):
+    return _cmp.compare("lt", input, other)
+
+
+def le(input, other):
+    return _cmp.compare("le", input, other)
+
+
+def gt(input, other):
+    return _cmp.compare("gt", input, other)
+
+
+def ge(input, other):
+    return _cmp.compare("ge", input, other)
+
+
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+def logical_and(input, other):
+    return _cmp.logical("logical_and", input, other)
+
+
+def logical_or(input, other):
+    return _cmp.logical("logical_or", input, other)
+
+
+def logical_xor(input, other):
+    return _cmp.logical("logical_xor", input, other)
+
+
+def logical_not(input):
+    return _cmp.logical("logical_not", input)
+
+
+isnan, isinf, isfinite = _cmp.isnan, _cmp.isinf, _cmp.isfinite
+
+
+def where(condition, input, other):
+    return Where().forward(condition, input, other)
+
+
+def masked_fill(input, mask, value):
+    return _cmp.masked_fill(input, mask, value)
+
+
+def masked_fill_(input, mask, value):
+    return inplace.apply(input, lambda t: _cmp.masked_fill(t, mask, value), "masked_fill_", value)
+
+
+def _count(input, dim, keepdim, name):
+    """(number of true elements over dim as int64, number of elements reduced)."""
+    tensor_arg(input, name)
+    dims = reduce_dims(input, dim, name)
+    truth = cast_to(_cmp._truth(input, name), int64)
+    return reduce(truth, lib.FG_RED_SUM, dims, keepdim), math.prod(input.shape[d] for d in dims)
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001
+    count, _ = _count(input, dim, keepdim, "any")
+    return gt(count, 0)
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001
+    count, total = _count(input, dim, keepdim, "all")
+    return eq(count, total)
+
+
+# ---- reductions -----------------------------------------------------------------------------------
+def sum(input, dim=None, keepdim=False):  # noqa: A001
+    return Sum(dim, keepdim).forward(input)
+
+
+def mean(input, dim=None, keepdim=False):
+    return Sum(dim, keepdim, mean=True).forward(input)
+
+
+def prod(input, dim=None, keepdim=False):
+    tensor_arg(input, "prod")
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"prod: dim must be one integer, got {dim!r}")
+    return reduce(input, lib.FG_RED_PROD, reduce_dims(input, dim, "prod"), keepdim)
+
+
+def _max_or_min(input, dim, keepdim, largest):
+    name = "max" if largest else "min"
+    if isinstance(dim, Tensor):   # max(a, b): the elementwise maximum
+        return (maximum if largest else minimum)(input, dim)
+    if dim is None:
+        tensor_arg(input, name)
+        if keepdim:
+            raise TypeError(f"{name}(): keepdim needs a dim")
+        if input._numel == 0:
+            raise RuntimeError(f"{name}(): the input has no elements; specify a dim")
+        code = lib.FG_RED_AMAX if largest else lib.FG_RED_AMIN
+        return Reduce(code, tuple(range(input.ndim)), False).forward(input)
+    return max_min(input, dim, keepdim, largest)
+
+
+def max(input, dim=None, keepdim=False):  # noqa: A001
+    """max(x): the largest element; max(x, dim, keepdim): (values, indices); max(x, other): maximum."""
+    return _max_or_min(input, dim, keepdim, True)
+
+
+def min(input, dim=None, keepdim=False):  # noqa: A001
+    return _max_or_min(input, dim, keepdim, False)
+
+
+def argmax(input, dim=None, keepdim=False):
+    return max_min(input, dim, keepdim, True, indices_only=True)
+
+
+def argmin(input, dim=None, keepdim=False):
+    return max_min(input, dim, keepdim, False, indices_only=True)
+
+
+def amax(input, dim=(), keepdim=False):
+    tensor_arg(input, "amax")
+    dims = reduce_dims(input, None if dim == () else dim, "amax")
+    return reduce(input, lib.FG_RED_AMAX, dims, keepdim)
+
+
+def amin(input, dim=(), keepdim=False):
+    tensor_arg(input, "amin")
+    dims = reduce_dims(input, None if dim == () else dim, "amin")
+    return reduce(input, lib.FG_RED_AMIN, dims, keepdim)
+
+
+def logsumexp(input, dim, keepdim=False):
+    tensor_arg(input, "logsumexp")
+    return reduce(input, lib.FG_RED_LOGSUMEXP, reduce_dims(input, dim, "logsumexp"), keepdim)
+
+
+def _correction(unbiased, correction, name):
+    if correction is not None:
+        if unbiased is not None:
+            raise TypeError(f"{name}: give unbiased or correction, not both")
+        if not isinstance(correction, numbers.Real) or isinstance(correction, bool):
+            raise TypeError(f"{name}: correction must be a number, got {correction!r}")
+        return float(correction)
+    return 0.0 if unbiased is False else 1.0
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):   # var(False): PyTorch's var(unbiased)
+        dim, unbiased = None, dim
+    tensor_arg(input, "var")
+    p = _correction(unbiased, correction, "var")
+    return reduce(input, lib.FG_RED_VAR, reduce_dims(input, dim, "var"), keepdim, p)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    tensor_arg(input, "std")
+    p = _correction(unbiased, correction, "std")
+    return reduce(input, lib.FG_RED_STD, reduce_dims(input, dim, "std"), keepdim, p)
+
+
+def cumsum(input, dim):
+    tensor_arg(input, "cumsum")
+    if isinstance(dim, (tuple, list)) or dim is None:
+        raise TypeError(f"cumsum: dim must be one integer, got {dim!r}")
+    return Reduce(lib.FG_RED_CUMSUM, reduce_dims(input, dim, "cumsum")).forward(input)
+
+
+def norm(input, p="fro", dim=None, keepdim=False):
+    """The vector p-norm over dim (all elements by default): p = 'fro' (2), 1, 2, inf or any p > 0."""
+    tensor_arg(input, "norm")
+    if p == "fro" or p is None:
+        p = 2.0
+    if isinstance(p, str) or isinstance(p, bool) or not isinstance(p, numbers.Real) or not p > 0:
+        raise ValueError(f"norm: p must be 'fro', inf or a number > 0, got {p!r} (nuclear, 0 and negative "
+                         f"orders are not supported)")
+    return reduce(input, lib.FG_RED_NORM, reduce_dims(input, dim, "norm"), keepdim, float(p))
+
+
+__all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "abs", "absolute", "neg",
+           "negative", "sign", "square", "sin", "cos", "reciprocal", "floor", "ceil", "round", "trunc", "relu",
+           "tanh", "sigmoid", "softmax", "log_softmax", "pow", "maximum", "minimum", "clamp", "clip", "clamp_",
+           "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
+           "logical_and", "logical_or", "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "where",
+           "masked_fill", "masked_fill_", "any", "all", "sum", "mean", "prod", "max", "min", "argmax", "argmin",
+           "amax", "amin", "logsumexp", "var", "std", "cumsum", "norm"]

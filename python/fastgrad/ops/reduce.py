@@ -1,0 +1,194 @@
+"""Reductions: sum and mean (Sum), and one table-driven family (Reduce, one C kernel with an op
+code) for prod, max/min (values and indices), amax/amin, logsumexp, var, std, norm and cumsum.
+
+The kernel reduces the middle axis of x seen as (outer, n, inner): the contiguous buffer needs no
+copy to reduce any dimension, and adjacent dimensions merge into one axis. Dimensions that are not
+adjacent are reduced one run at a time (for the ops where that is the same thing)."""
+import collections
+import math
+import numbers
+
+from .._C import ffi, lib
+from ..autograd import Op, broadcast_strides, grad_buffer
+from ..dtypes import bool_, int64
+from ..tensor import _view, empty, tensor, zeros
+from .elementwise import binary
+from ._checks import cast_to, float_arg, tensor_arg
+
+# PyTorch's torch.return_types.max and friends: a named (values, indices) pair
+MaxMin = collections.namedtuple("max", ["values", "indices"])
+
+
+def reduce_dims(x, dim, op):
+    """`dim` (None, an int or a sequence of ints) as a sorted tuple of dimensions of x; None is all
+    of them. Out-of-range and repeated dims are errors (as PyTorch's)."""
+    if dim is None:
+        return tuple(range(x.ndim))
+    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    ndim = max(x.ndim, 1)
+    seen = []
+    for d in dims:
+        if not isinstance(d, numbers.Integral) or isinstance(d, bool):
+            raise TypeError(f"{op}: dim must be an integer or a tuple of integers, got {d!r}")
+        if not -ndim <= d < ndim:
+            raise IndexError(f"{op}: dimension {d} is out of range for a tensor of shape {x.shape}")
+        d = int(d) % ndim
+        if d in seen:
+            raise ValueError(f"{op}: dim {d} appears multiple times in the list of dims")
+        seen.append(d)
+    return tuple(sorted(d for d in seen if d < x.ndim))
+
+
+def _out_shape(shape, dims, keepdim):
+    return tuple(1 if i in dims else d for i, d in enumerate(shape)) if keepdim else \
+        tuple(d for i, d in enumerate(shape) if i not in dims)
+
+
+class Sum(Op):
+    """Sum (or mean) over all elements, or over `dim` (an int or a tuple of ints). Integer and bool
+    sums are int64, as in PyTorch; the mean of integers is an error, as in PyTorch."""
+
+    def __init__(self, dim=None, keepdim=False, mean=False):
+        self.dim, self.keepdim, self.mean = dim, keepdim, mean
+
+    def forward(self, x):
+        op = "mean" if self.mean else "sum"
+        tensor_arg(x, op)
+        dims = set(reduce_dims(x, self.dim, op))
+        if not x._dtype.is_floating_point:
+            if self.mean:
+                raise TypeError(f"mean(): could not infer output dtype: the input is {x._dtype!r}; use "
+                                f".float().mean() (as in PyTorch)")
+            return reduce(cast_to(x, int64), lib.FG_RED_SUM, sorted(dims), self.keepdim)
+        self.kept = tuple(1 if i in dims else d for i, d in enumerate(x.shape))   # the keepdim shape
+        count = math.prod(x.shape[i] for i in dims)
+        self.scale = (1.0 / count if count else float("nan")) if self.mean else 1.0   # mean of nothing is NaN
+        shape = self.kept if self.keepdim else tuple(d for i, d in enumerate(x.shape) if i not in dims)
+        if len(dims) == x.ndim:   # full reduction: one pass, accumulated in double
+            out = empty(shape, x.dtype)
+            out._buf[0] = x.dtype.k.sum(x._buf, x._numel) * self.scale
+        else:
+            out = zeros(shape, dtype=x.dtype)
+            if count == 0:
+                out.numpy().fill(0.0 * self.scale)
+            elif out._numel:
+                x.dtype.k.sum_to(out._buf, x._buf, self.scale, x.shape, broadcast_strides(self.kept, x.shape), x.ndim)
+        return self.record(out, x)
+
+    def _backward(self, g):
+        """dx += scale * g, with g broadcast back over the summed dimensions."""
+        x, = self.inputs
+        dx = grad_buffer(x)   # an empty x still gets its (empty) zero gradient, as in PyTorch
+        if x._numel == 0:
+            return
+        if self.scale != 1.0:
+            g = binary(lib.FG_MUL, g, tensor(self.scale, dtype=g.dtype))
+        x.dtype.k.binary_bcast(dx, dx, g._buf, lib.FG_ADD, x.shape, broadcast_strides(x.shape, x.shape),
+                               broadcast_strides(self.kept, x.shape), x.ndim)
+
+
+# op code: (name, integer inputs allowed, reduces several dims by runs, refuses an empty axis)
+_REDUCE = {
+    lib.FG_RED_SUM: ("sum", True, True, False), lib.FG_RED_PROD: ("prod", True, False, False),
+    lib.FG_RED_MAX: ("max", True, False, True), lib.FG_RED_MIN: ("min", True, False, True),
+    lib.FG_RED_AMAX: ("amax", True, True, True), lib.FG_RED_AMIN: ("amin", True, True, True),
+    lib.FG_RED_LOGSUMEXP: ("logsumexp", False, True, False), lib.FG_RED_VAR: ("var", False, False, False),
+    lib.FG_RED_STD: ("std", False, False, False), lib.FG_RED_NORM: ("norm", False, True, False),
+    lib.FG_RED_CUMSUM: ("cumsum", True, False, False),
+}
+
+
+class Reduce(Op):
+    """One reduction over the adjacent dimensions `dims` of x (all of them: one flat axis). `p` is
+    var/std's correction or norm's order. With indices=True (max/min over a dim) the forward also
+    keeps the index of each extreme in self.indices (an int64 tensor of the output's shape)."""
+
+    def __init__(self, code, dims, keepdim=False, p=0.0, indices=False):
+        self.code, self.dims, self.keepdim, self.p, self.want_indices = code, tuple(dims), keepdim, float(p), indices
+
+    def forward(self, x):
+        name, ints, _, refuse_empty = _REDUCE[self.code]
+        if ints:
+            tensor_arg(x, name)
+            if x._dtype is bool_ or (not x._dtype.is_floating_point and self.code in (lib.FG_RED_SUM, lib.FG_RED_PROD,
+                                                                                     lib.FG_RED_CUMSUM)):
+                x = cast_to(x, int64)
+        else:
+            x = float_arg(x, name)
+        dims = self.dims
+        if dims and dims != tuple(range(dims[0], dims[-1] + 1)):
+            raise ValueError(f"{name}: dims {dims} are not adjacent")   # reduce() splits them first
+        shape = x._shape
+        if dims:
+            outer, n, inner = (math.prod(shape[:dims[0]]), math.prod(shape[dims[0]:dims[-1] + 1]),
+                               math.prod(shape[dims[-1] + 1:]))
+        else:   # a 0-d tensor, or no dims: each element its own axis of one
+            outer, n, inner = x._numel, 1, 1
+        if n == 0 and refuse_empty and outer * inner:
+            raise IndexError(f"{name}(): cannot reduce over a zero-size dimension of shape {shape}; "
+                             f"the result would have no elements to take")
+        if n == 0 and refuse_empty and not dims:
+            raise RuntimeError(f"{name}(): the input has no elements; specify a dim")
+        if self.code == lib.FG_RED_CUMSUM:
+            out_shape = shape
+        else:
+            out_shape = _out_shape(shape, dims, self.keepdim)
+        out = empty(out_shape, x._dtype)
+        self.geometry = (outer, n, inner)
+        idx = ffi.NULL
+        if self.want_indices or self.code in (lib.FG_RED_MAX, lib.FG_RED_MIN):
+            self.indices = empty(out_shape, int64)
+            idx = self.indices._buf
+        if out._numel:
+            x._dtype.k.reduce(out._buf, idx, x._buf, self.code, self.p, outer, n, inner)
+        self.out_buf = out._buf   # backward reads the output; the op keeps its buffer
+        return self.record(out, x)
+
+    def _backward(self, g):
+        x, = self.inputs
+        dx = grad_buffer(x)
+        if x._numel and g._numel:
+            idx = self.indices._buf if self.code in (lib.FG_RED_MAX, lib.FG_RED_MIN) else ffi.NULL
+            x._dtype.k.reduce_backward(dx, g._buf, x._buf, self.out_buf, idx, self.code, self.p, *self.geometry)
+
+
+def reduce(x, code, dims, keepdim=False, p=0.0):
+    """x reduced by `code` over `dims` (sorted): one Reduce for adjacent dims; runs of adjacent dims
+    one after the other (last first, keeping dims) where the op allows it."""
+    dims = tuple(dims)
+    runs = []
+    for d in dims:
+        if runs and runs[-1][-1] == d - 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    if len(runs) <= 1:
+        return Reduce(code, dims, keepdim, p).forward(x)
+    name, _, by_runs, _ = _REDUCE[code]
+    if not by_runs:
+        raise NotImplementedError(f"{name}: reducing dims {dims} that are not adjacent is not supported; "
+                                  f"permute them next to each other first")
+    for run in reversed(runs):
+        x = Reduce(code, run, True, p).forward(x)
+    if not keepdim:
+        from .shape import Reshape
+        x = Reshape(_out_shape(x._shape, dims, False)).forward(x)
+    return x
+
+
+def max_min(x, dim, keepdim, largest, indices_only=False):
+    """max/min over `dim` as PyTorch returns them: (values, indices); with indices_only, argmax."""
+    name = ("argmax" if largest else "argmin") if indices_only else ("max" if largest else "min")
+    tensor_arg(x, name)
+    if dim is None:   # argmax over everything: the flat index
+        if x._numel == 0:
+            raise RuntimeError(f"{name}(): the input has no elements; specify a dim")
+        flat = _view(x, (x._numel,), False)
+        out = max_min(flat, 0, False, largest, True)
+        return _view(out, (1,) * x.ndim, False) if keepdim else out
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{name}: dim must be one integer, got {dim!r}")
+    dims = reduce_dims(x, dim, name)
+    op = Reduce(lib.FG_RED_MAX if largest else lib.FG_RED_MIN, dims, keepdim, indices=True)
+    values = op.forward(x.detach() if indices_only else x)
+    return op.indices if indices_only else MaxMin(values, op.indices)
