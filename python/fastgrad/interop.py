@@ -48,7 +48,7 @@ _dtype_named = dtypes._BY_NAME.get   # fastgrad's DType of a numpy dtype name, o
 
 
 # ---- export: Tensor.__dlpack__ ------------------------------------------------------------------
-_exported = {}   # handle address -> the cffi handle that keeps an exported buffer alive
+_exported: dict[int, Any] = {}   # handle address -> the cffi handle that keeps an exported buffer alive
 
 
 @_DESTRUCTOR
