@@ -6,22 +6,26 @@
     prof.export_chrome_trace("trace.json")   # chrome://tracing or ui.perfetto.dev opens it
 
 While a profile is active, every kernel in the dtypes' `k` namespaces (fastgrad/dtypes.py, the way
-every op reaches its kernels) and every op's forward and backward are replaced by timing wrappers;
-leaving the block puts the originals back, so fastgrad costs nothing extra when no profile is on.
-A wrapper costs a few hundred nanoseconds a call (bench/profiler_overhead.py measures it). Kernels
-called on `lib` directly (fg_cast, fg_fill) are not seen and count as Python time. Times are wall
-clock, inclusive: an op's time holds its kernels' (and those of any op it calls).
+ops reach their per-dtype kernels), the `lib` that fastgrad's modules call the type-generic kernels
+on (fg_cast, fg_strided_copy, ...), and every op's forward and backward are replaced by timing
+wrappers; leaving the block puts the originals back, so fastgrad costs nothing extra when no profile
+is on. A wrapper costs a few hundred nanoseconds a call (bench/profiler_overhead.py measures it).
+Times are wall clock, inclusive: an op's time holds its kernels' (and those of any op it calls).
 """
 from __future__ import annotations
 
 import bisect
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from types import ModuleType
+
+from ._C import lib
 from . import dtypes
 from .autograd import Op
 
@@ -81,6 +85,17 @@ class profile:
                 for name, kernel in list(vars(dtype.k).items()):
                     if not name.startswith("__"):
                         self._patch(dtype.k, name, kernel_wrapper(kernel, getattr(kernel, "__name__", name)))
+            # Kernels that serve every dtype (fg_cast, fg_strided_copy, ...) are called on `lib`
+            # itself, whose attributes cannot be set: modules that hold it get a timed copy.
+            c_lib, timed_lib = lib, ModuleType("fastgrad._C.lib, profiled")   # (this module's `lib` is patched too)
+            for name in dir(c_lib):
+                value = getattr(c_lib, name)
+                setattr(timed_lib, name, kernel_wrapper(value, name) if name.startswith("fg_") and callable(value)
+                        else value)
+            for module in list(sys.modules.values()):
+                name = getattr(module, "__name__", "")
+                if name.startswith("fastgrad.") and name != "fastgrad._C" and vars(module).get("lib") is c_lib:
+                    self._patch(module, "lib", timed_lib)
             if self.ops:
                 for cls in _op_classes():
                     for attr, suffix in (("forward", ".forward"), ("_backward", ".backward")):
