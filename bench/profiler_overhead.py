@@ -4,19 +4,30 @@
 
 Prints medians per call, the ratio (profiled / plain) and the cost per recorded event. A profile
 patches the kernels and ops process-wide, so the two are alternated round by round (not interleaved
-call by call as bench/common.compare does). The machines here are small and shared: read ratios.
+call by call as bench/common.compare does). Times are this process's CPU time (time.process_time),
+which a loaded machine disturbs less than wall time; run with FASTGRAD_NUM_THREADS=1 so that
+kernels' threads do not count. The machines here are small and shared: read ratios.
 """
 import argparse
-import os
 import statistics
-import sys
 import time
-
-sys.path.insert(0, os.path.dirname(__file__))
-from common import time_per_call  # noqa: E402
 
 import fastgrad as fg  # noqa: E402
 import fastgrad.nn.functional as F  # noqa: E402
+
+
+def cpu_time_per_call(fn, budget=0.05):
+    """CPU seconds per call of fn, in batches of at least `budget` CPU seconds."""
+    calls, start = 0, time.process_time()
+    batch = 1
+    while True:
+        for _ in range(batch):
+            fn()
+        calls += batch
+        spent = time.process_time() - start
+        if spent >= budget:
+            return spent / calls
+        batch *= 2
 
 
 def cases():
@@ -49,12 +60,12 @@ def main():
         plain, profiled, events = [], [], []
         for _ in range(args.rounds):
             time.sleep(0.1)
-            plain.append(time_per_call(fn))
+            plain.append(cpu_time_per_call(fn))
             time.sleep(0.1)
             with fg.profiler.profile() as prof:
                 fn()
                 n = len(prof.events)
-                profiled.append(time_per_call(fn))
+                profiled.append(cpu_time_per_call(fn))
             events.append(n)
         p, q, e = statistics.median(plain), statistics.median(profiled), statistics.median(events)
         print(f"{name:<44}{p * 1e6:>10.2f}{q * 1e6:>13.2f}{q / p:>8.2f}{e:>8.0f}{(q - p) / e * 1e9:>10.0f}")
