@@ -1,7 +1,7 @@
 """The matrix-product sweep: fastgrad's GEMM against numpy (and PyTorch when installed), forward and
 backward products together, in one run.
 
-    python bench/matmul_sweep.py [--quick] [--dtype f32|f64|both] [--json out.json] [--png out.png]
+    python bench/matmul_sweep.py [--quick] [--dtype f32|f64|both] [--path avx2] [--json out.json] [--png out.png]
 
 Each case times the products one training step does: for a square n, C = A·B, dA = dC·Bᵀ and
 dB = Aᵀ·dC (3 x 2n³ flops); for an MLP, every Linear layer's forward x·Wᵀ + b and backward
@@ -9,7 +9,9 @@ dx = g·W (not for the first layer), dW = gᵀ·x, db = Σg. fastgrad runs its C
 graph layer's Python costs are bench/run.py's business); numpy and PyTorch do the same products with
 preallocated outputs where they allow it. Timing: bench/common.py (interleaved contenders, pauses,
 medians). Printed: the median time per step, GFLOP/s, and fastgrad's speed relative to numpy and
-PyTorch (above 1: fastgrad is faster).
+PyTorch (above 1: fastgrad is faster). The header names the CPU, its caches as fastgrad read them
+and the block sizes derived from them (csrc/gemm.c); --path forces a kernel path (the AVX2 path on
+an AVX-512 machine, say).
 """
 import argparse
 import json
@@ -23,16 +25,39 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import compare  # noqa: E402
 
 import fastgrad as fg  # noqa: E402
-from fastgrad._C import ffi  # noqa: E402
+from fastgrad._C import ffi, lib  # noqa: E402
 
 try:
     import torch
 except ImportError:
     torch = None
 
-SQUARE = [32, 64, 128, 256, 384, 512, 768, 1024]
+SQUARE = [32, 64, 128, 256, 384, 512, 768, 1024, 1536, 2048]
 MLPS = {"mlp 784-256-256-10 b128": (128, [784, 256, 256, 10]),
         "mlp 1024-1024-1024-10 b512": (512, [1024, 1024, 1024, 10])}
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def blocks_line():
+    """The caches fastgrad read and the GEMM blocks it derived from them, for the active path."""
+    caches, out = ffi.new("int64_t[4]"), ffi.new("int64_t[5]")
+    lib.fg_cpu_caches(caches)
+    text = (f"caches: L1d {caches[0] >> 10} KiB {caches[1]}-way, L2 {caches[2] >> 10} KiB, "
+            f"L3 share per core {caches[3] >> 10} KiB; blocks MC, KC, NC (MR x NR):")
+    for name, size in (("f32", 4), ("f64", 8)):
+        lib.fg_gemm_blocks(out, lib.fg_kernel_path(), size)
+        text += f" {name} {out[0]}, {out[1]}, {out[2]} ({out[3]} x {out[4]})"
+    return text
 
 
 def ptr(array):
@@ -123,7 +148,10 @@ def main(argv=None):
     parser.add_argument("--pause", type=float, default=0.15, help="seconds of rest before each timed block")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--png", help="draw GFLOP/s against size here (needs matplotlib)")
+    parser.add_argument("--path", choices=["avx512", "avx2", "portable"], help="force this kernel path")
     args = parser.parse_args(argv)
+    if args.path:
+        fg.set_kernel_path(args.path)
     rounds = args.rounds or (3 if args.quick else 9)
     sizes = args.sizes or ([64, 256] if args.quick else SQUARE)
     dtypes = {"f32": [np.float32], "f64": [np.float64], "both": [np.float32, np.float64]}[args.dtype]
@@ -132,7 +160,8 @@ def main(argv=None):
     meta = {"kernel_path": fg.kernel_path(), "fastgrad_threads": fg.get_num_threads(), "numpy": np.__version__,
             "torch": torch.__version__ if torch else None,
             "torch_threads": torch.get_num_threads() if torch else None,
-            "machine": platform.processor() or platform.machine(), "cores": os.cpu_count(), "rounds": rounds}
+            "machine": cpu_model(), "cores": os.cpu_count(), "rounds": rounds, "blocks": blocks_line()}
+    print(f"{meta['machine']}, {meta['cores']} cores; {meta['blocks']}")
     print(f"fastgrad path {meta['kernel_path']}, {meta['fastgrad_threads']} threads; numpy {np.__version__}; "
           f"torch {meta['torch'] or 'absent'}; medians of {rounds} rounds; speed = other's time / fastgrad's")
     header = f"{'case':28} {'dtype':5} {'fastgrad':>10} {'GF/s':>6} {'numpy':>10} {'GF/s':>6} {'vs np':>6}"

@@ -98,6 +98,31 @@ def matmul_case(n, dtype):
     return case
 
 
+def batched_matmul_case(a_shape, b_shape, dtype=np.float32):
+    """Attention-shaped batched products, a @ b and both gradients (numpy: the same three einsum-free
+    matmuls over the batch)."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(a_shape).astype(dtype), rng.standard_normal(b_shape).astype(dtype)
+    g = rng.standard_normal(np.matmul(a, b).shape).astype(dtype)
+    ta, tb = fg.tensor(a, requires_grad=True), fg.tensor(b, requires_grad=True)
+    tg = fg.tensor(g)
+
+    def fastgrad():
+        ta.grad = tb.grad = None
+        (ta @ tb).backward(tg)
+
+    case = {"fastgrad": fastgrad, "numpy": lambda: (a @ b, g @ b.swapaxes(-1, -2), a.swapaxes(-1, -2) @ g)}
+    if torch is not None:
+        xa, xb = torch.from_numpy(a).requires_grad_(), torch.from_numpy(b).requires_grad_()
+        xg = torch.from_numpy(g)
+
+        def torch_fwd_bwd():
+            xa.grad = xb.grad = None
+            (xa @ xb).backward(xg)
+        case["torch"] = torch_fwd_bwd
+    return case
+
+
 def mlp_layers(sizes, linear, relu):
     """Linear layers of the given widths with a ReLU between each two, for either library."""
     layers = []
@@ -172,6 +197,38 @@ def overhead_case():
     return case
 
 
+def embedding_case(sparse, batch=(64, 32), table=(10000, 128)):
+    """An embedding lookup of (64, 32) indices into a (10000, 128) table, forward + backward (the
+    gather and its scatter-add; with sparse=True, a row-sparse gradient)."""
+    rng = np.random.default_rng(0)
+    weight = rng.standard_normal(table, dtype=np.float32)
+    idx = rng.integers(0, table[0], size=batch)
+    g = rng.standard_normal(batch + (table[1],), dtype=np.float32)
+    w, fidx, fgrad = fg.tensor(weight, requires_grad=True), fg.tensor(idx), fg.tensor(g)
+
+    def fastgrad():
+        w.grad = None
+        F.embedding(fidx, w, sparse=sparse).backward(fgrad)
+
+    def numpy_fwd_bwd():
+        out = weight[idx]
+        if sparse:
+            return out, idx.reshape(-1), g.reshape(-1, table[1]).copy()
+        dw = np.zeros_like(weight)
+        np.add.at(dw, idx.reshape(-1), g.reshape(-1, table[1]))
+        return out, dw
+
+    case = {"fastgrad": fastgrad, "numpy": numpy_fwd_bwd}
+    if torch is not None:
+        tw, tidx, tg = torch.from_numpy(weight.copy()).requires_grad_(), torch.from_numpy(idx), torch.from_numpy(g)
+
+        def torch_fwd_bwd():
+            tw.grad = None
+            torch.nn.functional.embedding(tidx, tw, sparse=sparse).backward(tg)
+        case["torch"] = torch_fwd_bwd
+    return case
+
+
 def all_cases(quick):
     shapes = [(256, 256), (4096, 1024)] if quick else [(256, 256), (1024, 1024), (4096, 1024)]
     sizes = [64, 256] if quick else [32, 64, 128, 256, 512, 1024]
@@ -182,8 +239,11 @@ def all_cases(quick):
         for n in sizes:
             yield f"matmul fwd+bwd {n}^3 {np.dtype(dtype).name}", matmul_case(n, dtype)
     yield "per-op overhead: 1-element add, grad on", overhead_case()
+    yield "batched matmul fwd+bwd 16x4x64x64 @ 16x4x64x64", batched_matmul_case((16, 4, 64, 64), (16, 4, 64, 64))
     for sizes, batch in [((64, 32, 10), 32), ((784, 256, 256, 10), 128), ((1024, 1024, 1024, 10), 512)]:
         yield f"train step MLP {'-'.join(map(str, sizes))} batch {batch}", mlp_training_step_case(sizes, batch)
+    for sparse in (False, True):
+        yield f"embedding fwd+bwd (64,32) of 10000x128 {'sparse' if sparse else 'dense'}", embedding_case(sparse)
 
 
 def main():

@@ -7,8 +7,12 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "fastgrad.h"
 #include "cpu.h"
+#if FG_X86
+#include <cpuid.h>
+#endif
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -55,7 +59,7 @@ int fg_openmp_enabled(void) {
 #endif
 }
 
-void fg_set_num_threads(int64_t n) { fg_num_threads = n < 1 ? 1 : n; }
+void fg_set_num_threads(int64_t n) { fg_num_threads = n < 1 ? 1 : n > FG_MAX_THREADS ? FG_MAX_THREADS : n; }
 
 int64_t fg_get_num_threads(void) {
 #ifdef _OPENMP
@@ -70,6 +74,68 @@ int fg_threads_for(double work, double work_per_thread) {
     if (most <= 1 || work < 2 * work_per_thread) return 1;
     double fit = work / work_per_thread;
     return (int)(fit < (double)most ? fit : (double)most);
+}
+
+/* ---- cache sizes --------------------------------------------------------------------------- */
+static struct fg_caches fg_caches;
+static pthread_once_t fg_caches_once = PTHREAD_ONCE_INIT;
+
+static int64_t fg_clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+#if FG_X86
+/* CPUID's deterministic cache parameters (Intel leaf 4, AMD leaf 0x8000001D, one format): for each
+ * data or unified cache of levels 1-3, its size and how many logical CPUs share it. 0 if absent. */
+static void fg_cpuid_caches(int64_t size[4], int64_t sharing[4], int64_t ways[4]) {
+    unsigned eax, ebx, ecx, edx, leaf = 4;
+    if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return;
+    if (ebx == 0x68747541 /* "Auth"enticAMD */) {
+        if (!__get_cpuid(0x80000000, &eax, &ebx, &ecx, &edx) || eax < 0x8000001D) return;
+        leaf = 0x8000001D;
+    } else if (eax < 4) {
+        return;
+    }
+    for (unsigned sub = 0; sub < 16; sub++) {
+        __cpuid_count(leaf, sub, eax, ebx, ecx, edx);
+        const unsigned type = eax & 31, level = (eax >> 5) & 7;
+        if (type == 0) break;                    /* no more caches */
+        if (type == 2 || level < 1 || level > 3) continue;   /* instruction caches */
+        ways[level] = ((ebx >> 22) & 1023) + 1;
+        size[level] = ways[level] * (((ebx >> 12) & 1023) + 1) * ((ebx & 4095) + 1) * ((int64_t)ecx + 1);
+        sharing[level] = ((eax >> 14) & 4095) + 1;
+    }
+}
+#endif
+
+static void fg_caches_init(void) {
+    int64_t size[4] = {0}, sharing[4] = {1, 1, 1, 1}, ways[4] = {0};
+#if FG_X86
+    fg_cpuid_caches(size, sharing, ways);
+#endif
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE) && defined(_SC_LEVEL3_CACHE_SIZE)
+    const int names[4] = {0, _SC_LEVEL1_DCACHE_SIZE, _SC_LEVEL2_CACHE_SIZE, _SC_LEVEL3_CACHE_SIZE};
+    for (int level = 1; level <= 3; level++)
+        if (size[level] <= 0) {   /* glibc reports the whole L3, not a core's share: assume 8 share it */
+            const long v = sysconf(names[level]);
+            if (v > 0) size[level] = v, sharing[level] = level == 3 ? 8 : 1;
+        }
+#endif
+    /* typical of x86 cores of the last decade, when nothing said otherwise */
+    fg_caches.l1 = fg_clamp(size[1] > 0 ? size[1] : 32 << 10, 16 << 10, 256 << 10);
+    fg_caches.l1_ways = fg_clamp(ways[1] > 0 ? ways[1] : 8, 2, 32);
+    fg_caches.l2 = fg_clamp(size[2] > 0 ? size[2] : 256 << 10, 128 << 10, 8 << 20);
+    /* an L3 shared by several cores: this core's part (no L3: count it as nothing beyond L2) */
+    fg_caches.l3_per_core = fg_clamp(size[3] > 0 ? size[3] / (sharing[3] > 0 ? sharing[3] : 1) : fg_caches.l2,
+                                     512 << 10, 64 << 20);
+}
+
+struct fg_caches fg_cache_sizes(void) {
+    pthread_once(&fg_caches_once, fg_caches_init);
+    return fg_caches;
+}
+
+void fg_cpu_caches(int64_t *out) {
+    const struct fg_caches c = fg_cache_sizes();
+    out[0] = c.l1, out[1] = c.l1_ways, out[2] = c.l2, out[3] = c.l3_per_core;
 }
 
 /* Kept per thread: a thread that ran a large product keeps its buffer for the next one rather than

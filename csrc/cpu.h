@@ -19,6 +19,14 @@
  * small calls off the thread pool entirely. */
 int fg_threads_for(double work, double work_per_thread);
 
+/* The data caches this CPU offers one core, in bytes: L1 data, L2, and the core's share of L3 (the
+L3 size over the threads sharing it). Read once, from CPUID where it says (leaf 4 on Intel,
+0x8000001D on AMD), else from sysconf, else typical values; each clamped to a sane range, since
+virtual machines report odd numbers (this one's sysconf says 320 MiB of L3). l1_ways is L1's
+associativity (8 when unknown). */
+struct fg_caches { int64_t l1, l1_ways, l2, l3_per_core; };
+struct fg_caches fg_cache_sizes(void);
+
 /* A 64-byte aligned scratch buffer of at least `bytes`, owned by the calling thread and reused by
  * its next call (it only grows), or NULL if memory ran out. One per thread: one kernel at a time. */
 void *fg_workspace(size_t bytes);

@@ -150,6 +150,24 @@ void fg_gemm_f32(float *c, const float *a, const float *b, int64_t m, int64_t n,
                  int trans_a, int trans_b, int accumulate);
 void fg_gemm_f64(double *c, const double *a, const double *b, int64_t m, int64_t n, int64_t k,
                  int trans_a, int trans_b, int accumulate);
+/* Batched GEMM over broadcast batch dimensions: for every index (i_0, ..., i_{ndim-1}) of `shape`,
+ * C_i (= or +=) op(A_i)·op(B_i), where matrix X_i starts at x + sum_d i_d * x_strides[d] (element
+ * strides; 0 along a broadcast dimension). Matrices are contiguous as fg_gemm's. C's strides may be
+ * 0 too: then several products land in one C matrix and are summed into it, in the order of their
+ * indices (accumulate = 0 overwrites with the first); C strides that are not 0 must keep distinct
+ * matrices apart. Threaded over the batch and inside each product; the same bits for any thread count. */
+void fg_gemm_batched_f32(float *c, const float *a, const float *b, int64_t m, int64_t n, int64_t k,
+                         int trans_a, int trans_b, int accumulate, const int64_t *shape, const int64_t *c_strides,
+                         const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+void fg_gemm_batched_f64(double *c, const double *a, const double *b, int64_t m, int64_t n, int64_t k,
+                         int trans_a, int trans_b, int accumulate, const int64_t *shape, const int64_t *c_strides,
+                         const int64_t *a_strides, const int64_t *b_strides, int64_t ndim);
+/* The block sizes fg_gemm uses on `path` for elements of `itemsize` bytes, derived from the cache
+ * sizes (gemm.c says how): out[0..4] = MC, KC, NC, MR, NR. */
+void fg_gemm_blocks(int64_t *out, int path, int64_t itemsize);
+/* Overrides the derived MC, KC and NC for every later call (0 keeps the derived one): for
+ * measuring (bench/matmul_sweep.py --blocks). Results depend on KC, as the order of their sums does. */
+void fg_gemm_set_blocks(int64_t mc, int64_t kc, int64_t nc);
 /* The naive triple loop with the same contract: the test oracle for fg_gemm. */
 void fg_gemm_naive_f32(float *c, const float *a, const float *b, int64_t m, int64_t n, int64_t k,
                        int trans_a, int trans_b, int accumulate);
@@ -279,6 +297,30 @@ void fg_reduce_backward_f32(float *dx, const float *dout, const float *x, const 
 void fg_reduce_backward_f64(double *dx, const double *dout, const double *x, const double *out,
                             const int64_t *indices, int op, double p, int64_t outer, int64_t n, int64_t inner);
 
+/* ---- indexing (index.c: any element type, moving elem_size bytes; index.inc: float gradients) ---
+ * Offsets count elements; Python computes and bounds-checks them. Basic indexing (ints, slices) is
+ * fg_strided_copy / fg_strided_add above. */
+/* Rows of `row` contiguous elements at offsets: gather out[i*row + j] = src[offsets[i] + j];
+ * scatter dst[offsets[i] + j] = src[i*row + j] in order of i (of duplicates the last one wins). */
+void fg_gather(void *out, const void *src, int64_t elem_size, const int64_t *offsets, int64_t n, int64_t row);
+void fg_scatter(void *dst, const void *src, int64_t elem_size, const int64_t *offsets, int64_t n, int64_t row);
+/* The backward of fg_gather: dst[offsets[i] + j] += alpha * src[i*row + j]; negative offsets are
+ * skipped. Duplicates accumulate in order of i: the same bits for any thread count. */
+void fg_scatter_add_f32(float *dst, const float *src, const int64_t *offsets, float alpha, int64_t n, int64_t row);
+void fg_scatter_add_f64(double *dst, const double *src, const int64_t *offsets, double alpha, int64_t n,
+                        int64_t row);
+/* The number of nonzero elements, and their row-major coordinates (out is count x ndim). */
+int64_t fg_count_nonzero(const void *src, int type, int64_t n);
+void fg_nonzero(int64_t *out, const void *src, int type, const int64_t *shape, int64_t ndim, int64_t n);
+/* out[i, index[i]] = 1, zeros elsewhere; out is n x classes. */
+void fg_one_hot(int64_t *out, const int64_t *index, int64_t n, int64_t classes);
+/* SparseAdam (PyTorch's rule) on n distinct rows of `row` elements of param and its state; grad holds
+ * the n rows' gradients. Rows not named are not touched. */
+void fg_sparse_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, const float *grad, const int64_t *rows,
+                        double lr, double beta1, double beta2, double eps, int64_t step, int64_t n, int64_t row);
+void fg_sparse_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, const double *grad, const int64_t *rows,
+                        double lr, double beta1, double beta2, double eps, int64_t step, int64_t n, int64_t row);
+
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py
  * applies FASTGRAD_KERNEL_PATH, FASTGRAD_NUM_THREADS and OMP_NUM_THREADS at import. */
@@ -291,9 +333,14 @@ int fg_kernel_path(void);
 int fg_set_kernel_path(int path);
 /* 1 if built with OpenMP; without it every kernel runs on the calling thread. */
 int fg_openmp_enabled(void);
-/* The most threads a kernel may use (results do not depend on it); small calls use one. */
+/* The most threads a kernel may use (results do not depend on it); small calls use one. Clamped to
+ * [1, FG_MAX_THREADS]. */
+enum { FG_MAX_THREADS = 256 };
 void fg_set_num_threads(int64_t n);
 int64_t fg_get_num_threads(void);
+/* The caches the GEMM's block sizes are derived from, in bytes: out[0..3] = L1 data size, L1
+ * associativity, L2 size, this core's share of L3. */
+void fg_cpu_caches(int64_t *out);
 
 /* ---- DLPack (dlpack.c): sharing tensors with numpy, PyTorch and JAX without copying ---------- */
 /* DLPack's C ABI (dlpack.h), spelled out here so that cffi reads the structs too. A DLManagedTensor

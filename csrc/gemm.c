@@ -23,6 +23,29 @@
  *
  * Each path (portable, AVX2+FMA, AVX-512) is gemm_kernel.inc compiled with its target attribute,
  * once per dtype (gemm.inc); fg_gemm picks one by fg_kernel_path() on every call.
+ *
+ * Block sizes come from the CPU at hand, not from constants: fg_blocks_for derives them from the
+ * cache sizes cpu.c reads (CPUID leaf 4 / 0x8000001D, else sysconf, else typical values) and the
+ * path's micro-tile MR x NR of s-byte elements, after BLIS's analytical model (Low et al.,
+ * "Analytical modeling is enough for high-performance BLIS", ACM TOMS 2016):
+ *   KC  in the micro-kernel a B micro-panel (KC x NR) is reused by every A micro-panel (MR x KC)
+ *       that streams past it from L2, so both must fit in L1 beside each other, leaving one of its
+ *       W ways to C's tile and the stack: KC = L1 (W - 1) / W / ((MR + NR) s), a multiple of 8 in
+ *       [64, FG_KC_MAX]. Larger KC would mean fewer passes over C (one read and write per KC block).
+ *   MC  the packed A block (MC x KC) is reused by every B micro-panel of a panel and stays in L2,
+ *       which it shares with the B micro-panels streaming from L3 and the C tiles: a quarter of
+ *       L2, MC = L2 / 4 / (KC s), a multiple of MR.
+ *   NC  the packed B panel (KC x NC) is reused by every A block and stays in this core's share of
+ *       L3 (each thread packs its own): half of it, NC = L3 / 2 / (KC s), a multiple of NR in
+ *       [NR, 8192]; C's columns beyond that come in another pass, which packs A again.
+ * On the 2-core AMD EPYC these were written on (Zen 4: 32 KiB 8-way L1d, 1 MiB L2, CPUID says 16 MiB
+ * of L3 per core) that gives MC, KC, NC = 408, 160, 8192 (f32) and 252, 128, 8192 (f64) on the
+ * AVX-512 path, 204, 320, 6544 and 126, 256, 4096 on the AVX2 path; on the 48 KiB 12-way, 2 MiB
+ * Xeon the old constants were tuned on, KC = 256 as they had. bench/gemm_blocks.py times other
+ * choices against the derived ones; README "GEMM block sizes" has the figures. Threads:
+ * fg_threads_for gives a product one thread per
+ * FG_GEMM_FLOPS_PER_THREAD flops, up to fg_get_num_threads(), the cores this process may use by
+ * default; each takes an equal band of C (whole micro-tiles), the k loop never split.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -37,6 +60,50 @@
 #endif
 
 #define FG_UNROLL _Pragma("GCC unroll 16")
+/* The largest KC: bounds the stack buffer of the out-of-memory path (KC x NR, 64 KiB at most). */
+#define FG_KC_MAX 512
+
+struct fg_blocks { int64_t mc, kc, nc; };
+static int64_t fg_blocks_set[3];   /* fg_gemm_set_blocks: 0 = derived */
+
+static int64_t fg_round_clamp(int64_t v, int64_t multiple, int64_t lo, int64_t hi) {
+    v = v / multiple * multiple;
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* The derivation above, for an MR x NR tile of s-byte elements. Cheap enough to run per call. */
+static struct fg_blocks fg_derive_blocks(int64_t mr, int64_t nr, int64_t s) {
+    const struct fg_caches c = fg_cache_sizes();
+    struct fg_blocks b;
+    b.kc = fg_blocks_set[1] ? fg_blocks_set[1]
+                            : fg_round_clamp(c.l1 * (c.l1_ways - 1) / c.l1_ways / ((mr + nr) * s), 8, 64, FG_KC_MAX);
+    b.mc = fg_round_clamp(fg_blocks_set[0] ? fg_blocks_set[0] : c.l2 / 4 / (b.kc * s), mr, mr, 1 << 20);
+    b.nc = fg_round_clamp(fg_blocks_set[2] ? fg_blocks_set[2] : c.l3_per_core / 2 / (b.kc * s), nr, nr, 8192);
+    return b;
+}
+
+/* MR and NR of each path (gemm.inc's tiles: portable 4 x 2 16-byte vectors, AVX2 6 x 2 32-byte,
+ * AVX-512 12 x 2 64-byte). */
+static struct fg_blocks fg_blocks_for(int path, int64_t s) {
+    switch (path) {
+    case FG_PATH_AVX512: return fg_derive_blocks(12, 2 * 64 / s, s);
+    case FG_PATH_AVX2: return fg_derive_blocks(6, 2 * 32 / s, s);
+    default: return fg_derive_blocks(4, 2 * 16 / s, s);
+    }
+}
+
+void fg_gemm_blocks(int64_t *out, int path, int64_t itemsize) {
+    const struct fg_blocks b = fg_blocks_for(path, itemsize);
+    const int64_t vb = path == FG_PATH_AVX512 ? 64 : path == FG_PATH_AVX2 ? 32 : 16;
+    out[0] = b.mc, out[1] = b.kc, out[2] = b.nc;
+    out[3] = path == FG_PATH_AVX512 ? 12 : path == FG_PATH_AVX2 ? 6 : 4, out[4] = 2 * vb / itemsize;
+}
+
+void fg_gemm_set_blocks(int64_t mc, int64_t kc, int64_t nc) {
+    fg_blocks_set[0] = mc > 0 ? mc : 0;
+    fg_blocks_set[1] = kc > 0 ? (kc < FG_KC_MAX ? kc : FG_KC_MAX) : 0;
+    fg_blocks_set[2] = nc > 0 ? nc : 0;
+}
 /* Below this many flops per thread a second thread costs more (waking it, packing the shared
  * operand twice) than it saves. */
 #define FG_GEMM_FLOPS_PER_THREAD 2.5e5

@@ -21,6 +21,7 @@
 #include "optim.inc"
 #include "random.inc"
 #include "math.inc"
+#include "index.inc"
 #undef T
 #undef FG
 
@@ -33,6 +34,7 @@
 #include "optim.inc"
 #include "random.inc"
 #include "math.inc"
+#include "index.inc"
 #undef T
 #undef FG
 

@@ -18,9 +18,11 @@ def test_mismatched_shapes_name_both_shapes():
         fg.ops.Softmax().forward(fg.ones(3, requires_grad=True)).backward(fg.ones(4))
 
 
-def test_matmul_needs_two_dimensional_operands():
-    with pytest.raises(ValueError, match=r"\(3,\) and \(3, 2\)"):
-        fg.ones(3) @ fg.ones(3, 2)
+def test_matmul_operands_must_fit():
+    """1-D operands are vectors, as in PyTorch (tests/test_matmul_batched.py); sizes must still fit."""
+    assert (fg.ones(3) @ fg.ones(3, 2)).shape == (2,)
+    with pytest.raises(ValueError, match=r"\(4,\) and \(3, 2\)"):
+        fg.ones(4) @ fg.ones(3, 2)
 
 
 def test_wrong_dtypes():

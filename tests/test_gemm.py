@@ -1,11 +1,14 @@
 """The GEMM core (csrc/gemm.c) on every kernel path, against the naive oracle and numpy.
 
 fg_gemm is called directly through cffi: every trans_a/trans_b/accumulate combination, sizes of 1,
-primes and sizes that are not multiples of any tile or block (MR, NR, KC = 256, MC, NC = 4096), small
-products (which skip packing) and large ones, in float32 and float64, on 1 and 2 threads. Results must be bit-identical across thread counts (the k
-loop is never split); across paths they differ only by rounding.
+primes and sizes that are not multiples of any tile or block (MR, NR; MC, KC and NC are derived from
+the caches, so test_block_edges forces tiny ones), small products (which skip packing) and large
+ones, in float32 and float64, on 1 and 2 threads. Results must be bit-identical across thread counts
+(the k loop is never split); across paths they differ only by rounding. Also: the derived blocks,
+the path without scratch memory, and set_num_threads' limits.
 """
 import itertools
+import os
 
 import numpy as np
 import pytest
@@ -147,3 +150,110 @@ def test_paths_agree_within_rounding(threads):
         fg.set_kernel_path(before)
     for r in results[1:]:
         np.testing.assert_allclose(r, results[0], rtol=1e-4, atol=1e-4)
+
+
+# ---- block sizes from the caches ------------------------------------------------------------------
+def blocks(path_name, itemsize):
+    out = ffi.new("int64_t[5]")
+    lib.fg_gemm_blocks(out, fg.backend._PATHS[path_name], itemsize)
+    return tuple(out)
+
+
+@pytest.mark.parametrize("itemsize", [4, 8])
+def test_derived_blocks_are_sane(path, itemsize):
+    """MC, KC, NC come from this CPU's caches: whole tiles, and the packed blocks fit where the
+    derivation in gemm.c puts them."""
+    caches = ffi.new("int64_t[4]")
+    lib.fg_cpu_caches(caches)
+    l1, ways, l2, l3 = caches
+    assert 16 << 10 <= l1 <= 256 << 10 and 2 <= ways <= 32 and 128 << 10 <= l2 <= 8 << 20 and l3 >= 512 << 10
+    mc, kc, nc, mr, nr = blocks(path, itemsize)
+    assert mc % mr == 0 and nc % nr == 0 and kc % 8 == 0 and 64 <= kc <= 512
+    assert kc * (mr + nr) * itemsize <= l1 or kc == 64
+    assert mc * kc * itemsize <= l2 // 4 or mc == mr
+
+
+@pytest.fixture
+def small_blocks():
+    """Tiny MC, KC, NC (rounded up to whole tiles), so that small products cross every block edge."""
+    lib.fg_gemm_set_blocks(1, 16, 1)
+    yield
+    lib.fg_gemm_set_blocks(0, 0, 0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("m, n, k", [(37, 70, 45), (100, 33, 50), (13, 129, 17)], ids=str)
+def test_block_edges(path, dtype, m, n, k, threads, small_blocks):
+    """With blocks smaller than the product in every dimension: still the product, and the same bits
+    on 1 and 2 threads (split by rows and by columns)."""
+    fast = DTYPES[dtype][1]
+    for trans_a, trans_b, accumulate in COMBOS:
+        fg.set_num_threads(1)
+        one = check(dtype, m, n, k, trans_a, trans_b, accumulate)
+        a, b, c = operands(m, n, k, trans_a, trans_b, dtype)
+        fg.set_num_threads(2)
+        two = gemm(fast, c.copy(), a, b, m, n, k, trans_a, trans_b, accumulate)
+        assert np.array_equal(one, two)
+
+
+# ---- out of scratch memory: the same bits, no silent change of rounding ---------------------------
+OUT_OF_MEMORY = r"""
+import resource, sys
+import numpy as np
+import fastgrad as fg
+from fastgrad._C import ffi, lib
+fg.set_kernel_path(sys.argv[1])
+fg.set_num_threads(1)
+dtype, ctype, fn = (np.float32, "float[]", lib.fg_gemm_f32) if sys.argv[2] == "f32" else (np.float64, "double[]", lib.fg_gemm_f64)
+rng = np.random.default_rng(0)
+results = []
+for m, n, k, ta, tb, acc in [(700, 650, 600, 0, 0, 0), (650, 700, 600, 1, 1, 1), (90, 70, 100, 0, 0, 0)]:
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(dtype)
+    c0 = rng.standard_normal((m, n)).astype(dtype)
+    starved, normal = c0.copy(), c0.copy()
+    args = [ffi.from_buffer(ctype, x) for x in (starved, normal, a, b)]
+    # no room to grow: the scratch buffer (hundreds of KiB, mmapped) cannot be allocated
+    vm = int([l for l in open("/proc/self/status") if l.startswith("VmSize")][0].split()[1]) * 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (vm + (64 << 10), hard))
+    try:
+        fn(args[0], args[2], args[3], m, n, k, ta, tb, acc)
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    fn(args[1], args[2], args[3], m, n, k, ta, tb, acc)
+    results.append(bool(np.array_equal(starved, normal)))
+print(results)
+"""
+
+
+@pytest.mark.parametrize("dtype", ["f32", "f64"])
+def test_out_of_scratch_memory_gives_the_same_bits(path, dtype):
+    """Without scratch memory the GEMM runs the same micro-kernel on unpacked operands: the result
+    must be the same bits as the packed path's (it was a naive loop that rounds differently)."""
+    import subprocess
+    import sys
+    if "libasan" in open("/proc/self/maps").read():
+        pytest.skip("AddressSanitizer reserves address space: an address-space limit would stop it")
+    # glibc would otherwise keep freed numpy temporaries in its heap and hand them to the scratch
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
+    result = subprocess.run([sys.executable, "-c", OUT_OF_MEMORY, path, dtype], capture_output=True, text=True,
+                            timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[True, True, True]"
+
+
+# ---- thread count ---------------------------------------------------------------------------------
+def test_set_num_threads_accepts_any_integer_type(threads):
+    fg.set_num_threads(np.int64(2))
+    assert fg.get_num_threads() == (2 if fg.backend.openmp_enabled() else 1)
+    fg.set_num_threads(fg.backend.MAX_THREADS)
+
+
+@pytest.mark.parametrize("n", [10**9, 2**63, 257, 0, -1, 2.0, True, "2", None])
+def test_set_num_threads_refuses_nonsense(n, threads):
+    """Beyond MAX_THREADS it would start that many OS threads; 2**63 overflowed C's int64."""
+    before = fg.get_num_threads()
+    with pytest.raises(ValueError, match="positive integer up to 256"):
+        fg.set_num_threads(n)
+    assert fg.get_num_threads() == before

@@ -114,6 +114,36 @@ def test_writing_a_saved_tensor_in_place_makes_backward_refuse():
         b.sum().backward()
 
 
+def test_writing_an_input_whose_values_backward_does_not_need_is_fine():
+    x = fg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1.0
+    z = (y + 1.0).sum() + y[0]   # Add, Sum and the gather need y's shape only
+    with fg.no_grad():
+        y += 5                   # ... so writing y's storage afterwards leaves their backward valid
+    z.backward()
+    assert x.grad.tolist() == [2.0, 1.0, 1.0]
+    with fg.no_grad():
+        y.mul_(2)                # a storage write: the Add and Sum recorded above still need no values
+    x.grad = None
+    (y + 1.0).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_an_in_place_op_recorded_on_a_tensor_an_earlier_op_used_makes_backward_refuse():
+    """The engine follows tensors: once w took over the in-place node, the path from earlier users
+    of w through its old node is gone, so backward refuses rather than give a wrong gradient."""
+    x = fg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = x * 1.0
+    w[fg.tensor([0, 2])] += fg.tensor([1.0, 1.0])   # reads w (a gather), then writes it (recorded)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        w.sum().backward()
+    v = x * 1.0
+    s = v + 1.0
+    v += x
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        s.sum().backward()
+
+
 def test_in_place_results_must_keep_shape_and_dtype():
     i = fg.tensor([1, 2])
     with pytest.raises(TypeError, match="can't be cast"):

@@ -18,6 +18,12 @@ from . import functions
 from .interop import from_dlpack, from_numpy
 from . import profiler, viz
 
+# indexing ops at module level, as torch.gather, torch.nonzero, ...
+from .ops.index import gather, index_select, masked_select, nonzero, scatter_add, take  # noqa: E402
+from . import sparse  # noqa: E402
+
+from .ops.matmul import bmm, matmul
+
 __version__ = "0.1.0"
 
 # PyTorch's other names for the dtypes
@@ -27,6 +33,7 @@ __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "rand
            "float64", "int64", "bool", "Generator", "default_generator", "get_rng_state", "set_rng_state", "seed",
            "initial_seed", "multinomial", "normal", "rand", "rand_like", "randint", "randint_like", "randn_like",
            "randperm", "arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "float", "double", "long", "device", "cuda", "no_grad", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load", "kernel_path",
-           "set_kernel_path", "get_num_threads", "set_num_threads", "from_numpy", "from_dlpack", "profiler", "viz"]
+           "set_kernel_path", "get_num_threads", "set_num_threads",
+           "gather", "index_select", "masked_select", "nonzero", "scatter_add", "take", "sparse", "matmul", "bmm", "from_numpy", "from_dlpack", "profiler", "viz"]
 __all__ += shape_functions.__all__
 __all__ += functions.__all__

@@ -79,6 +79,10 @@ class Op:
     """
     inputs = None   # set by record(); a class default, so checking it costs no exception
     epoch = 0       # the in-place epoch at record()
+    # Which inputs' values backward reads (indices into inputs); None: all of them. An op that needs
+    # only shapes (Add, reshape, a gather) sets (): writing its inputs in place later is then fine,
+    # as in PyTorch, where only saved tensors are checked.
+    reads = None
 
     def __init_subclass__(cls, **kwargs):
         """Puts `inputs` and `out_shape` into the class's shared attribute keys before any op runs.
@@ -129,10 +133,12 @@ class Op:
         return self.inputs[0].dtype
 
     def check_versions(self):
-        """Raises if an input was written in place after this op was recorded."""
-        for x in self.inputs:
+        """Raises if an input this op reads was written in place after the op was recorded, or if
+        any input took over a new graph node since (an in-place op recorded on it: the engine
+        follows tensors, so the old path through it is gone)."""
+        for i, x in enumerate(self.inputs):
             v = x._version
-            if v is not None and v[0] > self.epoch:
+            if v is not None and (v[1] > self.epoch or v[0] > self.epoch and (self.reads is None or i in self.reads)):
                 raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "
                                    f"inplace operation: a tensor of shape {x.shape} ({x.dtype!r}) used by "
                                    f"{type(self).__name__} was written in place after {type(self).__name__} ran; "
@@ -150,6 +156,9 @@ def grad_buffer(t):
     if g is None:
         g = t.grad = _tensor.zeros_like(t)
     elif type(g) is not _tensor.Tensor or g.shape != t.shape or g.dtype is not t.dtype:
+        if getattr(g, "is_sparse", False) and g.shape == t.shape:   # a sparse embedding's gradient meets a dense one
+            g = t.grad = g.to_dense()
+            return g._buf
         raise ValueError(f".grad of a tensor of shape {t.shape} and dtype {t.dtype!r} has {_describe(g)}; set it "
                          f"to None (zero_grad) or to a tensor of the same shape and dtype")
     return g._buf

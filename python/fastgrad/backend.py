@@ -5,6 +5,7 @@ At import the best path this CPU supports is active, unless FASTGRAD_KERNEL_PATH
 OMP_NUM_THREADS, else every core this process may use. Results never depend on the thread count;
 they differ between paths only by rounding (FMA, block sizes).
 """
+import numbers
 import os
 
 from ._C import lib
@@ -37,11 +38,15 @@ def openmp_enabled():
     return bool(lib.fg_openmp_enabled())
 
 
+MAX_THREADS = lib.FG_MAX_THREADS   # more would start that many OS threads for no gain
+
+
 def set_num_threads(n):
-    """The most threads a kernel may use; small calls use one whatever this says."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"set_num_threads expects a positive integer, got {n!r}")
-    lib.fg_set_num_threads(n)
+    """The most threads a kernel may use, 1 to MAX_THREADS (256); small calls use one whatever
+    this says. Any integer type (numpy's too)."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"set_num_threads expects a positive integer up to {MAX_THREADS}, got {n!r}")
+    lib.fg_set_num_threads(int(n))
 
 
 def get_num_threads():
@@ -61,14 +66,15 @@ def _from_environment():
         if value:
             # OMP_NUM_THREADS may be a list ("4,2") for nested levels: the first entry is ours
             first = value.split(",")[0].strip()
-            if not first.isdigit() or int(first) < 1:
-                raise ImportError(f"{var}={value!r}: expected a positive integer")
+            if not first.isdigit() or not 1 <= int(first) <= MAX_THREADS:
+                raise ImportError(f"{var}={value!r}: expected a positive integer up to {MAX_THREADS}")
             set_num_threads(int(first))
             return
     try:
-        set_num_threads(max(1, len(os.sched_getaffinity(0))))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:   # not on Linux
-        set_num_threads(os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    set_num_threads(min(max(1, cores), MAX_THREADS))
 
 
 _from_environment()

@@ -3,8 +3,7 @@ its buffer with a kernel (fg_range, fg_fill), so a captured step that makes one 
 import math
 import numbers
 
-from ._C import lib
-from .dtypes import as_dtype, float32, int64
+from .dtypes import as_dtype, float32, int64, kernels
 from .tensor import Tensor, _checked_shape, _filled, as_device, empty as _empty
 
 
@@ -42,7 +41,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     dtype = as_dtype(dtype) if dtype is not None else (int64 if integral else float32)
     n = -((start - end) // step) if integral else max(0, math.ceil((end - start) / step))
     t = _new((int(n),), dtype, requires_grad, device)
-    lib.fg_range(t._buf, dtype.code, float(start), float(step), 0.0, 0, t._numel)
+    kernels.range(t._buf, dtype.code, float(start), float(step), 0.0, 0, t._numel)
     return t
 
 
@@ -54,7 +53,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     dtype = float32 if dtype is None else as_dtype(dtype)
     t = _new((int(steps),), dtype, requires_grad, device)
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    lib.fg_range(t._buf, dtype.code, float(start), step, float(end), 1, t._numel)
+    kernels.range(t._buf, dtype.code, float(start), step, float(end), 1, t._numel)
     return t
 
 
@@ -90,5 +89,5 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
             raise ValueError(f"eye: {name} must be a non-negative integer, got {v!r}")
     dtype = float32 if dtype is None else as_dtype(dtype)
     t = _new((int(n), int(m)), dtype, requires_grad, device)
-    lib.fg_eye(t._buf, dtype.code, int(n), int(m))
+    kernels.eye(t._buf, dtype.code, int(n), int(m))
     return t

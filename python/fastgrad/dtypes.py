@@ -23,6 +23,19 @@ def _kernels_with_suffix(suffix):
     return kernels
 
 
+def _kernels_for_every_dtype():
+    """The kernels that take a type code instead of a suffix (fg_cast, fg_fill, fg_strided_copy, ...),
+    read through one namespace like a dtype's `k`, so that whatever wraps kernel calls (the
+    profiler, a captured step) sees every one of them."""
+    kernels = ModuleType("fastgrad.kernels")
+    for name in dir(lib):
+        if name.startswith("fg_") and not name.endswith(("_f32", "_f64", "_i64", "_b8")) and callable(getattr(lib, name)):
+            setattr(kernels, name[len("fg_"):], getattr(lib, name))
+    return kernels
+
+
+kernels = _kernels_for_every_dtype()
+
 # Tensors of fewer elements than this get a fixed-size C array type (float[n]): cffi allocates one of
 # those without parsing a length, which is a tenth of a 1-element op's cost.
 SMALL_ARRAY = 64

@@ -20,6 +20,7 @@ from .ops import elementwise
 from .ops._checks import cast_to, operands
 from .ops.elementwise import broadcast_shape
 from .tensor import Tensor, _view, empty, fill as fill_kernel, tensor
+from .dtypes import kernels
 
 _LEAF_ERROR = ("a leaf tensor that requires grad is being used in an in-place operation ({name}); do it under "
                "`with fg.no_grad():` (as optimizers do) or on .data")
@@ -34,14 +35,15 @@ def _recording(t, other=None):
 def _mark_written(t):
     """Stamps a new epoch on t's storage marker (shared with its views)."""
     if t._version is None:
-        t._version = [0]
+        t._version = [0, 0]
     t._version[0] = autograd.bump_epoch()
 
 
 def _take_over(t, result):
     """t becomes `result` (the in-place result computed out of place): its buffer and graph node."""
     t._buf, t._op, t.requires_grad = result._buf, result._op, result.requires_grad
-    t._version = [autograd.bump_epoch()]   # earlier readers of t see this; the new buffer has no views
+    epoch = autograd.bump_epoch()
+    t._version = [epoch, epoch]   # a new storage (no views yet), and t's place in the graph changed
     return t
 
 
@@ -112,7 +114,7 @@ def write_broadcast(t, src):
     """t = src broadcast to t's shape and converted to t's dtype, by kernels: a cast for one shape,
     else -0.0 + src through the broadcasting add (-0.0 + x is x for every x, -0.0 and NaN included)."""
     if src._shape == t._shape:
-        lib.fg_cast(t._buf, t._dtype.code, src._buf, src._dtype.code, t._numel)
+        kernels.cast(t._buf, t._dtype.code, src._buf, src._dtype.code, t._numel)
         return
     src = cast_to(src, t._dtype)
     zero = empty((), t._dtype, 1)
@@ -150,6 +152,6 @@ def apply(t, compute, name, *others):
                         f"into a tensor of {t._dtype!r} and shape {t._shape}")
     if recording:
         return _take_over(t, result)
-    lib.fg_cast(t._buf, t._dtype.code, result._buf, t._dtype.code, t._numel)
+    kernels.cast(t._buf, t._dtype.code, result._buf, t._dtype.code, t._numel)
     _mark_written(t)
     return t

@@ -12,7 +12,7 @@ import numpy as np
 
 from ._C import ffi, lib
 from . import tensor as _tensor
-from .dtypes import as_dtype, float32, int64
+from .dtypes import as_dtype, float32, int64, kernels
 from .tensor import Tensor, _checked_shape, as_device, empty
 
 
@@ -179,9 +179,9 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None, 
     t, out_dtype = _new(size, int64 if dtype is None else dtype, requires_grad, device, "randint")
     target = t if out_dtype is int64 else empty(t._shape, int64, t._numel)
     if t._numel:
-        lib.fg_randint_i64(target._buf, _state(generator), low, high, t._numel)
+        int64.k.randint(target._buf, _state(generator), low, high, t._numel)
     if target is not t:
-        lib.fg_cast(t._buf, out_dtype.code, target._buf, int64.code, t._numel)
+        kernels.cast(t._buf, out_dtype.code, target._buf, int64.code, t._numel)
     t.requires_grad = bool(requires_grad)
     return t
 
@@ -196,9 +196,9 @@ def randperm(n, generator=None, dtype=int64, device=None, requires_grad=False):
         raise ValueError(f"randperm: n must be a non-negative integer, got {n!r}")
     t, out_dtype = _new((int(n),), dtype, requires_grad, device, "randperm")
     target = t if out_dtype is int64 else empty(t._shape, int64, t._numel)
-    lib.fg_randperm_i64(target._buf, _state(generator), int(n))
+    int64.k.randperm(target._buf, _state(generator), int(n))
     if target is not t:
-        lib.fg_cast(t._buf, out_dtype.code, target._buf, int64.code, t._numel)
+        kernels.cast(t._buf, out_dtype.code, target._buf, int64.code, t._numel)
     t.requires_grad = bool(requires_grad)
     return t
 

@@ -7,16 +7,17 @@ pointer again. `.numpy()` is a zero-copy view of it. Tensors made by ops carry `
 Shape, dtype and element count are fixed when a tensor is made (read-only properties over private
 slots): the kernels trust them, so nothing from outside may change them. `_version` is the storage's
 in-place marker, shared by every tensor over one buffer (views, `.data`, `detach()`): None until a
-view or an in-place write needs it, then a one-element list holding the autograd epoch of the last
-in-place write, which backward() compares against the epoch each op was recorded at.
+view or an in-place write needs it, then a list [epoch of the last write into the storage, epoch at
+which this tensor took over a new graph node] (fastgrad/inplace.py), which backward() compares
+against the epoch each op was recorded at.
 """
 import math
 import numbers
 
 import numpy as np
 
-from ._C import ffi, lib
-from .dtypes import SMALL_ARRAY, as_dtype, bool_, dtype_of_array, float32, float64, int64, numeric_array
+from ._C import ffi
+from .dtypes import as_dtype, bool_, dtype_of_array, float32, float64, int64, kernels, numeric_array, SMALL_ARRAY
 
 # Outputs are always overwritten by their kernel, so most buffers skip the memset ffi.new would do.
 alloc_uninitialized = ffi.new_allocator(should_clear_after_alloc=False)
@@ -158,7 +159,7 @@ class Tensor:
         if self.requires_grad and not other._dtype.is_floating_point:
             raise TypeError(f".data of a tensor that requires grad must be floating point, got {other._dtype!r}")
         if other._version is None:
-            other._version = [0]
+            other._version = [0, 0]
         self._buf, self._shape, self._dtype, self._numel = other._buf, other._shape, other._dtype, other._numel
         self._version = other._version
 
@@ -467,6 +468,12 @@ class Tensor:
     def __rmatmul__(self, other):
         return MatMul().forward(other, self)
 
+    def matmul(self, other):
+        return MatMul().forward(self, other)
+
+    def bmm(self, other):
+        return _matmul_ops.bmm(self, other)
+
     def relu(self):
         return ReLU().forward(self)
 
@@ -584,6 +591,42 @@ class Tensor:
     def cumsum(self, dim): return _fn.cumsum(self, dim)
     def norm(self, p="fro", dim=None, keepdim=False): return _fn.norm(self, p, dim, keepdim)
     # ---- end of the math helper's block --------------------------------------------------------------
+    # ---- indexing (ops/index.py): t[key], t[key] = v, gather and scatter -------------------------------
+    def __getitem__(self, key):
+        return index_ops.getitem(self, key)
+
+    def __setitem__(self, key, value):
+        index_ops.setitem(self, key, value)
+
+    def __iter__(self):
+        if not self._shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (index_ops.getitem(self, i) for i in range(self._shape[0]))
+
+    def index_select(self, dim, index):
+        return index_ops.index_select(self, dim, index)
+
+    def gather(self, dim, index):
+        return index_ops.gather(self, dim, index)
+
+    def take(self, index):
+        return index_ops.take(self, index)
+
+    def masked_select(self, mask):
+        return index_ops.masked_select(self, mask)
+
+    def scatter_add(self, dim, index, src):
+        return index_ops.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src):
+        return index_ops.scatter_add_(self, dim, index, src)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return index_ops.index_put_(self, indices, values, accumulate)
+
+    def nonzero(self, as_tuple=False):
+        return index_ops.nonzero(self, as_tuple)
+    # ---- end of indexing -----------------------------------------------------------------------------
 
     # ---- DLPack: np.from_dlpack(t), torch.from_dlpack(t) share this buffer (fastgrad/interop.py) ---
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
@@ -626,7 +669,7 @@ def _view(t, shape, requires_grad):
     """Another tensor over the same buffer (reshape, detach, .data), sharing its in-place marker."""
     view = empty(shape, t._dtype, t._numel, buf=t._buf)
     if t._version is None:
-        t._version = [0]
+        t._version = [0, 0]
     view._version = t._version
     view.requires_grad = bool(requires_grad)
     return view
@@ -739,9 +782,9 @@ def _filled(shape, dtype, value, requires_grad, device):
 def fill(t, value):
     """Every element of t set to value, by the one fill kernel."""
     if t._dtype.is_floating_point:
-        lib.fg_fill(t._buf, t._dtype.code, value, 0, t._numel)
+        kernels.fill(t._buf, t._dtype.code, value, 0, t._numel)
     else:
-        lib.fg_fill(t._buf, t._dtype.code, 0.0, int(value), t._numel)
+        kernels.fill(t._buf, t._dtype.code, 0.0, int(value), t._numel)
 
 
 def zeros(*shape, dtype=float32, device=None, requires_grad=False):
@@ -821,6 +864,7 @@ def generator():
 
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
 from . import autograd, inplace, interop, random  # noqa: E402
+from .ops import matmul as _matmul_ops  # noqa: E402
 from .ops import (Add, Cast, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
                   Tanh, Transpose)
 from .ops import shape as _shape  # noqa: E402
@@ -829,3 +873,4 @@ from . import functions as _fn  # noqa: E402
 from .ops.compare import bitwise as _bitwise  # noqa: E402
 from .ops.elementwise import Pow  # noqa: E402
 _COMPARABLE = (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)
+from .ops import index as index_ops  # noqa: E402

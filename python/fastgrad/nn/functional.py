@@ -71,3 +71,16 @@ def mse_loss(pred, target, reduction="mean"):
                          f"prediction of shape {pred.shape}")
     squared = diff * diff
     return squared.mean() if reduction == "mean" else squared.sum()
+
+
+# ---- indexing layers (ops/index.py) -----------------------------------------------------------------
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    """Rows of weight at the integer indices in input; padding_idx rows get no gradient."""
+    from ..ops.index import embedding as _embedding
+    return _embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 class indices -> int64 one-hot vectors along a new last dimension."""
+    from ..ops.index import one_hot as _one_hot
+    return _one_hot(tensor, num_classes)

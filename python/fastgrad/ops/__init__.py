@@ -13,7 +13,9 @@ from .compare import Where
 from .elementwise import Maximum, Minimum, Pow
 from .reduce import Reduce, Sum
 from .unary import Clamp, Unary
+from .index import Embedding, Index, IndexPut, ScatterAdd
 
 __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
            "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose", "Cast",
-           "AsStrided", "Cat", "Triangle", "Unary", "Clamp", "Pow", "Maximum", "Minimum", "Where", "Reduce"]
+           "AsStrided", "Cat", "Triangle", "Unary", "Clamp", "Pow", "Maximum", "Minimum", "Where", "Reduce",
+           "Index", "IndexPut", "ScatterAdd", "Embedding"]

@@ -3,8 +3,7 @@ import numbers
 
 import numpy as np
 
-from .._C import lib
-from ..dtypes import bool_, float32, int64, promote
+from ..dtypes import bool_, float32, int64, kernels, promote
 from ..tensor import Tensor, empty, scalar, tensor
 
 
@@ -51,7 +50,7 @@ def cast_to(t, dtype):
     if t._dtype is dtype:
         return t
     out = empty(t._shape, dtype, t._numel)
-    lib.fg_cast(out._buf, dtype.code, t._buf, t._dtype.code, t._numel)
+    kernels.cast(out._buf, dtype.code, t._buf, t._dtype.code, t._numel)
     return out
 
 

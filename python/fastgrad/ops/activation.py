@@ -20,6 +20,7 @@ class ReLU(Op):
 
 class _FromOutput(Op):
     """A pointwise op whose backward needs only its output (saved as a detached view)."""
+    reads = ()   # backward needs shapes (or saved buffers) only
     kernel = backward_kernel = None
 
     def forward(self, x):

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._C import lib
 from ..autograd import Op, accumulate_grad, broadcast_strides
-from ..dtypes import bool_, float32, int64
+from ..dtypes import bool_, float32, int64, kernels
 from ..tensor import Tensor, empty, scalar
 from ._checks import operands, tensor_arg
 from .elementwise import broadcast_shape
@@ -88,7 +88,7 @@ def isfinite(x):
 
 def _constant(x, value):
     out = empty(x._shape, bool_, x._numel)
-    lib.fg_fill(out._buf, bool_.code, 0.0, int(value), x._numel)
+    kernels.fill(out._buf, bool_.code, 0.0, int(value), x._numel)
     return out
 
 

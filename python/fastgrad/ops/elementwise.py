@@ -87,6 +87,7 @@ class _Binary(Op):
 
 
 class Add(_Binary):
+    reads = ()   # backward needs shapes (or saved buffers) only
     code = lib.FG_ADD
 
     def _broadcast_backward(self, g, a, b):
@@ -95,6 +96,7 @@ class Add(_Binary):
 
 
 class Sub(_Binary):
+    reads = ()   # backward needs shapes (or saved buffers) only
     code = lib.FG_SUB
 
     def _broadcast_backward(self, g, a, b):

@@ -1,4 +1,5 @@
 """MatMul and the fused Linear (x·wᵀ + b): one C call forward, one backward."""
+import functools
 import math
 
 from .._C import ffi
@@ -8,30 +9,121 @@ from ._checks import same_dtype, tensor_arg
 
 
 class MatMul(Op):
-    """a[m,k] @ b[k,n]. Backward: da += g·bᵀ, db += aᵀ·g, read transposed by the GEMM core (which
-    writes a gradient that does not exist yet instead of adding to zeros: grad_targets)."""
+    """a @ b with PyTorch's (and numpy's) matmul semantics. 2-D: a[m,k] @ b[k,n], backward
+    da += g·bᵀ, db += aᵀ·g, read transposed by the GEMM core (which writes a gradient that does not
+    exist yet instead of adding to zeros: grad_targets). N-D: the last two dimensions are matrices
+    and the ones before them batch dimensions that broadcast; a 1-D operand is a matrix of one row
+    (left) or one column (right) whose dimension is dropped from the result. A `b` without batch
+    dimensions folds a's batch into the rows of one product (as a linear layer's would); otherwise
+    fg_gemm_batched runs one product per batch index, and the backward sums the gradient of an
+    operand over the dimensions along which it was broadcast, in the same kernel."""
 
     def forward(self, a, b):
-        if not (type(a) is Tensor and type(b) is Tensor and len(a.shape) == 2 and len(b.shape) == 2
-                and a.shape[1] == b.shape[0] and a.dtype is b.dtype):   # one test when all is well
-            _check_matmul(a, b)
-        (m, k), n = a.shape, b.shape[1]
-        out = empty((m, n), a.dtype, m * n)
-        a.dtype.k.matmul(out._buf, a._buf, b._buf, m, k, n)
+        if not (type(a) is Tensor and type(b) is Tensor and len(a._shape) == 2 and len(b._shape) == 2
+                and a._shape[1] == b._shape[0] and a._dtype is b._dtype
+                and a._dtype.is_floating_point):   # one test when all is well
+            return self._forward_nd(a, b)
+        (m, k), n = a._shape, b._shape[1]
+        out = empty((m, n), a._dtype, m * n)
+        a._dtype.k.matmul(out._buf, a._buf, b._buf, m, k, n)
+        return self.record(out, a, b)
+
+    def _forward_nd(self, a, b):
+        _check_matmul(a, b)
+        out_shape, m, k, n, strides = _plan(a.shape, b.shape)
+        out = empty(out_shape, a.dtype)
+        if strides is None:
+            a.dtype.k.matmul(out._buf, a._buf, b._buf, m, k, n)
+        else:
+            batch, c_strides, a_strides, b_strides = strides
+            a.dtype.k.gemm_batched(out._buf, a._buf, b._buf, m, n, k, 0, 0, 0, batch, c_strides, a_strides, b_strides,
+                                   len(batch))
         return self.record(out, a, b)
 
     def _backward(self, g):
         a, b = self.inputs
-        (m, k), n = a.shape, b.shape[1]
+        if len(a._shape) == 2 == len(b._shape):
+            (m, k), n = a._shape, b._shape[1]
+            strides = None
+        else:
+            _, m, k, n, strides = _plan(a.shape, b.shape)
         (da, accumulate_da), (db, accumulate_db) = grad_targets(a, b)
-        a.dtype.k.matmul_backward(da, db, g._buf, a._buf, b._buf, m, k, n, accumulate_da, accumulate_db)
+        if strides is None:
+            a.dtype.k.matmul_backward(da, db, g._buf, a._buf, b._buf, m, k, n, accumulate_da, accumulate_db)
+            return
+        batch, g_strides, a_strides, b_strides = strides
+        kernel = a.dtype.k.gemm_batched
+        if da != ffi.NULL:   # da[m,k] (+)= g[m,n]·b[k,n]ᵀ, summed over the batch dimensions a was broadcast along
+            kernel(da, g._buf, b._buf, m, k, n, 0, 1, accumulate_da, batch, a_strides, g_strides, b_strides, len(batch))
+        if db != ffi.NULL:   # db[k,n] (+)= a[m,k]ᵀ·g[m,n], likewise
+            kernel(db, a._buf, g._buf, k, n, m, 1, 0, accumulate_db, batch, b_strides, a_strides, g_strides, len(batch))
 
 
-def _check_matmul(a, b):
-    tensor_arg(a, "matmul", "a"), tensor_arg(b, "matmul", "b")
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
-        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not (m, k) and (k, n)")
-    same_dtype("matmul", a, b)
+def _check_matmul(a, b, op="matmul"):
+    tensor_arg(a, op, "a"), tensor_arg(b, op, "b")
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"{op}: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+    same_dtype(op, a, b)
+    if not a.dtype.is_floating_point:
+        raise TypeError(f"{op}: expects float32 or float64 tensors, got {a.dtype!r}; convert with .float()")
+    _plan(a.shape, b.shape)   # raises on shapes that do not fit
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(a_shape, b_shape):
+    """How a @ b runs for these shapes (both at least 1-D): (out_shape, m, k, n, strides), strides
+    None when one 2-D product does it (b has no batch dimensions: a's fold into m), else (batch
+    shape, and element strides over it of the output, a and b; 0 along broadcast dimensions)."""
+    m, k = a_shape[-2:] if len(a_shape) > 1 else (1, a_shape[0])
+    k_b, n = b_shape[-2:] if len(b_shape) > 1 else (b_shape[0], 1)
+    if k != k_b:
+        raise ValueError(f"matmul: shapes {a_shape} and {b_shape} do not fit: {k} columns of a against {k_b} rows "
+                         f"of b")
+    rows = a_shape[:-1] if len(a_shape) > 1 else ()
+    cols = b_shape[-1:] if len(b_shape) > 1 else ()
+    if len(b_shape) <= 2:
+        return rows + cols, math.prod(rows), k, n, None
+    a_batch, b_batch = a_shape[:-2], b_shape[:-2]
+    batch = []
+    for i in range(1, max(len(a_batch), len(b_batch)) + 1):
+        x = a_batch[-i] if i <= len(a_batch) else 1
+        y = b_batch[-i] if i <= len(b_batch) else 1
+        if x != y and x != 1 and y != 1:
+            raise ValueError(f"matmul: batch dimensions {a_batch} and {b_batch} (of shapes {a_shape} and {b_shape}) "
+                             f"do not broadcast")
+        batch.insert(0, y if x == 1 else x)
+    batch = tuple(batch)
+    out_shape = batch + (rows[-1:] if len(a_shape) > 1 else ()) + cols
+    strides = (batch, _batch_strides(batch, batch, m * n), _batch_strides(a_batch, batch, m * k),
+               _batch_strides(b_batch, batch, k * n))
+    return out_shape, m, k, n, strides
+
+
+def _batch_strides(shape, batch, matrix):
+    """Element strides over `batch` of matrices of `matrix` elements stored contiguously with batch
+    dimensions `shape` (right-aligned; 0 where shape is 1 or missing)."""
+    strides, step = [0] * len(batch), matrix
+    for i in range(1, len(shape) + 1):
+        if shape[-i] != 1:
+            strides[-i] = step
+        step *= shape[-i]
+    return tuple(strides)
+
+
+def bmm(a, b):
+    """Batched matrix product of a[B,m,k] and b[B,k,n] (PyTorch's bmm: 3-D, same batch size, no
+    broadcasting)."""
+    tensor_arg(a, "bmm", "a"), tensor_arg(b, "bmm", "b")
+    if a.ndim != 3 or b.ndim != 3:
+        raise ValueError(f"bmm: expects 3-D tensors, got shapes {a.shape} and {b.shape}")
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(f"bmm: batch sizes differ: shapes {a.shape} and {b.shape}")
+    return MatMul().forward(a, b)
+
+
+def matmul(a, b):
+    """a @ b (torch.matmul): see MatMul."""
+    return MatMul().forward(a, b)
 
 
 class Linear(Op):

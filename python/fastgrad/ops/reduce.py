@@ -47,6 +47,7 @@ def _out_shape(shape, dims, keepdim):
 class Sum(Op):
     """Sum (or mean) over all elements, or over `dim` (an int or a tuple of ints). Integer and bool
     sums are int64, as in PyTorch; the mean of integers is an error, as in PyTorch."""
+    reads = ()   # backward needs shapes only
 
     def __init__(self, dim=None, keepdim=False, mean=False):
         self.dim, self.keepdim, self.mean = dim, keepdim, mean

@@ -9,9 +9,8 @@ and strides and check the arguments; the Tensor methods and fg.* functions call 
 import math
 import numbers
 
-from .._C import lib
 from ..autograd import Op, accumulate_grad, broadcast_strides, grad_buffer, grad_targets
-from ..dtypes import promote
+from ..dtypes import kernels, promote
 from ..tensor import Tensor, _checked_shape, _dim_index, _view, empty, tensor, zeros
 from .elementwise import binary
 from ._checks import cast_to, float_arg, tensor_arg
@@ -21,6 +20,7 @@ class Reshape(Op):
     """The same buffer under another shape (one dimension may be -1): view, reshape, flatten,
     unflatten, squeeze, unsqueeze. Row-major order is kept, so no element moves, and writes through
     the result are seen by the input, as with PyTorch's views."""
+    reads = ()   # backward needs shapes (or saved buffers) only
 
     def __init__(self, shape):
         self.shape = _checked_shape(shape, infer=True)
@@ -58,7 +58,7 @@ def add_grad(x, g):
     if accumulate:
         x._dtype.k.axpy(buf, g._buf, 1.0, g._numel)
     else:
-        lib.fg_cast(buf, x._dtype.code, g._buf, g._dtype.code, g._numel)   # one dtype: a copy
+        kernels.cast(buf, x._dtype.code, g._buf, g._dtype.code, g._numel)   # one dtype: a copy
 
 
 def view(x, shape):
@@ -146,6 +146,7 @@ class AsStrided(Op):
     permutation: transpose, flip, clone) the first gradient is written, not zeroed and added to;
     where strides are 0 (expand, repeat: x's last stride is then 0 or 1, the offset 0) fg_sum_to sums
     over those dimensions; otherwise (narrow) g is added into its part of the gradient."""
+    reads = ()   # backward needs shapes (or saved buffers) only
 
     def __init__(self, shape, strides, offset=0, out_shape=None):
         self.shape, self.strides, self.offset = tuple(shape), list(strides), offset
@@ -153,7 +154,7 @@ class AsStrided(Op):
 
     def forward(self, x):
         out = empty(self.result_shape, x._dtype)
-        lib.fg_strided_copy(out._buf, x._buf, x._dtype.itemsize, self.shape, contiguous_strides(self.shape),
+        kernels.strided_copy(out._buf, x._buf, x._dtype.itemsize, self.shape, contiguous_strides(self.shape),
                             self.strides, 0, self.offset, len(self.shape))
         return self.record(out, x)
 
@@ -167,7 +168,7 @@ class AsStrided(Op):
         if g._numel == x._numel:
             (buf, accumulate), = grad_targets(x)
             if not accumulate:
-                lib.fg_strided_copy(buf, g._buf, x._dtype.itemsize, shape, self.strides, g_strides, self.offset, 0, n)
+                kernels.strided_copy(buf, g._buf, x._dtype.itemsize, shape, self.strides, g_strides, self.offset, 0, n)
                 return
         else:
             buf = grad_buffer(x)
@@ -429,6 +430,7 @@ def triangle(x, upper, diagonal=0):
 class Triangle(Op):
     """tril (upper False) and triu (upper True) over the last two dimensions: elements outside the
     triangle set to zero, by fg_triangle; the gradient is masked the same way."""
+    reads = ()   # backward needs shapes (or saved buffers) only
 
     def __init__(self, upper, diagonal=0):
         self.upper, self.diagonal = bool(upper), int_arg(diagonal, "triu: diagonal" if upper else "tril: diagonal")
@@ -446,7 +448,7 @@ class Triangle(Op):
         rows, cols = x._shape[-2:]
         batch = x._numel // (rows * cols) if rows * cols else 0
         diagonal = max(-rows, min(cols, self.diagonal))   # the kernel's int64_t holds it
-        lib.fg_triangle(out_buf, x._buf, x._dtype.itemsize, self.upper, diagonal, batch, rows, cols)
+        kernels.triangle(out_buf, x._buf, x._dtype.itemsize, self.upper, diagonal, batch, rows, cols)
 
     def _backward(self, g):
         x, = self.inputs
@@ -464,6 +466,7 @@ class Cat(Op):
     """cat(tensors, dim), or stack(tensors, dim) (stack=True: along a new dimension). Each input is
     copied into its slab of the output, seen as (outer, total) rows; backward reads each input's
     gradient back out of its slab. Mixed dtypes are promoted as arithmetic promotes them."""
+    reads = ()   # backward needs shapes (or saved buffers) only
 
     def __init__(self, dim=0, stack=False):
         self.dim, self.stack = dim, stack
@@ -490,7 +493,7 @@ class Cat(Op):
         self.spans, start = [], 0
         for t, length in zip(tensors, lengths):
             self.spans.append((start, length * inner))
-            lib.fg_strided_copy(out._buf, cast_to(t, dtype)._buf, dtype.itemsize, (outer, length * inner),
+            kernels.strided_copy(out._buf, cast_to(t, dtype)._buf, dtype.itemsize, (outer, length * inner),
                                 (self.total, 1), (length * inner, 1), start, 0, 2)
             start += length * inner
         return self.record(out, *tensors)
@@ -529,7 +532,7 @@ class Cat(Op):
             if accumulate:
                 t._dtype.k.strided_add(buf, g._buf, *layout)
             else:
-                lib.fg_strided_copy(buf, g._buf, t._dtype.itemsize, *layout)
+                kernels.strided_copy(buf, g._buf, t._dtype.itemsize, *layout)
 
 
 def cat(tensors, dim=0):

@@ -10,6 +10,7 @@ from ._checks import class_targets, float_arg, last_dim
 
 class Softmax(Op):
     """exp(x) / sum(exp(x)) along the last dimension."""
+    reads = ()   # backward needs shapes (or saved buffers) only
 
     def __init__(self, dim=-1):
         self.dim = dim
@@ -46,6 +47,7 @@ class Softmax(Op):
 
 class LogSoftmax(Op):
     """x - logsumexp(x) along the last dimension."""
+    reads = ()   # backward needs shapes (or saved buffers) only
 
     def __init__(self, dim=-1):
         self.dim = dim

@@ -66,9 +66,13 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                if not isinstance(p.grad, Tensor) and not getattr(p.grad, "is_sparse", False):
-                    raise TypeError(f"{type(self).__name__}.step: the .grad of a parameter of shape {p.shape} is a "
-                                    f"{type(p.grad).__name__}, not a fastgrad Tensor")
+                if type(p.grad) is not Tensor:
+                    if not getattr(p.grad, "is_sparse", False):
+                        raise TypeError(f"{type(self).__name__}.step: the .grad of a parameter of shape {p.shape} is "
+                                        f"a {type(p.grad).__name__}, not a fastgrad Tensor")
+                    if not self._accepts_sparse(group):   # a RowSparseGrad
+                        raise RuntimeError(f"{type(self).__name__} does not support sparse gradients (from "
+                                           f"nn.Embedding(sparse=True)), please consider SparseAdam instead")
                 if p.grad.shape != p.shape or p.grad.dtype is not p.dtype:
                     raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.shape} ({p.dtype!r}) has a "
                                      f"gradient of shape {p.grad.shape} ({p.grad.dtype!r})")
@@ -80,6 +84,10 @@ class Optimizer:
 
     def _update(self, p, grad, group, state):
         raise NotImplementedError
+
+    def _accepts_sparse(self, group):
+        """Whether _update takes a row-sparse gradient (fastgrad.sparse.RowSparseGrad)."""
+        return False
 
     # ---- state_dict: PyTorch's layout, parameters numbered in group order --------------------------
     def _params(self):

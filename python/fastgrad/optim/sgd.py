@@ -1,6 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
 from .._C import ffi
-from ..tensor import zeros_like
+from ..tensor import Tensor, zeros_like
 from .optimizer import Optimizer, _check_non_negative
 
 
@@ -19,7 +19,15 @@ class SGD(Optimizer):
         if group["nesterov"] and (group["momentum"] == 0 or group["dampening"] != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
 
+    def _accepts_sparse(self, group):
+        return True
+
     def _update(self, p, grad, group, state):
+        if type(grad) is not Tensor:   # a RowSparseGrad: only its rows change, as in PyTorch
+            if group["momentum"] == 0 and group["weight_decay"] == 0:
+                grad.add_to_dense(p._buf, -group["lr"])
+                return
+            grad = grad.to_dense()   # momentum and weight decay touch every row
         momentum = group["momentum"]
         buf = ffi.NULL
         first_step = momentum != 0 and "momentum_buffer" not in state
