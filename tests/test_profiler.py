@@ -52,20 +52,16 @@ def test_an_op_holds_the_time_of_its_kernels():
     assert prof.summary()["ops"]["Mul.forward"][2] == k_end - k_start
 
 
-def test_type_generic_kernels_called_on_lib_are_seen():
-    lib = fg._C.lib
+def test_type_code_kernels_are_seen():
     x = fg.randn(3, 4)
+    cast = dtypes.kernels.cast
     with fg.profiler.profile() as prof:
         x.permute(1, 0).contiguous()
         x.to(fg.float64)
         fg.arange(5)
-        assert fg.profiler.lib is not fg._C.lib and fg.creation.lib is not fg._C.lib   # every holder
-        assert fg._C.lib is lib
     kernels = prof.summary()["kernels"]
-    assert "fg_strided_copy" in kernels and "fg_cast" in kernels and "fg_range" in kernels
-    import sys
-    patched = [m for name, m in sys.modules.items() if name.startswith("fastgrad") and "lib" in vars(m)]
-    assert len(patched) > 5 and all(m.lib is lib for m in patched)   # every one restored
+    assert {"fg_strided_copy", "fg_cast", "fg_range"} <= set(kernels)
+    assert dtypes.kernels.cast is cast
 
 
 def test_everything_patched_is_restored_and_profiles_do_not_nest():

@@ -20,6 +20,7 @@ float32: DType
 float64: DType
 int64: DType
 bool_: DType
+kernels: ModuleType
 SMALL_ARRAY: int
 _BY_NAME: dict[str, DType]
 

@@ -5,10 +5,9 @@
     print(prof.table())
     prof.export_chrome_trace("trace.json")   # chrome://tracing or ui.perfetto.dev opens it
 
-While a profile is active, every kernel in the dtypes' `k` namespaces (fastgrad/dtypes.py, the way
-ops reach their per-dtype kernels), the `lib` that fastgrad's modules call the type-generic kernels
-on (fg_cast, fg_strided_copy, ...), and every op's forward and backward are replaced by timing
-wrappers; leaving the block puts the originals back, so fastgrad costs nothing extra when no profile
+While a profile is active, every kernel in the namespaces through which fastgrad calls them
+(fastgrad/dtypes.py: each dtype's `k`, and `kernels` for the type-code ones such as fg_cast and
+fg_strided_copy) and every op's forward and backward are replaced by timing wrappers; leaving the block puts the originals back, so fastgrad costs nothing extra when no profile
 is on. A wrapper costs a few hundred nanoseconds a call (bench/profiler_overhead.py measures it).
 Times are wall clock, inclusive: an op's time holds its kernels' (and those of any op it calls).
 """
@@ -17,15 +16,11 @@ from __future__ import annotations
 import bisect
 import json
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from types import ModuleType
-
-from ._C import lib
 from . import dtypes
 from .autograd import Op
 
@@ -81,21 +76,11 @@ class profile:
             return timed
 
         try:
-            for dtype in dict.fromkeys(dtypes._BY_NAME.values()):
-                for name, kernel in list(vars(dtype.k).items()):
+            # every kernel is read through these: each dtype's own, and the type-code ones (fg_cast, ...)
+            for kernels in [dtypes.kernels] + [d.k for d in dict.fromkeys(dtypes._BY_NAME.values())]:
+                for name, kernel in list(vars(kernels).items()):
                     if not name.startswith("__"):
-                        self._patch(dtype.k, name, kernel_wrapper(kernel, getattr(kernel, "__name__", name)))
-            # Kernels that serve every dtype (fg_cast, fg_strided_copy, ...) are called on `lib`
-            # itself, whose attributes cannot be set: modules that hold it get a timed copy.
-            c_lib, timed_lib = lib, ModuleType("fastgrad._C.lib, profiled")   # (this module's `lib` is patched too)
-            for name in dir(c_lib):
-                value = getattr(c_lib, name)
-                setattr(timed_lib, name, kernel_wrapper(value, name) if name.startswith("fg_") and callable(value)
-                        else value)
-            for module in list(sys.modules.values()):
-                name = getattr(module, "__name__", "")
-                if name.startswith("fastgrad.") and name != "fastgrad._C" and vars(module).get("lib") is c_lib:
-                    self._patch(module, "lib", timed_lib)
+                        self._patch(kernels, name, kernel_wrapper(kernel, getattr(kernel, "__name__", name)))
             if self.ops:
                 for cls in _op_classes():
                     for attr, suffix in (("forward", ".forward"), ("_backward", ".backward")):
