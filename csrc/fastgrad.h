@@ -321,6 +321,18 @@ void fg_sparse_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, const f
 void fg_sparse_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, const double *grad, const int64_t *rows,
                         double lr, double beta1, double beta2, double eps, int64_t step, int64_t n, int64_t row);
 
+/* ---- sorting (sort.inc): along the last dimension of a rows x n buffer --------------------------
+ * The first k of each row in order (ascending, or descending), stable, NaN largest: values and their
+ * indices, rows x k. Backward: dx[r, indices[r, j]] += dvalues[r, j]. */
+void fg_sort_f32(float *values, int64_t *indices, const float *x, int64_t rows, int64_t n, int64_t k, int descending);
+void fg_sort_f64(double *values, int64_t *indices, const double *x, int64_t rows, int64_t n, int64_t k,
+                 int descending);
+void fg_sort_i64(int64_t *values, int64_t *indices, const int64_t *x, int64_t rows, int64_t n, int64_t k,
+                 int descending);
+void fg_sort_backward_f32(float *dx, const float *dvalues, const int64_t *indices, int64_t rows, int64_t n, int64_t k);
+void fg_sort_backward_f64(double *dx, const double *dvalues, const int64_t *indices, int64_t rows, int64_t n,
+                          int64_t k);
+
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py
  * applies FASTGRAD_KERNEL_PATH, FASTGRAD_NUM_THREADS and OMP_NUM_THREADS at import. */
