@@ -186,6 +186,44 @@ def mlp_training_step_case(sizes, batch):
     return case
 
 
+def movement_case(shape, fn, np_fwd_bwd):
+    """A shape op forward + backward: fn(m, x) runs on fastgrad and torch alike (torch's result made
+    contiguous, as fastgrad's always is); np_fwd_bwd(a, g) does the same copies with numpy."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shape, dtype=np.float32)
+    x = fg.tensor(a, requires_grad=True)
+    g = rng.standard_normal(fn(fg, x).shape, dtype=np.float32)
+    tg = fg.tensor(g)
+
+    def fastgrad():
+        x.grad = None
+        fn(fg, x).backward(tg)
+
+    case = {"fastgrad": fastgrad, "numpy": lambda: np_fwd_bwd(a, g)}
+    if torch is not None:
+        xt, gt = torch.from_numpy(a.copy()).requires_grad_(), torch.from_numpy(g)
+
+        def torch_fwd_bwd():
+            xt.grad = None
+            fn(torch, xt).contiguous().backward(gt)
+        case["torch"] = torch_fwd_bwd
+    return case
+
+
+def movement_cases():
+    heads = (0, 2, 1, 3)   # (batch, time, heads, head size) -> (batch, heads, time, head size)
+    c = np.ascontiguousarray
+    yield "transpose fwd+bwd 1024x1024 f32", movement_case((1024, 1024), lambda m, x: x.t(),
+                                                           lambda a, g: (c(a.T), c(g.T)))
+    yield "permute heads fwd+bwd 16x64x4x64 f32", movement_case(
+        (16, 64, 4, 64), lambda m, x: x.permute(*heads), lambda a, g: (c(a.transpose(heads)), c(g.transpose(heads))))
+    yield "cat 4 pieces dim 1 fwd+bwd 256x256 f32", movement_case(
+        (256, 256), lambda m, x: m.cat([x, x, x, x], 1),
+        lambda a, g: (np.concatenate([a] * 4, 1), sum(c(p) for p in np.split(g, 4, 1))))
+    yield "tril fwd+bwd 8x256x256 f32", movement_case((8, 256, 256), lambda m, x: m.tril(x),
+                                                      lambda a, g: (np.tril(a), np.tril(g)))
+
+
 def overhead_case():
     """Per-op cost of a 1-element add with gradient tracking on."""
     x, y = fg.tensor([1.0], requires_grad=True), fg.tensor([2.0])
@@ -240,6 +278,7 @@ def all_cases(quick):
             yield f"matmul fwd+bwd {n}^3 {np.dtype(dtype).name}", matmul_case(n, dtype)
     yield "per-op overhead: 1-element add, grad on", overhead_case()
     yield "batched matmul fwd+bwd 16x4x64x64 @ 16x4x64x64", batched_matmul_case((16, 4, 64, 64), (16, 4, 64, 64))
+    yield from movement_cases()
     for sizes, batch in [((64, 32, 10), 32), ((784, 256, 256, 10), 128), ((1024, 1024, 1024, 10), 512)]:
         yield f"train step MLP {'-'.join(map(str, sizes))} batch {batch}", mlp_training_step_case(sizes, batch)
     for sparse in (False, True):

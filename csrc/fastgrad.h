@@ -87,9 +87,6 @@ void fg_sum_to_f64(double *out, const double *a, double alpha, const int64_t *sh
 /* The sum of n elements, accumulated in double. */
 double fg_sum_f32(const float *a, int64_t n);
 double fg_sum_f64(const double *a, int64_t n);
-/* out[j, i] = a[i, j] for a of rows x cols. */
-void fg_transpose_f32(float *out, const float *a, int64_t rows, int64_t cols);
-void fg_transpose_f64(double *out, const double *a, int64_t rows, int64_t cols);
 
 /* ---- activations (activation.inc): forward, then backward from what forward saved ----------- */
 void fg_relu_f32(float *out, const float *x, int64_t n);
@@ -320,6 +317,59 @@ void fg_sparse_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, const f
                         double lr, double beta1, double beta2, double eps, int64_t step, int64_t n, int64_t row);
 void fg_sparse_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, const double *grad, const int64_t *rows,
                         double lr, double beta1, double beta2, double eps, int64_t step, int64_t n, int64_t row);
+
+/* ---- convolutional networks (conv.inc, pool.inc, norm.inc) ---------------------------------- */
+/* 2-D convolution, PyTorch's NCHW layout and weight layout [cout][c/groups][kh][kw] (conv1d is
+ * h = kh = 1). geometry holds 16 sizes: n, c, h, w, cout, kh, kw, oh, ow, stride h, w, padding h, w
+ * (top and left: bottom and right padding follow from oh, ow), dilation h, w, groups.
+ * fg_conv2d_plan writes plan[0] = b, the images the kernels take at a time, and plan[1] = s, the
+ * slices of the batch that threads share; the caller owns the scratch buffers, one part per thread,
+ * t = min(s, fg_get_num_threads()) parts: col (t x c·kh·kw x b·oh·ow) and out_t (t x cout x b·oh·ow;
+ * unused when b == 1, may be NULL then). bias may be NULL. */
+void fg_conv2d_plan_f32(int64_t *plan, const int64_t *geometry);
+void fg_conv2d_plan_f64(int64_t *plan, const int64_t *geometry);
+void fg_conv2d_f32(float *out, float *col, float *out_t, const float *x, const float *weight, const float *bias,
+                   const int64_t *geometry);
+void fg_conv2d_f64(double *out, double *col, double *out_t, const double *x, const double *weight,
+                   const double *bias, const int64_t *geometry);
+/* Backward: dx += ..., dbias += ..., dweight (+)= ... (accumulate_dweight); NULLs are skipped.
+ * Scratch as forward's: col (may be NULL without dweight), dcol (like col; may be NULL without dx),
+ * dout_t (like out_t), and per slice: partial (s x (cout·c/groups·kh·kw + cout); may be NULL without
+ * dweight and dbias). */
+void fg_conv2d_backward_f32(float *dx, float *dweight, float *dbias, float *col, float *dcol, float *dout_t,
+                            float *partial, const float *dout, const float *x, const float *weight,
+                            const int64_t *geometry, int accumulate_dweight);
+void fg_conv2d_backward_f64(double *dx, double *dweight, double *dbias, double *col, double *dcol, double *dout_t,
+                            double *partial, const double *dout, const double *x, const double *weight,
+                            const int64_t *geometry, int accumulate_dweight);
+/* Pooling over each of `planes` h x w planes. geometry: planes, h, w, oh, ow, kh, kw, stride h, w,
+ * padding h, w, dilation h, w (adaptive average uses only the first five). Max pooling writes each
+ * maximum's position in its plane (iy·w + ix) to argmax (NULL for the averages); backward adds the
+ * gradient there, or spreads it over each window. Average with or without the padding counted. */
+enum fg_pool_op { FG_POOL_MAX, FG_POOL_AVG, FG_POOL_AVG_EXCLUDE_PAD, FG_POOL_ADAPTIVE_AVG };
+void fg_pool2d_f32(float *out, int64_t *argmax, const float *x, const int64_t *geometry, int op);
+void fg_pool2d_f64(double *out, int64_t *argmax, const double *x, const int64_t *geometry, int op);
+void fg_pool2d_backward_f32(float *dx, const float *dout, const int64_t *argmax, const int64_t *geometry, int op);
+void fg_pool2d_backward_f64(double *dx, const double *dout, const int64_t *argmax, const int64_t *geometry, int op);
+/* Batch norm over x of (n, c, hw), per channel. Training: the batch's statistics, saved (mean,
+ * 1/sqrt(var + eps)) for backward; running_mean/var (NULL: not tracked) updated with momentum, or
+ * with 1/num_batches_tracked when momentum < 0; num_batches_tracked (may be NULL) counts the batch.
+ * Not training: the running statistics, saved the same way. weight and bias may be NULL. */
+void fg_batch_norm_f32(float *out, float *save_mean, float *save_invstd, float *running_mean, float *running_var,
+                       int64_t *num_batches_tracked, const float *x, const float *weight, const float *bias,
+                       double eps, double momentum, int training, int64_t n, int64_t c, int64_t hw);
+void fg_batch_norm_f64(double *out, double *save_mean, double *save_invstd, double *running_mean,
+                       double *running_var, int64_t *num_batches_tracked, const double *x, const double *weight,
+                       const double *bias, double eps, double momentum, int training, int64_t n, int64_t c,
+                       int64_t hw);
+/* dx (+)= ... (accumulate_dx), dweight += sum(dout·x̂), dbias += sum(dout) (NULLs skipped); training
+ * as in forward. */
+void fg_batch_norm_backward_f32(float *dx, float *dweight, float *dbias, const float *dout, const float *x,
+                                const float *weight, const float *save_mean, const float *save_invstd, int training,
+                                int64_t n, int64_t c, int64_t hw, int accumulate_dx);
+void fg_batch_norm_backward_f64(double *dx, double *dweight, double *dbias, const double *dout, const double *x,
+                                const double *weight, const double *save_mean, const double *save_invstd,
+                                int training, int64_t n, int64_t c, int64_t hw, int accumulate_dx);
 
 /* ---- sorting (sort.inc): along the last dimension of a rows x n buffer --------------------------
  * The first k of each row in order (ascending, or descending), stable, NaN largest: values and their

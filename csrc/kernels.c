@@ -22,6 +22,9 @@
 #include "random.inc"
 #include "math.inc"
 #include "index.inc"
+#include "conv.inc"
+#include "pool.inc"
+#include "norm.inc"
 #include "sort.inc"
 #undef T
 #undef FG
@@ -36,6 +39,9 @@
 #include "random.inc"
 #include "math.inc"
 #include "index.inc"
+#include "conv.inc"
+#include "pool.inc"
+#include "norm.inc"
 #include "sort.inc"
 #undef T
 #undef FG

@@ -33,3 +33,17 @@ def test_train_digits(tmp_path):
     for name in ("curves.png", "first_layer_weights.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "digits_mlp.safetensors").stat().st_size > 0
+
+
+def test_train_digits_cnn_briefly(tmp_path):
+    """A short run (CI): it trains, writes both PNGs and the model, and the reloaded model agrees.
+    The full run's accuracy (at least 98.5%) is the example's own exit status."""
+    for module in ("sklearn", "tqdm", "matplotlib"):
+        pytest.importorskip(module)
+    run = subprocess.run([sys.executable, str(EXAMPLES / "train_digits_cnn.py"), "--out", str(tmp_path),
+                          "--epochs", "3", "--min-accuracy", "0.6"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "the reloaded model predicts the same classes" in run.stdout
+    for name in ("first_layer_filters.png", "feature_maps.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "digits_cnn.safetensors").stat().st_size > 0

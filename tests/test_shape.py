@@ -31,10 +31,6 @@ def np_weighted_cat(pieces, dim):
     return np.concatenate([p * (i + 1) for i, p in enumerate(pieces)], dim)
 
 
-def np_roll(a, shifts, dims):
-    return np.roll(a, shifts, dims)
-
-
 # (id, input shapes, fn(m, *tensors), numpy reference(*arrays))
 CASES = [
     ("view", [(2, 3, 5)], lambda m, x: x.view(5, -1), lambda a: a.reshape(5, -1)),
@@ -51,6 +47,7 @@ CASES = [
     ("squeeze_all", [(1, 3, 1, 5)], lambda m, x: x.squeeze(), lambda a: a.reshape(3, 5)),
     ("squeeze_dim", [(1, 3, 1, 5)], lambda m, x: m.squeeze(x, -2), lambda a: a.reshape(1, 3, 5)),
     ("squeeze_tuple", [(1, 3, 1, 5)], lambda m, x: x.squeeze((0, 2)), lambda a: a.reshape(3, 5)),
+    ("squeeze_0d", [()], lambda m, x: x.squeeze(0), lambda a: a),
     ("squeeze_not_1", [(3, 5)], lambda m, x: x.squeeze(1), lambda a: a),
     ("unsqueeze", [(3, 5)], lambda m, x: x.unsqueeze(-1), lambda a: a[:, :, None]),
     ("unsqueeze_fn", [(3, 5)], lambda m, x: m.unsqueeze(x, 1), lambda a: a[:, None]),
@@ -109,6 +106,7 @@ CASES = [
      lambda a: np.stack([a[:, i] * (i + 1) for i in range(2)], 0)),
     ("narrow", [(3, 7)], lambda m, x: x.narrow(1, 2, 4), lambda a: a[:, 2:6]),
     ("narrow_neg", [(5, 2)], lambda m, x: m.narrow(x, 0, -3, 2), lambda a: a[2:4]),
+    ("narrow_end", [(3, 4)], lambda m, x: x.narrow(1, 4, 0), lambda a: a[:, 4:]),
     ("narrow_twice", [(3, 7)], lambda m, x: x.narrow(1, 0, 4) + x.narrow(1, 3, 4), lambda a: a[:, :4] + a[:, 3:]),
     ("flip", [(2, 3, 5)], lambda m, x: x.flip(0, 2), lambda a: a[::-1, :, ::-1]),
     ("flip_fn", [(2, 3)], lambda m, x: m.flip(x, (-1,)), lambda a: a[:, ::-1]),
@@ -117,6 +115,7 @@ CASES = [
     ("roll", [(2, 5)], lambda m, x: x.roll(2, 1), lambda a: np.roll(a, 2, 1)),
     ("roll_dims", [(3, 5)], lambda m, x: m.roll(x, (1, -3), (0, 1)), lambda a: np.roll(a, (1, -3), (0, 1))),
     ("roll_flat", [(2, 3)], lambda m, x: x.roll(4), lambda a: np.roll(a, 4)),
+    ("roll_whole", [(2, 5)], lambda m, x: x.roll(-5, 1), lambda a: a),
     ("tril", [(5, 5)], lambda m, x: x.tril(), lambda a: np.tril(a)),
     ("tril_batch", [(2, 3, 5)], lambda m, x: m.tril(x, -1), lambda a: np.tril(a, -1)),
     ("tril_far", [(3, 4)], lambda m, x: x.tril(100), lambda a: a),
@@ -183,6 +182,79 @@ def test_large_transposes_match_numpy():
             np.testing.assert_array_equal(fg.tensor(a, dtype=dtype).permute(*perm).numpy(), a.transpose(perm))
 
 
+# ---- the kernels themselves, on random layouts -------------------------------------------------------
+def random_layout(rng, shape):
+    """Element strides and offset that read a contiguous array of `shape` permuted and flipped:
+    returns (walk shape, strides, offset, the array of source positions they read)."""
+    base = np.arange(int(np.prod(shape))).reshape(shape)
+    perm = rng.permutation(len(shape))
+    view = base.transpose(perm)
+    for d in range(len(shape)):
+        if rng.random() < 0.3:
+            view = np.flip(view, d)
+    strides = [s // base.itemsize for s in view.strides]
+    offset = int(view.flat[0]) if view.size else 0
+    return view.shape, strides, offset, view
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_strided_copy_and_add_kernels_on_random_layouts(seed):
+    """fg_strided_copy and fg_strided_add with both sides strided (permuted, flipped) against numpy,
+    for every element size, past the tile and thread sizes."""
+    from fastgrad._C import ffi, lib
+    rng = np.random.default_rng(seed)
+    for _ in range(25):
+        shape = tuple(int(s) for s in rng.choice([0, 1, 2, 3, 5, 8, 9, 17, 40], size=rng.integers(0, 5)))
+        walk, in_strides, in_offset, in_view = random_layout(rng, shape)
+        for np_dtype, size in ((np.uint8, 1), (np.float32, 4), (np.float64, 8)):
+            src = rng.integers(0, 100, size=shape).astype(np_dtype)
+            dst = np.zeros(int(np.prod(walk)), np_dtype)
+            o_strides, o_offset, o_view = target_layout(rng, walk)
+            lib.fg_strided_copy(ffi.from_buffer(dst), ffi.from_buffer(src), size, walk, o_strides, in_strides,
+                                o_offset, in_offset, len(walk))
+            expected = np.zeros_like(dst)
+            expected[o_view.reshape(-1)] = src.reshape(-1)[in_view.reshape(-1)]
+            np.testing.assert_array_equal(dst, expected)
+            if size > 1:
+                acc = rng.integers(0, 100, size=dst.size).astype(np_dtype)
+                expected = acc.copy()
+                expected[o_view.reshape(-1)] += src.reshape(-1)[in_view.reshape(-1)]
+                kernel = lib.fg_strided_add_f32 if size == 4 else lib.fg_strided_add_f64
+                ctype = "float *" if size == 4 else "double *"
+                kernel(ffi.cast(ctype, ffi.from_buffer(acc)), ffi.cast(ctype, ffi.from_buffer(src)), walk, o_strides,
+                       in_strides, o_offset, in_offset, len(walk))
+                np.testing.assert_array_equal(acc, expected)
+
+
+def target_layout(rng, walk):
+    """Strides and offset placing a walk-shaped index space into a buffer of as many elements,
+    permuted and flipped, and the numpy array of target positions."""
+    n = len(walk)
+    perm = rng.permutation(n)
+    stored = tuple(walk[p] for p in perm)   # the buffer is contiguous in this order
+    positions = np.arange(int(np.prod(walk))).reshape(stored).transpose(np.argsort(perm))
+    for d in range(n):
+        if rng.random() < 0.3:
+            positions = np.flip(positions, d)
+    strides = [s // positions.itemsize for s in positions.strides]
+    offset = int(positions.flat[0]) if positions.size else 0
+    return strides, offset, positions
+
+
+def test_triangle_kernel_every_diagonal():
+    from fastgrad._C import ffi, lib
+    rng = np.random.default_rng(0)
+    for shape in [(5, 7), (3, 4, 6), (2, 40, 600), (0, 3), (3, 0)]:
+        for diagonal in (-2**62, -1000, -3, -1, 0, 2, 5, 1000, 2**62):
+            for upper in (0, 1):
+                x = rng.standard_normal(shape)
+                out = np.empty_like(x)
+                rows, cols = shape[-2:]
+                lib.fg_triangle(ffi.from_buffer(out), ffi.from_buffer(x), 8, upper, diagonal,
+                                int(np.prod(shape[:-2])), rows, cols)
+                np.testing.assert_array_equal(out, np.triu(x, diagonal) if upper else np.tril(x, diagonal))
+
+
 # ---- PyTorch parity -------------------------------------------------------------------------------
 @pytest.mark.parametrize("name, shapes, fn, ref", CASES, ids=IDS)
 def test_torch_parity(name, shapes, fn, ref):
@@ -244,6 +316,23 @@ def test_torch_parity_views_and_copies():
     t = x.T
     t.fill_(5.0)
     assert x.tolist() == [[1.0] * 3] * 2
+
+
+def test_tril_and_triu_in_place():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).standard_normal((2, 4, 5))
+    x, t = fg.tensor(a), torch.tensor(a, dtype=torch.float32)
+    view = x.view(8, 5)
+    assert x.tril_(1) is x and x.triu_(-1) is x
+    np.testing.assert_array_equal(x.numpy(), t.tril_(1).triu_(-1).numpy())
+    np.testing.assert_array_equal(view.numpy(), x.numpy().reshape(8, 5))   # written in place: views see it
+    p = fg.tensor(a, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        p.tril_()
+    y = p * 2
+    y.triu_(1)   # recorded: the gradient is masked like the values
+    y.sum().backward()
+    np.testing.assert_array_equal(p.grad.numpy(), np.triu(np.full(a.shape, 2.0), 1))
 
 
 # ---- bad input -----------------------------------------------------------------------------------

@@ -295,6 +295,11 @@ def backward(root, grad=None):
             if _epoch > op.epoch:
                 op.check_versions()
             op._backward(g)
+    if _final_callbacks:   # queued by ops of this pass (DistributedDataParallel's gradient reduction)
+        callbacks = _final_callbacks[:]
+        _final_callbacks.clear()
+        for fn in callbacks:
+            fn()
 
 
 def _is_some_leaf_grad(grad, root):
@@ -314,3 +319,13 @@ def _is_some_leaf_grad(grad, root):
                 seen.add(id(x))
                 stack.append(x)
     return False
+
+
+# ---- work to do once a backward pass has finished ------------------------------------------------
+_final_callbacks = []
+
+
+def queue_callback(fn):
+    """Runs fn() when the backward() in progress has finished every op (PyTorch's
+    queue_callback): an op's _backward calls it, e.g. to reduce gradients once all are complete."""
+    _final_callbacks.append(fn)

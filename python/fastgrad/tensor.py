@@ -30,7 +30,7 @@ def _checked_shape(shape, infer=False):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     for d in shape:
-        if not isinstance(d, numbers.Integral) or isinstance(d, bool):
+        if type(d) is not int and (not isinstance(d, numbers.Integral) or isinstance(d, bool)):   # ints first: ABC checks are slow
             raise TypeError(f"shape {tuple(shape)!r} must hold integers, got {type(d).__name__}")
         if d < 0 and not (infer and d == -1):
             raise ValueError(f"negative dimension {d} in shape {tuple(shape)}")
@@ -389,6 +389,12 @@ class Tensor:
 
     def triu(self, diagonal=0):
         return _shape.triangle(self, True, diagonal)
+
+    def tril_(self, diagonal=0):
+        return inplace.apply(self, lambda t: _shape.triangle(t, False, diagonal), "tril_")
+
+    def triu_(self, diagonal=0):
+        return inplace.apply(self, lambda t: _shape.triangle(t, True, diagonal), "triu_")
     # ---- end of shape and movement ----------------------------------------------------------------
 
     # ---- operators: each one is an op of fastgrad.ops ---------------------------------------------
@@ -542,7 +548,7 @@ class Tensor:
 
     @property
     def T(self):
-        return Transpose().forward(self)
+        return _shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))   # all dimensions reversed, as in PyTorch
 
     def reshape(self, *shape):
         return Reshape(shape).forward(self)
@@ -728,11 +734,12 @@ def _unpickle(array, dtype, requires_grad, grad):
 
 def _dim_index(dim, ndim, what):
     """dim as an index in [0, ndim), negative dims counting from the end; IndexError otherwise."""
-    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+    if type(dim) is not int and (not isinstance(dim, numbers.Integral) or isinstance(dim, bool)):   # ints first: ABC checks are slow
         raise TypeError(f"{what}: dim must be an integer, got {type(dim).__name__}")
-    if not -max(ndim, 1) <= dim < max(ndim, 1):
+    n = ndim or 1
+    if not -n <= dim < n:
         raise IndexError(f"{what}: dimension {dim} is out of range for a tensor of {ndim} dimensions")
-    return int(dim) % max(ndim, 1)
+    return int(dim) % n
 
 
 def _one_or_many(args):
@@ -911,7 +918,7 @@ def generator():
 from . import autograd, inplace, interop, random  # noqa: E402
 from .ops import matmul as _matmul_ops  # noqa: E402
 from .ops import (Add, Cast, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
-                  Tanh, Transpose)
+                  Tanh)
 from .ops import shape as _shape  # noqa: E402
 # the math helper's methods
 from . import functions as _fn  # noqa: E402

@@ -3,8 +3,9 @@ import numbers
 
 from .. import functions as _functions, ops
 from ..ops._checks import reduction_arg
+from ..dtypes import kernels
 from ..random import bernoulli_mask
-from ..tensor import Tensor, tensor
+from ..tensor import Tensor, empty, tensor
 
 
 def relu(x):
@@ -84,3 +85,63 @@ def one_hot(tensor, num_classes=-1):
     """int64 class indices -> int64 one-hot vectors along a new last dimension."""
     from ..ops.index import one_hot as _one_hot
     return _one_hot(tensor, num_classes)
+
+
+# ---- convolutional networks (ops/conv.py) ----------------------------------------------------------
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution of input (N, C, H, W) or (C, H, W) with weight (C_out, C/groups, kH, kW).
+    padding: an int, a pair, 'valid' or 'same'."""
+    return ops.Conv(stride, padding, dilation, groups, spatial=2).forward(input, weight, bias)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution of input (N, C, L) or (C, L) with weight (C_out, C/groups, k)."""
+    return ops.Conv(stride, padding, dilation, groups, spatial=1).forward(input, weight, bias)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Max over each window; with return_indices also each maximum's flat position in its plane."""
+    op = ops.Pool("max", kernel_size, stride, padding, dilation, ceil_mode)
+    out = op.forward(input)
+    if return_indices:
+        # a copy: backward trusts the saved positions, so the caller must not be able to write them
+        return out, _copy(op.argmax)
+    return out
+
+
+def _copy(t):
+    out = empty(t.shape, t.dtype)
+    kernels.cast(out._buf, t.dtype.code, t._buf, t.dtype.code, t._numel)
+    return out
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    if divisor_override is not None:
+        raise NotImplementedError("avg_pool2d: divisor_override is not supported")
+    return ops.Pool("avg", kernel_size, stride, padding, 1, ceil_mode, count_include_pad).forward(input)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Averages over PyTorch's adaptive windows: output_size (an int, a pair, None keeps a size)."""
+    return ops.Pool("adaptive_avg", output_size=output_size).forward(input)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalises each channel of input (N, C, ...): by the batch's statistics when training
+    (updating running_mean and running_var in place, when given), else by the running ones."""
+    return ops.BatchNorm(training, momentum, eps).forward(input, weight, bias, running_mean, running_var)
+
+
+def dropout2d(input, p=0.5, training=True):
+    """Zeroes whole channels of (N, C, H, W) or (C, H, W) with probability p, scaling the rest by
+    1/(1-p), when training; the channel mask is broadcast by the C multiply."""
+    p = check_dropout_p(p)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"dropout2d: input must be a fastgrad Tensor, got {type(input).__name__}")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expects an input of shape (N, C, H, W) or (C, H, W), got {input.shape}")
+    if not training or p == 0:
+        return input
+    mask = bernoulli_mask(input.shape[:-2] + (1, 1), p, 1 / (1 - p) if p < 1 else 0.0, input.dtype)
+    return ops.Mul().forward(input, mask)

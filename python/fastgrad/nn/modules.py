@@ -97,11 +97,45 @@ class Module:
     def eval(self):
         return self.train(False)
 
+    # ---- buffers: state that is not a parameter (BatchNorm's running statistics) ------------------
+    def register_buffer(self, name, tensor, persistent=True):
+        """Adds a tensor attribute that is saved in the state_dict (unless persistent=False) but is
+        not a parameter: no gradient, not in parameters(). tensor may be None (not saved)."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_buffer: the name must be a non-empty string without '.', got {name!r}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer: {name!r} must be a fastgrad Tensor or None, got {type(tensor).__name__}")
+        self.__dict__.get("_parameter_names", set()).discard(name)
+        self.__dict__.setdefault("_buffer_names", {})[name] = bool(persistent)
+        object.__setattr__(self, name, tensor)
+
+    def named_buffers(self, prefix=""):
+        for module_prefix, module in self.named_modules():
+            for name, persistent in module.__dict__.get("_buffer_names", {}).items():
+                value = getattr(module, name, None)
+                if value is not None:
+                    yield prefix + (module_prefix + "." + name if module_prefix else name), value
+
+    def buffers(self):
+        return [b for _, b in self.named_buffers()]
+
+    def _state_tensors(self):
+        """The state_dict's (name, tensor) pairs: each module's parameters, then its persistent
+        buffers, as PyTorch orders them."""
+        for prefix, module in self.named_modules():
+            dot = prefix + "." if prefix else ""
+            for name, p in module._own_parameters():
+                yield dot + name, p
+            for name, persistent in module.__dict__.get("_buffer_names", {}).items():
+                value = getattr(module, name, None)
+                if persistent and value is not None:
+                    yield dot + name, value
+
     # ---- state -----------------------------------------------------------------------------------
     def state_dict(self):
-        """{name: parameter} as detached tensors sharing the parameters' storage, as in PyTorch:
+        """{name: parameter or buffer} as detached tensors sharing their storage, as in PyTorch:
         copy them (or fg.save them) to keep a snapshot."""
-        return {name: p.detach() for name, p in self._named_tensors()}
+        return {name: p.detach() for name, p in self._state_tensors()}
 
     def load_state_dict(self, state_dict, strict=True):
         """Copies the values of `state_dict` (tensors or numpy arrays) into the parameters.
@@ -111,7 +145,7 @@ class Module:
         shape mismatch always is. Returns IncompatibleKeys(missing_keys, unexpected_keys)."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict expects a mapping of names to tensors, got {type(state_dict).__name__}")
-        own = dict(self._named_tensors())
+        own = dict(self._state_tensors())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
@@ -320,3 +354,161 @@ class NLLLoss(_Loss):
 class MSELoss(_Loss):
     def forward(self, pred, target):
         return F.mse_loss(pred, target, self.reduction)
+
+
+# ---- convolutional networks (ops/conv.py) ----------------------------------------------------------
+class _ConvNd(Module):
+    """Conv1d/Conv2d: weight (out_channels, in_channels/groups, *kernel_size) and bias
+    (out_channels,), PyTorch's layout and default initialisation (uniform in ±1/sqrt(fan_in))."""
+    spatial = 2
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", dtype=None):
+        name = type(self).__name__
+        for arg, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < (1 if arg == "groups" else 0):
+                raise ValueError(f"{name}: {arg} must be a {'positive' if arg == 'groups' else 'non-negative'} int, "
+                                 f"got {v!r}")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
+                             f"divisible by groups ({groups})")
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        kernel = ops.conv.pair(kernel_size, "kernel_size", name, 1)[:self.spatial] if self.spatial == 2 else \
+            (ops.Conv(spatial=1)._args(kernel_size, "kernel_size", 1)[1],)
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        fan_in = in_channels // groups * math.prod(kernel)
+        bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
+        self.weight = init.uniform_(empty((out_channels, in_channels // groups) + kernel, dtype=dtype), -bound,
+                                    bound).requires_grad_()
+        self.bias = init.uniform_(empty(out_channels, dtype=dtype), -bound, bound).requires_grad_() if bias else None
+
+    def forward(self, x):
+        return ops.Conv(self.stride, self.padding, self.dilation, self.groups, self.spatial).forward(
+            x, self.weight, self.bias)
+
+    def extra_repr(self):
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != 0:
+            s += f", padding={self.padding}"
+        if self.dilation != 1:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        return s + (", bias=False" if self.bias is None else "")
+
+
+class Conv2d(_ConvNd):
+    spatial = 2
+
+
+class Conv1d(_ConvNd):
+    spatial = 1
+
+
+class MaxPool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
+
+    def extra_repr(self):
+        stride = self.stride if self.stride is not None else self.kernel_size
+        return (f"kernel_size={self.kernel_size}, stride={stride},"
+                f" padding={self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
+
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                            self.divisor_override)
+
+    def extra_repr(self):
+        stride = self.stride if self.stride is not None else self.kernel_size
+        return (f"kernel_size={self.kernel_size}, stride={stride},"
+                f" padding={self.padding}")
+
+
+class AdaptiveAvgPool2d(Module):
+    def __init__(self, output_size):
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class _BatchNorm(Module):
+    """Normalises each channel by the batch's mean and variance in training mode, by the running
+    statistics in eval mode (PyTorch's rules). running_mean, running_var and num_batches_tracked
+    are buffers: in the state_dict, not parameters; the C kernel updates them in place."""
+    dims = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, dtype=None):
+        name = type(self).__name__
+        if not isinstance(num_features, numbers.Integral) or isinstance(num_features, bool) or num_features < 1:
+            raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
+        if not isinstance(eps, numbers.Real) or not eps > 0:
+            raise ValueError(f"{name}: eps must be a positive number, got {eps!r}")
+        if momentum is not None and (not isinstance(momentum, numbers.Real) or not 0 <= momentum <= 1):
+            raise ValueError(f"{name}: momentum must be a number in [0, 1] or None, got {momentum!r}")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = tensor([1.0] * num_features, dtype=dtype, requires_grad=True)
+            self.bias = tensor([0.0] * num_features, dtype=dtype, requires_grad=True)
+        else:
+            self.weight = self.bias = None
+        if track_running_stats:
+            self.register_buffer("running_mean", tensor([0.0] * num_features, dtype=dtype))
+            self.register_buffer("running_var", tensor([1.0] * num_features, dtype=dtype))
+            self.register_buffer("num_batches_tracked", tensor(0))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+
+    def forward(self, x):
+        if isinstance(x, Tensor) and x.ndim not in self.dims:
+            raise ValueError(f"{type(self).__name__}: expects a {' or '.join(map(str, self.dims))}-d input, got "
+                             f"shape {x.shape}")
+        training = self.training or self.running_mean is None
+        tracking = not self.training or self.track_running_stats
+        return ops.BatchNorm(training, self.momentum, self.eps).forward(
+            x, self.weight, self.bias, *((self.running_mean, self.running_var, self.num_batches_tracked)
+                                         if tracking else (None, None, None)))
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    dims = (4,)
+
+
+class Dropout2d(Module):
+    """In training mode zeroes whole channels with probability p (scaling the rest by 1/(1-p))."""
+
+    def __init__(self, p=0.5):
+        self.p = F.check_dropout_p(p)
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"

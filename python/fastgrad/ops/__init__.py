@@ -3,6 +3,7 @@ accumulates the inputs' gradients. `fg.ops.MatMul().forward(a, b)` is the tutori
 Tensor's operators call the same classes."""
 from .activation import ReLU, Sigmoid, Tanh
 from .convert import Cast
+from .conv import BatchNorm, Conv, Pool
 from .elementwise import Add, Div, Mul, Sub
 from .loss import CrossEntropy, NLLLoss
 from .matmul import Linear, LinearReLU, MatMul
@@ -18,4 +19,5 @@ from .index import Embedding, Index, IndexPut, ScatterAdd
 __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
            "CrossEntropy", "NLLLoss", "Sum", "Reshape", "Transpose", "Cast",
            "AsStrided", "Cat", "Triangle", "Unary", "Clamp", "Pow", "Maximum", "Minimum", "Where", "Reduce",
-           "Index", "IndexPut", "ScatterAdd", "Embedding"]
+           "Index", "IndexPut", "ScatterAdd", "Embedding",
+           "Conv", "Pool", "BatchNorm"]

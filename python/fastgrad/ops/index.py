@@ -312,7 +312,7 @@ def _as_int(v):
 
 class Index(Op):
     """out = x[selection] (a strided box or gathered rows). Backward: dx[selection] += g, summing
-    duplicate indices (fg_add_strided / fg_scatter_add)."""
+    duplicate indices (fg_strided_add / fg_scatter_add)."""
     reads = ()   # backward needs shapes (or saved buffers) only
 
     def __init__(self, selection):

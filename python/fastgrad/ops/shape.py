@@ -1,5 +1,5 @@
-"""Sum/mean reductions, and the shape and movement ops: view/reshape and the other views,
-transpose/permute, expand/repeat, cat/stack, narrow/split/chunk/unbind, flip/roll, tril/triu.
+"""The shape and movement ops: view/reshape and the other views, transpose/permute, expand/repeat,
+cat/stack, narrow/split/chunk/unbind, flip/roll, tril/triu.
 
 Storage (python/fastgrad/__init__.py): tensors are contiguous and row-major. Ops that keep the
 row-major order are views sharing the buffer (Reshape); every op that reorders is one strided read
@@ -9,11 +9,10 @@ and strides and check the arguments; the Tensor methods and fg.* functions call 
 import math
 import numbers
 
-from ..autograd import Op, accumulate_grad, broadcast_strides, grad_buffer, grad_targets
+from ..autograd import Op, broadcast_strides, grad_buffer, grad_targets
 from ..dtypes import kernels, promote
-from ..tensor import Tensor, _checked_shape, _dim_index, _view, empty, tensor, zeros
-from .elementwise import binary
-from ._checks import cast_to, float_arg, tensor_arg
+from ..tensor import Tensor, _checked_shape, _dim_index, _view, empty
+from ._checks import cast_to, tensor_arg
 
 
 class Reshape(Op):
@@ -111,13 +110,7 @@ def dims_arg(dims, ndim, what):
 def squeeze(x, dim=None):
     """Drops dimensions of length 1: all of them, or those of `dim` (an int or a tuple) that are 1."""
     tensor_arg(x, "squeeze")
-    if dim is None:
-        drop = range(x.ndim)
-    elif x.ndim == 0:
-        dims_arg(dim, 0, "squeeze")
-        return alias(x)
-    else:
-        drop = dims_arg(dim, x.ndim, "squeeze")
+    drop = range(x.ndim) if dim is None else dims_arg(dim, x.ndim, "squeeze")
     return view(x, tuple(s for i, s in enumerate(x._shape) if not (i in drop and s == 1)))
 
 
@@ -155,7 +148,7 @@ class AsStrided(Op):
     def forward(self, x):
         out = empty(self.result_shape, x._dtype)
         kernels.strided_copy(out._buf, x._buf, x._dtype.itemsize, self.shape, contiguous_strides(self.shape),
-                            self.strides, 0, self.offset, len(self.shape))
+                             self.strides, 0, self.offset, len(self.shape))
         return self.record(out, x)
 
     def _backward(self, g):
@@ -182,6 +175,8 @@ def permute(x, dims):
     if len(order) != x.ndim:
         raise ValueError(f"permute: dims {tuple(dims)} must name each of the {x.ndim} dimensions of a tensor of shape "
                          f"{x._shape} once")
+    if order == sorted(order):
+        return alias(x)
     return Transpose(order).forward(x)
 
 
@@ -327,7 +322,8 @@ def narrow(x, dim, start, length):
     start, length, size = int_arg(start, "narrow: start"), int_arg(length, "narrow: length"), x._shape[d]
     if not -size <= start <= size:
         raise IndexError(f"narrow: start out of range (expected to be in range of [{-size}, {size}], but got {start})")
-    start %= max(size, 1)
+    if start < 0:
+        start += size
     if length < 0 or start + length > size:
         raise ValueError(f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) of dimension "
                          f"{dim} of shape {x._shape}")
@@ -414,13 +410,14 @@ def roll(x, shifts, dims=None):
     dims = list(dims) if isinstance(dims, (tuple, list)) else [dims]
     if len(shifts) != len(dims):
         raise ValueError(f"roll: shifts and dims must have the same length, got shifts={shifts} and dims={dims}")
+    out = x
     for shift, dim in zip(shifts, dims):
         d = _dim_index(dim, x.ndim, "roll")
         n = x._shape[d]
         s = int_arg(shift, "roll: shift") % n if n else 0
         if s:
-            x = cat([_part(x, d, n - s, s), _part(x, d, 0, n - s)], d)
-    return x
+            out = cat([_part(out, d, n - s, s), _part(out, d, 0, n - s)], d)
+    return alias(x) if out is x else out
 
 
 def triangle(x, upper, diagonal=0):
@@ -477,11 +474,11 @@ class Cat(Op):
             raise TypeError(f"{name}(): expected a tuple or list of tensors, got {type(tensors).__name__}")
         if not tensors:
             raise ValueError(f"{name}(): expected a non-empty list of tensors")
+        dtype = None
         for i, t in enumerate(tensors):
-            tensor_arg(t, name, f"tensors[{i}]")
-        dtype = tensors[0]._dtype
-        for t in tensors[1:]:
-            promoted = promote(dtype, t._dtype)
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{name}: tensors[{i}] must be a fastgrad Tensor, got {type(t).__name__}")
+            promoted = promote(dtype or t._dtype, t._dtype)
             if promoted is None:
                 raise TypeError(f"{name}: dtype mismatch, {dtype!r} and {t._dtype!r}; convert one with .to(dtype) "
                                 f"(fastgrad does not widen float32 to float64 implicitly)")
@@ -494,7 +491,7 @@ class Cat(Op):
         for t, length in zip(tensors, lengths):
             self.spans.append((start, length * inner))
             kernels.strided_copy(out._buf, cast_to(t, dtype)._buf, dtype.itemsize, (outer, length * inner),
-                                (self.total, 1), (length * inner, 1), start, 0, 2)
+                                 (self.total, 1), (length * inner, 1), start, 0, 2)
             start += length * inner
         return self.record(out, *tensors)
 

@@ -1,0 +1,288 @@
+"""Convolutional-network ops on NCHW tensors, one class per family: Conv (conv1d, conv2d), Pool
+(max, average, adaptive average) and BatchNorm. Each checks its arguments, then makes one C call
+forward and one backward (csrc/conv.inc, pool.inc, norm.inc); which algorithm runs is the kernels'
+business. Shapes, names and defaults are PyTorch's."""
+import numbers
+import threading
+
+from .._C import ffi, lib
+from ..autograd import Op, grad_buffer_or_null, grad_targets
+from ..tensor import Tensor, empty
+from ..dtypes import int64, kernels
+
+
+# ---- argument checks ----------------------------------------------------------------------------
+def pair(value, name, op, minimum):
+    """An int or a pair of ints, each at least `minimum`, as a pair."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(values) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if any(v < minimum for v in values):
+        raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+def image_input(x, op, spatial):
+    """(batched, n, c, spatial sizes) of an input of shape (n, c, *spatial) or (c, *spatial)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a fastgrad Tensor, got {type(x).__name__}")
+    if not x._dtype.is_floating_point:
+        raise TypeError(f"{op}: input must be float32 or float64, got {x._dtype!r}")
+    if x.ndim not in (spatial + 1, spatial + 2):
+        dims = "H, W" if spatial == 2 else "L"
+        raise ValueError(f"{op}: expects an input of shape (N, C, {dims}) or (C, {dims}), got {x.shape}")
+    batched = x.ndim == spatial + 2
+    shape = x.shape if batched else (1,) + x.shape
+    return batched, shape[0], shape[1], shape[2:]
+
+
+def _out_size(size, k, s, p_total, d, ceil_mode=False, p_left=0):
+    span = size + p_total - d * (k - 1) - 1
+    if span < 0:
+        return 0
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p_left:   # the last window must start inside the input
+        out -= 1
+    return out
+
+
+# ---- scratch ------------------------------------------------------------------------------------
+class _Scratch(threading.local):
+    """Per thread, a buffer per (slot, dtype) that only grows. A fresh buffer of megabytes costs
+    page faults on every call (glibc hands big blocks back to the system when they are freed), which
+    measured ten times the im2col and GEMM work of a 64x3x32x32 convolution; reused ones cost none."""
+
+    def __init__(self):
+        self.buffers = {}
+
+
+_scratch = _Scratch()
+
+
+def scratch(slot, dtype, numel):
+    """An uninitialised buffer of at least numel elements, the same one on every call of this thread
+    until a larger one is asked for: for a kernel's temporaries only, never for what outlives the call."""
+    buf, size = _scratch.buffers.get((slot, dtype), (None, -1))
+    if size < numel:
+        buf = empty((numel,), dtype)._buf
+        _scratch.buffers[(slot, dtype)] = (buf, numel)
+    return buf
+
+
+# ---- convolution --------------------------------------------------------------------------------
+class Conv(Op):
+    """conv2d (spatial=2) or conv1d (spatial=1, run as a conv2d of height 1) of x (N, C, *spatial)
+    with weight (C_out, C/groups, *kernel) and an optional bias (C_out,)."""
+
+    def __init__(self, stride=1, padding=0, dilation=1, groups=1, spatial=2):
+        self.spatial = spatial
+        self.name = f"conv{spatial}d"
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+
+    def _args(self, value, name, minimum):
+        if self.spatial == 1:
+            if isinstance(value, (tuple, list)):
+                if len(value) != 1:
+                    raise TypeError(f"conv1d: {name} must be an int or a 1-tuple, got {value!r}")
+                value = value[0]
+            return (minimum,) + pair(value, name, "conv1d", minimum)[1:]   # height 1: stride 1, padding 0
+        return pair(value, name, self.name, minimum)
+
+    def forward(self, x, weight, bias=None):
+        op = self.name
+        batched, n, c, spatial = image_input(x, op, self.spatial)
+        h, w = spatial if self.spatial == 2 else (1,) + spatial
+        if not isinstance(weight, Tensor):
+            raise TypeError(f"{op}: weight must be a fastgrad Tensor, got {type(weight).__name__}")
+        if weight.ndim != self.spatial + 2:
+            raise ValueError(f"{op}: weight must have shape (out_channels, in_channels/groups, "
+                             f"{'kH, kW' if self.spatial == 2 else 'kL'}), got {weight.shape}")
+        groups = self.groups
+        if not isinstance(groups, numbers.Integral) or isinstance(groups, bool) or groups < 1:
+            raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+        cout, cg = weight.shape[:2]
+        kh, kw = weight.shape[2:] if self.spatial == 2 else (1,) + weight.shape[2:]
+        if c != cg * groups:
+            raise ValueError(f"{op}: input of shape {x.shape} has {c} channels, but weight of shape {weight.shape} "
+                             f"with groups={groups} expects {cg * groups}")
+        if cout % groups:
+            raise ValueError(f"{op}: out_channels {cout} (weight {weight.shape}) is not divisible by groups={groups}")
+        if weight.dtype is not x.dtype:
+            raise TypeError(f"{op}: dtype mismatch, input {x.dtype!r} and weight {weight.dtype!r}")
+        if bias is not None:
+            if not isinstance(bias, Tensor):
+                raise TypeError(f"{op}: bias must be a fastgrad Tensor or None, got {type(bias).__name__}")
+            if bias.shape != (cout,):
+                raise ValueError(f"{op}: bias of shape {bias.shape} does not match weight of shape {weight.shape}: "
+                                 f"expects ({cout},)")
+            if bias.dtype is not x.dtype:
+                raise TypeError(f"{op}: dtype mismatch, input {x.dtype!r} and bias {bias.dtype!r}")
+        sh, sw = self._args(self.stride, "stride", 1)
+        dh, dw = self._args(self.dilation, "dilation", 1)
+        if isinstance(self.padding, str):
+            if self.padding == "valid":
+                pads = ((0, 0), (0, 0))
+            elif self.padding == "same":
+                if (sh, sw) != (1, 1):
+                    raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
+                # the total padding keeps the size; the odd one goes at the bottom/right, as in PyTorch
+                pads = tuple((d * (k - 1) // 2, d * (k - 1)) for d, k in ((dh, kh), (dw, kw)))
+            else:
+                raise ValueError(f"{op}: padding must be 'same', 'valid', an int or a tuple of ints, "
+                                 f"got {self.padding!r}")
+        else:
+            ph, pw = self._args(self.padding, "padding", 0)
+            pads = ((ph, 2 * ph), (pw, 2 * pw))
+        oh = _out_size(h, kh, sh, pads[0][1], dh)
+        ow = _out_size(w, kw, sw, pads[1][1], dw)
+        if oh < 1 or ow < 1:
+            padded = (h + pads[0][1], w + pads[1][1])
+            kernel = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
+            if self.spatial == 1:
+                padded, kernel = padded[1:], kernel[1:]
+            raise ValueError(f"{op}: the kernel ({' x '.join(map(str, kernel))}, dilation included) is larger than "
+                             f"the padded input ({' x '.join(map(str, padded))}) of input shape {x.shape}")
+        self.geometry = geometry = [n, c, h, w, cout, kh, kw, oh, ow, sh, sw, pads[0][0], pads[1][0], dh, dw, groups]
+        out_shape = ((n, cout) if batched else (cout,)) + ((oh, ow) if self.spatial == 2 else (ow,))
+        out = empty(out_shape, x.dtype)
+        k = x.dtype.k
+        plan = ffi.new("int64_t[2]")
+        k.conv2d_plan(plan, geometry)
+        self.plan = chunk, slices = plan[0], plan[1]
+        cols = min(slices, kernels.get_num_threads()) * chunk * oh * ow   # output pixels in flight at once
+        k.conv2d(out._buf, scratch("col", x.dtype, c * kh * kw * cols),
+                 scratch("t", x.dtype, cout * cols) if chunk > 1 else ffi.NULL, x._buf, weight._buf,
+                 ffi.NULL if bias is None else bias._buf, geometry)
+        return self.record(out, x, weight) if bias is None else self.record(out, x, weight, bias)
+
+    def _backward(self, g):
+        x, weight = self.inputs[:2]
+        n, c, cout, kh, kw, oh, ow = (self.geometry[i] for i in (0, 1, 4, 5, 6, 7, 8))
+        dbias = grad_buffer_or_null(self.inputs[2]) if len(self.inputs) == 3 else ffi.NULL
+        dx = grad_buffer_or_null(x)   # col2im adds into it; a first layer's x needs none: skipped
+        (dw, accumulate_dw), = grad_targets(weight)
+        (chunk, slices), k, dtype = self.plan, c * kh * kw, x.dtype
+        cols = min(slices, kernels.get_num_threads()) * chunk * oh * ow
+        partial = weight.requires_grad or len(self.inputs) == 3 and self.inputs[2].requires_grad
+        x.dtype.k.conv2d_backward(dx, dw, dbias, scratch("col", dtype, k * cols) if weight.requires_grad else ffi.NULL,
+                                  scratch("dcol", dtype, k * cols) if x.requires_grad else ffi.NULL,
+                                  scratch("t", dtype, cout * cols) if chunk > 1 else ffi.NULL,
+                                  scratch("partial", dtype, slices * (weight._numel + cout)) if partial else ffi.NULL,
+                                  g._buf, x._buf, weight._buf, self.geometry, accumulate_dw)
+
+
+# ---- pooling ------------------------------------------------------------------------------------
+POOL_OPS = {"max": lib.FG_POOL_MAX, "avg": lib.FG_POOL_AVG, "avg_exclude_pad": lib.FG_POOL_AVG_EXCLUDE_PAD,
+            "adaptive_avg": lib.FG_POOL_ADAPTIVE_AVG}
+
+
+class Pool(Op):
+    """2-D pooling of x (N, C, H, W) or (C, H, W): kind "max", "avg" (count_include_pad chooses the
+    divisor) or "adaptive_avg" (output_size instead of a kernel). Max pooling saves each maximum's
+    position (PyTorch's indices), and backward routes the gradient there."""
+
+    def __init__(self, kind, kernel_size=None, stride=None, padding=0, dilation=1, ceil_mode=False,
+                 count_include_pad=True, output_size=None):
+        self.kind, self.kernel_size, self.stride, self.padding = kind, kernel_size, stride, padding
+        self.dilation, self.ceil_mode, self.count_include_pad, self.output_size = (dilation, ceil_mode,
+                                                                                   count_include_pad, output_size)
+
+    def forward(self, x):
+        op = f"{self.kind}_pool2d"
+        batched, n, c, (h, w) = image_input(x, op, 2)
+        if self.kind == "adaptive_avg":
+            size = self.output_size
+            size = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
+            if len(size) != 2:
+                raise TypeError(f"{op}: output_size must be an int or a pair, got {self.output_size!r}")
+            size = tuple(dim if s is None else s for s, dim in zip(size, (h, w)))
+            oh, ow = pair(size, "output_size", op, 1)
+            if h < 1 or w < 1:
+                raise ValueError(f"{op}: input of shape {x.shape} has an empty plane")
+            code, geometry = lib.FG_POOL_ADAPTIVE_AVG, [n * c, h, w, oh, ow, 0, 0, 1, 1, 0, 0, 1, 1]
+        else:
+            kh, kw = pair(self.kernel_size, "kernel_size", op, 1)
+            sh, sw = pair(self.stride if self.stride not in (None, ()) else (kh, kw), "stride", op, 1)
+            ph, pw = pair(self.padding, "padding", op, 0)
+            dh, dw = pair(self.dilation, "dilation", op, 1) if self.kind == "max" else (1, 1)
+            if 2 * ph > kh or 2 * pw > kw:
+                raise ValueError(f"{op}: padding {(ph, pw)} should be at most half of kernel_size {(kh, kw)}")
+            oh = _out_size(h, kh, sh, 2 * ph, dh, self.ceil_mode, ph)
+            ow = _out_size(w, kw, sw, 2 * pw, dw, self.ceil_mode, pw)
+            if oh < 1 or ow < 1:
+                raise ValueError(f"{op}: the window ({(kh - 1) * dh + 1} x {(kw - 1) * dw + 1}) is larger than the "
+                                 f"padded input ({h + 2 * ph} x {w + 2 * pw}) of input shape {x.shape}")
+            kind = self.kind if self.kind == "max" or self.count_include_pad else "avg_exclude_pad"
+            code, geometry = POOL_OPS[kind], [n * c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw]
+        out = empty(((n, c) if batched else (c,)) + (oh, ow), x.dtype)
+        self.argmax = empty(out.shape, int64) if code == lib.FG_POOL_MAX else None
+        x.dtype.k.pool2d(out._buf, ffi.NULL if self.argmax is None else self.argmax._buf, x._buf, geometry, code)
+        self.code, self.geometry = code, geometry
+        return self.record(out, x)
+
+    def _backward(self, g):
+        x, = self.inputs
+        x.dtype.k.pool2d_backward(grad_buffer_or_null(x), g._buf, ffi.NULL if self.argmax is None else self.argmax._buf,
+                                  self.geometry, self.code)
+
+
+# ---- batch norm ---------------------------------------------------------------------------------
+class BatchNorm(Op):
+    """Batch normalisation of x (N, C, *) per channel C. training: by the batch's statistics, and
+    running_mean/running_var (when given) are updated in place by the kernel with `momentum` (None:
+    the cumulative average over num_batches_tracked); otherwise by the running statistics."""
+
+    def __init__(self, training=False, momentum=0.1, eps=1e-5):
+        self.training, self.momentum, self.eps = bool(training), momentum, eps
+
+    def forward(self, x, weight=None, bias=None, running_mean=None, running_var=None, num_batches_tracked=None):
+        op = "batch_norm"
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{op}: input must be a fastgrad Tensor, got {type(x).__name__}")
+        if not x._dtype.is_floating_point:
+            raise TypeError(f"{op}: input must be float32 or float64, got {x._dtype!r}")
+        if x.ndim < 2:
+            raise ValueError(f"{op}: expects an input of shape (N, C, ...), got {x.shape}")
+        n, c = x.shape[:2]
+        hw = x._numel // (n * c) if n * c else 0
+        for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                        ("running_var", running_var)):
+            if t is None:
+                continue
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{op}: {name} must be a fastgrad Tensor or None, got {type(t).__name__}")
+            if t.shape != (c,):
+                raise ValueError(f"{op}: {name} of shape {t.shape} does not match the {c} channels of input "
+                                 f"{x.shape}")
+            if t.dtype is not x.dtype:
+                raise TypeError(f"{op}: dtype mismatch, input {x.dtype!r} and {name} {t.dtype!r}")
+        if (running_mean is None) != (running_var is None):
+            raise ValueError(f"{op}: give both running_mean and running_var, or neither")
+        if not self.training and running_mean is None:
+            raise ValueError(f"{op}: running_mean and running_var are needed when not training")
+        momentum = -1.0 if self.momentum is None else float(self.momentum)
+        if not isinstance(self.eps, numbers.Real) or not self.eps > 0:
+            raise ValueError(f"{op}: eps must be a positive number, got {self.eps!r}")
+        if self.training and n * hw == 1:
+            raise ValueError(f"{op}: expected more than 1 value per channel when training, got input of shape "
+                             f"{x.shape}")
+        out = empty(x.shape, x.dtype)
+        mean, invstd = empty((c,), x.dtype), empty((c,), x.dtype)
+        buf = lambda t: ffi.NULL if t is None else t._buf   # noqa: E731
+        if x._numel or not self.training:   # an empty batch has no statistics to add
+            x.dtype.k.batch_norm(out._buf, mean._buf, invstd._buf, buf(running_mean), buf(running_var),
+                                 ffi.cast("int64_t *", buf(num_batches_tracked)), x._buf, buf(weight), buf(bias),
+                                 float(self.eps), momentum, self.training, n, c, hw)
+        self.mean, self.invstd, self.sizes = mean._buf, invstd._buf, (n, c, hw)
+        self.has = (weight is not None, bias is not None)
+        return self.record(out, x, *(t for t in (weight, bias) if t is not None))
+
+    def _backward(self, g):
+        x, *rest = self.inputs
+        weight = rest.pop(0) if self.has[0] else None
+        bias = rest.pop(0) if self.has[1] else None
+        dweight = ffi.NULL if weight is None else grad_buffer_or_null(weight)
+        dbias = ffi.NULL if bias is None else grad_buffer_or_null(bias)
+        (dx, accumulate_dx), = grad_targets(x)   # written, not zeroed and added to, when it is the first
+        x.dtype.k.batch_norm_backward(dx, dweight, dbias, g._buf, x._buf, ffi.NULL if weight is None else weight._buf,
+                                      self.mean, self.invstd, self.training, *self.sizes, accumulate_dx)
