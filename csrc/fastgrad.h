@@ -498,4 +498,47 @@ int64_t fg_get_num_threads(void);
  * associativity, L2 size, this core's share of L3. */
 void fg_cpu_caches(int64_t *out);
 
+/* ---- DLPack (dlpack.c): sharing tensors with numpy, PyTorch and JAX without copying ---------- */
+/* DLPack's C ABI (dlpack.h), spelled out here so that cffi reads the structs too. A DLManagedTensor
+ * travels in a PyCapsule named "dltensor" (DLPack < 1.0), a DLManagedTensorVersioned in one named
+ * "dltensor_versioned" (1.0 on, which can say the data is writeable); the consumer renames the
+ * capsule "used_dltensor[_versioned]" and calls `deleter` once it no longer needs the data. */
+typedef struct { int32_t device_type; int32_t device_id; } DLDevice;
+enum { kDLCPU = 1 };
+typedef struct { uint8_t code; uint8_t bits; uint16_t lanes; } DLDataType;
+enum { kDLInt = 0, kDLUInt = 1, kDLFloat = 2, kDLBool = 6 };
+typedef struct {
+    void *data;
+    DLDevice device;
+    int32_t ndim;
+    DLDataType dtype;
+    int64_t *shape;
+    int64_t *strides;     /* in elements; NULL means contiguous row-major */
+    uint64_t byte_offset;
+} DLTensor;
+typedef struct DLManagedTensor {
+    DLTensor dl_tensor;
+    void *manager_ctx;
+    void (*deleter)(struct DLManagedTensor *self);
+} DLManagedTensor;
+typedef struct { uint32_t major; uint32_t minor; } DLPackVersion;
+enum { DLPACK_FLAG_BITMASK_READ_ONLY = 1, DLPACK_FLAG_BITMASK_IS_COPIED = 2 };
+typedef struct DLManagedTensorVersioned {
+    DLPackVersion version;
+    void *manager_ctx;
+    void (*deleter)(struct DLManagedTensorVersioned *self);
+    uint64_t flags;
+    DLTensor dl_tensor;
+} DLManagedTensorVersioned;
+/* A DLManagedTensorVersioned (DLPack 1.0, writeable; flags as given) when `versioned`, else a
+ * DLManagedTensor, over `data`: contiguous row-major with ndim dimensions of `shape`, on the CPU. One
+ * malloc'd block holds it with its own copy of the shape and row-major strides; NULL if memory ran
+ * out. Its deleter calls release(owner) and frees the block: `owner` is what keeps `data` alive (the
+ * Python layer's handle on the exporting buffer). */
+void *fg_dlpack_export(void *data, const int64_t *shape, int32_t ndim, uint8_t code, uint8_t bits, int versioned,
+                       uint64_t flags, void *owner, void (*release)(void *owner));
+/* Calls the deleter, if any, of a DLManagedTensor(Versioned) made above or by another library: an
+ * importer done with the data, or an export that nobody consumed. */
+void fg_dlpack_delete(void *managed, int versioned);
+
 #endif /* FASTGRAD_H */

@@ -33,6 +33,8 @@ from . import shape_functions
 from .shape_functions import *  # noqa: F401,F403 (fg.cat, fg.stack, fg.transpose, ...: its __all__)
 from .functions import *  # noqa: F401,F403 (the math helper: fg.exp, fg.where, fg.max, ... functions.__all__)
 from . import functions
+from .interop import from_dlpack, from_numpy
+from . import profiler, viz
 
 from . import utils   # fastgrad.utils.data is fastgrad.data, as torch.utils.data
 # indexing ops at module level, as torch.gather, torch.nonzero, ...
@@ -51,6 +53,6 @@ __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "rand
            "initial_seed", "multinomial", "normal", "rand", "rand_like", "randint", "randint_like", "randn_like",
            "randperm", "arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "float", "double", "long", "device", "cuda", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load", "kernel_path",
            "set_kernel_path", "get_num_threads", "set_num_threads",
-           "gather", "index_select", "masked_select", "nonzero", "scatter_add", "take", "sparse", "matmul", "bmm"]
+           "gather", "index_select", "masked_select", "nonzero", "scatter_add", "take", "sparse", "matmul", "bmm", "from_numpy", "from_dlpack", "profiler", "viz"]
 __all__ += shape_functions.__all__
 __all__ += functions.__all__

@@ -679,6 +679,13 @@ class Tensor:
         return index_ops.nonzero(self, as_tuple)
     # ---- end of indexing -----------------------------------------------------------------------------
 
+    # ---- DLPack: np.from_dlpack(t), torch.from_dlpack(t) share this buffer (fastgrad/interop.py) ---
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        return interop.to_dlpack(self, stream, max_version, dl_device, copy)
+
+    def __dlpack_device__(self):
+        return (1, 0)   # (kDLCPU, device 0)
+
 
 def empty(shape, dtype, numel=None, zeroed=False, buf=None):
     """A new tensor over `buf` (another tensor's, for a view) or over a new buffer, uninitialised
@@ -908,7 +915,7 @@ def generator():
 
 
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
-from . import autograd, inplace, random  # noqa: E402
+from . import autograd, inplace, interop, random  # noqa: E402
 from .ops import matmul as _matmul_ops  # noqa: E402
 from .ops import (Add, Cast, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
                   Tanh)
