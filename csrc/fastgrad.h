@@ -349,4 +349,29 @@ int64_t fg_get_num_threads(void);
  * associativity, L2 size, this core's share of L3. */
 void fg_cpu_caches(int64_t *out);
 
+/* ---- captured steps (plan.c): replaying a recorded list of kernel calls ----------------------
+ * A plan is an array of steps, each one kernel call with its arguments packed as fg_plan_arg
+ * (pointer, int64 or double, as the kernel's parameter is). csrc/build_plan.py generates the
+ * dispatch table from this header, so every fg_* function above is replayable without glue. */
+typedef union { void *p; int64_t i; double d; } fg_plan_arg;
+/* kernel: fg_plan_kernel_id(name), or FG_PLAN_CHECK_RANGE: args {int64 buffer, n, lo, hi} must
+ * hold values in [lo, hi) (an index input's bounds, checked before the kernels that trust it).
+ * ret_slot >= 0 keeps the kernel's returned value in slots[ret_slot]; from_slot >= 0 first sets
+ * args[arg_index].d = slots[from_slot] * mul / div (a loss's mean from a kernel's returned sum; the
+ * capture allows one of the two, so the rounding is eager Python's). */
+enum { FG_PLAN_CHECK_RANGE = -1 };
+typedef struct {
+    int64_t kernel;
+    fg_plan_arg *args;
+    int64_t ret_slot;
+    int64_t from_slot;
+    int64_t arg_index;
+    double mul, div;
+} fg_plan_step;
+/* The id of kernel `name` (e.g. "fg_relu_f32") in the dispatch table, or -1. */
+int64_t fg_plan_kernel_id(const char *name);
+/* Runs the steps in order; returns -1, or the index of the range check that failed (nothing after
+ * it ran). Allocates nothing; the kernels keep their threads. */
+int64_t fg_plan_run(const fg_plan_step *steps, int64_t n, double *slots);
+
 #endif /* FASTGRAD_H */

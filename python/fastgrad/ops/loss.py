@@ -2,8 +2,10 @@
 log-likelihood, one C kernel each way, reduced by mean or sum."""
 from .._C import ffi
 from ..autograd import Op, grad_buffer
-from ..tensor import empty
-from ._checks import class_targets, last_dim, reduction_arg, tensor_arg
+from ..dtypes import int64, kernels
+from ..tensor import Tensor, empty
+from . import _checks
+from ._checks import class_targets, last_dim, raw_view, reduction_arg, tensor_arg
 
 
 class _ClassTargetLoss(Op):
@@ -16,15 +18,27 @@ class _ClassTargetLoss(Op):
     def _rows_cols(self, x, targets):
         """Checks x and targets; keeps the targets (and their C pointer) for backward."""
         rows, cols = last_dim(tensor_arg(x, self.name), -1, self.name)
-        self.targets = class_targets(targets, x.shape[:-1], cols, self.name)
-        self.targets_ptr = ffi.from_buffer("int64_t[]", self.targets)
+        if isinstance(targets, Tensor) and targets._dtype is int64:
+            # checked through a raw view, then copied by a kernel: a captured step replays the copy
+            # and re-checks the range of each new batch (_checks.range_hook)
+            class_targets(raw_view(targets), x.shape[:-1], cols, self.name)
+            if _checks.range_hook is not None:
+                _checks.range_hook(targets, cols)
+            self.targets = empty(targets._shape, int64, targets._numel)
+            kernels.cast(self.targets._buf, int64.code, targets._buf, int64.code, targets._numel)
+            self.targets_ptr = self.targets._buf
+        else:
+            self.targets = class_targets(targets, x.shape[:-1], cols, self.name)
+            self.targets_ptr = ffi.from_buffer("int64_t[]", self.targets)
         return rows, cols
 
     def _reduced(self, total, rows, dtype):
         """The summed loss as a 0-d tensor, divided by the row count for the mean (NaN for no rows,
         as a mean of nothing is in numpy and PyTorch)."""
         out = empty((), dtype)
-        out._buf[0] = total if self.reduction == "sum" else (total / rows if rows else float("nan"))
+        # by the fill kernel, not a Python write: a captured step replays it from the returned sum
+        kernels.fill(out._buf, dtype.code, total if self.reduction == "sum" else (total / rows if rows else float("nan")),
+                     0, 1)
         return out
 
     def _scale(self, g, rows):

@@ -33,7 +33,7 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = zeros_like(p)
             vmax = state["max_exp_avg_sq"]._buf
         beta1, beta2 = group["betas"]
-        p.dtype.k.adam(p._buf, state["exp_avg"]._buf, state["exp_avg_sq"]._buf, vmax, grad._buf, group["lr"], beta1,
+        self._kernel(p, "adam", p._buf, state["exp_avg"]._buf, state["exp_avg_sq"]._buf, vmax, grad._buf, group["lr"], beta1,
                        beta2, group["eps"], group["weight_decay"], self.decoupled, state["step"], p._numel)
 
 

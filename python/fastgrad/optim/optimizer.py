@@ -85,6 +85,11 @@ class Optimizer:
     def _update(self, p, grad, group, state):
         raise NotImplementedError
 
+    def _kernel(self, p, name, *args):
+        """Calls p's dtype's kernel `name`: the one way _update reaches C, so that a captured step
+        (fastgrad.compile) can route the update's scalars (lr, step count) into its plan on replay."""
+        return getattr(p._dtype.k, name)(*args)
+
     def _accepts_sparse(self, group):
         """Whether _update takes a row-sparse gradient (fastgrad.sparse.RowSparseGrad)."""
         return False

@@ -35,5 +35,5 @@ class SGD(Optimizer):
             if first_step:
                 state["momentum_buffer"] = zeros_like(p)
             buf = state["momentum_buffer"]._buf
-        p.dtype.k.sgd(p._buf, buf, grad._buf, group["lr"], momentum, group["dampening"], group["weight_decay"],
+        self._kernel(p, "sgd", p._buf, buf, grad._buf, group["lr"], momentum, group["dampening"], group["weight_decay"],
                       bool(group["nesterov"]), first_step, p._numel)
