@@ -38,6 +38,7 @@ import threading
 from . import dtypes
 from ._C import ffi, lib
 from .nn.modules import Module
+from .optim.lr_scheduler import LRScheduler
 from .optim.optimizer import Optimizer
 from .ops import _checks
 from .tensor import Tensor, empty
@@ -115,6 +116,8 @@ class _Recorder:
         self.written = set()   # addresses of buffers a recorded kernel or an input may have changed
         self.slots = 0
         self.optimizer_calls = {}   # optimizer -> [call index]
+        self.optimizer_params = {}  # optimizer -> [parameter], one per call
+        self.hyperparameters = {}   # optimizer -> its groups' hyperparameters after its step()
         self.modules = {}           # id -> (module, training, [(name, param, buf)])
         self.pending_optimizer = None
         self.in_optimizer = None
@@ -135,10 +138,12 @@ class _Recorder:
         raise CaptureError(f"compile: argument {i} of {kernel} points into a buffer the capture never saw whole, "
                            f"so the plan cannot keep it alive; this op is not capturable yet")
 
-    def record(self, name, fields, result_kind, real, args):
+    def record(self, name, fields, ctypes, result_kind, real, args):
         values, call_args, source = [], list(args), None
         for i, (field, a) in enumerate(zip(fields, args)):
             if field == "p":
+                if isinstance(a, (list, tuple)):   # cffi's temporary array for a Python sequence: made once here
+                    a = call_args[i] = ffi.new(ffi.getctype(ctypes[i].item, "[]"), list(a))
                 self.own(a)
                 address = _address(a)
                 self.check_owned(address, name, i)
@@ -184,7 +189,7 @@ def _wrap(real, name):
         rec = _capturing
         if rec is None or rec.thread != threading.get_ident():
             return real(*args)
-        return rec.record(name, fields, kind, real, args)
+        return rec.record(name, fields, ctype.args, kind, real, args)
     return kernel
 
 
@@ -206,7 +211,8 @@ def _module_call(real):
     def call(self, *args, **kwargs):
         rec = _capturing
         if rec is not None and rec.thread == threading.get_ident() and id(self) not in rec.modules:
-            rec.modules[id(self)] = (self, self.training, [(n, p, p._buf) for n, p in self._own_parameters()])
+            for m in self.modules():   # children too: Sequential calls their forward directly
+                rec.modules[id(m)] = (m, m.training, [(n, p, p._buf) for n, p in m._own_parameters()])
         return real(self, *args, **kwargs)
     return call
 
@@ -216,6 +222,7 @@ def _optimizer_kernel(real):
         rec = _capturing
         if rec is None or rec.thread != threading.get_ident():
             return real(self, p, name, *args)
+        rec.optimizer_params.setdefault(self, []).append(p)
         rec.pending_optimizer = self
         try:
             return real(self, p, name, *args)
@@ -234,7 +241,12 @@ def _optimizer_step(real):
             return real(self, *args, **kwargs)
         finally:
             rec.in_optimizer = None
+            rec.hyperparameters[self] = _hyperparameters(self)
     return step
+
+
+def _hyperparameters(opt):
+    return [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
 
 
 def _zeroed(buf, dtype, numel):
@@ -242,6 +254,19 @@ def _zeroed(buf, dtype, numel):
     rec = _capturing
     if rec is not None and rec.thread == threading.get_ident() and numel:
         dtypes.kernels.fill(buf, dtype.code, 0.0, 0, numel)
+
+
+def _scheduler_step(self, *args, **kwargs):
+    raise CaptureError(f"compile: {type(self).__name__}.step() inside a compiled step: a replay runs no Python, so "
+                       f"the learning rate would stay frozen; call the scheduler outside the compiled function")
+
+
+def _scalar_read(t, op):
+    """An op about to read t's one value on the host (a loss's backward reads its upstream gradient)."""
+    rec = _capturing
+    if rec is not None and rec.thread == threading.get_ident():
+        rec.host_read(t, f"{op}'s backward reading its upstream gradient (backward from a loss that is computed "
+                         f"on further: call backward() on the loss itself)")
 
 
 def _range_check(t, high):
@@ -274,6 +299,8 @@ class _Patched:
         self._patch(Optimizer, "_kernel", _optimizer_kernel(Optimizer._kernel))
         self._patch(Optimizer, "step", _optimizer_step(Optimizer.step))
         self._patch(_checks, "range_hook", _range_check)
+        self._patch(_checks, "scalar_read_hook", _scalar_read)
+        self._patch(LRScheduler, "step", _scheduler_step)
         self._patch(_tensor, "zeroed_hook", _zeroed)
         return self
 
@@ -320,7 +347,8 @@ class _Plan:
             self.fields.append(fields)
             self.kernel_ids.append(name)
         self.n = n
-        self.optimizers = list(rec.optimizer_calls.items())
+        self.optimizers = [self._optimizer_replay(opt, indices, rec.optimizer_params[opt])
+                           for opt, indices in rec.optimizer_calls.items()]
         self.modules = list(rec.modules.values())
 
     def guards_hold(self):
@@ -331,6 +359,33 @@ class _Plan:
                 if module.__dict__.get(name) is not p or p._buf is not buf:
                     return False
         return True
+
+    def _optimizer_replay(self, opt, indices, params):
+        """How a replay updates opt's scalars: (opt, indices, None) re-runs opt.step() in Python
+        (_optimizer_args); with replay_args, the frozen hyperparameters to compare and, per call,
+        what to write: (opt, groups, [(p, grad, state, group, args, lr index, step index)])."""
+        where = type(opt).replay_args
+        if where is None or len(params) != len(indices):
+            return opt, indices, None
+        group_of = {id(p): g for g in opt.param_groups for p in g["params"]}
+        groups = [(g, {k: v for k, v in g.items() if k not in ("params", "lr")}) for g in opt.param_groups]
+        calls = [(p, p.grad, opt.state[p], group_of[id(p)], self.args[s], where["lr"], where.get("step", -1))
+                 for p, s in zip(params, indices)]
+        return opt, groups, calls
+
+    def _fast_optimizer_args(self, opt, groups, calls):
+        for group, frozen in groups:
+            for k, v in frozen.items():
+                if group[k] != v:
+                    raise _Stale()
+        for p, grad, state, group, args, lr, step in calls:
+            if p.grad is not grad:
+                raise _Stale()
+        for p, grad, state, group, args, lr, step in calls:
+            state["step"] += 1
+            args[lr].d = group["lr"]
+            if step >= 0:
+                args[step].i = state["step"]
 
     def _optimizer_args(self, opt, indices):
         """Runs opt.step() in Python with its kernel calls writing their scalars into the plan."""
@@ -361,8 +416,11 @@ class _Plan:
     def run(self, tensors):
         for (buf, size), t in zip(self.inputs, tensors):
             ffi.memmove(buf, t._buf, size)
-        for opt, indices in self.optimizers:
-            self._optimizer_args(opt, indices)
+        for opt, how, calls in self.optimizers:
+            if calls is None:
+                self._optimizer_args(opt, how)
+            else:
+                self._fast_optimizer_args(opt, how, calls)
         failed = lib.fg_plan_run(self.steps, self.n, self.slots)
         if failed >= 0:
             raise IndexError("compiled step: an index input holds a value out of range (its bounds were checked "
@@ -461,6 +519,11 @@ class Compiled:
                     result = self.fn(*args, **kwargs)
                 finally:
                     _capturing = None
+            for opt, after_step in rec.hyperparameters.items():
+                if _hyperparameters(opt) != after_step:
+                    raise CaptureError(f"compile: {type(opt).__name__}'s hyperparameters changed inside the step after "
+                                       f"its step() (a learning-rate scheduler's step()?): a replay runs no Python, "
+                                       f"so call the scheduler outside the compiled function")
             result = _check_result(result)
             self.plans[key] = _Plan(rec, inputs, result)
         return result

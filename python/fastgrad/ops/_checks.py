@@ -95,6 +95,9 @@ def last_dim(x, dim, op):
 # Set by fastgrad.compile while it records a step: called with an int64 tensor of class targets and
 # the class count, it adds a range check of each later batch to the plan.
 range_hook = None
+# Set by fastgrad.compile while it records a step: called before an op reads a tensor's one value on
+# the host (scalar_read_hook(t, op)), it refuses a value the step computed.
+scalar_read_hook = None
 
 
 def raw_view(t):

@@ -43,6 +43,8 @@ class _ClassTargetLoss(Op):
 
     def _scale(self, g, rows):
         """d(loss)/d(each row's summed term): the upstream gradient, over rows for the mean."""
+        if _checks.scalar_read_hook is not None:
+            _checks.scalar_read_hook(g, self.name)
         return g._buf[0] / rows if self.reduction == "mean" and rows else g._buf[0]
 
 

@@ -16,6 +16,10 @@ from ..tensor import Tensor, tensor
 
 class Optimizer:
     state_names = ()   # the per-parameter buffers a subclass keeps, in state_dict order
+    # Where the update kernel takes the scalars that change between steps, {"lr": arg index,
+    # "step": arg index}: a captured step (fastgrad.compile) writes group["lr"] and state["step"]
+    # there on each replay. None: the replay re-runs step() in Python instead (slower, as correct).
+    replay_args = None
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
