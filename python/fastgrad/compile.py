@@ -256,7 +256,16 @@ def _zeroed(buf, dtype, numel):
         dtypes.kernels.fill(buf, dtype.code, 0.0, 0, numel)
 
 
-def _scheduler_step(self, *args, **kwargs):
+def _scheduler_step(real):
+    def step(self, *args, **kwargs):
+        rec = _capturing
+        if rec is None or rec.thread != threading.get_ident():
+            return real(self, *args, **kwargs)
+        _refuse_scheduler(self)
+    return step
+
+
+def _refuse_scheduler(self):
     raise CaptureError(f"compile: {type(self).__name__}.step() inside a compiled step: a replay runs no Python, so "
                        f"the learning rate would stay frozen; call the scheduler outside the compiled function")
 
@@ -300,7 +309,7 @@ class _Patched:
         self._patch(Optimizer, "step", _optimizer_step(Optimizer.step))
         self._patch(_checks, "range_hook", _range_check)
         self._patch(_checks, "scalar_read_hook", _scalar_read)
-        self._patch(LRScheduler, "step", _scheduler_step)
+        self._patch(LRScheduler, "step", _scheduler_step(LRScheduler.step))
         self._patch(_tensor, "zeroed_hook", _zeroed)
         return self
 
@@ -492,12 +501,15 @@ class Compiled:
     def __call__(self, *args, **kwargs):
         key = _signature(args, kwargs)
         plan = self.plans.get(key, False)
-        if plan and plan.guards_hold():
+        if plan:
             try:
-                with self.lock:
-                    return plan.run(_tensors_of(args, kwargs))
+                if plan.guards_hold():
+                    with self.lock:
+                        return plan.run(_tensors_of(args, kwargs))
             except _Stale:
-                pass   # record again below
+                pass
+            plan = False   # something changed: warm up and record again, as for a new signature
+            del self.plans[key]
         if plan is False:
             if len(self.plans) >= MAX_PLANS:
                 raise CaptureError(f"compile: {self.fn.__name__} was called with more than {MAX_PLANS} input "
