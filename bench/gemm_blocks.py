@@ -9,6 +9,7 @@ Prints each configuration's median time relative to the derived one (above 1: sl
 import argparse
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -32,6 +33,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--path", default=None)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--wall", action="store_true", help="wall time (default with one thread: its CPU time)")
     parser.add_argument("--try", dest="tries", nargs="+", default=["0,128,0", "0,192,0", "0,256,0", "0,320,0"])
     args = parser.parse_args()
     if args.path:
@@ -61,7 +63,8 @@ def main():
                 k.matmul_backward(da, db, g, a, b, n, n, n, 0, 0)
             return step
         try:
-            t = compare({name: run(blocks) for name, blocks in configs.items()}, rounds=args.rounds)
+            clock = time.thread_time if args.threads == 1 and not args.wall else time.perf_counter
+            t = compare({name: run(blocks) for name, blocks in configs.items()}, rounds=args.rounds, clock=clock)
         finally:
             lib.fg_gemm_set_blocks(0, 0, 0)
         flops = 3 * 2.0 * n ** 3

@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import sys
+import time
 
 import numpy as np
 
@@ -149,7 +150,18 @@ def main(argv=None):
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--png", help="draw GFLOP/s against size here (needs matplotlib)")
     parser.add_argument("--path", choices=["avx512", "avx2", "portable"], help="force this kernel path")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="every library on one thread, timed by this thread's CPU time (bench/common.py): "
+                             "for machines with more busy processes than cores")
     args = parser.parse_args(argv)
+    clock = time.perf_counter
+    if args.cpu_time:
+        from threadpoolctl import threadpool_limits   # numpy's BLAS (scikit-learn installs threadpoolctl)
+        threadpool_limits(1)
+        fg.set_num_threads(1)
+        if torch is not None:
+            torch.set_num_threads(1)
+        clock = time.thread_time
     if args.path:
         fg.set_kernel_path(args.path)
     rounds = args.rounds or (3 if args.quick else 9)
@@ -160,10 +172,11 @@ def main(argv=None):
     meta = {"kernel_path": fg.kernel_path(), "fastgrad_threads": fg.get_num_threads(), "numpy": np.__version__,
             "torch": torch.__version__ if torch else None,
             "torch_threads": torch.get_num_threads() if torch else None,
-            "machine": cpu_model(), "cores": os.cpu_count(), "rounds": rounds, "blocks": blocks_line()}
+            "machine": cpu_model(), "cores": os.cpu_count(), "rounds": rounds,
+            "clock": "thread CPU time" if args.cpu_time else "wall", "blocks": blocks_line()}
     print(f"{meta['machine']}, {meta['cores']} cores; {meta['blocks']}")
     print(f"fastgrad path {meta['kernel_path']}, {meta['fastgrad_threads']} threads; numpy {np.__version__}; "
-          f"torch {meta['torch'] or 'absent'}; medians of {rounds} rounds; speed = other's time / fastgrad's")
+          f"torch {meta['torch'] or 'absent'}; medians of {rounds} rounds ({meta['clock']}); speed = other's time / fastgrad's")
     header = f"{'case':28} {'dtype':5} {'fastgrad':>10} {'GF/s':>6} {'numpy':>10} {'GF/s':>6} {'vs np':>6}"
     header += f" {'torch':>10} {'GF/s':>6} {'vs torch':>8}" if torch else ""
     print(header)
@@ -174,7 +187,7 @@ def main(argv=None):
     for dtype in dtypes:
         for name, build, spec in cases:
             contenders, flops = build(*spec, dtype, rng)
-            t = compare(contenders, rounds=rounds, pause=args.pause)
+            t = compare(contenders, rounds=rounds, pause=args.pause, clock=clock)
             row = {"case": name, "dtype": np.dtype(dtype).name, "flops": flops, "seconds": t,
                    "gflops": {c: flops / s / 1e9 for c, s in t.items()},
                    "vs_numpy": t["numpy"] / t["fastgrad"],

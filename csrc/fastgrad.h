@@ -298,19 +298,12 @@ void fg_reduce_backward_f64(double *dx, const double *dout, const double *x, con
                             const int64_t *indices, int op, double p, int64_t outer, int64_t n, int64_t inner);
 
 /* ---- indexing (index.c: any element type, moving elem_size bytes; index.inc: float gradients) ---
- * Strides and offsets count elements; Python computes and bounds-checks them. */
-/* out[strided] = src[strided] over `shape`: basic indexing's copy (and setitem's write, src strides 0
- * along broadcast dimensions). The out positions must be distinct. */
-void fg_copy_strided(void *out, const void *src, int64_t elem_size, const int64_t *shape, const int64_t *out_strides,
-                     const int64_t *src_strides, int64_t ndim);
+ * Offsets count elements; Python computes and bounds-checks them. Basic indexing (ints, slices) is
+ * fg_strided_copy / fg_strided_add above. */
 /* Rows of `row` contiguous elements at offsets: gather out[i*row + j] = src[offsets[i] + j];
  * scatter dst[offsets[i] + j] = src[i*row + j] in order of i (of duplicates the last one wins). */
 void fg_gather(void *out, const void *src, int64_t elem_size, const int64_t *offsets, int64_t n, int64_t row);
 void fg_scatter(void *dst, const void *src, int64_t elem_size, const int64_t *offsets, int64_t n, int64_t row);
-/* The backward of the strided copy: dst[strided] += src[i] (positions distinct). */
-void fg_add_strided_f32(float *dst, const float *src, const int64_t *shape, const int64_t *dst_strides, int64_t ndim);
-void fg_add_strided_f64(double *dst, const double *src, const int64_t *shape, const int64_t *dst_strides,
-                        int64_t ndim);
 /* The backward of fg_gather: dst[offsets[i] + j] += alpha * src[i*row + j]; negative offsets are
  * skipped. Duplicates accumulate in order of i: the same bits for any thread count. */
 void fg_scatter_add_f32(float *dst, const float *src, const int64_t *offsets, float alpha, int64_t n, int64_t row);
@@ -327,6 +320,18 @@ void fg_sparse_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, const f
                         double lr, double beta1, double beta2, double eps, int64_t step, int64_t n, int64_t row);
 void fg_sparse_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, const double *grad, const int64_t *rows,
                         double lr, double beta1, double beta2, double eps, int64_t step, int64_t n, int64_t row);
+
+/* ---- sorting (sort.inc): along the last dimension of a rows x n buffer --------------------------
+ * The first k of each row in order (ascending, or descending), stable, NaN largest: values and their
+ * indices, rows x k. Backward: dx[r, indices[r, j]] += dvalues[r, j]. */
+void fg_sort_f32(float *values, int64_t *indices, const float *x, int64_t rows, int64_t n, int64_t k, int descending);
+void fg_sort_f64(double *values, int64_t *indices, const double *x, int64_t rows, int64_t n, int64_t k,
+                 int descending);
+void fg_sort_i64(int64_t *values, int64_t *indices, const int64_t *x, int64_t rows, int64_t n, int64_t k,
+                 int descending);
+void fg_sort_backward_f32(float *dx, const float *dvalues, const int64_t *indices, int64_t rows, int64_t n, int64_t k);
+void fg_sort_backward_f64(double *dx, const double *dvalues, const int64_t *indices, int64_t rows, int64_t n,
+                          int64_t k);
 
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py

@@ -29,23 +29,30 @@
  * path's micro-tile MR x NR of s-byte elements, after BLIS's analytical model (Low et al.,
  * "Analytical modeling is enough for high-performance BLIS", ACM TOMS 2016):
  *   KC  in the micro-kernel a B micro-panel (KC x NR) is reused by every A micro-panel (MR x KC)
- *       that streams past it from L2, so both must fit in L1 beside each other, leaving one of its
- *       W ways to C's tile and the stack: KC = L1 (W - 1) / W / ((MR + NR) s), a multiple of 8 in
- *       [64, FG_KC_MAX]. Larger KC would mean fewer passes over C (one read and write per KC block).
+ *       that streams past it, so it should stay in L1: KC = L1 / (NR s), a multiple of 8 in
+ *       [64, FG_KC_MAX]. The model's stricter KC = L1 (W - 1) / W / ((MR + NR) s), A's panel beside
+ *       B's, measured 3-6% slower on Zen 4 (f32 and f64, AVX-512 and AVX2, n = 512 and 1024,
+ *       bench/gemm_blocks.py): every KC block is one more read and write of C's tiles, and L2
+ *       feeds the part of B that L1 cannot hold fast enough. (On the Xeon, KC 192 and 128 measured
+ *       2.5% and 5-6% slower than 256, and 512 no faster, for the same reason.)
  *   MC  the packed A block (MC x KC) is reused by every B micro-panel of a panel and stays in L2,
- *       which it shares with the B micro-panels streaming from L3 and the C tiles: a quarter of
- *       L2, MC = L2 / 4 / (KC s), a multiple of MR.
- *   NC  the packed B panel (KC x NC) is reused by every A block and stays in this core's share of
- *       L3 (each thread packs its own): half of it, NC = L3 / 2 / (KC s), a multiple of NR in
- *       [NR, 8192]; C's columns beyond that come in another pass, which packs A again.
+ *       beside the B micro-panels streaming through and C's tiles: half of L2, MC = L2 / 2 /
+ *       (KC s), a multiple of MR (a quarter measured 2-5% slower in f64 at n = 1536-2048 on Zen 4,
+ *       where each A block is one more pass over the B panel; f32 did not mind).
+ *   NC  the packed B panel (KC x NC) is reused by every A block and stays in L3 (each thread packs
+ *       its own): a quarter of this core's share, NC = L3 / 4 / (KC s), a multiple of NR in
+ *       [NR, 8192]: the share CPUID reports can be the whole L3 of a VM whose host cores use it
+ *       too (here it says 16 MiB per core; half of that measured 5% slower than a quarter in f64
+ *       at n = 2048). C's columns beyond NC come in another pass, which packs A again.
  * On the 2-core AMD EPYC these were written on (Zen 4: 32 KiB 8-way L1d, 1 MiB L2, CPUID says 16 MiB
- * of L3 per core) that gives MC, KC, NC = 408, 160, 8192 (f32) and 252, 128, 8192 (f64) on the
- * AVX-512 path, 204, 320, 6544 and 126, 256, 4096 on the AVX2 path; on the 48 KiB 12-way, 2 MiB
- * Xeon the old constants were tuned on, KC = 256 as they had. bench/gemm_blocks.py times other
- * choices against the derived ones; README "GEMM block sizes" has the figures. Threads:
- * fg_threads_for gives a product one thread per
- * FG_GEMM_FLOPS_PER_THREAD flops, up to fg_get_num_threads(), the cores this process may use by
- * default; each takes an equal band of C (whole micro-tiles), the k loop never split.
+ * of L3 per core) that gives MC, KC, NC = 504, 256, 4096 (f32) and 252, 256, 2048 (f64) on the
+ * AVX-512 path, 252, 512, 2048 and 126, 512, 1024 on the AVX2 path; on the 48 KiB L1d, 2 MiB L2
+ * Xeon the old constants were tuned on, KC = 384 (between the 256 and 512 that measured alike
+ * there) and MC = 672 (f32). bench/gemm_blocks.py times other choices against the derived
+ * ones; README "GEMM block sizes" has the figures.
+ * Threads: fg_threads_for gives a product one thread per FG_GEMM_FLOPS_PER_THREAD flops, up to
+ * fg_get_num_threads() (by default the cores this process may use); each takes an equal band of
+ * C's rows or columns in whole micro-tiles; the k loop is never split.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -75,10 +82,9 @@ static int64_t fg_round_clamp(int64_t v, int64_t multiple, int64_t lo, int64_t h
 static struct fg_blocks fg_derive_blocks(int64_t mr, int64_t nr, int64_t s) {
     const struct fg_caches c = fg_cache_sizes();
     struct fg_blocks b;
-    b.kc = fg_blocks_set[1] ? fg_blocks_set[1]
-                            : fg_round_clamp(c.l1 * (c.l1_ways - 1) / c.l1_ways / ((mr + nr) * s), 8, 64, FG_KC_MAX);
-    b.mc = fg_round_clamp(fg_blocks_set[0] ? fg_blocks_set[0] : c.l2 / 4 / (b.kc * s), mr, mr, 1 << 20);
-    b.nc = fg_round_clamp(fg_blocks_set[2] ? fg_blocks_set[2] : c.l3_per_core / 2 / (b.kc * s), nr, nr, 8192);
+    b.kc = fg_blocks_set[1] ? fg_blocks_set[1] : fg_round_clamp(c.l1 / (nr * s), 8, 64, FG_KC_MAX);
+    b.mc = fg_round_clamp(fg_blocks_set[0] ? fg_blocks_set[0] : c.l2 / 2 / (b.kc * s), mr, mr, 1 << 20);
+    b.nc = fg_round_clamp(fg_blocks_set[2] ? fg_blocks_set[2] : c.l3_per_core / 4 / (b.kc * s), nr, nr, 8192);
     return b;
 }
 

@@ -22,6 +22,7 @@
 #include "random.inc"
 #include "math.inc"
 #include "index.inc"
+#include "sort.inc"
 #undef T
 #undef FG
 
@@ -35,6 +36,7 @@
 #include "random.inc"
 #include "math.inc"
 #include "index.inc"
+#include "sort.inc"
 #undef T
 #undef FG
 
@@ -45,6 +47,7 @@
 #define FG(name) fg_##name##_i64
 #include "elementwise.inc"
 #include "math.inc"
+#include "sort.inc"
 #undef T
 #undef FG
 

@@ -416,3 +416,14 @@ def test_augmented_assignment_through_an_index():
     y[1:] = a[:2] * 3.0   # nothing recorded reads y before the write
     y.sum().backward()
     assert a.grad.tolist() == [5.0, 3.0, 0.0]
+
+
+def test_setitem_of_a_value_that_requires_grad_into_a_plain_tensor():
+    """out = zeros; out[idx] = v: out joins the graph (as in PyTorch), v gets the gradient."""
+    v = fg.tensor([1.0, 2.0], requires_grad=True)
+    out = fg.zeros(3)
+    out[[0, 2]] = v * 2.0
+    assert out.requires_grad and not out.is_leaf
+    (out * fg.tensor([1.0, 10.0, 100.0])).sum().backward()
+    assert v.grad.tolist() == [2.0, 200.0]
+    assert out.tolist() == [2.0, 0.0, 4.0]

@@ -145,3 +145,12 @@ def test_integer_tensors_are_refused():
     for a, b in [(fg.tensor([[1, 2]]), fg.tensor([[3], [4]])), (fg.tensor([[1, 2]]), fg.ones(2, 2, 1))]:
         with pytest.raises(TypeError, match="float32 or float64"):
             a.long() @ b.long()
+
+
+def test_empty_products_over_a_huge_batch_finish():
+    """k = 0: a's gradient sums 2**40 empty products; it must be zeros at once, not a loop over them."""
+    a = fg.zeros(1, 2, 3, requires_grad=True)
+    out = a @ fg.zeros(2**40, 3, 0)
+    assert out.shape == (2**40, 2, 0)
+    out.backward(fg.zeros(2**40, 2, 0))
+    assert np.array_equal(a.grad.numpy(), np.zeros((1, 2, 3)))

@@ -7,7 +7,7 @@ from .random import (Generator, bernoulli_mask as _bernoulli_mask, default_gener
                      seed, set_rng_state)
 from .creation import arange, empty, empty_like, eye, full, full_like, linspace
 from . import cuda
-from .autograd import is_grad_enabled, no_grad
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from . import ops, nn, optim, data
 from .io import load, save
 from .backend import get_num_threads, kernel_path, set_kernel_path, set_num_threads
@@ -33,7 +33,7 @@ float, double, long = float32, float64, int64  # noqa: A001
 __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "randn", "manual_seed", "float32",
            "float64", "int64", "bool", "Generator", "default_generator", "get_rng_state", "set_rng_state", "seed",
            "initial_seed", "multinomial", "normal", "rand", "rand_like", "randint", "randint_like", "randn_like",
-           "randperm", "arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "float", "double", "long", "device", "cuda", "no_grad", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load", "kernel_path",
+           "randperm", "arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "float", "double", "long", "device", "cuda", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load", "kernel_path",
            "set_kernel_path", "get_num_threads", "set_num_threads",
            "compile", "CaptureError", "gather", "index_select", "masked_select", "nonzero", "scatter_add", "take", "sparse", "matmul", "bmm"]
 __all__ += shape_functions.__all__

@@ -67,6 +67,45 @@ class no_grad(contextlib.ContextDecorator):
         _set_grad_enabled(_mode.previous.pop())
 
 
+class enable_grad(contextlib.ContextDecorator):
+    """Turns recording back on inside a no_grad block (or as a decorator)."""
+
+    def __enter__(self):
+        _mode.previous.append(_mode.enabled)
+        _set_grad_enabled(True)
+
+    def __exit__(self, *exc):
+        if not _mode.previous:
+            raise RuntimeError("enable_grad.__exit__ called without a matching __enter__ in this thread")
+        _set_grad_enabled(_mode.previous.pop())
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """set_grad_enabled(mode): as a call it sets grad mode for this thread at once; as a context
+    manager it restores the previous mode on exit (PyTorch's both uses)."""
+
+    def __init__(self, mode):
+        self.previous = _mode.enabled
+        _set_grad_enabled(bool(mode))
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        _set_grad_enabled(self.previous)
+
+
+class inference_mode(no_grad):
+    """PyTorch's inference_mode: here the same as no_grad (fastgrad keeps no extra bookkeeping to skip)."""
+
+    def __init__(self, mode=True):
+        self.mode = mode
+
+    def __enter__(self):
+        _mode.previous.append(_mode.enabled)
+        _set_grad_enabled(not self.mode and _mode.enabled)
+
+
 class Op:
     """One application of an operation: the graph node behind its output tensor.
 

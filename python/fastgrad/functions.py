@@ -4,8 +4,8 @@ import math
 import numbers
 
 from ._C import lib
-from .dtypes import int64
-from .tensor import Tensor
+from .dtypes import as_dtype, float32, int64
+from .tensor import Tensor, tensor
 from . import inplace
 from .ops import compare as _cmp
 from .ops._checks import cast_to, tensor_arg
@@ -52,11 +52,21 @@ def sigmoid(input):
 
 
 def softmax(input, dim=-1):
-    return Softmax(dim).forward(input)
+    """Along any dim: the kernel works on the last one, so another dim is moved there and back."""
+    return _along_last(input, dim, Softmax, "softmax")
 
 
 def log_softmax(input, dim=-1):
-    return LogSoftmax(dim).forward(input)
+    return _along_last(input, dim, LogSoftmax, "log_softmax")
+
+
+def _along_last(input, dim, op, name):
+    tensor_arg(input, name)
+    if input.ndim == 0 or dim in (-1, input.ndim - 1):
+        return op(dim).forward(input)
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool) or not -input.ndim <= dim < input.ndim:
+        raise IndexError(f"{name}: dim {dim!r} is out of range for shape {input.shape}")
+    return op(-1).forward(input.movedim(dim, -1)).movedim(-1, dim)
 
 
 def pow(input, exponent):  # noqa: A001
@@ -277,3 +287,80 @@ __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsq
            "logical_and", "logical_or", "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "where",
            "masked_fill", "masked_fill_", "any", "all", "sum", "mean", "prod", "max", "min", "argmax", "argmin",
            "amax", "amin", "logsumexp", "var", "std", "cumsum", "norm"]
+
+
+# ---- the lead's additions: sorting, matrix products by their other names, comparisons of whole tensors --
+from .ops.sort import argsort, sort, topk  # noqa: E402
+from .ops.matmul import matmul as _matmul  # noqa: E402
+
+
+def mm(input, mat2):
+    """The product of two matrices (2-D only, as torch.mm)."""
+    if not (isinstance(input, Tensor) and isinstance(mat2, Tensor) and input.ndim == 2 and mat2.ndim == 2):
+        raise ValueError(f"mm: expects two 2-D tensors, got {_shape_of(input)} and {_shape_of(mat2)}")
+    return _matmul(input, mat2)
+
+
+def dot(input, other):
+    """The dot product of two 1-D tensors."""
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor) and input.ndim == 1 and other.ndim == 1):
+        raise ValueError(f"dot: expects two 1-D tensors, got {_shape_of(input)} and {_shape_of(other)}")
+    return _matmul(input, other)
+
+
+def outer(input, vec2):
+    """input[i] * vec2[j] for 1-D tensors."""
+    if not (isinstance(input, Tensor) and isinstance(vec2, Tensor) and input.ndim == 1 and vec2.ndim == 1):
+        raise ValueError(f"outer: expects two 1-D tensors, got {_shape_of(input)} and {_shape_of(vec2)}")
+    return input.unsqueeze(1) * vec2.unsqueeze(0)
+
+
+def _shape_of(x):
+    return f"shape {x.shape}" if isinstance(x, Tensor) else type(x).__name__
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol * |other| elementwise (equal infinities are close), as a bool tensor."""
+    close = (input - other).abs() <= atol + rtol * _as(other, input).abs()
+    close = close | (input == other)
+    if equal_nan:
+        close = close | (input.isnan() & _as(other, input).isnan())
+    return close
+
+
+def _as(x, like):
+    return x if isinstance(x, Tensor) else tensor(x, dtype=like.dtype)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def equal(input, other):
+    """True if both have the same shape and elements."""
+    return input.shape == other.shape and bool((input == other).all())
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(input):
+    return input.numel()
+
+
+def as_tensor(data, dtype=None, device=None):
+    """data itself when it is already a tensor of that dtype, else a new tensor (fg.tensor)."""
+    if isinstance(data, Tensor) and (dtype is None or as_dtype(dtype) is data.dtype):
+        return data
+    return tensor(data.numpy() if isinstance(data, Tensor) else data, dtype=dtype, device=device)
+
+
+def get_default_dtype():
+    return float32
+
+
+pi, e, inf, nan = math.pi, math.e, math.inf, math.nan
+
+__all__ += ["sort", "argsort", "topk", "mm", "dot", "outer", "isclose", "allclose", "equal", "is_tensor", "numel",
+            "as_tensor", "get_default_dtype", "pi", "e", "inf", "nan"]

@@ -459,6 +459,51 @@ class Tensor:
     def copy_(self, src, non_blocking=False):
         return inplace.copy(self, src)
 
+    # ---- the lead's block: sorting, other names of the matrix products, new_* constructors --------
+    def sort(self, dim=-1, descending=False, stable=False): return _fn.sort(self, dim, descending, stable)
+    def argsort(self, dim=-1, descending=False, stable=False): return _fn.argsort(self, dim, descending, stable)
+    def topk(self, k, dim=-1, largest=True, sorted=True): return _fn.topk(self, k, dim, largest, sorted)
+    def mm(self, mat2): return _fn.mm(self, mat2)
+    def dot(self, other): return _fn.dot(self, other)
+    def outer(self, vec2): return _fn.outer(self, vec2)
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False): return _fn.isclose(self, other, rtol, atol, equal_nan)
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False): return _fn.allclose(self, other, rtol, atol, equal_nan)
+    def equal(self, other): return _fn.equal(self, other)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return tensor(data, dtype=self._dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return zeros(*size, dtype=self._dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return ones(*size, dtype=self._dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from .creation import full
+        return full(size, fill_value, dtype=self._dtype if dtype is None else dtype, device=device,
+                    requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import empty as new_empty
+        return new_empty(*size, dtype=self._dtype if dtype is None else dtype, device=device,
+                         requires_grad=requires_grad)
+
+    def type_as(self, other):
+        return self.to(other._dtype)
+
+    def element_size(self):
+        return self._dtype.itemsize
+
+    def data_ptr(self):
+        return int(ffi.cast("uintptr_t", self._buf))
+
+    def cuda(self, *args, **kwargs):
+        as_device("cuda")   # raises: fastgrad runs on the CPU
+
+    def half(self):
+        raise TypeError("half(): fastgrad has no float16 tensors (float32, float64, int64, bool)")
+
     def uniform_(self, a=0.0, b=1.0, generator=None):
         return random.uniform_(self, a, b, generator)
 
@@ -487,10 +532,10 @@ class Tensor:
         return Sigmoid().forward(self)
 
     def softmax(self, dim=-1):
-        return Softmax(dim).forward(self)
+        return _fn.softmax(self, dim)
 
     def log_softmax(self, dim=-1):
-        return LogSoftmax(dim).forward(self)
+        return _fn.log_softmax(self, dim)
 
     def sum(self, dim=None, keepdim=False):
         return Sum(dim, keepdim).forward(self)

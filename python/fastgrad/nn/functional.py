@@ -1,7 +1,7 @@
 """Stateless forms of the layers and the losses."""
 import numbers
 
-from .. import ops
+from .. import functions as _functions, ops
 from ..ops._checks import reduction_arg
 from ..random import bernoulli_mask
 from ..tensor import Tensor, tensor
@@ -20,11 +20,11 @@ def sigmoid(x):
 
 
 def softmax(x, dim=-1):
-    return ops.Softmax(dim).forward(x)
+    return _functions.softmax(x, dim)
 
 
 def log_softmax(x, dim=-1):
-    return ops.LogSoftmax(dim).forward(x)
+    return _functions.log_softmax(x, dim)
 
 
 def linear(x, weight, bias=None):

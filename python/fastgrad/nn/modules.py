@@ -228,7 +228,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, x):
-        return ops.Softmax(self.dim).forward(x)
+        return F.softmax(x, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -239,7 +239,7 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, x):
-        return ops.LogSoftmax(self.dim).forward(x)
+        return F.log_softmax(x, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"

@@ -4,7 +4,8 @@ take, masked_select, scatter_add, nn.Embedding).
 Tensors are contiguous, so every index result is a copy. An index key is first turned into a
 `Selection`, which says where the selected elements sit in the source buffer:
 - basic keys (ints, slices with positive steps, None, ...) select a strided box: an offset and
-  (size, stride) per output dimension. The copy is fg_copy_strided; its backward fg_add_strided.
+  (size, stride) per output dimension. The copy is fg_strided_copy (csrc/movement.c, shared with the
+  movement ops); its backward fg_strided_add.
 - keys with index arrays or bool masks (advanced indexing, numpy's and PyTorch's rules) select rows:
   int64 element offsets, one per output row, each the start of `row` contiguous elements (the
   trailing dimensions that stay whole, the embedding's table row). The copy is fg_gather; its
@@ -80,8 +81,8 @@ class Selection:
             if all(st == c or n == 1 for st, c, n in zip(self.strides, contiguous, self.shape)):   # one block: t[i]
                 kernels.cast(out._buf, src._dtype.code, _at(src._buf, self.offset * es), src._dtype.code, out._numel)
             else:
-                kernels.copy_strided(out._buf, _at(src._buf, self.offset * es), es, self.shape, contiguous,
-                                    self.strides, len(self.shape))
+                kernels.strided_copy(out._buf, src._buf, es, self.shape, contiguous, self.strides, 0, self.offset,
+                                     len(self.shape))
         else:
             kernels.gather(out._buf, src._buf, es, self.offsets_ptr, self.offsets.size, self.row)
         return out
@@ -92,13 +93,13 @@ class Selection:
             return
         es = dst._dtype.itemsize
         if self.offsets is None:
-            kernels.copy_strided(_at(dst._buf, self.offset * es), value._buf, es, self.shape, self.strides,
-                                autograd.broadcast_strides(value._shape, self.shape), len(self.shape))
+            kernels.strided_copy(dst._buf, value._buf, es, self.shape, self.strides,
+                                 autograd.broadcast_strides(value._shape, self.shape), self.offset, 0, len(self.shape))
             return
         if value._shape != self.shape:   # scatter needs a value per selected element
             full = empty(self.shape, value._dtype)
-            kernels.copy_strided(full._buf, value._buf, es, self.shape, _contiguous(self.shape),
-                                autograd.broadcast_strides(value._shape, self.shape), len(self.shape))
+            kernels.strided_copy(full._buf, value._buf, es, self.shape, _contiguous(self.shape),
+                                 autograd.broadcast_strides(value._shape, self.shape), 0, 0, len(self.shape))
             value = full
         kernels.scatter(dst._buf, value._buf, es, self.offsets_ptr, self.offsets.size, self.row)
 
@@ -108,8 +109,8 @@ class Selection:
             return
         k = g._dtype.k
         if self.offsets is None:
-            ptr = ffi.cast(ffi.typeof(dst_buf).item.cname + " *", dst_buf) + self.offset
-            k.add_strided(ptr, g._buf, self.shape, self.strides, len(self.shape))
+            k.strided_add(dst_buf, g._buf, self.shape, self.strides, _contiguous(self.shape), self.offset, 0,
+                          len(self.shape))
         else:
             k.scatter_add(dst_buf, g._buf, self.offsets_ptr, 1.0, self.offsets.size, self.row)
 
@@ -124,10 +125,6 @@ def _contiguous(shape):
         strides.append(step)
         step *= d
     return strides[::-1]
-
-
-def _strides_of(shape):
-    return _contiguous(shape)
 
 
 def select(shape, key):
@@ -177,7 +174,7 @@ def select(shape, key):
     else:
         parsed += [slice(None)] * (len(shape) - used)
 
-    strides = _strides_of(shape)
+    strides = _contiguous(shape)
     offset = 0
     dims = []          # the result's basic dimensions as (size, stride), with "ADV" where the arrays go
     arrays = []        # (int64 index array, source size, source stride, source dim) per advanced index
@@ -514,7 +511,6 @@ class ScatterAdd(Op):
 
 
 def _scatter_add_args(x, dim, index, src, op):
-    from ._checks import float_arg
     if not isinstance(x, Tensor) or not x._dtype.is_floating_point:
         raise TypeError(f"{op}: the input must be a float tensor (int scatter_add is not supported)")
     if not isinstance(src, Tensor):
@@ -532,7 +528,6 @@ def _scatter_add_args(x, dim, index, src, op):
     sel = Selection(index.shape, offsets=_along_dim_offsets(x._shape, dim, index, op).reshape(-1))
     if src._shape != index.shape:   # only src's leading part of index's shape is read, as in PyTorch
         src = getitem(src, tuple(slice(0, n) for n in index.shape))
-    del float_arg
     return sel, src
 
 
@@ -636,7 +631,7 @@ class Embedding(Op):
                              f"{weight.shape if isinstance(weight, Tensor) else type(weight).__name__}")
         num, d = weight._shape
         index = _long_index(indices, "embedding", "input")
-        if index.size and (index.min() < 0 or index.max() >= num):
+        if index.size and index.view(np.uint64).max() >= num:   # one pass: negatives read as huge
             bad = index[(index < 0) | (index >= num)].flat[0]
             raise IndexError(f"embedding: index {int(bad)} is out of range for a table of {num} rows")
         self.index = np.array(index, dtype=np.int64)   # a copy: later writes to the input change nothing
@@ -654,7 +649,7 @@ class Embedding(Op):
                 values = _view(g, (rows.size, d), False)
             else:
                 values = Selection((keep.size, d), offsets=keep * d, row=d).read(g)
-            grad = RowSparseGrad(rows[keep], values, weight._shape)
+            grad = RowSparseGrad.trusted(rows[keep], values, weight._shape)
             if weight.grad is None:
                 weight.grad = grad
             elif isinstance(weight.grad, RowSparseGrad):
