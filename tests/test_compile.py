@@ -295,6 +295,7 @@ CASES = {
     "Index": _case(lambda x: x[IDX]),
     "ScatterAdd": _case(lambda x: fg.zeros(3, 4).scatter_add(0, fg.tensor([[0, 1, 2, 0]] * 3), x)),
     "Embedding": _case(lambda w: F.embedding(IDX, w)),
+    "Sort": _case(lambda x: x.topk(2)[0] + x.sort(dim=0, descending=True)[0][:, :2]),
     "IndexPut": _case(lambda x: (x * 1.0).index_put_((fg.tensor([0, 2]),), fg.ones(2, 4))),
 }
 # Ops the capture would refuse in every use, with why (each to be checked to raise CaptureError).
