@@ -93,3 +93,11 @@ def test_new_constructors_take_the_tensors_dtype():
     assert fg.ones(2).type_as(x).dtype is fg.float64 and x.element_size() == 8
     with pytest.raises(RuntimeError, match="CPU only"):
         x.cuda()
+
+
+@pytest.mark.parametrize("dim", [0, 1, -3])
+def test_softmax_and_log_softmax_along_any_dim(dim):
+    from gradcheck import np_log_softmax, np_softmax
+    along = lambda f: (lambda a: np.moveaxis(f(np.moveaxis(a, dim, -1)), -1, dim))
+    check_op(lambda x: x.softmax(dim), along(np_softmax), (3, 4, 5))
+    check_op(lambda x: fg.nn.functional.log_softmax(x, dim), along(np_log_softmax), (3, 4, 5))
