@@ -88,6 +88,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--sizes", default="64,32,10")
     parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--torch-threads", type=int, default=0,
+                        help="PyTorch's threads (default: fastgrad's); 1 avoids its spinning threads on a loaded machine")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rng = np.random.default_rng(0)
@@ -99,7 +101,7 @@ def main():
     contenders = {"fastgrad eager": lambda: eager(fx, fy), "fastgrad compiled": lambda: compiled(fx, fy)}
     try:
         import torch
-        torch.set_num_threads(fg.get_num_threads())
+        torch.set_num_threads(args.torch_threads or fg.get_num_threads())
         tstep, tx, ty = torch_step(sizes, 0.01), torch.from_numpy(x), torch.from_numpy(y)
         contenders["torch eager"] = lambda: tstep(tx, ty)
     except ImportError:

@@ -285,6 +285,7 @@ def _range_check(t, high):
 
 
 _MISSING = object()
+_WRAPPERS = {}   # (namespace, name) -> the recording wrapper of that kernel
 
 
 class _Patched:
@@ -301,7 +302,10 @@ class _Patched:
             suffix = ns.__name__[len("fastgrad.kernels"):]
             for attr, real in list(vars(ns).items()):
                 if not attr.startswith("__") and callable(real):
-                    self._patch(ns, attr, _wrap(real, f"fg_{attr}{suffix}"))
+                    wrapper = _WRAPPERS.get((ns, attr))
+                    if wrapper is None:   # made once: capture costs a few eager steps, not hundreds
+                        wrapper = _WRAPPERS[ns, attr] = _wrap(real, f"fg_{attr}{suffix}")
+                    self._patch(ns, attr, wrapper)
         for attr, what in _HOST_READS.items():
             self._patch(Tensor, attr, _host_read_guard(getattr(Tensor, attr), what))
         self._patch(Module, "__call__", _module_call(Module.__call__))
