@@ -541,4 +541,31 @@ void *fg_dlpack_export(void *data, const int64_t *shape, int32_t ndim, uint8_t c
  * importer done with the data, or an export that nobody consumed. */
 void fg_dlpack_delete(void *managed, int versioned);
 
+/* ---- captured steps (plan.c): replaying a recorded list of kernel calls ----------------------
+ * A plan is an array of steps, each one kernel call with its arguments packed as fg_plan_arg
+ * (pointer, int64 or double, as the kernel's parameter is). csrc/build_plan.py generates the
+ * dispatch table from this header, so every fg_* function above is replayable without glue. */
+typedef union { void *p; int64_t i; double d; } fg_plan_arg;
+/* kernel: fg_plan_kernel_id(name), or FG_PLAN_CHECK_RANGE: args {int64 buffer, n, lo, hi, allowed}
+ * must hold values in [lo, hi) or equal to allowed (an index input's bounds, a loss's ignore_index,
+ * checked before the kernels that trust them).
+ * ret_slot >= 0 keeps the kernel's returned value in slots[ret_slot]; FG_PLAN_STATUS takes it as a
+ * status (kernels returning int: 0 is success) and stops the run on a failure; from_slot >= 0 first sets
+ * args[arg_index].d = slots[from_slot] * mul / div (a loss's mean from a kernel's returned sum; the
+ * capture allows one of the two, so the rounding is eager Python's). */
+enum { FG_PLAN_CHECK_RANGE = -1, FG_PLAN_STATUS = -2 };
+typedef struct {
+    int64_t kernel;
+    fg_plan_arg *args;
+    int64_t ret_slot;
+    int64_t from_slot;
+    int64_t arg_index;
+    double mul, div;
+} fg_plan_step;
+/* The id of kernel `name` (e.g. "fg_relu_f32") in the dispatch table, or -1. */
+int64_t fg_plan_kernel_id(const char *name);
+/* Runs the steps in order; returns -1, or the index of the range check or status step that failed
+ * (nothing after it ran). Allocates nothing; the kernels keep their threads. */
+int64_t fg_plan_run(const fg_plan_step *steps, int64_t n, double *slots);
+
 #endif /* FASTGRAD_H */

@@ -66,3 +66,16 @@ def test_language_model_examples(tmp_path, name, args, expect):
         assert text in run.stdout, run.stdout
     pngs = list(tmp_path.glob("*.png"))
     assert pngs and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+
+
+def test_train_digits_compiled_matches_eager(tmp_path):
+    """--compile replays the captured step: the same run, to the printed loss curve and accuracy."""
+    for module in ("sklearn", "tqdm", "matplotlib"):
+        pytest.importorskip(module)
+    outputs = []
+    for flags in ([], ["--compile"]):
+        run = subprocess.run([sys.executable, str(EXAMPLES / "train_digits.py"), "--out", str(tmp_path), "--epochs",
+                              "4", "--min-accuracy", "0.5", *flags], capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stdout + run.stderr
+        outputs.append(run.stdout.split("test accuracy ")[1].split(" after")[0])
+    assert outputs[0] == outputs[1]

@@ -43,6 +43,9 @@ from . import sparse  # noqa: E402
 
 from .ops.matmul import bmm, matmul
 
+# captured steps (python/fastgrad/compile.py)
+from .compile import CaptureError, compile  # noqa: E402,A001
+
 __version__ = "0.1.0"
 
 # PyTorch's other names for the dtypes
@@ -53,6 +56,6 @@ __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "rand
            "initial_seed", "multinomial", "normal", "rand", "rand_like", "randint", "randint_like", "randn_like",
            "randperm", "arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "float", "double", "long", "device", "cuda", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load", "kernel_path",
            "set_kernel_path", "get_num_threads", "set_num_threads",
-           "gather", "index_select", "masked_select", "nonzero", "scatter_add", "take", "sparse", "matmul", "bmm", "from_numpy", "from_dlpack", "profiler", "viz"]
+           "compile", "CaptureError", "gather", "index_select", "masked_select", "nonzero", "scatter_add", "take", "sparse", "matmul", "bmm", "from_numpy", "from_dlpack", "profiler", "viz"]
 __all__ += shape_functions.__all__
 __all__ += functions.__all__

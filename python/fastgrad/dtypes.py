@@ -23,13 +23,19 @@ def _kernels_with_suffix(suffix):
     return kernels
 
 
+# Settings and helpers the header also declares, which compute nothing on tensors: not in `kernels`.
+_NOT_KERNELS = ("fg_get_", "fg_set_", "fg_cpu_", "fg_kernel_path", "fg_openmp_", "fg_plan_", "fg_dlpack_",
+                "fg_gemm_blocks", "fg_gemm_set_blocks")
+
+
 def _kernels_for_every_dtype():
     """The kernels that take a type code instead of a suffix (fg_cast, fg_fill, fg_strided_copy, ...),
     read through one namespace like a dtype's `k`, so that whatever wraps kernel calls (the
     profiler, a captured step) sees every one of them."""
     kernels = ModuleType("fastgrad.kernels")
     for name in dir(lib):
-        if name.startswith("fg_") and not name.endswith(("_f32", "_f64", "_i64", "_b8")) and callable(getattr(lib, name)):
+        if (name.startswith("fg_") and not name.endswith(("_f32", "_f64", "_i64", "_b8"))
+                and not name.startswith(_NOT_KERNELS) and callable(getattr(lib, name))):
             setattr(kernels, name[len("fg_"):], getattr(lib, name))
     return kernels
 

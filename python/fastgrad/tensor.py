@@ -22,6 +22,9 @@ from .dtypes import as_dtype, bool_, dtype_of_array, float32, float64, int64, ke
 # Outputs are always overwritten by their kernel, so most buffers skip the memset ffi.new would do.
 alloc_uninitialized = ffi.new_allocator(should_clear_after_alloc=False)
 _alloc_zeroed = ffi.new_allocator()
+# Set by fastgrad.compile while it records a step: a zeroed buffer's memset is work a replay must
+# redo, so the hook records it as a fill kernel call (zeroed_hook(buf, dtype, numel)).
+zeroed_hook = None
 
 
 def _checked_shape(shape, infer=False):
@@ -700,6 +703,8 @@ def empty(shape, dtype, numel=None, zeroed=False, buf=None):
             buf = alloc(dtype.small_carrays[numel]) if numel < SMALL_ARRAY else alloc(dtype.carray, numel)
         except (MemoryError, OverflowError):   # cffi would say only "MemoryError" or "overflow a Py_ssize_t"
             raise out_of_memory(shape, dtype, numel) from None
+        if zeroed and zeroed_hook is not None:
+            zeroed_hook(buf, dtype, numel)
     t = Tensor()
     t._shape = shape
     t._dtype = dtype

@@ -3,6 +3,7 @@ import numbers
 
 import numpy as np
 
+from .._C import ffi
 from ..dtypes import bool_, float32, int64, kernels, promote
 from ..tensor import Tensor, empty, scalar, tensor
 
@@ -89,6 +90,17 @@ def last_dim(x, dim, op):
         raise ValueError(f"{op}: only the last dimension is supported (dim=-1), got dim={dim} for shape {x.shape}")
     cols = x.shape[-1]
     return (x._numel // cols if cols else 0), cols
+
+
+# Set by fastgrad.compile while it records a step: called with an int64 tensor of class targets and
+# the class count, it adds a range check of each later batch to the plan.
+range_hook = None
+
+
+def raw_view(t):
+    """t's contents as a numpy array read straight from its buffer: for checks made before a kernel
+    call, which a captured step re-makes in C (not a host read of the values the op computes on)."""
+    return np.frombuffer(ffi.buffer(t._buf, t._numel * t._dtype.itemsize), t._dtype.np).reshape(t._shape)
 
 
 def class_targets(targets, shape, num_classes, op, ignore_index=None):

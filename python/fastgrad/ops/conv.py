@@ -7,6 +7,7 @@ import threading
 
 from .._C import ffi, lib
 from ..autograd import Op, grad_buffer_or_null, grad_targets
+from ..backend import get_num_threads
 from ..tensor import Tensor, empty
 from ..dtypes import int64, kernels
 
@@ -149,7 +150,7 @@ class Conv(Op):
         plan = ffi.new("int64_t[2]")
         k.conv2d_plan(plan, geometry)
         self.plan = chunk, slices = plan[0], plan[1]
-        cols = min(slices, kernels.get_num_threads()) * chunk * oh * ow   # output pixels in flight at once
+        cols = min(slices, get_num_threads()) * chunk * oh * ow   # output pixels in flight at once
         k.conv2d(out._buf, scratch("col", x.dtype, c * kh * kw * cols),
                  scratch("t", x.dtype, cout * cols) if chunk > 1 else ffi.NULL, x._buf, weight._buf,
                  ffi.NULL if bias is None else bias._buf, geometry)
@@ -162,7 +163,7 @@ class Conv(Op):
         dx = grad_buffer_or_null(x)   # col2im adds into it; a first layer's x needs none: skipped
         (dw, accumulate_dw), = grad_targets(weight)
         (chunk, slices), k, dtype = self.plan, c * kh * kw, x.dtype
-        cols = min(slices, kernels.get_num_threads()) * chunk * oh * ow
+        cols = min(slices, get_num_threads()) * chunk * oh * ow
         partial = weight.requires_grad or len(self.inputs) == 3 and self.inputs[2].requires_grad
         x.dtype.k.conv2d_backward(dx, dw, dbias, scratch("col", dtype, k * cols) if weight.requires_grad else ffi.NULL,
                                   scratch("dcol", dtype, k * cols) if x.requires_grad else ffi.NULL,

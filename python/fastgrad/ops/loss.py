@@ -6,8 +6,10 @@ import numbers
 
 from .._C import ffi, lib
 from ..autograd import Op, grad_buffer
+from ..dtypes import int64, kernels
 from ..tensor import Tensor, empty
-from ._checks import class_targets, last_dim, tensor_arg
+from . import _checks
+from ._checks import class_targets, last_dim, raw_view, tensor_arg
 
 REDUCTIONS = {"none": lib.FG_REDUCE_NONE, "mean": lib.FG_REDUCE_MEAN, "sum": lib.FG_REDUCE_SUM}
 
@@ -36,8 +38,18 @@ class _ClassTargetLoss(Op):
         rows, cols = last_dim(tensor_arg(x, self.name), -1, self.name)
         if not x.dtype.is_floating_point:
             raise TypeError(f"{self.name}: input must be floating point, got {x.dtype!r}")
-        self.targets = class_targets(targets, x.shape[:-1], cols, self.name, self.ignore_index)
-        self.targets_ptr = ffi.from_buffer("int64_t[]", self.targets)
+        if isinstance(targets, Tensor) and targets._dtype is int64:
+            # checked through a raw view, then copied by a kernel: a captured step replays the copy
+            # and re-checks the range of each new batch (_checks.range_hook)
+            class_targets(raw_view(targets), x.shape[:-1], cols, self.name, self.ignore_index)
+            if _checks.range_hook is not None:
+                _checks.range_hook(targets, cols, self.ignore_index)
+            self.targets = empty(targets._shape, int64, targets._numel)
+            kernels.cast(self.targets._buf, int64.code, targets._buf, int64.code, targets._numel)
+            self.targets_ptr = self.targets._buf
+        else:
+            self.targets = class_targets(targets, x.shape[:-1], cols, self.name, self.ignore_index)
+            self.targets_ptr = ffi.from_buffer("int64_t[]", self.targets)
         self.weight_buf = ffi.NULL
         if self.weight is not None:
             w = self.weight
@@ -45,7 +57,7 @@ class _ClassTargetLoss(Op):
                 raise ValueError(f"{self.name}: weight must be a tensor of shape ({cols},) and dtype {x.dtype!r}, got "
                                  f"{type(w).__name__ if not isinstance(w, Tensor) else (w.shape, w.dtype)}")
             self.weight = empty(w.shape, w.dtype)   # the op's own copy, made by the cast kernel
-            lib.fg_cast(self.weight._buf, w.dtype.code, w._buf, w.dtype.code, cols)
+            kernels.cast(self.weight._buf, w.dtype.code, w._buf, w.dtype.code, cols)
             self.weight_buf = self.weight._buf
         return rows, cols
 

@@ -10,7 +10,7 @@ import numbers
 
 from .._C import ffi, lib
 from ..autograd import Op, broadcast_strides, grad_buffer
-from ..dtypes import bool_, int64
+from ..dtypes import bool_, int64, kernels
 from ..tensor import _view, empty, tensor, zeros
 from .elementwise import binary
 from ._checks import cast_to, float_arg, tensor_arg
@@ -67,7 +67,8 @@ class Sum(Op):
         shape = self.kept if self.keepdim else tuple(d for i, d in enumerate(x.shape) if i not in dims)
         if len(dims) == x.ndim:   # full reduction: one pass, accumulated in double
             out = empty(shape, x.dtype)
-            out._buf[0] = x.dtype.k.sum(x._buf, x._numel) * self.scale
+            # by the fill kernel, not a Python write: a captured step replays it from the returned sum
+            kernels.fill(out._buf, x._dtype.code, x.dtype.k.sum(x._buf, x._numel) * self.scale, 0, 1)
         else:
             out = zeros(shape, dtype=x.dtype)
             if count == 0:

@@ -16,6 +16,10 @@ from ..tensor import Tensor, tensor
 
 class Optimizer:
     state_names = ()   # the per-parameter buffers a subclass keeps, in state_dict order
+    # Where the update kernel takes the scalars that change between steps, {"lr": arg index,
+    # "step": arg index}: a captured step (fastgrad.compile) writes group["lr"] and state["step"]
+    # there on each replay. None: the replay re-runs step() in Python instead (slower, as correct).
+    replay_args = None
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
@@ -88,6 +92,11 @@ class Optimizer:
 
     def _update(self, p, grad, group, state):
         raise NotImplementedError
+
+    def _kernel(self, p, name, *args):
+        """Calls p's dtype's kernel `name`: the one way _update reaches C, so that a captured step
+        (fastgrad.compile) can route the update's scalars (lr, step count) into its plan on replay."""
+        return getattr(p._dtype.k, name)(*args)
 
     def _accepts_sparse(self, group):
         """Whether _update takes a row-sparse gradient (fastgrad.sparse.RowSparseGrad)."""

@@ -8,6 +8,7 @@ class SGD(Optimizer):
     """PyTorch's SGD: g = grad + weight_decay·p; with momentum, buf = momentum·buf + (1-dampening)·g
     (buf = g on the first step) and g = buf, or g + momentum·buf with Nesterov; then p -= lr·g."""
     state_names = ("momentum_buffer",)
+    replay_args = {"lr": 3}   # fg_sgd(param, buf, grad, lr, ...)
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
@@ -35,5 +36,5 @@ class SGD(Optimizer):
             if first_step:
                 state["momentum_buffer"] = zeros_like(p)
             buf = state["momentum_buffer"]._buf
-        p.dtype.k.sgd(p._buf, buf, grad._buf, group["lr"], momentum, group["dampening"], group["weight_decay"],
+        self._kernel(p, "sgd", p._buf, buf, grad._buf, group["lr"], momentum, group["dampening"], group["weight_decay"],
                       bool(group["nesterov"]), first_step, p._numel)

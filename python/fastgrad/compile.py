@@ -1,0 +1,553 @@
+"""Captured steps: `step = fg.compile(fn)` records the kernel calls of one call of fn and replays
+them in C (csrc/plan.c) on later calls: one call from Python per step, no Python per op, nothing
+allocated.
+
+How a call goes, per input signature (the shapes, dtypes and requires_grad of the tensor arguments,
+which arguments are the same tensor, and the values of the other arguments):
+  1st call: runs fn eagerly (a warm-up: optimizers make their state, gradients come to exist);
+  2nd call: runs fn eagerly while every kernel namespace (a dtype's `k`, dtypes.kernels) records
+            each call: the kernel, its pointers (absolute addresses of buffers the plan keeps
+            alive: parameters, gradients, optimizer and generator state, intermediates) and its
+            scalars;
+  later:    copies the tensor arguments into the buffers the recorded call read them from, runs
+            the plan, and returns the tensors the recorded call returned (the same objects, whose
+            buffers the replay rewrote: a later call overwrites them; .clone() one to keep it).
+            Returned tensors carry no autograd graph.
+
+What changes between steps is never frozen:
+  - optimizer hyperparameters and step counts: the optimizer's Python step() runs on every replay
+    with its kernel calls routed into the plan's argument slots (Optimizer._kernel), so a
+    learning-rate scheduler, Adam's step count and bias corrections take effect;
+  - random numbers: the C generator advances its state buffer, which the plan reads;
+  - a kernel's returned value (a loss's sum) lives in a plan slot that later calls read.
+What the plan cannot replay is refused at capture with CaptureError naming the op: a host read of a
+tensor the step computed or took as input (.item(), .numpy(), .tolist(), bool(), float(), int(),
+print), Python arithmetic on a kernel's returned value beyond one scaling, a kernel whose result
+decides a shape (nonzero), a pointer into memory the plan cannot keep alive.
+Guards that record a new plan: a new input signature (at most MAX_PLANS per compiled function,
+then an error), a module switched between train() and eval(), a module's parameter replaced (not
+updated in place), an optimizer whose calls no longer match the recorded ones (a parameter's grad
+became None, state replaced).
+Not captured, by design: Python values fn reads from elsewhere than its arguments (globals,
+closures) other than optimizer hyperparameters are constants of the plan.
+"""
+import functools
+import sys
+import threading
+
+from . import dtypes
+from ._C import ffi, lib
+from .nn.modules import Module
+from .optim.lr_scheduler import LRScheduler
+from .optim.optimizer import Optimizer
+from .ops import _checks
+from .tensor import Tensor, empty
+
+_tensor = sys.modules["fastgrad.tensor"]   # the module: the package's `tensor` is the function
+
+MAX_PLANS = 8
+
+
+class CaptureError(RuntimeError):
+    """Something in a compiled step that a replay could not reproduce faithfully."""
+
+
+_NAMESPACES = [dtypes.kernels] + [d.k for d in (dtypes.float32, dtypes.float64, dtypes.int64, dtypes.bool_)]
+_capture_lock = threading.Lock()   # the namespaces are global: one capture at a time
+_capturing = None                  # the recorder, while a capture runs
+_FIELD = {"float": "d", "double": "d"}
+
+
+def _address(cdata):
+    return int(ffi.cast("uintptr_t", cdata))
+
+
+class _Returned:
+    """A kernel's returned value during capture: it may be scaled once (total / rows) and passed to
+    another kernel; any other use would freeze it into the plan, so it raises."""
+    __slots__ = ("value", "slot", "mul", "div", "kernel")
+
+    def __init__(self, value, slot, kernel, mul=1.0, div=1.0):
+        self.value, self.slot, self.kernel, self.mul, self.div = value, slot, kernel, mul, div
+
+    def _refuse(self, what):
+        raise CaptureError(f"compile: {what} of the value {self.kernel} returned: a replay could not reproduce it "
+                           f"(Python computing on a kernel's result inside a captured step)")
+
+    def _scaled(self, other, divide):
+        if self.mul != 1.0 or self.div != 1.0 or isinstance(other, bool) or not isinstance(other, (int, float)):
+            self._refuse("arithmetic beyond one scaling by a number")
+        other = float(other)
+        value = self.value / other if divide else self.value * other
+        return _Returned(value, self.slot, self.kernel, 1.0 if divide else other, other if divide else 1.0)
+
+    def __mul__(self, other):
+        return self._scaled(other, False)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        return self._scaled(other, True)
+
+    def __float__(self):
+        self._refuse("a host read (float(), a write into a buffer from Python)")
+
+    def __bool__(self):
+        self._refuse("a branch on (bool())")
+
+    def __repr__(self):
+        return f"<value returned by {self.kernel} inside a captured step>"
+
+    def __getattr__(self, name):
+        self._refuse(f"the attribute {name!r}")
+
+    for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__rtruediv__", "__neg__", "__lt__", "__le__",
+                  "__gt__", "__ge__", "__eq__", "__ne__", "__int__", "__index__", "__round__", "__format__",
+                  "__pow__", "__abs__"):
+        locals()[_name] = (lambda n: lambda self, *a: self._refuse(f"Python's {n}"))(_name)
+    __hash__ = None
+
+
+class _Recorder:
+    def __init__(self, inputs):
+        self.thread = threading.get_ident()
+        self.calls = []        # [kernel name, fields, values, from (index, _Returned) or None, ret slot]
+        self.owners = {}       # address -> (bytes, cdata): buffers the plan keeps alive
+        self.written = set()   # addresses of buffers a recorded kernel or an input may have changed
+        self.slots = 0
+        self.optimizer_calls = {}   # optimizer -> [call index]
+        self.optimizer_params = {}  # optimizer -> [parameter], one per call
+        self.hyperparameters = {}   # optimizer -> its groups' hyperparameters after its step()
+        self.modules = {}           # id -> (module, training, [(name, param, buf)])
+        self.pending_optimizer = None
+        self.in_optimizer = None
+        for t in inputs:
+            self.own(t._buf)
+            self.written.add(_address(t._buf))
+
+    def own(self, cdata):
+        if ffi.typeof(cdata).kind == "array":
+            self.owners[_address(cdata)] = (ffi.sizeof(cdata), cdata)
+
+    def check_owned(self, address, kernel, i):
+        if address == 0 or address in self.owners:
+            return
+        for start, (size, _) in self.owners.items():
+            if start <= address < start + size:
+                return
+        raise CaptureError(f"compile: argument {i} of {kernel} points into a buffer the capture never saw whole, "
+                           f"so the plan cannot keep it alive; this op is not capturable yet")
+
+    def record(self, name, fields, ctypes, result_kind, real, args):
+        values, call_args, source = [], list(args), None
+        for i, (field, a) in enumerate(zip(fields, args)):
+            if field == "p":
+                if isinstance(a, (list, tuple)):   # cffi's temporary array for a Python sequence: made once here
+                    a = call_args[i] = ffi.new(ffi.getctype(ctypes[i].item, "[]"), list(a))
+                self.own(a)
+                address = _address(a)
+                self.check_owned(address, name, i)
+                self.written.add(address)   # conservative: any buffer a kernel sees may have changed
+                values.append(address)
+            elif isinstance(a, _Returned):
+                if source is not None:
+                    a._refuse("a second returned value in one call")
+                source, call_args[i] = (i, a), a.value
+                values.append(0.0)
+            else:
+                values.append(float(a) if field == "d" else int(a))
+        result = real(*call_args)
+        slot = -1
+        if result_kind == "status":   # 0, or a failure the op raises on: the replay stops there too
+            slot = lib.FG_PLAN_STATUS
+        elif result_kind == "int":
+            raise CaptureError(f"compile: {name} returns a count that decides a shape or a branch in Python "
+                               f"(e.g. nonzero, masked_select): not capturable")
+        if result_kind == "double":
+            slot, self.slots = self.slots, self.slots + 1
+            result = _Returned(result, slot, name)
+        if self.in_optimizer and self.pending_optimizer is None:
+            raise CaptureError(f"compile: {self.in_optimizer}.step() called {name} outside Optimizer._kernel, so "
+                               f"its hyperparameters would be frozen into the plan (sparse gradients?)")
+        if self.pending_optimizer is not None:
+            self.optimizer_calls.setdefault(self.pending_optimizer, []).append(len(self.calls))
+        self.calls.append([name, fields, values, source, slot])
+        return result
+
+    def host_read(self, t, what):
+        if _address(t._buf) in self.written:
+            raise CaptureError(f"compile: {what} on a tensor of shape {t._shape} that the step computed or took "
+                               f"as input: a host read inside a captured step would be frozen into the plan. "
+                               f"Return the tensor from the step and read it outside instead")
+
+
+def _wrap(real, name):
+    ctype = ffi.typeof(real)
+    fields = tuple("p" if a.kind == "pointer" else _FIELD.get(a.cname, "i") for a in ctype.args)
+    result = ctype.result.cname
+    # fastgrad.h's convention: an `int` result is a status (0: done), an int64_t one a count
+    kind = "void" if result == "void" else "double" if result in _FIELD else "status" if result == "int" else "int"
+
+    def kernel(*args):
+        rec = _capturing
+        if rec is None or rec.thread != threading.get_ident():
+            return real(*args)
+        return rec.record(name, fields, ctype.args, kind, real, args)
+    return kernel
+
+
+def _host_read_guard(method, what):
+    def guarded(self, *args, **kwargs):
+        rec = _capturing
+        if rec is not None and rec.thread == threading.get_ident():
+            rec.host_read(self, what)
+        return method(self, *args, **kwargs)
+    return guarded
+
+
+_HOST_READS = {"item": ".item()", "numpy": ".numpy()", "tolist": ".tolist()", "__bool__": "bool()",
+               "__float__": "float()", "__int__": "int()", "__index__": "use as an index", "get": ".get()",
+               "__repr__": "printing", "__str__": "printing", "__format__": "formatting"}
+
+
+def _module_call(real):
+    def call(self, *args, **kwargs):
+        rec = _capturing
+        if rec is not None and rec.thread == threading.get_ident() and id(self) not in rec.modules:
+            for m in self.modules():   # children too: Sequential calls their forward directly
+                rec.modules[id(m)] = (m, m.training, [(n, p, p._buf) for n, p in m._own_parameters()])
+        return real(self, *args, **kwargs)
+    return call
+
+
+def _optimizer_kernel(real):
+    def kernel(self, p, name, *args):
+        rec = _capturing
+        if rec is None or rec.thread != threading.get_ident():
+            return real(self, p, name, *args)
+        rec.optimizer_params.setdefault(self, []).append(p)
+        rec.pending_optimizer = self
+        try:
+            return real(self, p, name, *args)
+        finally:
+            rec.pending_optimizer = None
+    return kernel
+
+
+def _optimizer_step(real):
+    def step(self, *args, **kwargs):
+        rec = _capturing
+        if rec is None or rec.thread != threading.get_ident():
+            return real(self, *args, **kwargs)
+        rec.in_optimizer = type(self).__name__
+        try:
+            return real(self, *args, **kwargs)
+        finally:
+            rec.in_optimizer = None
+            rec.hyperparameters[self] = _hyperparameters(self)
+    return step
+
+
+def _hyperparameters(opt):
+    return [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
+
+
+def _zeroed(buf, dtype, numel):
+    """A buffer allocated zeroed inside the step: the replay zeroes it again (the fill kernel)."""
+    rec = _capturing
+    if rec is not None and rec.thread == threading.get_ident() and numel:
+        dtypes.kernels.fill(buf, dtype.code, 0.0, 0, numel)
+
+
+def _scheduler_step(real):
+    def step(self, *args, **kwargs):
+        rec = _capturing
+        if rec is None or rec.thread != threading.get_ident():
+            return real(self, *args, **kwargs)
+        _refuse_scheduler(self)
+    return step
+
+
+def _refuse_scheduler(self):
+    raise CaptureError(f"compile: {type(self).__name__}.step() inside a compiled step: a replay runs no Python, so "
+                       f"the learning rate would stay frozen; call the scheduler outside the compiled function")
+
+
+def _range_check(t, high, allowed=-2**63):
+    """Records a check that each later batch of t holds values in [0, high) or equal to `allowed`
+    (a loss's ignore_index)."""
+    rec = _capturing
+    if rec is not None and rec.thread == threading.get_ident():
+        rec.calls.append(["<range check>", ("p", "i", "i", "i", "i"), [_address(t._buf), t._numel, 0, high, allowed],
+                          None, -1])
+
+
+_MISSING = object()
+_WRAPPERS = {}   # (namespace, name) -> the recording wrapper of that kernel
+
+
+class _Patched:
+    """Every kernel namespace, the host reads of Tensor, Module.__call__, Optimizer.step and
+    Optimizer._kernel wrapped for the time of one capture (other threads' calls pass through)."""
+
+    def _patch(self, owner, attr, new):
+        self.saved.append((owner, attr, owner.__dict__.get(attr, _MISSING)))
+        setattr(owner, attr, new)
+
+    def __enter__(self):
+        self.saved = []
+        for ns in _NAMESPACES:
+            suffix = ns.__name__[len("fastgrad.kernels"):]
+            for attr, real in list(vars(ns).items()):
+                if not attr.startswith("__") and callable(real):
+                    wrapper = _WRAPPERS.get((ns, attr))
+                    if wrapper is None:   # made once: capture costs a few eager steps, not hundreds
+                        wrapper = _WRAPPERS[ns, attr] = _wrap(real, f"fg_{attr}{suffix}")
+                    self._patch(ns, attr, wrapper)
+        for attr, what in _HOST_READS.items():
+            self._patch(Tensor, attr, _host_read_guard(getattr(Tensor, attr), what))
+        self._patch(Module, "__call__", _module_call(Module.__call__))
+        self._patch(Optimizer, "_kernel", _optimizer_kernel(Optimizer._kernel))
+        self._patch(Optimizer, "step", _optimizer_step(Optimizer.step))
+        self._patch(_checks, "range_hook", _range_check)
+        self._patch(LRScheduler, "step", _scheduler_step(LRScheduler.step))
+        self._patch(_tensor, "zeroed_hook", _zeroed)
+        return self
+
+    def __exit__(self, *exc):
+        for owner, attr, real in reversed(self.saved):
+            if real is _MISSING:
+                delattr(owner, attr)
+            else:
+                setattr(owner, attr, real)
+
+
+class _Plan:
+    """The recorded calls as an fg_plan_step array, the buffers it keeps alive, and what a replay
+    must redo in Python (inputs, optimizer scalars, guards)."""
+
+    def __init__(self, rec, inputs, result):
+        self.keep = [cdata for _, cdata in rec.owners.values()]
+        self.inputs = [(t._buf, t._numel * t._dtype.itemsize) for t in inputs]
+        self.input_tensors = list(inputs)   # their buffers are the replay's input slots
+        self.result = result
+        n = len(rec.calls)
+        self.steps = ffi.new("fg_plan_step[]", max(n, 1))
+        self.slots = ffi.new("double[]", max(rec.slots, 1))
+        self.args = []
+        self.fields = []
+        self.kernel_ids = []
+        for s, (name, fields, values, source, slot) in enumerate(rec.calls):
+            kernel = lib.FG_PLAN_CHECK_RANGE if name == "<range check>" else lib.fg_plan_kernel_id(name.encode())
+            if kernel < 0 and name != "<range check>":
+                raise CaptureError(f"compile: {name} is not in the plan's dispatch table (csrc/build_plan.py)")
+            args = ffi.new("fg_plan_arg[]", max(len(values), 1))
+            for i, (field, v) in enumerate(zip(fields, values)):
+                if field == "p":
+                    args[i].p = ffi.cast("void *", v)
+                else:
+                    setattr(args[i], field, v)
+            step = self.steps[s]
+            step.kernel, step.args, step.ret_slot = kernel, args, slot
+            step.from_slot, step.arg_index, step.mul, step.div = -1, 0, 1.0, 1.0
+            if source is not None:
+                i, value = source
+                step.from_slot, step.arg_index, step.mul, step.div = value.slot, i, value.mul, value.div
+            self.args.append(args)
+            self.fields.append(fields)
+            self.kernel_ids.append(name)
+        self.n = n
+        self.optimizers = [self._optimizer_replay(opt, indices, rec.optimizer_params[opt])
+                           for opt, indices in rec.optimizer_calls.items()]
+        self.modules = list(rec.modules.values())
+
+    def guards_hold(self):
+        for module, training, params in self.modules:
+            if module.training != training:
+                return False
+            for name, p, buf in params:
+                if module.__dict__.get(name) is not p or p._buf is not buf:
+                    return False
+        return True
+
+    def _optimizer_replay(self, opt, indices, params):
+        """How a replay updates opt's scalars: (opt, indices, None) re-runs opt.step() in Python
+        (_optimizer_args); with replay_args, the frozen hyperparameters to compare and, per call,
+        what to write: (opt, groups, [(p, grad, state, group, args, lr index, step index)])."""
+        where = type(opt).replay_args
+        if where is None or len(params) != len(indices):
+            return opt, indices, None
+        group_of = {id(p): g for g in opt.param_groups for p in g["params"]}
+        groups = [(g, {k: v for k, v in g.items() if k not in ("params", "lr")}) for g in opt.param_groups]
+        calls = [(p, p.grad, opt.state[p], group_of[id(p)], self.args[s], where["lr"], where.get("step", -1))
+                 for p, s in zip(params, indices)]
+        return opt, groups, calls
+
+    def _fast_optimizer_args(self, opt, groups, calls):
+        for group, frozen in groups:
+            for k, v in frozen.items():
+                if group[k] != v:
+                    raise _Stale()
+        for p, grad, state, group, args, lr, step in calls:
+            if p.grad is not grad:
+                raise _Stale()
+        for p, grad, state, group, args, lr, step in calls:
+            state["step"] += 1
+            args[lr].d = group["lr"]
+            if step >= 0:
+                args[step].i = state["step"]
+
+    def _optimizer_args(self, opt, indices):
+        """Runs opt.step() in Python with its kernel calls writing their scalars into the plan."""
+        it = iter(indices)
+
+        def kernel(p, name, *args):
+            s = next(it, None)
+            full = self.kernel_ids[s] if s is not None else None
+            if full is None or not full.startswith(f"fg_{name}_"):
+                raise _Stale()
+            slot = self.args[s]
+            for i, (field, a) in enumerate(zip(self.fields[s], args)):
+                if field == "p":
+                    if _address(a) != _address(slot[i].p):
+                        raise _Stale()
+                elif field == "d":
+                    slot[i].d = a
+                else:
+                    slot[i].i = a
+        opt._kernel = kernel
+        try:
+            opt.step()
+        finally:
+            del opt._kernel
+        if next(it, None) is not None:
+            raise _Stale()
+
+    def run(self, tensors):
+        for (buf, size), t in zip(self.inputs, tensors):
+            ffi.memmove(buf, t._buf, size)
+        for opt, how, calls in self.optimizers:
+            if calls is None:
+                self._optimizer_args(opt, how)
+            else:
+                self._fast_optimizer_args(opt, how, calls)
+        failed = lib.fg_plan_run(self.steps, self.n, self.slots)
+        if failed >= 0 and self.steps[failed].kernel != lib.FG_PLAN_CHECK_RANGE:
+            raise MemoryError("compiled step: a kernel could not get its scratch memory (it reported a failure); "
+                              "the step stopped there")
+        if failed >= 0:
+            raise IndexError("compiled step: an index input holds a value out of range (its bounds were checked "
+                             "at capture; the replay checks them again)")
+        return self.result
+
+
+class _Stale(Exception):
+    """The optimizer no longer makes the calls the plan recorded."""
+
+
+def _tensors_of(args, kwargs):
+    return [a for a in list(args) + [v for _, v in sorted(kwargs.items())] if isinstance(a, Tensor)]
+
+
+def _signature(args, kwargs):
+    key = []
+    seen = {}
+    for name, a in list(enumerate(args)) + sorted(kwargs.items()):
+        if isinstance(a, Tensor):
+            key.append((a._shape, a._dtype.name, a.requires_grad, seen.setdefault(id(a), len(seen))))
+        else:
+            try:
+                hash(a)
+            except TypeError:
+                raise CaptureError(f"compile: argument of type {type(a).__name__} is neither a Tensor nor a "
+                                   f"hashable constant: a plan could not tell when it changes") from None
+            key.append((name, type(a), a))
+    return tuple(key)
+
+
+def _own_inputs(args, kwargs):
+    """The call's arguments with each tensor replaced by a copy the plan owns: the replay copies new
+    inputs into these buffers, never into the caller's tensors. One tensor passed twice stays one."""
+    copies = {}
+
+    def own(a):
+        if not isinstance(a, Tensor):
+            return a
+        if id(a) not in copies:
+            c = empty(a._shape, a._dtype, a._numel)
+            ffi.memmove(c._buf, a._buf, a._numel * a._dtype.itemsize)
+            c.requires_grad = a.requires_grad
+            copies[id(a)] = c
+        return copies[id(a)]
+    return [own(a) for a in args], {k: own(v) for k, v in kwargs.items()}
+
+
+def _check_result(result):
+    items = result if isinstance(result, (tuple, list)) else (result,)
+    for r in items:
+        if r is not None and not isinstance(r, Tensor):
+            raise CaptureError(f"compile: the step returned a {type(r).__name__}; a compiled step returns tensors "
+                               f"(or a tuple/list of them, or None), read outside the step")
+        if r is not None:
+            r._op = None   # outputs are values: a replay does not rebuild their graph
+    return result
+
+
+class Compiled:
+    """fn, recorded per input signature and replayed (see the module docstring)."""
+
+    def __init__(self, fn):
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.plans = {}    # signature -> _Plan, or None after the warm-up call
+        self.lock = threading.Lock()
+
+    def __call__(self, *args, **kwargs):
+        key = _signature(args, kwargs)
+        plan = self.plans.get(key, False)
+        if plan:
+            try:
+                if plan.guards_hold():
+                    with self.lock:
+                        return plan.run(_tensors_of(args, kwargs))
+            except _Stale:
+                pass
+            plan = False   # something changed: warm up and record again, as for a new signature
+            del self.plans[key]
+        if plan is False:
+            if len(self.plans) >= MAX_PLANS:
+                raise CaptureError(f"compile: {self.fn.__name__} was called with more than {MAX_PLANS} input "
+                                   f"signatures (shapes, dtypes, constants); pad the inputs to a few shapes or call "
+                                   f"the function uncompiled")
+            self.plans[key] = None
+            return _check_result(self.fn(*args, **kwargs))   # the warm-up call
+        return self._record(key, args, kwargs)
+
+    def _record(self, key, args, kwargs):
+        global _capturing
+        args, kwargs = _own_inputs(args, kwargs)
+        inputs = _tensors_of(args, kwargs)
+        with _capture_lock:
+            rec = _Recorder(inputs)
+            with _Patched():
+                _capturing = rec
+                try:
+                    result = self.fn(*args, **kwargs)
+                finally:
+                    _capturing = None
+            for opt, after_step in rec.hyperparameters.items():
+                if _hyperparameters(opt) != after_step:
+                    raise CaptureError(f"compile: {type(opt).__name__}'s hyperparameters changed inside the step after "
+                                       f"its step() (a learning-rate scheduler's step()?): a replay runs no Python, "
+                                       f"so call the scheduler outside the compiled function")
+            result = _check_result(result)
+            self.plans[key] = _Plan(rec, inputs, result)
+        return result
+
+
+def compile(fn=None):
+    """fg.compile(fn) or @fg.compile: fn recorded on its second call per input signature and replayed
+    in C afterwards (module docstring: what is captured, refused and guarded)."""
+    if fn is None:
+        return compile
+    return Compiled(fn)
