@@ -2,5 +2,6 @@
 from .optimizer import Optimizer, Params
 
 class SGD(Optimizer):
+    replay_args: dict[str, int] | None
     def __init__(self, params: Params, lr: float = ..., momentum: float = ..., dampening: float = ...,
                  weight_decay: float = ..., nesterov: bool = ...) -> None: ...
