@@ -52,32 +52,36 @@ def _set_grad_enabled(enabled):
         _mode.enabled = enabled
 
 
-class no_grad(contextlib.ContextDecorator):
-    """Ops run inside record no graph: `with fg.no_grad(): ...` or `@fg.no_grad()`. The previous
-    modes are kept on a per-thread stack, so one no_grad object may be entered by several threads
-    (a decorated function) or re-entered."""
+class _GradModeBlock(contextlib.ContextDecorator):
+    """A block (or decorated function) that runs with grad mode `_enabled()`. The previous modes are
+    kept on a per-thread stack, so one object may be entered by several threads or re-entered."""
+
+    def _enabled(self):
+        raise NotImplementedError
 
     def __enter__(self):
+        enabled = self._enabled()
         _mode.previous.append(_mode.enabled)
-        _set_grad_enabled(False)
+        _set_grad_enabled(enabled)
 
     def __exit__(self, *exc):
         if not _mode.previous:
-            raise RuntimeError("no_grad.__exit__ called without a matching __enter__ in this thread")
+            raise RuntimeError(f"{type(self).__name__}.__exit__ called without a matching __enter__ in this thread")
         _set_grad_enabled(_mode.previous.pop())
 
 
-class enable_grad(contextlib.ContextDecorator):
+class no_grad(_GradModeBlock):
+    """Ops run inside record no graph: `with fg.no_grad(): ...` or `@fg.no_grad()`."""
+
+    def _enabled(self):
+        return False
+
+
+class enable_grad(_GradModeBlock):
     """Turns recording back on inside a no_grad block (or as a decorator)."""
 
-    def __enter__(self):
-        _mode.previous.append(_mode.enabled)
-        _set_grad_enabled(True)
-
-    def __exit__(self, *exc):
-        if not _mode.previous:
-            raise RuntimeError("enable_grad.__exit__ called without a matching __enter__ in this thread")
-        _set_grad_enabled(_mode.previous.pop())
+    def _enabled(self):
+        return True
 
 
 class set_grad_enabled(contextlib.ContextDecorator):
@@ -95,15 +99,15 @@ class set_grad_enabled(contextlib.ContextDecorator):
         _set_grad_enabled(self.previous)
 
 
-class inference_mode(no_grad):
-    """PyTorch's inference_mode: here the same as no_grad (fastgrad keeps no extra bookkeeping to skip)."""
+class inference_mode(_GradModeBlock):
+    """PyTorch's inference_mode: here the same as no_grad (fastgrad keeps no extra bookkeeping to
+    skip); inference_mode(False) leaves the mode as it is."""
 
     def __init__(self, mode=True):
         self.mode = mode
 
-    def __enter__(self):
-        _mode.previous.append(_mode.enabled)
-        _set_grad_enabled(not self.mode and _mode.enabled)
+    def _enabled(self):
+        return not self.mode and _mode.enabled
 
 
 class Op:
