@@ -165,3 +165,21 @@ def test_losses_keep_their_own_copy_of_the_targets():
     expected = fg.tensor(logits.numpy()).softmax().numpy()
     expected[np.arange(4), [0, 1, 2, 1]] -= 1
     np.testing.assert_allclose(logits.grad.numpy(), expected / 4, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("make", [lambda x: fg.ops.ReLU().forward(x), lambda x: fg.ops.Tanh().forward(x),
+                                  lambda x: fg.ops.Softmax().forward(x), lambda x: fg.ops.Mul().forward(x, x),
+                                  lambda x: fg.ops.Div().forward(x, x * 1.0 + 3.0), lambda x: fg.ops.MatMul().forward(x, x),
+                                  lambda x: fg.ops.Sum(1, keepdim=True).forward(x) * x])
+def test_an_op_given_its_inputs_own_grad_as_the_output_gradient_reads_it_first(make):
+    """Op.backward(grad) with grad the very .grad buffer the backward adds into: the op reads a copy,
+    so the result is what a separate gradient tensor with the same values gives."""
+    start = np.random.default_rng(0).standard_normal((3, 3))
+    results = []
+    for aliased in (False, True):
+        x = fg.tensor(start, requires_grad=True)
+        x.grad = fg.tensor(np.full((3, 3), 0.5))
+        op = make(x)._op
+        op.backward(x.grad if aliased else fg.tensor(x.grad.numpy().copy()))
+        results.append(x.grad.numpy().copy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-6)

@@ -166,6 +166,8 @@ class Op:
         if not isinstance(grad, _tensor.Tensor) or grad.shape != self.out_shape or grad.dtype is not dtype:
             raise ValueError(f"{name}.backward: expects a gradient tensor of shape {self.out_shape} and dtype "
                              f"{dtype!r}, got {_describe(grad)}")
+        if any(x.grad is not None and x.grad._buf is grad._buf for x in self.inputs):
+            grad = _tensor.tensor(grad, dtype=grad.dtype)   # the kernels write .grad buffers: never one they read
         self._backward(grad)
 
     def _backward(self, grad):
