@@ -108,6 +108,30 @@ OPS += [
 ]
 
 
+# the language-model and shape helpers' ops that keep the shape. Left out on purpose: layer_norm (its
+# statistics are summed in double, so rows holding ±1e30 normalise where PyTorch's float32 overflows
+# to NaN) and exact gelu (it reaches values near 1e-23 that PyTorch's float32 erfc rounds to -0.0,
+# which a later pow or log turns into an infinity): both are fastgrad being more precise.
+def _torch_f():
+    return __import__("torch").nn.functional
+
+
+def _two_dims(shapes):
+    return len(shapes[0]) >= 2
+
+
+OPS += [
+    ("gelu_tanh", 1, None, lambda a: fg.nn.functional.gelu(a, approximate="tanh"),
+     lambda a: _torch_f().gelu(a, approximate="tanh")),
+    ("silu", 1, None, lambda a: fg.nn.functional.silu(a), lambda a: _torch_f().silu(a)),
+    ("softplus", 1, None, lambda a: fg.nn.functional.softplus(a), lambda a: _torch_f().softplus(a)),
+    ("logsigmoid", 1, None, lambda a: fg.nn.functional.logsigmoid(a), lambda a: _torch_f().logsigmoid(a)),
+    ("tril", 1, _two_dims, lambda a: a.tril(), lambda a: a.tril()),
+    ("flip_first", 1, _last_dim_ok, lambda a: a.flip(0), lambda a: a.flip(0)),
+    ("roll_last", 1, _last_dim_ok, lambda a: a.roll(1, -1), lambda a: a.roll(1, -1)),
+]
+
+
 def _partner_for(name, rng, shape):
     if name == "matmul":
         return shape[-1:] + (int(rng.choice([1, 2, 3, 5])),) if shape else (1, 1)
