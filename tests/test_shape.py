@@ -301,8 +301,8 @@ def test_torch_parity_cat_promotes_dtypes():
 
 
 def test_torch_parity_views_and_copies():
-    """Writes through a view are seen by its base, as in PyTorch; a movement is a copy here (the
-    documented difference: in PyTorch a transpose is a view too)."""
+    """Writes through a view are seen by its base, as in PyTorch; a movement is a copy here, and an
+    in-place write into the copy is written back into its base, as through PyTorch's view."""
     x = fg.zeros(2, 3)
     v = x.view(3, 2)
     v.fill_(1.0)
@@ -315,7 +315,10 @@ def test_torch_parity_views_and_copies():
         assert copy._buf is not x._buf
     t = x.T
     t.fill_(5.0)
-    assert x.tolist() == [[1.0] * 3] * 2
+    assert x.tolist() == [[5.0] * 3] * 2
+    x.t()[0].add_(1.0)
+    x.narrow(1, 2, 1).mul_(2.0)
+    assert x.tolist() == [[6.0, 5.0, 10.0], [6.0, 5.0, 10.0]]   # x.t()[0] is x's first column
 
 
 def test_tril_and_triu_in_place():

@@ -12,6 +12,7 @@ Two cases, decided per call:
   PyTorch").
 """
 import numbers
+import weakref
 
 from ._C import lib
 from . import autograd
@@ -33,10 +34,12 @@ def _recording(t, other=None):
 
 
 def _mark_written(t):
-    """Stamps a new epoch on t's storage marker (shared with its views)."""
+    """Stamps a new epoch on t's storage marker (shared with its views); writes t back into the
+    tensor it was copied out of, if it was (see derived)."""
     if t._version is None:
         t._version = [0, 0]
     t._version[0] = autograd.bump_epoch()
+    _write_back(t)
 
 
 def _take_over(t, result):
@@ -44,7 +47,32 @@ def _take_over(t, result):
     t._buf, t._op, t.requires_grad = result._buf, result._op, result.requires_grad
     epoch = autograd.bump_epoch()
     t._version = [epoch, epoch]   # a new storage (no views yet), and t's place in the graph changed
+    _write_back(t)
     return t
+
+
+# Basic indexing (x[0], x[:, 1:3]) and the reordering movement ops (transpose, permute, narrow, ...)
+# return copies (README, "Storage"). So that an in-place write into one still reaches the tensor it
+# came from, as it does through PyTorch's views (`x[0].zero_()`, `x[0][1] = 5`, `w.t().mul_(2)`),
+# such a result remembers its base and how to write itself back; every in-place write ends by
+# doing so (recorded like any setitem when gradients are on). Keyed by id, since a tensor's == is
+# elementwise; an entry goes when its tensor does.
+_write_backs = {}
+
+
+def derived(result, base, write):
+    """Marks `result` as copied out of `base`: write(base, result) puts it back. Returns result."""
+    if result is not base:
+        key = id(result)
+        table = _write_backs   # bound now: the callback may run while the interpreter tears modules down
+        table[key] = (weakref.ref(result, lambda _, key=key: table.pop(key, None)), base, write)
+    return result
+
+
+def _write_back(t):
+    entry = _write_backs.get(id(t)) if _write_backs else None
+    if entry is not None and entry[0]() is t:
+        entry[2](entry[1], t)
 
 
 def _alias(t):

@@ -332,19 +332,23 @@ class Tensor:
         return _shape.clone(self)
 
     def transpose(self, dim0, dim1):
-        return _shape.transpose(self, dim0, dim1)
+        return inplace.derived(_shape.transpose(_source(self), dim0, dim1), self,
+                               lambda base, t: base.__setitem__(Ellipsis, t.transpose(dim0, dim1)))
 
     swapaxes = swapdims = transpose
 
     def permute(self, *dims):
-        return _shape.permute(self, _one_or_many(dims))
+        dims = _one_or_many(dims)
+        out = _shape.permute(_source(self), dims)
+        inverse = sorted(range(len(dims)), key=lambda i: dims[i] % max(len(dims), 1))
+        return inplace.derived(out, self, lambda base, t: base.__setitem__(Ellipsis, t.permute(inverse)))
 
     @property
     def mT(self):
-        return _shape.matrix_transpose(self)
+        return inplace.derived(_shape.matrix_transpose(_source(self)), self, lambda base, t: base.__setitem__(Ellipsis, t.mT))
 
     def t(self):
-        return _shape.t(self)
+        return inplace.derived(_shape.t(_source(self)), self, lambda base, t: base.__setitem__(Ellipsis, t.t()))
 
     def movedim(self, source, destination):
         return _shape.movedim(self, source, destination)
@@ -364,7 +368,11 @@ class Tensor:
         return _shape.repeat(self, sizes)
 
     def narrow(self, dim, start, length):
-        return _shape.narrow(self, dim, start, length)
+        out = _shape.narrow(_source(self), dim, start, length)
+        d = _dim_index(dim, len(self._shape), "narrow")
+        first = start % self._shape[d] if start < 0 else start
+        key = (slice(None),) * d + (slice(first, first + length),)
+        return inplace.derived(out, self, lambda base, t: base.__setitem__(key, t))
 
     def split(self, split_size, dim=0):
         return _shape.split(self, split_size, dim)
@@ -550,8 +558,9 @@ class Tensor:
         return Sum(dim, keepdim, mean=True).forward(self)
 
     @property
-    def T(self):
-        return _shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))   # all dimensions reversed, as in PyTorch
+    def T(self):   # all dimensions reversed, as in PyTorch (its own inverse)
+        return inplace.derived(_shape.permute(_source(self), tuple(range(self.ndim - 1, -1, -1))), self,
+                               lambda base, t: base.__setitem__(Ellipsis, t.T))
 
     def reshape(self, *shape):
         return Reshape(shape).forward(self)
@@ -647,7 +656,10 @@ class Tensor:
     # ---- end of the math helper's block --------------------------------------------------------------
     # ---- indexing (ops/index.py): t[key], t[key] = v, gather and scatter -------------------------------
     def __getitem__(self, key):
-        return index_ops.getitem(self, key)
+        out = index_ops.getitem(_source(self), key)
+        if _is_basic_key(key):   # a copy standing for PyTorch's view: in-place writes go back (inplace.derived)
+            inplace.derived(out, self, lambda base, t: base.__setitem__(key, t))
+        return out
 
     def __setitem__(self, key, value):
         index_ops.setitem(self, key, value)
@@ -729,6 +741,22 @@ def _view(t, shape, requires_grad):
     view._version = t._version
     view.requires_grad = bool(requires_grad)
     return view
+
+
+def _source(t):
+    """What an indexing or movement op records as its input: a non-leaf that records a graph is
+    passed as an alias of its current node, so that if t later takes over an in-place node (a write
+    through the result, or t[idx] += v), the op still backpropagates into the node it read."""
+    if t._op is not None and t.requires_grad and autograd.is_grad_enabled():
+        return inplace._alias(t)
+    return t
+
+
+def _is_basic_key(key):
+    """True for keys of ints, slices, None and ... only (PyTorch returns a view for those)."""
+    parts = key if isinstance(key, tuple) else (key,)
+    return all(p is None or p is Ellipsis or isinstance(p, slice)
+               or (isinstance(p, numbers.Integral) and not isinstance(p, bool)) for p in parts)
 
 
 def _unpickle(array, dtype, requires_grad, grad):
