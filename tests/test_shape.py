@@ -319,6 +319,9 @@ def test_torch_parity_views_and_copies():
     x.t()[0].add_(1.0)
     x.narrow(1, 2, 1).mul_(2.0)
     assert x.tolist() == [[6.0, 5.0, 10.0], [6.0, 5.0, 10.0]]   # x.t()[0] is x's first column
+    for row in x:
+        row[0] = -1.0
+    assert x[:, 0].tolist() == [-1.0, -1.0]
 
 
 def test_tril_and_triu_in_place():

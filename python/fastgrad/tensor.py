@@ -667,7 +667,7 @@ class Tensor:
     def __iter__(self):
         if not self._shape:
             raise TypeError("iteration over a 0-d tensor")
-        return (index_ops.getitem(self, i) for i in range(self._shape[0]))
+        return (self[i] for i in range(self._shape[0]))   # rows that write back, as PyTorch's views do
 
     def index_select(self, dim, index):
         return index_ops.index_select(self, dim, index)
