@@ -792,7 +792,7 @@ def _as_array(data, dtype, requires_grad=False):
     except ValueError as e:   # numpy refuses ragged nested lists
         raise ValueError(f"cannot make a tensor from ragged nested sequences: {e}") from None
     except OverflowError:
-        raise OverflowError(f"cannot make a tensor: an integer in the data does not fit int64") from None
+        raise OverflowError("cannot make a tensor: an integer in the data does not fit int64") from None
     if array.dtype == object:
         if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flatten(data)):
             array = np.asarray([_to_plain(x) for x in data])   # a list of one-element (or equal-shape) tensors
@@ -950,8 +950,7 @@ def generator():
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
 from . import autograd, inplace, interop, random  # noqa: E402
 from .ops import matmul as _matmul_ops  # noqa: E402
-from .ops import (Add, Cast, Div, LogSoftmax, MatMul, Mul, ReLU, Reshape, Sigmoid, Softmax, Sub, Sum,  # noqa: E402
-                  Tanh)
+from .ops import Add, Cast, Div, MatMul, Mul, ReLU, Reshape, Sigmoid, Sub, Sum, Tanh  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 # the math helper's methods
 from . import functions as _fn  # noqa: E402

@@ -5,7 +5,7 @@ from .. import functions as _functions, ops
 from ..ops._checks import reduction_arg
 from ..dtypes import kernels
 from ..random import bernoulli_mask
-from ..tensor import Tensor, empty, tensor
+from ..tensor import Tensor, empty
 
 
 def relu(x):

@@ -9,7 +9,7 @@ from .._C import ffi, lib
 from ..autograd import Op, grad_buffer_or_null, grad_targets
 from ..backend import get_num_threads
 from ..tensor import Tensor, empty
-from ..dtypes import int64, kernels
+from ..dtypes import int64
 
 
 # ---- argument checks ----------------------------------------------------------------------------
