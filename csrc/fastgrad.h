@@ -420,6 +420,9 @@ int64_t fg_count_nonzero(const void *src, int type, int64_t n);
 void fg_nonzero(int64_t *out, const void *src, int type, const int64_t *shape, int64_t ndim, int64_t n);
 /* out[i, index[i]] = 1, zeros elsewhere; out is n x classes. */
 void fg_one_hot(int64_t *out, const int64_t *index, int64_t n, int64_t classes);
+/* 0 if every x[i] is in [lo, hi) or equal to `allowed` (a loss's ignore_index), else 1: a status, so
+ * a captured step's replay stops on a batch out of range as the eager step raises on it. */
+int fg_check_range_i64(const int64_t *x, int64_t n, int64_t lo, int64_t hi, int64_t allowed);
 /* SparseAdam (PyTorch's rule) on n distinct rows of `row` elements of param and its state; grad holds
  * the n rows' gradients. Rows not named are not touched. */
 void fg_sparse_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, const float *grad, const int64_t *rows,
