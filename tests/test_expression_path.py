@@ -189,3 +189,25 @@ def test_broadcasting_binary_ops_against_numpy():
         np.testing.assert_array_equal((3.0 - fg.tensor(a, dtype=fg.float64)).numpy(), 3.0 - a)
     with pytest.raises(ValueError, match=r"\(4, 5\) and \(4,\) cannot be broadcast"):
         fg.ones(4, 5) + fg.ones(4)
+
+
+def test_a_bias_gradient_has_the_same_bits_on_any_thread_count():
+    """The column sums behind a bias's gradient split columns between threads, never rows."""
+    rng = np.random.default_rng(2)
+    g = fg.tensor(rng.standard_normal((300, 4096)).astype(np.float32))
+    grads = []
+    previous = fg.get_num_threads()
+    try:
+        for threads in (1, 2):
+            fg.set_num_threads(threads)
+            x, w, b = _leaves((300, 8), (8, 4096), (4096,))
+            (x @ w + b).backward(g)
+            bias_only = fg.zeros(4096, requires_grad=True)
+            (fg.zeros(300, 4096) + bias_only).backward(g)   # the same sum through sum_to
+            grads.append((b.grad.numpy().copy(), bias_only.grad.numpy().copy()))
+    finally:
+        fg.set_num_threads(previous)
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    np.testing.assert_array_equal(grads[0][1], grads[1][1])
+    np.testing.assert_array_equal(grads[0][0], grads[0][1])
+    np.testing.assert_allclose(grads[0][0], g.numpy().astype(np.float64).sum(0), rtol=1e-4, atol=1e-3)
