@@ -236,3 +236,24 @@ def test_in_place_updates_of_an_optimizer_loop():
     np.testing.assert_array_equal(t.numpy(), np.full((2, 3), 3, np.float32))
     t.add_(2.0, alpha=3)
     np.testing.assert_array_equal(t.numpy(), np.full((2, 3), 9, np.float32))
+
+
+@pytest.mark.parametrize("c", [2, 3, 1, 0.5, -0.5, -1, -2, 0, 2.5])
+def test_a_number_as_exponent_takes_pytorchs_fast_paths_and_gradient(c):
+    """x ** c: x ** 2 is x * x, x ** 0.5 a square root (-0.0 stays -0.0 as in PyTorch), and the gradient
+    is PyTorch's g * (c * x ** (c - 1)), zero for c == 0."""
+    torch = pytest.importorskip("torch")
+    x = np.abs(np.random.default_rng(5).standard_normal((3, 7))) if c not in (2, 3, 1, -1, -2, 0) else \
+        np.random.default_rng(5).standard_normal((3, 7))
+    x[0, :3] = [0.0, -0.0, np.inf]
+    g = np.random.default_rng(6).standard_normal((3, 7))
+    a = fg.tensor(x, dtype=fg.float64, requires_grad=True)
+    ta = torch.tensor(x, requires_grad=True)
+    y, ty = a ** c, ta ** c
+    y.backward(fg.tensor(g, dtype=fg.float64))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-15)
+    np.testing.assert_array_equal(np.signbit(y.numpy()[0, :3]), np.signbit(ty.detach().numpy()[0, :3]))
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-14)
+    if c == 2:
+        np.testing.assert_array_equal((fg.tensor(x) ** 2).numpy(), (fg.tensor(x) * fg.tensor(x)).numpy())
