@@ -20,8 +20,12 @@ static int in_range(const int64_t *x, int64_t n, int64_t lo, int64_t hi, int64_t
 int64_t fg_plan_run(const fg_plan_step *steps, int64_t n, double *slots) {
     for (int64_t s = 0; s < n; s++) {
         const fg_plan_step *step = &steps[s];
+        const fg_plan_arg *a = step->args;
+        if (step->kernel == FG_PLAN_COPY) {
+            memcpy(a[0].p, a[1].p, (size_t)a[2].i);
+            continue;
+        }
         if (step->kernel == FG_PLAN_CHECK_RANGE) {
-            const fg_plan_arg *a = step->args;
             if (!in_range((const int64_t *)a[0].p, a[1].i, a[2].i, a[3].i, a[4].i)) return s;
             continue;
         }

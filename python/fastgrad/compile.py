@@ -14,10 +14,15 @@ which arguments are the same tensor, and the values of the other arguments):
             buffers the replay rewrote: a later call overwrites them; .clone() one to keep it).
             Returned tensors carry no autograd graph.
 
+  A replay is one call into C: the plan begins with copies of the caller's tensors into the buffers
+  the recorded call read; Python only checks the guards, points those copies at the new tensors
+  and copies each optimizer group's lr into the cell its kernels read.
+
 What changes between steps is never frozen:
-  - optimizer hyperparameters and step counts: the optimizer's Python step() runs on every replay
-    with its kernel calls routed into the plan's argument slots (Optimizer._kernel), so a
-    learning-rate scheduler, Adam's step count and bias corrections take effect;
+  - learning rates and step counts: the update kernels of SGD, Adam and AdamW (Optimizer.live_state)
+    read group["lr"] from a cell of the optimizer, which each replay refreshes (a scheduler's
+    change takes effect), and increment state["step"], a tensor, themselves (Adam's bias
+    corrections follow); other optimizers are refused;
   - random numbers: the C generator advances its state buffer, which the plan reads;
   - a kernel's returned value (a loss's sum) lives in a plan slot that later calls read.
 What the plan cannot replay is refused at capture with CaptureError naming the op: a host read of a
@@ -32,6 +37,7 @@ Not captured, by design: Python values fn reads from elsewhere than its argument
 closures) other than optimizer hyperparameters are constants of the plan.
 """
 import functools
+import operator
 import sys
 import threading
 
@@ -115,8 +121,7 @@ class _Recorder:
         self.owners = {}       # address -> (bytes, cdata): buffers the plan keeps alive
         self.written = set()   # addresses of buffers a recorded kernel or an input may have changed
         self.slots = 0
-        self.optimizer_calls = {}   # optimizer -> [call index]
-        self.optimizer_params = {}  # optimizer -> [parameter], one per call
+        self.optimizer_params = {}  # optimizer -> [parameter], one per kernel call
         self.hyperparameters = {}   # optimizer -> its groups' hyperparameters after its step()
         self.modules = {}           # id -> (module, training, [(name, param, buf)])
         self.pending_optimizer = None
@@ -169,8 +174,6 @@ class _Recorder:
         if self.in_optimizer and self.pending_optimizer is None:
             raise CaptureError(f"compile: {self.in_optimizer}.step() called {name} outside Optimizer._kernel, so "
                                f"its hyperparameters would be frozen into the plan (sparse gradients?)")
-        if self.pending_optimizer is not None:
-            self.optimizer_calls.setdefault(self.pending_optimizer, []).append(len(self.calls))
         self.calls.append([name, fields, values, source, slot])
         return result
 
@@ -239,7 +242,12 @@ def _optimizer_step(real):
         rec = _capturing
         if rec is None or rec.thread != threading.get_ident():
             return real(self, *args, **kwargs)
+        if not type(self).live_state:
+            raise CaptureError(f"compile: {type(self).__name__}.step() inside a compiled step: its kernels take the "
+                               f"learning rate and step count as Python numbers, which a replay would freeze (SGD, "
+                               f"Adam and AdamW read them from memory)")
         rec.in_optimizer = type(self).__name__
+        rec.optimizer_params.setdefault(self, [])
         try:
             return real(self, *args, **kwargs)
         finally:
@@ -323,126 +331,133 @@ class _Patched:
 
 
 class _Plan:
-    """The recorded calls as an fg_plan_step array, the buffers it keeps alive, and what a replay
-    must redo in Python (inputs, optimizer scalars, guards)."""
+    """The recorded calls as an fg_plan_step array, the buffers it keeps alive, and the little that a
+    replay does in Python: check the guards, point the input copies at the caller's tensors, copy each
+    optimizer group's lr into the cell its kernels read, then one call into C (fg_plan_run)."""
 
-    def __init__(self, rec, inputs, result):
+    def __init__(self, rec, key, args, kwargs, inputs, result):
         self.keep = [cdata for _, cdata in rec.owners.values()]
-        self.inputs = [(t._buf, t._numel * t._dtype.itemsize) for t in inputs]
-        self.input_tensors = list(inputs)   # their buffers are the replay's input slots
         self.result = result
-        n = len(rec.calls)
-        self.steps = ffi.new("fg_plan_step[]", max(n, 1))
+        calls = [["<copy>", ("p", "p", "i"), [_address(t._buf), 0, t._numel * t._dtype.itemsize], None, -1]
+                 for t in inputs] + rec.calls   # first, each input into the buffer the recorded call read
+        self.steps = ffi.new("fg_plan_step[]", max(len(calls), 1))
         self.slots = ffi.new("double[]", max(rec.slots, 1))
         self.args = []
-        self.fields = []
-        self.kernel_ids = []
-        for s, (name, fields, values, source, slot) in enumerate(rec.calls):
-            kernel = lib.FG_PLAN_CHECK_RANGE if name == "<range check>" else lib.fg_plan_kernel_id(name.encode())
-            if kernel < 0 and name != "<range check>":
+        special = {"<copy>": lib.FG_PLAN_COPY, "<range check>": lib.FG_PLAN_CHECK_RANGE}
+        for s, (name, fields, values, source, slot) in enumerate(calls):
+            kernel = special[name] if name in special else lib.fg_plan_kernel_id(name.encode())
+            if kernel < 0 and name not in special:
                 raise CaptureError(f"compile: {name} is not in the plan's dispatch table (csrc/build_plan.py)")
-            args = ffi.new("fg_plan_arg[]", max(len(values), 1))
+            packed = ffi.new("fg_plan_arg[]", max(len(values), 1))
             for i, (field, v) in enumerate(zip(fields, values)):
                 if field == "p":
-                    args[i].p = ffi.cast("void *", v)
+                    packed[i].p = ffi.cast("void *", v)
                 else:
-                    setattr(args[i], field, v)
+                    setattr(packed[i], field, v)
             step = self.steps[s]
-            step.kernel, step.args, step.ret_slot = kernel, args, slot
+            step.kernel, step.args, step.ret_slot = kernel, packed, slot
             step.from_slot, step.arg_index, step.mul, step.div = -1, 0, 1.0, 1.0
             if source is not None:
                 i, value = source
                 step.from_slot, step.arg_index, step.mul, step.div = value.slot, i, value.mul, value.div
-            self.args.append(args)
-            self.fields.append(fields)
-            self.kernel_ids.append(name)
-        self.n = n
-        self.optimizers = [self._optimizer_replay(opt, indices, rec.optimizer_params[opt])
-                           for opt, indices in rec.optimizer_calls.items()]
-        self.modules = list(rec.modules.values())
+            self.args.append(packed)
+        self.n = len(calls)
+        self.sources = [self.args[i][1] for i in range(len(inputs))]   # each copy's src, set per replay
+        self.expect = _Expected(key, args, kwargs)
+        self._guard_modules(rec.modules.values())
+        self._guard_optimizers(rec)
+
+    def _guard_modules(self, modules):
+        """What the recorded call saw of its modules: train()/eval(), and each parameter's object and
+        buffer (a parameter replaced, not updated in place, makes a new plan). Kept as three lists,
+        (object, attribute, the object it must be), that guards_hold walks in C (map)."""
+        self.guard_objects, self.guard_attributes, self.guard_values = [], [], []
+        for m, training, own in modules:
+            self._guard(m, "training", training)   # a bool: `is` compares it
+            for name, p, buf in own:
+                self._guard(m, name, p)
+                self._guard(p, "_buf", buf)
+
+    def _guard(self, obj, attribute, value):
+        self.guard_objects.append(obj)
+        self.guard_attributes.append(attribute)
+        self.guard_values.append(value)
+
+    def _guard_optimizers(self, rec):
+        """Per optimizer its groups' lr cells (written on each replay) and what the recorded calls
+        baked in: the other hyperparameters, the number of groups, the state dict (load_state_dict()
+        replaces it), each updated parameter's .grad."""
+        self.lr_cells = []
+        self.frozen = []   # (getter, owner, the value getter(owner) must equal)
+        for opt, params in rec.optimizer_params.items():
+            for group in opt.param_groups:
+                self.lr_cells.append((opt._lr_cell(group), group))
+                keys = sorted(k for k in group if k not in ("params", "lr"))
+                if keys:
+                    get = operator.itemgetter(*keys)
+                    self.frozen.append((get, group, get(group)))
+            self.frozen.append((len, opt.param_groups, len(opt.param_groups)))
+            self._guard(opt, "state", opt.state)
+            for p in params:
+                self._guard(p, "grad", p.grad)
 
     def guards_hold(self):
-        for module, training, params in self.modules:
-            if module.training != training:
+        if not all(map(operator.is_, map(getattr, self.guard_objects, self.guard_attributes), self.guard_values)):
+            return False
+        for get, owner, value in self.frozen:
+            if get(owner) != value:
                 return False
-            for name, p, buf in params:
-                if module.__dict__.get(name) is not p or p._buf is not buf:
-                    return False
         return True
 
-    def _optimizer_replay(self, opt, indices, params):
-        """How a replay updates opt's scalars: (opt, indices, None) re-runs opt.step() in Python
-        (_optimizer_args); with replay_args, the frozen hyperparameters to compare and, per call,
-        what to write: (opt, groups, [(p, grad, state, group, args, lr index, step index)])."""
-        where = type(opt).replay_args
-        if where is None or len(params) != len(indices):
-            return opt, indices, None
-        group_of = {id(p): g for g in opt.param_groups for p in g["params"]}
-        groups = [(g, {k: v for k, v in g.items() if k not in ("params", "lr")}) for g in opt.param_groups]
-        calls = [(p, p.grad, opt.state[p], group_of[id(p)], self.args[s], where["lr"], where.get("step", -1))
-                 for p, s in zip(params, indices)]
-        return opt, groups, calls
-
-    def _fast_optimizer_args(self, opt, groups, calls):
-        for group, frozen in groups:
-            for k, v in frozen.items():
-                if group[k] != v:
-                    raise _Stale()
-        for p, grad, state, group, args, lr, step in calls:
-            if p.grad is not grad:
-                raise _Stale()
-        for p, grad, state, group, args, lr, step in calls:
-            state["step"] += 1
-            args[lr].d = group["lr"]
-            if step >= 0:
-                args[step].i = state["step"]
-
-    def _optimizer_args(self, opt, indices):
-        """Runs opt.step() in Python with its kernel calls writing their scalars into the plan."""
-        it = iter(indices)
-
-        def kernel(p, name, *args):
-            s = next(it, None)
-            full = self.kernel_ids[s] if s is not None else None
-            if full is None or not full.startswith(f"fg_{name}_"):
-                raise _Stale()
-            slot = self.args[s]
-            for i, (field, a) in enumerate(zip(self.fields[s], args)):
-                if field == "p":
-                    if _address(a) != _address(slot[i].p):
-                        raise _Stale()
-                elif field == "d":
-                    slot[i].d = a
-                else:
-                    slot[i].i = a
-        opt._kernel = kernel
-        try:
-            opt.step()
-        finally:
-            del opt._kernel
-        if next(it, None) is not None:
-            raise _Stale()
-
     def run(self, tensors):
-        for (buf, size), t in zip(self.inputs, tensors):
-            ffi.memmove(buf, t._buf, size)
-        for opt, how, calls in self.optimizers:
-            if calls is None:
-                self._optimizer_args(opt, how)
-            else:
-                self._fast_optimizer_args(opt, how, calls)
+        for src, t in zip(self.sources, tensors):
+            src.p = t._buf
+        for cell, group in self.lr_cells:
+            cell[0] = group["lr"]
         failed = lib.fg_plan_run(self.steps, self.n, self.slots)
-        if failed >= 0 and self.steps[failed].kernel != lib.FG_PLAN_CHECK_RANGE:
-            raise MemoryError("compiled step: a kernel could not get its scratch memory (it reported a failure); "
-                              "the step stopped there")
         if failed >= 0:
+            if self.steps[failed].kernel != lib.FG_PLAN_CHECK_RANGE:
+                raise MemoryError("compiled step: a kernel could not get its scratch memory (it reported a "
+                                  "failure); the step stopped there")
             raise IndexError("compiled step: an index input holds a value out of range (its bounds were checked "
                              "at capture; the replay checks them again)")
         return self.result
 
 
-class _Stale(Exception):
-    """The optimizer no longer makes the calls the plan recorded."""
+class _Expected:
+    """The positional arguments a plan's signature accepts, checked without building the signature:
+    per tensor its shape, dtype, requires_grad and which earlier argument it is, per other value its
+    type and value. Calls with keyword arguments take the slow path (_signature)."""
+
+    def __init__(self, key, args, kwargs):
+        self.n = -1 if kwargs else len(args)
+        self.tensors, self.values, self.same = [], [], []   # same: (i, j), argument i is argument j
+        first = {}
+        for i, k in enumerate(key):
+            if len(k) == 4:   # (shape, dtype name, requires_grad, which distinct tensor)
+                self.tensors.append((i, k[0], args[i]._dtype, k[2]))
+                if first.setdefault(k[3], i) != i:
+                    self.same.append((i, first[k[3]]))
+            else:
+                self.values.append((i, k[1], k[2]))
+        self.distinct = len(first)
+
+    def match(self, args):
+        if len(args) != self.n:
+            return None
+        tensors = []
+        for i, shape, dtype, requires_grad in self.tensors:
+            a = args[i]
+            if type(a) is not Tensor or a._shape != shape or a._dtype is not dtype or a.requires_grad != requires_grad:
+                return None
+            tensors.append(a)
+        for i, kind, value in self.values:
+            a = args[i]
+            if type(a) is not kind or a != value:
+                return None
+        if len(set(map(id, tensors))) != self.distinct or any(args[i] is not args[j] for i, j in self.same):
+            return None
+        return tensors
 
 
 def _tensors_of(args, kwargs):
@@ -499,29 +514,34 @@ class Compiled:
     def __init__(self, fn):
         functools.update_wrapper(self, fn)
         self.fn = fn
-        self.plans = {}    # signature -> _Plan, or None after the warm-up call
+        self.plans = {}    # signature -> _Plan, or False after the warm-up call
+        self.last = None   # the plan the last replay ran: the next call tries it first
         self.lock = threading.Lock()
 
     def __call__(self, *args, **kwargs):
+        plan = self.last
+        if plan is not None and not kwargs:
+            tensors = plan.expect.match(args)
+            if tensors is not None and plan.guards_hold():
+                with self.lock:
+                    return plan.run(tensors)
         key = _signature(args, kwargs)
-        plan = self.plans.get(key, False)
+        plan = self.plans.get(key)   # None: a new signature; False: warmed up; else its plan
         if plan:
-            try:
-                if plan.guards_hold():
-                    with self.lock:
-                        return plan.run(_tensors_of(args, kwargs))
-            except _Stale:
-                pass
-            plan = False   # something changed: warm up and record again, as for a new signature
+            if plan.guards_hold():
+                self.last = plan
+                with self.lock:
+                    return plan.run(_tensors_of(args, kwargs))
+            plan = self.last = None   # something changed: warm up and record again, as for a new signature
             del self.plans[key]
-        if plan is False:
+        if plan is None:
             if len(self.plans) >= MAX_PLANS:
                 raise CaptureError(f"compile: {self.fn.__name__} was called with more than {MAX_PLANS} input "
                                    f"signatures (shapes, dtypes, constants); pad the inputs to a few shapes or call "
                                    f"the function uncompiled")
-            self.plans[key] = None
+            self.plans[key] = False
             return _check_result(self.fn(*args, **kwargs))   # the warm-up call
-        return self._record(key, args, kwargs)
+        return self._record(key, args, kwargs)   # the call after the warm-up
 
     def _record(self, key, args, kwargs):
         global _capturing
@@ -541,7 +561,7 @@ class Compiled:
                                        f"its step() (a learning-rate scheduler's step()?): a replay runs no Python, "
                                        f"so call the scheduler outside the compiled function")
             result = _check_result(result)
-            self.plans[key] = _Plan(rec, inputs, result)
+            self.plans[key] = self.last = _Plan(rec, key, args, kwargs, inputs, result)
         return result
 
 
