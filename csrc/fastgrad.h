@@ -568,6 +568,8 @@ typedef struct {
 } fg_plan_step;
 /* The id of kernel `name` (e.g. "fg_relu_f32") in the dispatch table, or -1. */
 int64_t fg_plan_kernel_id(const char *name);
+/* Bit i set: argument i of kernel `id` is a pointer to const (the kernel only reads through it). */
+int64_t fg_plan_kernel_const_args(int64_t id);
 /* Runs the steps in order; returns -1, or the index of the range check or status step that failed
  * (nothing after it ran). Allocates nothing; the kernels keep their threads. */
 int64_t fg_plan_run(const fg_plan_step *steps, int64_t n, double *slots);

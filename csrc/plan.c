@@ -11,6 +11,10 @@ int64_t fg_plan_kernel_id(const char *name) {
     return -1;
 }
 
+int64_t fg_plan_kernel_const_args(int64_t id) {
+    return id >= 0 && id < PLAN_KERNELS ? (int64_t)plan_const_args[id] : 0;
+}
+
 static int in_range(const int64_t *x, int64_t n, int64_t lo, int64_t hi, int64_t allowed) {
     for (int64_t i = 0; i < n; i++)
         if ((x[i] < lo || x[i] >= hi) && x[i] != allowed) return 0;

@@ -44,7 +44,7 @@ def mlp_step(optimizer, seed=0, dropout=0.0, scheduler=False, scheduler_inside=F
         if scheduler_inside:
             sched.step()   # Python state changed inside the step: a replay would not redo it
         return loss
-    step.scheduler = sched
+    step.scheduler, step.optimizer = sched, opt
     return model, step
 
 
@@ -374,3 +374,75 @@ def test_loss_backward_from_a_computed_gradient_replays():
     for seed in range(4):
         expected = _flat(step(_float(3, 4, seed=seed)))
         assert _flat(compiled(_float(3, 4, seed=seed))) == expected
+
+
+def test_lr_and_step_count_live_in_memory_the_kernels_read():
+    data = batches(4)
+    eager_model, eager = mlp_step("adam")
+    model, step = mlp_step("adam")
+    compiled = fg.compile(step)
+    eager_opt, opt = eager.optimizer, step.optimizer
+    for i in range(10):
+        assert bits(eager(*data[i % 4])) == bits(compiled(*data[i % 4]))
+    for p in model.parameters():   # counted by the replayed kernels: Adam's bias corrections follow
+        assert float(opt.state[p]["step"]) == 10
+    for group in (eager_opt.param_groups[0], opt.param_groups[0]):
+        group["lr"] = 0.0   # a plain write, no scheduler: the next replay reads it
+    before = [bits(p) for p in model.parameters()]
+    assert bits(eager(*data[0])) == bits(compiled(*data[0]))
+    assert [bits(p) for p in model.parameters()] == before
+    assert len(compiled.plans) == 1
+    eager_state, state = eager_opt.state_dict(), opt.state_dict()
+    for i in state["state"]:
+        assert float(state["state"][i]["step"]) == float(eager_state["state"][i]["step"]) == 11
+        assert bits(state["state"][i]["exp_avg"]) == bits(eager_state["state"][i]["exp_avg"])
+
+
+def test_loaded_optimizer_state_records_again():
+    data = batches(2)
+    eager_model, eager = mlp_step("sgd_momentum")
+    model, step = mlp_step("sgd_momentum")
+    compiled = fg.compile(step)
+    eager_opt, opt = eager.optimizer, step.optimizer
+    for i in range(4):
+        assert bits(eager(*data[i % 2])) == bits(compiled(*data[i % 2]))
+    saved = eager_opt.state_dict()
+    opt.load_state_dict(saved)   # new state tensors: the recorded pointers are stale
+    eager_opt.load_state_dict(saved)
+    for i in range(4):
+        assert bits(eager(*data[i % 2])) == bits(compiled(*data[i % 2]))
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert bits(p) == bits(q)
+
+
+def test_optimizer_taking_python_scalars_is_refused():
+    model = nn.Linear(4, 2)
+    opt = fg.optim.Adagrad(model.parameters())
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+    compiled = fg.compile(step)
+    compiled(fg.ones(3, 4))
+    with pytest.raises(fg.CaptureError, match="Adagrad.*freeze"):
+        compiled(fg.ones(3, 4))
+
+
+def test_intermediates_share_one_arena():
+    data = batches(4)
+    eager_model, eager = mlp_step("adam")
+    model, step = mlp_step("adam")
+    compiled = fg.compile(step)
+    for i in range(12):
+        assert bits(eager(*data[i % 4])) == bits(compiled(*data[i % 4]))
+    plan = compiled.last
+    # buffers whose last use has passed are reused by later ones: the arena is smaller than the sum
+    assert 0 < plan.arena_bytes < plan.intermediate_bytes
+    kept = {compile_module._address(c) for c in plan.keep}
+    for p in model.parameters():   # what outlives the step keeps its own memory
+        assert compile_module._address(p._buf) in kept and compile_module._address(p.grad._buf) in kept
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert bits(p) == bits(q)

@@ -36,6 +36,7 @@ became None, state replaced).
 Not captured, by design: Python values fn reads from elsewhere than its arguments (globals,
 closures) other than optimizer hyperparameters are constants of the plan.
 """
+import bisect
 import functools
 import operator
 import sys
@@ -122,6 +123,7 @@ class _Recorder:
         self.written = set()   # addresses of buffers a recorded kernel or an input may have changed
         self.slots = 0
         self.optimizer_params = {}  # optimizer -> [parameter], one per kernel call
+        self.constants = set()      # addresses of the arrays record() made of Python sequences
         self.hyperparameters = {}   # optimizer -> its groups' hyperparameters after its step()
         self.modules = {}           # id -> (module, training, [(name, param, buf)])
         self.pending_optimizer = None
@@ -149,6 +151,7 @@ class _Recorder:
             if field == "p":
                 if isinstance(a, (list, tuple)):   # cffi's temporary array for a Python sequence: made once here
                     a = call_args[i] = ffi.new(ffi.getctype(ctypes[i].item, "[]"), list(a))
+                    self.constants.add(_address(a))
                 self.own(a)
                 address = _address(a)
                 self.check_owned(address, name, i)
@@ -336,18 +339,23 @@ class _Plan:
     optimizer group's lr into the cell its kernels read, then one call into C (fg_plan_run)."""
 
     def __init__(self, rec, key, args, kwargs, inputs, result):
-        self.keep = [cdata for _, cdata in rec.owners.values()]
         self.result = result
+        expected_args = [(a._dtype if isinstance(a, Tensor) else a) for a in args]
         calls = [["<copy>", ("p", "p", "i"), [_address(t._buf), 0, t._numel * t._dtype.itemsize], None, -1]
                  for t in inputs] + rec.calls   # first, each input into the buffer the recorded call read
-        self.steps = ffi.new("fg_plan_step[]", max(len(calls), 1))
-        self.slots = ffi.new("double[]", max(rec.slots, 1))
-        self.args = []
+        del inputs, args   # (their buffers may go into the arena)
         special = {"<copy>": lib.FG_PLAN_COPY, "<range check>": lib.FG_PLAN_CHECK_RANGE}
-        for s, (name, fields, values, source, slot) in enumerate(calls):
+        kernels = []
+        for name, *_ in calls:
             kernel = special[name] if name in special else lib.fg_plan_kernel_id(name.encode())
             if kernel < 0 and name not in special:
                 raise CaptureError(f"compile: {name} is not in the plan's dispatch table (csrc/build_plan.py)")
+            kernels.append(kernel)
+        self.keep, self.arena, self.arena_bytes, self.intermediate_bytes = _arena(rec, calls, kernels)
+        self.steps = ffi.new("fg_plan_step[]", max(len(calls), 1))
+        self.slots = ffi.new("double[]", max(rec.slots, 1))
+        self.args = []
+        for s, ((name, fields, values, source, slot), kernel) in enumerate(zip(calls, kernels)):
             packed = ffi.new("fg_plan_arg[]", max(len(values), 1))
             for i, (field, v) in enumerate(zip(fields, values)):
                 if field == "p":
@@ -362,8 +370,8 @@ class _Plan:
                 step.from_slot, step.arg_index, step.mul, step.div = value.slot, i, value.mul, value.div
             self.args.append(packed)
         self.n = len(calls)
-        self.sources = [self.args[i][1] for i in range(len(inputs))]   # each copy's src, set per replay
-        self.expect = _Expected(key, args, kwargs)
+        self.sources = [a[1] for a, k in zip(self.args, kernels) if k == lib.FG_PLAN_COPY]   # set per replay
+        self.expect = _Expected(key, expected_args, kwargs)
         self._guard_modules(rec.modules.values())
         self._guard_optimizers(rec)
 
@@ -424,6 +432,59 @@ class _Plan:
         return self.result
 
 
+def _arena(rec, calls, kernels):
+    """Moves the step's intermediates into one arena: (the buffers the plan keeps, the arena, its
+    bytes, the intermediates' bytes). An intermediate is a buffer nothing outside the plan refers to
+    after the recorded call (no tensor, gradient or state holds it) whose first use in the calls is a
+    write (a kernel's non-const pointer, an input copy's destination): its contents are made within
+    each replay, so buffers whose uses [first, last] do not overlap can share memory. Pointers into
+    such a buffer (views) are rewritten to the same offset in its slot."""
+    owners = sorted((start, size, cdata) for start, (size, cdata) in rec.owners.items())
+    rec.owners = None
+    starts = [start for start, _, _ in owners]
+    first, last, written_first = {}, {}, {}
+    for s, ((name, fields, values, _, _), kernel) in enumerate(zip(calls, kernels)):
+        const = 0 if kernel == lib.FG_PLAN_COPY else ~0 if kernel < 0 else lib.fg_plan_kernel_const_args(kernel)
+        for i, (field, v) in enumerate(zip(fields, values)):
+            if field != "p" or not v:
+                continue
+            o = bisect.bisect_right(starts, v) - 1
+            if o < 0 or v >= owners[o][0] + owners[o][1]:
+                continue   # (an input copy's source, set per replay)
+            if o not in first:
+                first[o], written_first[o] = s, not (const >> i) & 1
+            last[o] = s
+    # references to a buffer held only by `owners` (its tuple, the loop's name, getrefcount's argument)
+    probe = [(0, 0, ffi.new("char[1]"))]
+    alone = sys.getrefcount(probe[0][2]) + 1
+    del probe
+    moved = {o: size for o, (start, size, cdata) in enumerate(owners)
+             if written_first.get(o) and start not in rec.constants and sys.getrefcount(cdata) <= alone}
+    # linear scan: each buffer, in order of first use, takes the best-fitting slot free by then
+    slots = []   # [offset, bytes, step after which it is free]
+    offset_of, end = {}, 0
+    for o in sorted(moved, key=first.get):
+        size = (moved[o] + 63) & ~63
+        fits = [slot for slot in slots if slot[2] < first[o] and slot[1] >= size]
+        slot = min(fits, key=lambda slot: slot[1]) if fits else None
+        if slot is None:
+            slot = [end, size, -1]
+            slots.append(slot)
+            end += size
+        slot[2] = last[o]
+        offset_of[o] = slot[0]
+    arena = ffi.new("char[]", end + 64) if moved else None
+    base = (_address(arena) + 63) & ~63 if moved else 0
+    for name, fields, values, _, _ in calls:
+        for i, (field, v) in enumerate(zip(fields, values)):
+            if field == "p" and v:
+                o = bisect.bisect_right(starts, v) - 1
+                if o in offset_of and v < owners[o][0] + owners[o][1]:
+                    values[i] = base + offset_of[o] + (v - owners[o][0])
+    keep = [cdata for o, (_, _, cdata) in enumerate(owners) if o not in offset_of]
+    return keep, arena, end, sum(moved.values())
+
+
 class _Expected:
     """The positional arguments a plan's signature accepts, checked without building the signature:
     per tensor its shape, dtype, requires_grad and which earlier argument it is, per other value its
@@ -435,7 +496,7 @@ class _Expected:
         first = {}
         for i, k in enumerate(key):
             if len(k) == 4:   # (shape, dtype name, requires_grad, which distinct tensor)
-                self.tensors.append((i, k[0], args[i]._dtype, k[2]))
+                self.tensors.append((i, k[0], args[i], k[2]))   # args[i]: its dtype
                 if first.setdefault(k[3], i) != i:
                     self.same.append((i, first[k[3]]))
             else:
