@@ -446,3 +446,19 @@ def test_intermediates_share_one_arena():
         assert compile_module._address(p._buf) in kept and compile_module._address(p.grad._buf) in kept
     for p, q in zip(eager_model.parameters(), model.parameters()):
         assert bits(p) == bits(q)
+
+
+def test_two_batch_sizes_share_a_model_without_recording_again(monkeypatch):
+    recorded = []
+    real = compile_module._Plan.__init__
+    monkeypatch.setattr(compile_module._Plan, "__init__", lambda self, *a: recorded.append(1) or real(self, *a))
+    eager_model, eager = mlp_step("adam")
+    model, step = mlp_step("adam")
+    compiled = fg.compile(step)
+    big, small = batches(1, batch=32)[0], batches(1, batch=3, seed=1)[0]
+    for i in range(12):   # an epoch's full batches, then its short last one
+        x, y = big if i % 3 else small
+        assert bits(eager(x, y)) == bits(compiled(x, y))
+        for p, q in zip(eager_model.parameters(), model.parameters()):   # .grad is this step's gradient
+            assert bits(p.grad) == bits(q.grad)
+    assert len(recorded) == 2

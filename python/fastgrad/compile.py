@@ -124,6 +124,7 @@ class _Recorder:
         self.slots = 0
         self.optimizer_params = {}  # optimizer -> [parameter], one per kernel call
         self.constants = set()      # addresses of the arrays record() made of Python sequences
+        self.grads_before = {}      # id(parameter) -> its .grad when a module holding it was first called
         self.hyperparameters = {}   # optimizer -> its groups' hyperparameters after its step()
         self.modules = {}           # id -> (module, training, [(name, param, buf)])
         self.pending_optimizer = None
@@ -222,6 +223,8 @@ def _module_call(real):
         if rec is not None and rec.thread == threading.get_ident() and id(self) not in rec.modules:
             for m in self.modules():   # children too: Sequential calls their forward directly
                 rec.modules[id(m)] = (m, m.training, [(n, p, p._buf) for n, p in m._own_parameters()])
+                for _, p in m._own_parameters():
+                    rec.grads_before.setdefault(id(p), p.grad)
         return real(self, *args, **kwargs)
     return call
 
@@ -394,8 +397,11 @@ class _Plan:
     def _guard_optimizers(self, rec):
         """Per optimizer its groups' lr cells (written on each replay) and what the recorded calls
         baked in: the other hyperparameters, the number of groups, the state dict (load_state_dict()
-        replaces it), each updated parameter's .grad."""
+        replaces it), each updated parameter's .grad where the step accumulated into it. A gradient
+        the recorded call made (after zero_grad()) is instead put back as p.grad by each replay,
+        which rewrites it: another plan of the same model (another batch size) may have set its own."""
         self.lr_cells = []
+        self.made_grads = []   # (parameter, the gradient tensor the recorded call made)
         self.frozen = []   # (getter, owner, the value getter(owner) must equal)
         for opt, params in rec.optimizer_params.items():
             for group in opt.param_groups:
@@ -407,7 +413,11 @@ class _Plan:
             self.frozen.append((len, opt.param_groups, len(opt.param_groups)))
             self._guard(opt, "state", opt.state)
             for p in params:
-                self._guard(p, "grad", p.grad)
+                before = rec.grads_before.get(id(p), p.grad)
+                if before is p.grad:
+                    self._guard(p, "grad", p.grad)
+                else:
+                    self.made_grads.append((p, p.grad))
 
     def guards_hold(self):
         if not all(map(operator.is_, map(getattr, self.guard_objects, self.guard_attributes), self.guard_values)):
@@ -422,6 +432,8 @@ class _Plan:
             src.p = t._buf
         for cell, group in self.lr_cells:
             cell[0] = group["lr"]
+        for p, grad in self.made_grads:
+            p.grad = grad
         failed = lib.fg_plan_run(self.steps, self.n, self.slots)
         if failed >= 0:
             if self.steps[failed].kernel != lib.FG_PLAN_CHECK_RANGE:
