@@ -39,6 +39,7 @@ closures) other than optimizer hyperparameters are constants of the plan.
 import bisect
 import functools
 import operator
+import struct
 import sys
 import threading
 
@@ -65,8 +66,12 @@ _capturing = None                  # the recorder, while a capture runs
 _FIELD = {"float": "d", "double": "d"}
 
 
+_UINTPTR = ffi.typeof("uintptr_t")
+_PACK = str.maketrans("pid", "Qqd")   # a recorded argument's field -> its struct format
+
+
 def _address(cdata):
-    return int(ffi.cast("uintptr_t", cdata))
+    return int(ffi.cast(_UINTPTR, cdata))
 
 
 class _Returned:
@@ -138,8 +143,6 @@ class _Recorder:
             self.owners[_address(cdata)] = (ffi.sizeof(cdata), cdata)
 
     def check_owned(self, address, kernel, i):
-        if address == 0 or address in self.owners:
-            return
         for start, (size, _) in self.owners.items():
             if start <= address < start + size:
                 return
@@ -153,9 +156,11 @@ class _Recorder:
                 if isinstance(a, (list, tuple)):   # cffi's temporary array for a Python sequence: made once here
                     a = call_args[i] = ffi.new(ffi.getctype(ctypes[i].item, "[]"), list(a))
                     self.constants.add(_address(a))
-                self.own(a)
                 address = _address(a)
-                self.check_owned(address, name, i)
+                if address and address not in self.owners:
+                    self.own(a)
+                    if address not in self.owners:
+                        self.check_owned(address, name, i)
                 self.written.add(address)   # conservative: any buffer a kernel sees may have changed
                 values.append(address)
             elif isinstance(a, _Returned):
@@ -297,35 +302,36 @@ def _range_check(t, high, allowed=-2**63):
 
 
 _MISSING = object()
-_WRAPPERS = {}   # (namespace, name) -> the recording wrapper of that kernel
+_PATCHES = []   # (owner, attribute, its recording wrapper), made on the first capture
+
+
+def _patches():
+    if not _PATCHES:   # made once: a capture costs a few eager steps, not hundreds
+        for ns in _NAMESPACES:
+            suffix = ns.__name__[len("fastgrad.kernels"):]
+            for attr, real in list(vars(ns).items()):
+                if not attr.startswith("__") and callable(real):
+                    _PATCHES.append((ns, attr, _wrap(real, f"fg_{attr}{suffix}")))
+        for attr, what in _HOST_READS.items():
+            _PATCHES.append((Tensor, attr, _host_read_guard(getattr(Tensor, attr), what)))
+        _PATCHES.extend([(Module, "__call__", _module_call(Module.__call__)),
+                         (Optimizer, "_kernel", _optimizer_kernel(Optimizer._kernel)),
+                         (Optimizer, "step", _optimizer_step(Optimizer.step)),
+                         (_checks, "range_hook", _range_check),
+                         (LRScheduler, "step", _scheduler_step(LRScheduler.step)),
+                         (_tensor, "zeroed_hook", _zeroed)])
+    return _PATCHES
 
 
 class _Patched:
     """Every kernel namespace, the host reads of Tensor, Module.__call__, Optimizer.step and
     Optimizer._kernel wrapped for the time of one capture (other threads' calls pass through)."""
 
-    def _patch(self, owner, attr, new):
-        self.saved.append((owner, attr, owner.__dict__.get(attr, _MISSING)))
-        setattr(owner, attr, new)
-
     def __enter__(self):
         self.saved = []
-        for ns in _NAMESPACES:
-            suffix = ns.__name__[len("fastgrad.kernels"):]
-            for attr, real in list(vars(ns).items()):
-                if not attr.startswith("__") and callable(real):
-                    wrapper = _WRAPPERS.get((ns, attr))
-                    if wrapper is None:   # made once: capture costs a few eager steps, not hundreds
-                        wrapper = _WRAPPERS[ns, attr] = _wrap(real, f"fg_{attr}{suffix}")
-                    self._patch(ns, attr, wrapper)
-        for attr, what in _HOST_READS.items():
-            self._patch(Tensor, attr, _host_read_guard(getattr(Tensor, attr), what))
-        self._patch(Module, "__call__", _module_call(Module.__call__))
-        self._patch(Optimizer, "_kernel", _optimizer_kernel(Optimizer._kernel))
-        self._patch(Optimizer, "step", _optimizer_step(Optimizer.step))
-        self._patch(_checks, "range_hook", _range_check)
-        self._patch(LRScheduler, "step", _scheduler_step(LRScheduler.step))
-        self._patch(_tensor, "zeroed_hook", _zeroed)
+        for owner, attr, new in _patches():
+            self.saved.append((owner, attr, owner.__dict__.get(attr, _MISSING)))
+            setattr(owner, attr, new)
         return self
 
     def __exit__(self, *exc):
@@ -355,25 +361,27 @@ class _Plan:
                 raise CaptureError(f"compile: {name} is not in the plan's dispatch table (csrc/build_plan.py)")
             kernels.append(kernel)
         self.keep, self.arena, self.arena_bytes, self.intermediate_bytes = _arena(rec, calls, kernels)
+        # every step's arguments in one block, both arrays written at once as bytes (fg_plan_arg is 8
+        # bytes: a pointer, int64 or double; fg_plan_step is 7 such fields)
+        kinds = "".join("".join(fields) for _, fields, _, _, _ in calls)
+        self.arg_block = ffi.new("fg_plan_arg[]", max(len(kinds), 1))
+        ffi.memmove(self.arg_block, struct.pack("=" + kinds.translate(_PACK),
+                                                *[v for _, _, values, _, _ in calls for v in values]), 8 * len(kinds))
         self.steps = ffi.new("fg_plan_step[]", max(len(calls), 1))
-        self.slots = ffi.new("double[]", max(rec.slots, 1))
-        self.args = []
-        for s, ((name, fields, values, source, slot), kernel) in enumerate(zip(calls, kernels)):
-            packed = ffi.new("fg_plan_arg[]", max(len(values), 1))
-            for i, (field, v) in enumerate(zip(fields, values)):
-                if field == "p":
-                    packed[i].p = ffi.cast("void *", v)
-                else:
-                    setattr(packed[i], field, v)
-            step = self.steps[s]
-            step.kernel, step.args, step.ret_slot = kernel, packed, slot
-            step.from_slot, step.arg_index, step.mul, step.div = -1, 0, 1.0, 1.0
+        assert ffi.sizeof("fg_plan_step") == 56 and ffi.sizeof("fg_plan_arg") == 8
+        block, at, steps, args = _address(self.arg_block), 0, [], []
+        for (name, fields, values, source, slot), kernel in zip(calls, kernels):
+            from_slot, arg_index, mul, div = -1, 0, 1.0, 1.0
             if source is not None:
-                i, value = source
-                step.from_slot, step.arg_index, step.mul, step.div = value.slot, i, value.mul, value.div
-            self.args.append(packed)
+                arg_index, value = source
+                from_slot, mul, div = value.slot, value.mul, value.div
+            steps.append(struct.pack("=qQqqqdd", kernel, block + 8 * at, slot, from_slot, arg_index, mul, div))
+            args.append(at)
+            at += len(fields)
+        ffi.memmove(self.steps, b"".join(steps), 56 * len(calls))
+        self.slots = ffi.new("double[]", max(rec.slots, 1))
         self.n = len(calls)
-        self.sources = [a[1] for a, k in zip(self.args, kernels) if k == lib.FG_PLAN_COPY]   # set per replay
+        self.sources = [self.arg_block[at + 1] for at, k in zip(args, kernels) if k == lib.FG_PLAN_COPY]   # per replay
         self.expect = _Expected(key, expected_args, kwargs)
         self._guard_modules(rec.modules.values())
         self._guard_optimizers(rec)
@@ -455,6 +463,7 @@ def _arena(rec, calls, kernels):
     rec.owners = None
     starts = [start for start, _, _ in owners]
     first, last, written_first = {}, {}, {}
+    uses = []   # (values, i, owner): every pointer argument that points into an owned buffer
     for s, ((name, fields, values, _, _), kernel) in enumerate(zip(calls, kernels)):
         const = 0 if kernel == lib.FG_PLAN_COPY else ~0 if kernel < 0 else lib.fg_plan_kernel_const_args(kernel)
         for i, (field, v) in enumerate(zip(fields, values)):
@@ -466,6 +475,7 @@ def _arena(rec, calls, kernels):
             if o not in first:
                 first[o], written_first[o] = s, not (const >> i) & 1
             last[o] = s
+            uses.append((values, i, o))
     # references to a buffer held only by `owners` (its tuple, the loop's name, getrefcount's argument)
     probe = [(0, 0, ffi.new("char[1]"))]
     alone = sys.getrefcount(probe[0][2]) + 1
@@ -487,12 +497,9 @@ def _arena(rec, calls, kernels):
         offset_of[o] = slot[0]
     arena = ffi.new("char[]", end + 64) if moved else None
     base = (_address(arena) + 63) & ~63 if moved else 0
-    for name, fields, values, _, _ in calls:
-        for i, (field, v) in enumerate(zip(fields, values)):
-            if field == "p" and v:
-                o = bisect.bisect_right(starts, v) - 1
-                if o in offset_of and v < owners[o][0] + owners[o][1]:
-                    values[i] = base + offset_of[o] + (v - owners[o][0])
+    for values, i, o in uses:
+        if o in offset_of:
+            values[i] = base + offset_of[o] + (values[i] - owners[o][0])
     keep = [cdata for o, (_, _, cdata) in enumerate(owners) if o not in offset_of]
     return keep, arena, end, sum(moved.values())
 
