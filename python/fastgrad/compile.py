@@ -38,6 +38,7 @@ closures) other than optimizer hyperparameters are constants of the plan.
 """
 import bisect
 import functools
+import itertools
 import operator
 import struct
 import sys
@@ -409,7 +410,7 @@ class _Plan:
         the recorded call made (after zero_grad()) is instead put back as p.grad by each replay,
         which rewrites it: another plan of the same model (another batch size) may have set its own."""
         self.lr_cells = []
-        self.made_grads = []   # (parameter, the gradient tensor the recorded call made)
+        self.made_params, self.made_grads = [], []   # parameters, the gradient tensors the recorded call made
         self.frozen = []   # (getter, owner, the value getter(owner) must equal)
         for opt, params in rec.optimizer_params.items():
             for group in opt.param_groups:
@@ -425,7 +426,8 @@ class _Plan:
                 if before is p.grad:
                     self._guard(p, "grad", p.grad)
                 else:
-                    self.made_grads.append((p, p.grad))
+                    self.made_params.append(p)
+                    self.made_grads.append(p.grad)
 
     def guards_hold(self):
         if not all(map(operator.is_, map(getattr, self.guard_objects, self.guard_attributes), self.guard_values)):
@@ -440,8 +442,8 @@ class _Plan:
             src.p = t._buf
         for cell, group in self.lr_cells:
             cell[0] = group["lr"]
-        for p, grad in self.made_grads:
-            p.grad = grad
+        if self.made_grads:
+            list(map(setattr, self.made_params, _GRAD_NAMES, self.made_grads))
         failed = lib.fg_plan_run(self.steps, self.n, self.slots)
         if failed >= 0:
             if self.steps[failed].kernel != lib.FG_PLAN_CHECK_RANGE:
@@ -450,6 +452,9 @@ class _Plan:
             raise IndexError("compiled step: an index input holds a value out of range (its bounds were checked "
                              "at capture; the replay checks them again)")
         return self.result
+
+
+_GRAD_NAMES = itertools.repeat("grad")
 
 
 def _arena(rec, calls, kernels):
@@ -504,6 +509,9 @@ def _arena(rec, calls, kernels):
     return keep, arena, end, sum(moved.values())
 
 
+_TENSOR_SIGNATURE = operator.attrgetter("__class__", "_shape", "_dtype", "requires_grad")
+
+
 class _Expected:
     """The positional arguments a plan's signature accepts, checked without building the signature:
     per tensor its shape, dtype, requires_grad and which earlier argument it is, per other value its
@@ -521,10 +529,21 @@ class _Expected:
             else:
                 self.values.append((i, k[1], k[2]))
         self.distinct = len(first)
+        self.signatures = [(Tensor, shape, dtype, requires_grad) for _, shape, dtype, requires_grad in self.tensors]
 
     def match(self, args):
         if len(args) != self.n:
             return None
+        if not self.values:   # tensors only, the usual step(x, y): one C-level pass over them
+            try:
+                if list(map(_TENSOR_SIGNATURE, args)) != self.signatures:
+                    return None
+            except AttributeError:
+                return None
+            if len(set(map(id, args))) != self.distinct or self.same and any(args[i] is not args[j]
+                                                                              for i, j in self.same):
+                return None
+            return args
         tensors = []
         for i, shape, dtype, requires_grad in self.tensors:
             a = args[i]
@@ -535,7 +554,8 @@ class _Expected:
             a = args[i]
             if type(a) is not kind or a != value:
                 return None
-        if len(set(map(id, tensors))) != self.distinct or any(args[i] is not args[j] for i, j in self.same):
+        if len(set(map(id, tensors))) != self.distinct or self.same and any(args[i] is not args[j]
+                                                                             for i, j in self.same):
             return None
         return tensors
 
