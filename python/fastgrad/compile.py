@@ -231,6 +231,8 @@ def _module_call(real):
                 rec.modules[id(m)] = (m, m.training, [(n, p, p._buf) for n, p in m._own_parameters()])
                 for _, p in m._own_parameters():
                     rec.grads_before.setdefault(id(p), p.grad)
+                for _, b in m._own_buffers():   # known whole: the step may read a slice of one
+                    rec.own(b._buf)
         return real(self, *args, **kwargs)
     return call
 
