@@ -7,11 +7,13 @@
   digits   20 epochs of examples/train_digits.py's training (64->64->10, dropout 0.2, AdamW, batch
            32, a cosine schedule, the loss read each step) compiled, eager and under jax.jit;
   cnn      a step of examples/train_digits_cnn.py's model (batch 32, AdamW), compiled and eager
-           against PyTorch eager.
-The small GPT (examples/char_gpt.py) and word2vec take their token indices as step inputs, which a
-captured step refuses (index ops compute offsets on the host): they have no compiled row yet.
+           against PyTorch eager;
+  gpt      a training step of examples/char_gpt.py's model (batch 32 x 64 tokens, AdamW, gradient
+           clipping), compiled and eager against PyTorch eager.
+word2vec (examples/word2vec.py) has no compiled row: its sparse embeddings' gradients and SparseAdam
+work on the host, which a captured step refuses.
 
-    python bench/compile.py [--rounds 7] [--only mlp,digits,cnn] [--cpu-time] [--torch-threads 1]
+    python bench/compile.py [--rounds 7] [--only mlp,digits,cnn,gpt] [--cpu-time] [--torch-threads 1]
 
 --cpu-time times with time.process_time (CPU time of the whole process): on a shared, loaded
 machine it leaves out the time slices other processes took. Noisy machines: quote the ratios.
@@ -274,10 +276,44 @@ def cnn_row(args, clock):
     report("digits CNN (conv16-pool-conv32-pool-linear), batch 32, AdamW step", times, args.rounds)
 
 
+def gpt_row(args, clock, batch=32, block=64, vocab=65):
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
+    import char_gpt
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, vocab, (batch, block)), rng.integers(0, vocab, (batch, block))
+
+    def step_of(lib):
+        lib.manual_seed(0)
+        model = char_gpt.make_gpt(lib, vocab, block_size=block)
+        optimizer = char_gpt.make_optimizer(lib, model, 1e-3, 0.1)
+
+        def step(idx, targets):   # examples/char_gpt.py's training step
+            optimizer.zero_grad()
+            _, loss = model(idx, targets)
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            return loss
+        return step
+    fx, fy = fg.tensor(x), fg.tensor(y)
+    eager, compiled = step_of(fg), fg.compile(step_of(fg))
+    contenders = {"fastgrad eager": lambda: eager(fx, fy), "fastgrad compiled": lambda: compiled(fx, fy)}
+    try:
+        import torch
+        tstep, tx, ty = step_of(torch), torch.from_numpy(x), torch.from_numpy(y)
+        contenders["torch eager"] = lambda: tstep(tx, ty)
+    except ImportError:
+        pass
+    rounds = max(3, args.rounds // 2)
+    times = compare(contenders, rounds=rounds, clock=clock)
+    report(f"char GPT (2 layers, 4 heads, 64 wide), batch {batch} x {block} tokens, AdamW + clipping step", times,
+           rounds)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--only", default="mlp,digits,cnn")
+    parser.add_argument("--only", default="mlp,digits,cnn,gpt")
     parser.add_argument("--cpu-time", action="store_true", help="time.process_time instead of wall time")
     parser.add_argument("--torch-threads", type=int, default=0,
                         help="PyTorch's threads (default: fastgrad's); 1 avoids its spinning threads on a loaded machine")
@@ -288,7 +324,7 @@ def main():
         torch.set_num_threads(args.torch_threads or fg.get_num_threads())
     except ImportError:
         print("torch not installed: no PyTorch rows")
-    rows = {"mlp": mlp_rows, "digits": digits_row, "cnn": cnn_row}
+    rows = {"mlp": mlp_rows, "digits": digits_row, "cnn": cnn_row, "gpt": gpt_row}
     for name in args.only.split(","):
         rows[name](args, clock)
 
