@@ -9,14 +9,15 @@ which arguments are the same tensor, and the values of the other arguments):
             each call: the kernel, its pointers (absolute addresses of buffers the plan keeps
             alive: parameters, gradients, optimizer and generator state, intermediates) and its
             scalars;
-  later:    copies the tensor arguments into the buffers the recorded call read them from, runs
-            the plan, and returns the tensors the recorded call returned (the same objects, whose
-            buffers the replay rewrote: a later call overwrites them; .clone() one to keep it).
-            Returned tensors carry no autograd graph.
-
-  A replay is one call into C: the plan begins with copies of the caller's tensors into the buffers
-  the recorded call read; Python only checks the guards, points those copies at the new tensors
-  and copies each optimizer group's lr into the cell its kernels read.
+  later:    one call into C (fg_plan_run): the plan's first steps copy the tensor arguments into
+            the buffers the recorded call read them from, then the recorded calls run; it returns
+            the tensors the recorded call returned (the same objects, whose buffers the replay
+            rewrote: a later call overwrites them; .clone() one to keep it). Returned tensors carry
+            no autograd graph. Python around it only matches the arguments against the last plan
+            (_Expected), checks the guards, points the copies at the new tensors and refreshes the
+            optimizers' lr cells.
+The step's intermediates (buffers nothing outside the plan holds afterwards, written by the plan
+before they are read) share one arena, placed by their first and last use (_arena).
 
 What changes between steps is never frozen:
   - learning rates and step counts: the update kernels of SGD, Adam and AdamW (Optimizer.live_state)
@@ -31,8 +32,10 @@ print), Python arithmetic on a kernel's returned value beyond one scaling, a ker
 decides a shape (nonzero), a pointer into memory the plan cannot keep alive.
 Guards that record a new plan: a new input signature (at most MAX_PLANS per compiled function,
 then an error), a module switched between train() and eval(), a module's parameter replaced (not
-updated in place), an optimizer whose calls no longer match the recorded ones (a parameter's grad
-became None, state replaced).
+updated in place), an optimizer whose hyperparameters other than lr changed, whose state was
+replaced (load_state_dict) or whose gradients the step accumulates into were replaced. Gradients
+the step itself makes are put back as p.grad by each replay instead (another plan of the same
+model may have set its own).
 Not captured, by design: Python values fn reads from elsewhere than its arguments (globals,
 closures) other than optimizer hyperparameters are constants of the plan.
 """
