@@ -118,13 +118,14 @@ def mlp_rows(args, clock):
                 contenders["jax jit"] = lambda: jstep(jx, jy)
             except ImportError:
                 print("jax not installed: no JAX row (pip install jax jaxlib)")
+        compiled(fx, fy), compiled(fx, fy)   # (the process's first capture makes the kernel wrappers)
         fresh = fg.compile(fastgrad_step(sizes, 0.01))
         fresh(fx, fy)   # the warm-up call
         start = clock()
         fresh(fx, fy)   # the recording call
         capture = clock() - start
         rounds = args.rounds if sizes[1] < 1024 else max(3, args.rounds // 2)
-        times = compare(contenders, rounds=rounds, budget=0.03, clock=clock)
+        times = compare(contenders, rounds=rounds, budget=0.03 if sizes[1] < 1024 else 0.3, clock=clock)
         report(f"{'->'.join(map(str, sizes))} MLP, batch {batch}, SGD momentum step", times, rounds)
         print(f"  recording the plan took {capture * 1e6:.0f} us, {capture / times['fastgrad eager']:.1f} eager steps")
 
@@ -305,7 +306,7 @@ def gpt_row(args, clock, batch=32, block=64, vocab=65):
     except ImportError:
         pass
     rounds = max(3, args.rounds // 2)
-    times = compare(contenders, rounds=rounds, clock=clock)
+    times = compare(contenders, rounds=rounds, budget=0.3, clock=clock)
     report(f"char GPT (2 layers, 4 heads, 64 wide), batch {batch} x {block} tokens, AdamW + clipping step", times,
            rounds)
 

@@ -198,17 +198,21 @@ class _Recorder:
 
 
 def _wrap(real, name):
-    ctype = ffi.typeof(real)
-    fields = tuple("p" if a.kind == "pointer" else _FIELD.get(a.cname, "i") for a in ctype.args)
-    result = ctype.result.cname
-    # fastgrad.h's convention: an `int` result is a status (0: done), an int64_t one a count
-    kind = "void" if result == "void" else "double" if result in _FIELD else "status" if result == "int" else "int"
+    signature = []   # (fields, argument types, result kind), read from cffi on the first recorded call
 
     def kernel(*args):
         rec = _capturing
         if rec is None or rec.thread != threading.get_ident():
             return real(*args)
-        return rec.record(name, fields, ctype.args, kind, real, args)
+        if not signature:
+            ctype = ffi.typeof(real)
+            result = ctype.result.cname
+            # fastgrad.h's convention: an `int` result is a status (0: done), an int64_t one a count
+            signature[:] = (tuple("p" if a.kind == "pointer" else _FIELD.get(a.cname, "i") for a in ctype.args),
+                            ctype.args, "void" if result == "void" else "double" if result in _FIELD
+                            else "status" if result == "int" else "int")
+        fields, types, kind = signature
+        return rec.record(name, fields, types, kind, real, args)
     return kernel
 
 
