@@ -357,12 +357,12 @@ class _Plan:
     replay does in Python: check the guards, point the input copies at the caller's tensors, copy each
     optimizer group's lr into the cell its kernels read, then one call into C (fg_plan_run)."""
 
-    def __init__(self, rec, key, args, kwargs, inputs, result):
+    def __init__(self, rec, key, dtypes_of_args, has_kwargs, copies, result):
+        """copies: (address, bytes) of each tensor argument's buffer in the recorded call;
+        dtypes_of_args: each positional argument's dtype, or the argument when not a tensor."""
         self.result = result
-        expected_args = [(a._dtype if isinstance(a, Tensor) else a) for a in args]
-        calls = [["<copy>", ("p", "p", "i"), [_address(t._buf), 0, t._numel * t._dtype.itemsize], None, -1]
-                 for t in inputs] + rec.calls   # first, each input into the buffer the recorded call read
-        del inputs, args   # (their buffers may go into the arena)
+        calls = [["<copy>", ("p", "p", "i"), [address, 0, size], None, -1]
+                 for address, size in copies] + rec.calls   # first, each input into the buffer the call read
         special = {"<copy>": lib.FG_PLAN_COPY, "<range check>": lib.FG_PLAN_CHECK_RANGE}
         kernels = []
         for name, *_ in calls:
@@ -392,7 +392,7 @@ class _Plan:
         self.slots = ffi.new("double[]", max(rec.slots, 1))
         self.n = len(calls)
         self.sources = [self.arg_block[at + 1] for at, k in zip(args, kernels) if k == lib.FG_PLAN_COPY]   # per replay
-        self.expect = _Expected(key, expected_args, kwargs)
+        self.expect = _Expected(key, dtypes_of_args, has_kwargs)
         self._guard_modules(rec.modules.values())
         self._guard_optimizers(rec)
 
@@ -526,8 +526,8 @@ class _Expected:
     per tensor its shape, dtype, requires_grad and which earlier argument it is, per other value its
     type and value. Calls with keyword arguments take the slow path (_signature)."""
 
-    def __init__(self, key, args, kwargs):
-        self.n = -1 if kwargs else len(args)
+    def __init__(self, key, args, has_kwargs):
+        self.n = -1 if has_kwargs else len(args)
         self.tensors, self.values, self.same = [], [], []   # same: (i, j), argument i is argument j
         first = {}
         for i, k in enumerate(key):
@@ -670,7 +670,11 @@ class Compiled:
                                        f"its step() (a learning-rate scheduler's step()?): a replay runs no Python, "
                                        f"so call the scheduler outside the compiled function")
             result = _check_result(result)
-            self.plans[key] = self.last = _Plan(rec, key, args, kwargs, inputs, result)
+            copies = [(_address(t._buf), t._numel * t._dtype.itemsize) for t in inputs]
+            dtypes_of_args = [(a._dtype if isinstance(a, Tensor) else a) for a in args]
+            has_kwargs = bool(kwargs)
+            del args, kwargs, inputs   # the input copies, if nothing else holds them, may go into the arena
+            self.plans[key] = self.last = _Plan(rec, key, dtypes_of_args, has_kwargs, copies, result)
         return result
 
 
