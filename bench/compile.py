@@ -21,6 +21,7 @@ machine it leaves out the time slices other processes took. Noisy machines: quot
 import argparse
 import os
 import platform
+import statistics
 import sys
 import time
 
@@ -119,15 +120,19 @@ def mlp_rows(args, clock):
             except ImportError:
                 print("jax not installed: no JAX row (pip install jax jaxlib)")
         compiled(fx, fy), compiled(fx, fy)   # (the process's first capture makes the kernel wrappers)
-        fresh = fg.compile(fastgrad_step(sizes, 0.01))
-        fresh(fx, fy)   # the warm-up call
-        start = clock()
-        fresh(fx, fy)   # the recording call
-        capture = clock() - start
+        captures = []
+        for _ in range(5):
+            fresh = fg.compile(fastgrad_step(sizes, 0.01))
+            fresh(fx, fy)   # the warm-up call
+            start = clock()
+            fresh(fx, fy)   # the recording call
+            captures.append(clock() - start)
+        capture = statistics.median(captures)
         rounds = args.rounds if sizes[1] < 1024 else max(3, args.rounds // 2)
         times = compare(contenders, rounds=rounds, budget=0.03 if sizes[1] < 1024 else 0.3, clock=clock)
         report(f"{'->'.join(map(str, sizes))} MLP, batch {batch}, SGD momentum step", times, rounds)
-        print(f"  recording the plan took {capture * 1e6:.0f} us, {capture / times['fastgrad eager']:.1f} eager steps")
+        print(f"  recording the plan took {capture * 1e6:.0f} us (median of 5), {capture / times['fastgrad eager']:.1f} "
+              f"eager steps")
 
 
 def report(title, times, rounds, base="fastgrad compiled"):
