@@ -257,13 +257,15 @@ void fg_layer_norm_backward_f32(float *dx, float *dweight, float *dbias, const f
 void fg_layer_norm_backward_f64(double *dx, double *dweight, double *dbias, const double *dout, const double *x,
                                 const double *mean, const double *rstd, const double *weight, int64_t rows,
                                 int64_t cols);
-/* Smooth pointwise activations, chosen by op: out[i] = act(x[i]); backward dx += dout·act'(x).
- * a and b are the op's parameters: softplus's beta and threshold (unused by the others). */
+/* Smooth pointwise activations, chosen by op: out[i] = act(x[i]), and slope[i] = act'(x[i]) when
+ * slope is not NULL (forward computes both at once; backward then only multiplies). a and b are the
+ * op's parameters: softplus's beta and threshold (unused by the others).
+ * Backward: dx (+)= dout·slope (accumulate 0 overwrites dx). */
 enum fg_act_op { FG_ACT_GELU, FG_ACT_GELU_TANH, FG_ACT_SILU, FG_ACT_LOGSIGMOID, FG_ACT_SOFTPLUS };
-void fg_act_f32(float *out, const float *x, int op, double a, double b, int64_t n);
-void fg_act_f64(double *out, const double *x, int op, double a, double b, int64_t n);
-void fg_act_backward_f32(float *dx, const float *dout, const float *x, int op, double a, double b, int64_t n);
-void fg_act_backward_f64(double *dx, const double *dout, const double *x, int op, double a, double b, int64_t n);
+void fg_act_f32(float *out, float *slope, const float *x, int op, double a, double b, int64_t n);
+void fg_act_f64(double *out, double *slope, const double *x, int op, double a, double b, int64_t n);
+void fg_act_backward_f32(float *dx, const float *dout, const float *slope, int accumulate, int64_t n);
+void fg_act_backward_f64(double *dx, const double *dout, const double *slope, int accumulate, int64_t n);
 /* F.normalize: out = x / max(||x||_p, eps) along the middle axis of x seen as (outer, n, inner); the
  * norms (outer x inner) are written for backward. p > 0 and finite. */
 void fg_normalize_f32(float *out, float *norm, const float *x, double p, double eps, int64_t outer, int64_t n,

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from .._C import ffi, lib
-from ..autograd import Op, grad_buffer, grad_buffer_or_null
+from ..autograd import Op, grad_buffer, grad_buffer_or_null, grad_targets, is_grad_enabled
 from ..dtypes import bool_
 from ..tensor import Tensor, empty, tensor
 from ._checks import float_arg, same_dtype, tensor_arg
@@ -72,9 +72,12 @@ class LayerNorm(Op):
 
 class Activation(Op):
     """A smooth pointwise activation from csrc/norm_act.inc, chosen by name: gelu (approximate
-    'none' or 'tanh'), silu, logsigmoid, softplus(beta, threshold). Backward reads the input."""
+    'none' or 'tanh'), silu, logsigmoid, softplus(beta, threshold). When a gradient will be needed,
+    forward also keeps the slope act'(x) (computed with the value, sharing its exp or erf), and
+    backward is one multiply."""
     CODES = {"gelu": lib.FG_ACT_GELU, "gelu_tanh": lib.FG_ACT_GELU_TANH, "silu": lib.FG_ACT_SILU,
              "logsigmoid": lib.FG_ACT_LOGSIGMOID, "softplus": lib.FG_ACT_SOFTPLUS}
+    reads = ()   # backward reads the slope it made, not x
 
     def __init__(self, name, a=0.0, b=0.0):
         self.name, self.code, self.a, self.b = name, self.CODES[name], a, b
@@ -82,12 +85,15 @@ class Activation(Op):
     def forward(self, x):
         x = float_arg(x, self.name)
         out = empty(x._shape, x._dtype, x._numel)
-        x._dtype.k.act(out._buf, x._buf, self.code, self.a, self.b, x._numel)
+        self.slope = empty(x._shape, x._dtype, x._numel) if x.requires_grad and is_grad_enabled() else None
+        x._dtype.k.act(out._buf, self.slope._buf if self.slope is not None else ffi.NULL, x._buf, self.code, self.a,
+                       self.b, x._numel)
         return self.record(out, x)
 
     def _backward(self, g):
         x, = self.inputs
-        x._dtype.k.act_backward(grad_buffer(x), g._buf, x._buf, self.code, self.a, self.b, x._numel)
+        (dx, accumulate), = grad_targets(x)
+        x._dtype.k.act_backward(dx, g._buf, self.slope._buf, accumulate, x._numel)
 
 
 def gelu_op(approximate="none"):
