@@ -281,13 +281,13 @@ void fg_normalize_backward_f64(double *dx, const double *dout, const double *x, 
  * mask is additive (add_mask) or boolean (bool_mask, 0 drops), or neither (NULL): batch b's starts at
  * mask_offsets[b] and is read at row·mask_row_stride + col·mask_col_stride. keep is NULL or
  * dropout's scaled mask (batch, tq, tk). A row that keeps no column is NaN. Backward: dq, dk, dv +=
- * their gradients (NULLs skipped); returns 0, or -1 if it could not get a few rows of scratch memory
- * (nothing is then complete). */
-void fg_attention_f32(float *out, float *probs, const float *q, const float *k, const float *v, const float *add_mask,
+ * their gradients (NULLs skipped). Both return 0, or -1 if they could not get a few rows of scratch
+ * memory (nothing is then complete). */
+int fg_attention_f32(float *out, float *probs, const float *q, const float *k, const float *v, const float *add_mask,
                       const uint8_t *bool_mask, const int64_t *mask_offsets, int64_t mask_row_stride,
                       int64_t mask_col_stride, const float *keep, double scale, int causal, int64_t batch, int64_t tq,
                       int64_t tk, int64_t d, int64_t dv);
-void fg_attention_f64(double *out, double *probs, const double *q, const double *k, const double *v,
+int fg_attention_f64(double *out, double *probs, const double *q, const double *k, const double *v,
                       const double *add_mask, const uint8_t *bool_mask, const int64_t *mask_offsets,
                       int64_t mask_row_stride, int64_t mask_col_stride, const double *keep, double scale, int causal,
                       int64_t batch, int64_t tq, int64_t tk, int64_t d, int64_t dv);

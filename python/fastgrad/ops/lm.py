@@ -202,8 +202,9 @@ class ScaledDotProductAttention(Op):
             keep = self.keep._buf
         out = empty(lead + (tq, dv), dt)
         self.probs = empty((batch, tq, tk), dt)
-        dt.k.attention(out._buf, self.probs._buf, q._buf, k._buf, v._buf, add_mask, bool_mask, offsets, row_stride,
-                       col_stride, keep, self.scale_, self.is_causal, *self.sizes)
+        if dt.k.attention(out._buf, self.probs._buf, q._buf, k._buf, v._buf, add_mask, bool_mask, offsets, row_stride,
+                          col_stride, keep, self.scale_, self.is_causal, *self.sizes):
+            raise MemoryError(f"scaled_dot_product_attention: no memory for its scratch rows (sizes {self.sizes})")
         return self.record(out, q, k, v)
 
     def _backward(self, g):
