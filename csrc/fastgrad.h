@@ -247,16 +247,18 @@ void fg_linear_relu_backward_f64(double *dx, double *dw, double *dbias, double *
 /* ---- language-model layers (norm_act.inc) --------------------------------------------------- */
 /* LayerNorm over the last `cols` elements of each row: out = (x - mean)·rstd·weight + bias, weight
  * and bias NULL or cols long (bias only with weight); mean and rstd (rows entries) are written for
- * backward. Backward: dx, dweight, dbias (+)= their gradients (any may be NULL: skipped). */
+ * backward. Backward: dx (+)= its gradient (accumulate_dx 0 overwrites), dweight, dbias += theirs
+ * (any may be NULL: skipped). */
 void fg_layer_norm_f32(float *out, float *mean, float *rstd, const float *x, const float *weight, const float *bias,
                        double eps, int64_t rows, int64_t cols);
 void fg_layer_norm_f64(double *out, double *mean, double *rstd, const double *x, const double *weight,
                        const double *bias, double eps, int64_t rows, int64_t cols);
 void fg_layer_norm_backward_f32(float *dx, float *dweight, float *dbias, const float *dout, const float *x,
-                                const float *mean, const float *rstd, const float *weight, int64_t rows, int64_t cols);
+                                const float *mean, const float *rstd, const float *weight, int accumulate_dx,
+                                int64_t rows, int64_t cols);
 void fg_layer_norm_backward_f64(double *dx, double *dweight, double *dbias, const double *dout, const double *x,
-                                const double *mean, const double *rstd, const double *weight, int64_t rows,
-                                int64_t cols);
+                                const double *mean, const double *rstd, const double *weight, int accumulate_dx,
+                                int64_t rows, int64_t cols);
 /* Smooth pointwise activations, chosen by op: out[i] = act(x[i]), and slope[i] = act'(x[i]) when
  * slope is not NULL (forward computes both at once; backward then only multiplies). a and b are the
  * op's parameters: softplus's beta and threshold (unused by the others).

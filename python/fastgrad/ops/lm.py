@@ -64,10 +64,11 @@ class LayerNorm(Op):
         x, *params = self.inputs
         weight = params[0] if self.has[0] else None
         bias = params[-1] if self.has[1] else None
-        x.dtype.k.layer_norm_backward(grad_buffer_or_null(x), grad_buffer_or_null(weight) if weight is not None
-                                      else ffi.NULL, grad_buffer_or_null(bias) if bias is not None else ffi.NULL,
-                                      g._buf, x._buf, self.mean._buf, self.rstd._buf,
-                                      weight._buf if weight is not None else ffi.NULL, *self.rows_cols)
+        dweight = grad_buffer_or_null(weight) if weight is not None else ffi.NULL
+        dbias = grad_buffer_or_null(bias) if bias is not None else ffi.NULL
+        (dx, accumulate_dx), = grad_targets(x)
+        x.dtype.k.layer_norm_backward(dx, dweight, dbias, g._buf, x._buf, self.mean._buf, self.rstd._buf,
+                                      weight._buf if weight is not None else ffi.NULL, accumulate_dx, *self.rows_cols)
 
 
 class Activation(Op):
