@@ -209,6 +209,8 @@ def main():
     parser.add_argument("--only", metavar="TEXT")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--memory-steps", type=int, default=20)
+    parser.add_argument("--budget", type=float, default=0.2,
+                        help="seconds of calls per timed block (several GPT steps, not only the first after a pause)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     wall = args.wall or args.threads > 1
@@ -230,7 +232,7 @@ def main():
         words_per_call = None
         for _ in range(args.rounds):   # the libraries take turns, as bench/common.py's compare does
             for name in names:
-                workers[name].stdin.write(f"{index} 0.15 0.03\n")
+                workers[name].stdin.write(f"{index} 0.15 {args.budget}\n")
                 workers[name].stdin.flush()
                 seconds, words = workers[name].stdout.readline().split()
                 samples[name].append(float(seconds))
