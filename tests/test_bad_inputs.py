@@ -318,6 +318,10 @@ CASES = [
      "give attn_mask too", False),
     ("m = fg.nn.MultiheadAttention(3, 1); x = fg.randn(2, 4, 3); m(x, x, x.double())", TypeError,
      "one floating-point dtype", False),
+    ("fg.nn.TransformerEncoderLayer(4, 2, activation='tanh')", ValueError, "relu/gelu", False),
+    ("fg.nn.TransformerEncoderLayer(4, 2, activation=3)", TypeError, "callable", False),
+    ("fg.nn.TransformerEncoderLayer(4, 2, dim_feedforward=0)", ValueError, "dim_feedforward", False),
+    ("fg.nn.TransformerEncoderLayer(4, 3)", ValueError, "divisible by num_heads", False),
 ]
 
 

@@ -1,4 +1,4 @@
-"""nn.MultiheadAttention: against PyTorch (outputs, attention weights, gradients of the inputs and of
+"""nn.MultiheadAttention and nn.TransformerEncoderLayer: against PyTorch (outputs, attention weights, gradients of the inputs and of
 every parameter, state dicts both ways) over its options and masks, gradchecks in float64 against
 a numpy reference, dropout, and the self-attention shortcut."""
 import math
@@ -160,3 +160,68 @@ def test_dropout_only_in_training(need_weights):
     np.testing.assert_allclose(out.numpy(), np.broadcast_to(m.out_proj.bias.numpy(), (2, 5, 8)), atol=1e-6)
     m.eval()
     assert np.abs(m(x, x, x, need_weights=need_weights)[0].numpy() - out.numpy()).max() > 1e-3
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+@pytest.mark.parametrize("batch_first,bias", [(False, True), (True, True), (True, False)])
+def test_transformer_encoder_layer_matches_torch(norm_first, activation, batch_first, bias):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    kw = dict(dim_feedforward=16, dropout=0.0, activation=activation, batch_first=batch_first, norm_first=norm_first,
+              bias=bias)
+    t = torch.nn.TransformerEncoderLayer(8, 2, **kw).double()
+    m = nn.TransformerEncoderLayer(8, 2, dtype=fg.float64, **kw)
+    assert list(m.state_dict()) == list(t.state_dict())
+    m.load_state_dict({k: fg.tensor(v.numpy(), dtype=fg.float64) for k, v in t.state_dict().items()})
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 5, 8) if batch_first else (5, 3, 8))
+    padding = np.zeros((3, 5), bool)
+    padding[0, -1] = True
+    causal = np.triu(np.ones((5, 5), bool), 1)
+    fx, tx = fg.tensor(x, dtype=fg.float64, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out = m(fx, src_mask=fg.tensor(causal), src_key_padding_mask=fg.tensor(padding))
+    tout = t(tx, src_mask=torch.tensor(causal), src_key_padding_mask=torch.tensor(padding))
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    g = rng.standard_normal(out.shape)
+    out.backward(fg.tensor(g, dtype=fg.float64))
+    tout.backward(torch.tensor(g))
+    np.testing.assert_allclose(fx.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-11)
+    tparams = dict(t.named_parameters())
+    for name, p in m.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), tparams[name].grad.numpy(), rtol=1e-9, atol=1e-11, err_msg=name)
+    fresh = torch.nn.TransformerEncoderLayer(8, 2, **kw).double()
+    fresh.load_state_dict({k: torch.tensor(v.numpy()) for k, v in m.state_dict().items()})
+    fresh.eval()
+    m.eval()
+    np.testing.assert_allclose(fresh(torch.tensor(x)).detach().numpy(), m(fg.tensor(x, dtype=fg.float64)).numpy(),
+                               rtol=1e-9, atol=1e-11)
+
+
+def test_transformer_encoder_layer_gradcheck():
+    fg.manual_seed(0)
+    m = nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.0, activation="gelu", batch_first=True,
+                                   norm_first=True, dtype=fg.float64)
+
+    def ref(x):   # numpy: pre-norm block with m's parameters
+        sd = {name: t.numpy() for name, t in m.state_dict().items()}
+        ln = lambda a, w, b: (a - a.mean(-1, keepdims=True)) / np.sqrt(a.var(-1, keepdims=True) + 1e-5) * w + b
+        erf = np.vectorize(math.erf)
+        h = x + np_mha(*(ln(x, sd["norm1.weight"], sd["norm1.bias"]),) * 3, m.self_attn)[0]
+        f = ln(h, sd["norm2.weight"], sd["norm2.bias"]) @ sd["linear1.weight"].T + sd["linear1.bias"]
+        f = 0.5 * f * (1 + erf(f / math.sqrt(2)))
+        return h + f @ sd["linear2.weight"].T + sd["linear2.bias"]
+    check_op(m, ref, (2, 3, 4), check_float32=False)
+
+
+def test_transformer_encoder_layer_dropout_in_training_only():
+    fg.manual_seed(0)
+    m = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.5, batch_first=True)
+    x = fg.randn(2, 5, 8, requires_grad=True)
+    train = m(x)
+    train.sum().backward()
+    assert x.grad.shape == x.shape and np.isfinite(x.grad.numpy()).all()
+    m.eval()
+    a, b = m(x), m(x)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert np.abs(a.numpy() - train.numpy()).max() > 1e-3

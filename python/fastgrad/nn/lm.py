@@ -1,5 +1,6 @@
 """The language-model layers and containers: LayerNorm, GELU, SiLU, Softplus, LogSigmoid,
-ModuleList, ModuleDict and (a composition of the above) MultiheadAttention."""
+ModuleList, ModuleDict and (compositions of the above) MultiheadAttention and
+TransformerEncoderLayer."""
 import math
 import numbers
 from collections import OrderedDict
@@ -12,7 +13,7 @@ from ..dtypes import bool_
 from ..tensor import Tensor, tensor, zeros
 from . import functional as F
 from . import init
-from .modules import Linear, Module
+from .modules import Dropout, Linear, Module
 
 
 class LayerNorm(Module):
@@ -307,3 +308,47 @@ class MultiheadAttention(Module):
                                  f"got {tuple(m.shape)}")
             merged = m if merged is None else merged + m
         return merged
+
+
+class TransformerEncoderLayer(Module):
+    """PyTorch's nn.TransformerEncoderLayer: self-attention (MultiheadAttention) and a feed-forward
+    block (linear1, activation, linear2), each with dropout and a residual connection, LayerNorm
+    after each (norm_first=False) or before (norm_first=True). Submodules named as PyTorch's
+    (self_attn, linear1, linear2, norm1, norm2), so state dicts load both ways."""
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
+                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
+        where = "TransformerEncoderLayer"
+        _positive_int(dim_feedforward, where, "dim_feedforward")
+        if isinstance(activation, str):
+            if activation not in ("relu", "gelu"):
+                raise ValueError(f"{where}: activation should be relu/gelu, not {activation!r}")
+            activation = F.relu if activation == "relu" else F.gelu
+        elif not callable(activation):
+            raise TypeError(f"{where}: activation must be 'relu', 'gelu' or a callable, got {type(activation).__name__}")
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
+                                            device=device, dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, device=device, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, device=device, dtype=dtype)
+        self.norm_first = bool(norm_first)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
+        self.activation = activation
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        x = src
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            return x + self._ff_block(self.norm2(x))
+        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+        return self.norm2(x + self._ff_block(x))
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
+                           is_causal=is_causal)[0]
+        return self.dropout1(x)
+
+    def _ff_block(self, x):
+        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
