@@ -223,6 +223,26 @@ def test_batch_norm_module_matches_torch(cls, shape, momentum):
     assert ours.num_batches_tracked.item() == 3   # eval does not count
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_batch_norm_large_planes_match_torch(dtype):
+    """Planes longer than the kernels' vector blocks (4096 elements) with a tail, and a large mean:
+    the blocked float sums must still agree with PyTorch's statistics and gradients."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((3, 2, 67, 65)) * 3 + 50).astype(dtype)
+    g, w, b = (rng.standard_normal(s).astype(dtype) for s in (x.shape, 2, 2))
+    ours = [fg.tensor(a, dtype=getattr(fg, dtype), requires_grad=True) for a in (x, w, b)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    out = F.batch_norm(ours[0], None, None, ours[1], ours[2], training=True)
+    ref = torch.nn.functional.batch_norm(theirs[0], None, None, theirs[1], theirs[2], training=True)
+    out.backward(fg.tensor(g, dtype=getattr(fg, dtype)))
+    ref.backward(torch.tensor(g))
+    tol = dict(rtol=2e-4, atol=2e-4) if dtype == "float32" else dict(rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), **tol)
+    for a, t in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), **tol)
+
+
 def test_batch_norm_buffers_and_state_dict_load_both_ways():
     torch = pytest.importorskip("torch")
     bn = fg.nn.BatchNorm2d(4)
