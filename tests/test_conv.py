@@ -386,7 +386,13 @@ def _conv_bn_pool_step(dtype):
     b2 = fg.tensor(rng.standard_normal(32), dtype=dtype, requires_grad=True)
     out2 = F.conv2d(x2, w2, b2, padding=1)
     out2.backward(fg.tensor(rng.standard_normal(out2.shape), dtype=dtype))
-    return [out.numpy().copy(), out2.numpy().copy()] + [t.grad.numpy().copy() for t in (x, w, b, gamma, beta, x2, w2, b2)]
+    # a first layer's tiny weight gradient (dot products, not the GEMM), over several slices
+    x3 = fg.tensor(rng.standard_normal((300, 1, 8, 8)), dtype=dtype)
+    w3 = fg.tensor(rng.standard_normal((8, 1, 3, 3)), dtype=dtype, requires_grad=True)
+    out3 = F.conv2d(x3, w3, padding=1)
+    out3.backward(fg.tensor(rng.standard_normal(out3.shape), dtype=dtype))
+    return [out.numpy().copy(), out2.numpy().copy(), out3.numpy().copy()] + [
+        t.grad.numpy().copy() for t in (x, w, b, gamma, beta, x2, w2, b2, w3)]
 
 
 @pytest.mark.parametrize("dtype", [fg.float32, fg.float64], ids=["f32", "f64"])
