@@ -545,6 +545,17 @@ class Tensor:
     def sigmoid(self):
         return Sigmoid().forward(self)
 
+    # in place, as PyTorch's relu_() and nn.ReLU(inplace=True): computed, then written back (inplace.apply)
+    def relu_(self): return inplace.apply(self, Tensor.relu, "relu_")
+    def tanh_(self): return inplace.apply(self, Tensor.tanh, "tanh_")
+    def sigmoid_(self): return inplace.apply(self, Tensor.sigmoid, "sigmoid_")
+    def exp_(self): return inplace.apply(self, Tensor.exp, "exp_")
+    def neg_(self): return inplace.apply(self, Tensor.__neg__, "neg_")
+    def abs_(self): return inplace.apply(self, Tensor.abs, "abs_")
+    def sqrt_(self): return inplace.apply(self, Tensor.sqrt, "sqrt_")
+    def clamp_min(self, min): return self.clamp(min=min)  # noqa: A002
+    def clamp_max(self, max): return self.clamp(max=max)  # noqa: A002
+
     def softmax(self, dim=-1):
         return _fn.softmax(self, dim)
 
