@@ -536,6 +536,12 @@ class Tensor:
     def bmm(self, other):
         return _matmul_ops.bmm(self, other)
 
+    def mv(self, vec):
+        return _einsum.mv(self, vec)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _einsum.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
     def relu(self):
         return ReLU().forward(self)
 
@@ -961,6 +967,7 @@ def generator():
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
 from . import autograd, inplace, interop, random  # noqa: E402
 from .ops import matmul as _matmul_ops  # noqa: E402
+from . import einsum as _einsum  # noqa: E402
 from .ops import Add, Cast, Div, MatMul, Mul, ReLU, Reshape, Sigmoid, Sub, Sum, Tanh  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 # the math helper's methods
