@@ -13,7 +13,7 @@ import sys
 import cffi
 from cffi import model
 
-SKIP = ("fg_plan_", "fg_dlpack_")   # the executor itself, and DLPack's export helpers, are not kernels
+SKIP = ("fg_plan_", "fg_dlpack_", "fg_buffer_")   # the executor, DLPack's export helpers, the buffer cache
 
 
 def declared_functions(header_path):

@@ -18,6 +18,7 @@
  */
 #ifndef FASTGRAD_H
 #define FASTGRAD_H
+#include <stddef.h>
 #include <stdint.h>
 
 /* ---- element types and what serves them all (convert.c) ----------------------------------- */
@@ -409,6 +410,12 @@ void fg_reduce_backward_f32(float *dx, const float *dout, const float *x, const 
                             int op, double p, int64_t outer, int64_t n, int64_t inner);
 void fg_reduce_backward_f64(double *dx, const double *dout, const double *x, const double *out,
                             const int64_t *indices, int op, double p, int64_t outer, int64_t n, int64_t inner);
+
+/* ---- large tensor buffers (buffers.c): kept when freed and reused, so their pages are not faulted
+ * in anew for every tensor; 64-byte aligned. python/fastgrad/tensor.py allocates through them. ---- */
+void *fg_buffer_alloc(size_t bytes);
+void fg_buffer_free(void *buffer);
+int64_t fg_buffer_cached_bytes(void);
 
 /* ---- indexing (index.c: any element type, moving elem_size bytes; index.inc: float gradients) ---
  * Offsets count elements; Python computes and bounds-checks them. Basic indexing (ints, slices) is

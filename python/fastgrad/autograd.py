@@ -12,6 +12,7 @@ import threading
 
 from ._C import ffi
 from . import tensor as _tensor
+from .dtypes import kernels
 
 class _GradMode(threading.local):
     """Grad mode is per thread, as in PyTorch: one thread's no_grad never stops another from
@@ -168,7 +169,7 @@ class Op:
             raise ValueError(f"{name}.backward: expects a gradient tensor of shape {self.out_shape} and dtype "
                              f"{dtype!r}, got {_describe(grad)}")
         if any(x.grad is not None and x.grad._buf is grad._buf for x in self.inputs):
-            grad = _tensor.tensor(grad, dtype=grad.dtype)   # the kernels write .grad buffers: never one they read
+            grad = copy_of(grad)   # the kernels write .grad buffers: never one they read
         with _borrowing(grad):
             self._backward(grad)
 
@@ -301,7 +302,7 @@ def accumulate_grad(t, g, alpha=1.0):
     or a copy of g if it is the caller's (owned)."""
     if g._shape == t._shape:
         if t.grad is None and alpha == 1.0:
-            t.grad = g if owned(g) else _tensor.tensor(g, dtype=g._dtype)
+            t.grad = g if owned(g) else copy_of(g)
             return
         t._dtype.k.axpy(grad_buffer(t), g._buf, alpha, g._numel)
         return
@@ -340,7 +341,7 @@ def backward(root, grad=None):
     else:
         grad = grad if isinstance(grad, _tensor.Tensor) else _tensor.tensor(grad, dtype=root.dtype)
         if grad._buf is getattr(root.grad, "_buf", None) or _is_some_leaf_grad(grad, root):
-            grad = _tensor.tensor(grad, dtype=grad.dtype)   # backward writes .grad buffers: never read one it writes
+            grad = copy_of(grad)   # backward writes .grad buffers: never read one it writes
         if grad.shape != root.shape or grad.dtype is not root.dtype:
             raise ValueError(f"backward(grad): grad has shape {grad.shape} and dtype {grad.dtype!r}, "
                              f"the output has shape {root.shape} and dtype {root.dtype!r}")
@@ -391,6 +392,13 @@ def owned(g):
     """True if the backward pass made gradient g, so nothing else holds it; False for (a view of) a
     gradient the caller passed in."""
     return not _borrowed or id(g._buf) not in _borrowed
+
+
+def copy_of(g):
+    """A new tensor holding g's values (one kernel copy)."""
+    out = _tensor.empty(g._shape, g._dtype, g._numel)
+    kernels.cast(out._buf, g._dtype.code, g._buf, g._dtype.code, g._numel)
+    return out
 
 
 def _is_some_leaf_grad(grad, root):

@@ -25,7 +25,7 @@ def _kernels_with_suffix(suffix):
 
 # Settings and helpers the header also declares, which compute nothing on tensors: not in `kernels`.
 _NOT_KERNELS = ("fg_get_", "fg_set_", "fg_cpu_", "fg_kernel_path", "fg_openmp_", "fg_plan_", "fg_dlpack_",
-                "fg_gemm_blocks", "fg_gemm_set_blocks")
+                "fg_gemm_blocks", "fg_gemm_set_blocks", "fg_buffer_")
 
 
 def _kernels_for_every_dtype():

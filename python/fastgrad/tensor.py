@@ -16,12 +16,26 @@ import numbers
 
 import numpy as np
 
-from ._C import ffi
+from ._C import ffi, lib
 from .dtypes import as_dtype, bool_, dtype_of_array, float32, float64, int64, kernels, numeric_array, SMALL_ARRAY
 
 # Outputs are always overwritten by their kernel, so most buffers skip the memset ffi.new would do.
 alloc_uninitialized = ffi.new_allocator(should_clear_after_alloc=False)
 _alloc_zeroed = ffi.new_allocator()
+# Buffers of BIG_BUFFER bytes or more come from csrc/buffers.c's cache, which keeps freed ones: a new
+# megabyte-sized tensor would otherwise page-fault every page in again (see there).
+BIG_BUFFER = 1 << 18
+_alloc_big = ffi.new_allocator(alloc=ffi.addressof(lib, "fg_buffer_alloc"), free=ffi.addressof(lib, "fg_buffer_free"),
+                               should_clear_after_alloc=False)
+_alloc_big_zeroed = ffi.new_allocator(alloc=ffi.addressof(lib, "fg_buffer_alloc"),
+                                      free=ffi.addressof(lib, "fg_buffer_free"))
+
+
+def new_buffer(dtype, numel, zeroed=False):
+    """A C array of numel elements of dtype (zeroed or not) for a tensor of SMALL_ARRAY or more."""
+    if numel * dtype.itemsize >= BIG_BUFFER:
+        return (_alloc_big_zeroed if zeroed else _alloc_big)(dtype.carray, numel)
+    return (_alloc_zeroed if zeroed else alloc_uninitialized)(dtype.carray, numel)
 # Set by fastgrad.compile while it records a step: a zeroed buffer's memset is work a replay must
 # redo, so the hook records it as a fill kernel call (zeroed_hook(buf, dtype, numel)).
 zeroed_hook = None
@@ -727,9 +741,9 @@ def empty(shape, dtype, numel=None, zeroed=False, buf=None):
     if numel is None:
         numel = math.prod(shape)
     if buf is None:
-        alloc = _alloc_zeroed if zeroed else alloc_uninitialized
         try:
-            buf = alloc(dtype.small_carrays[numel]) if numel < SMALL_ARRAY else alloc(dtype.carray, numel)
+            buf = (_alloc_zeroed if zeroed else alloc_uninitialized)(dtype.small_carrays[numel]) \
+                if numel < SMALL_ARRAY else new_buffer(dtype, numel, zeroed)
         except (MemoryError, OverflowError):   # cffi would say only "MemoryError" or "overflow a Py_ssize_t"
             raise out_of_memory(shape, dtype, numel) from None
         if zeroed and zeroed_hook is not None:

@@ -7,7 +7,7 @@ from .. import autograd
 from ..autograd import Op, accumulate_grad, broadcast, grad_targets
 from ..autograd import broadcast_shape  # noqa: F401  (imported from here by other ops)
 from ..dtypes import SMALL_ARRAY
-from ..tensor import Tensor, alloc_uninitialized, empty, out_of_memory, scalar, zeros
+from ..tensor import Tensor, alloc_uninitialized, empty, new_buffer, out_of_memory, scalar, zeros
 from ._checks import operands
 from .matmul import MatMul, MatMulBias
 
@@ -52,7 +52,7 @@ class _Binary(Op):
         out.grad = None
         try:
             out._buf = alloc_uninitialized(dtype.small_carrays[size]) if size < SMALL_ARRAY else \
-                alloc_uninitialized(dtype.carray, size)
+                new_buffer(dtype, size)
         except MemoryError:
             raise out_of_memory(a._shape, dtype, size) from None
         dtype.k.binary(out._buf, a._buf, b._buf, self.code, size)
