@@ -38,10 +38,17 @@ def _broadcast_partner(rng, shape):
 
 def _values(rng, shape, special):
     a = np.array(rng.standard_normal(shape) * 2)
-    if special and a.size:
+    if special is not False and a.size:
         mask = np.array(rng.random(shape) < 0.15)
-        a[mask] = rng.choice(SPECIAL, size=int(mask.sum()))
+        a[mask] = rng.choice(SPECIAL if special is True else special, size=int(mask.sum()))
     return a
+
+
+# The structured ops that sum many inputs (conv, pools, normalisation, attention, scatter_add) get
+# the special values without the huge finite ones: ±1e30 beside O(1) terms cancel, and which O(1)
+# terms survive depends on the summation order, so no two libraries agree on that result (nor is
+# either right). inf and NaN still go in, and the pure movement, indexing and max ops keep ±1e30.
+NOT_HUGE = SPECIAL[np.abs(SPECIAL) != 1e30]
 
 
 # ---- the ops: (name, arity, applies(shapes) -> bool, fastgrad fn, torch fn) ----------------------------
@@ -268,6 +275,7 @@ def _pair(rng, low, high, n):
 
 
 def _gen_conv(rng, special):
+    special = NOT_HUGE if special is not False else False
     spatial = int(rng.integers(1, 3))
     groups = int(rng.choice([1, 1, 2, 3]))
     cin, cout = groups * int(rng.integers(1, 3)), groups * int(rng.integers(1, 3))
@@ -282,7 +290,11 @@ def _gen_conv(rng, special):
     sizes = tuple(max(1, d * (kk - 1) + 1 - 2 * p) + int(rng.integers(0, 5)) for d, kk, p in zip(dilation, k, pads))
     n = int(rng.choice([0, 1, 2, 3], p=[0.05, 0.45, 0.3, 0.2]))
     shape = ((n,) if rng.random() < 0.85 else ()) + (cin,) + sizes
-    leaves = [_values(rng, shape, special), _values(rng, (cout, cin // groups) + k, special)]
+    # fastgrad multiplies weights by the zero padding, PyTorch's CPU convolution skips those taps: an
+    # inf or NaN weight gives NaN there in fastgrad only (a documented difference), so weights are
+    # finite when there is padding
+    padded = padding == "same" or any(pads)
+    leaves = [_values(rng, shape, special), _values(rng, (cout, cin // groups) + k, special if not padded else False)]
     if rng.random() < 0.6:
         leaves.append(_values(rng, (cout,), special))
     conv = "conv1d" if spatial == 1 else "conv2d"
@@ -307,6 +319,10 @@ def _gen_max_pool(rng, special):
     dilation = _pair(rng, 1, 3, 2)
     ceil_mode, return_indices = bool(rng.random() < 0.3), bool(rng.random() < 0.3)
     leaves = [_pool_input(rng, special, k, pads, dilation)]
+    if not all(_windows_touch_input(*a, ceil_mode) for a in zip(leaves[0].shape[-2:], k, stride or k, pads, dilation)):
+        # PyTorch 2.13's backward corrupts its heap on a window wholly in the padding (fastgrad's is
+        # tested in test_fuzz_findings.py): no such windows here
+        dilation, ceil_mode = (1, 1), False
 
     def build(lib, xs):
         return lib.F.max_pool2d(xs[0], k, stride, pads, dilation, ceil_mode=ceil_mode,
@@ -314,7 +330,16 @@ def _gen_max_pool(rng, special):
     return leaves, build, False
 
 
+def _windows_touch_input(size, k, s, p, d, ceil_mode):
+    span = d * (k - 1) + 1
+    out = (size + 2 * p - span + ((s - 1) if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= size + p:
+        out -= 1
+    return all(any(0 <= o * s - p + j * d < size for j in range(k)) for o in range(out))
+
+
 def _gen_avg_pool(rng, special):
+    special = NOT_HUGE if special is not False else False
     k = _pair(rng, 1, 4, 2)
     stride = None if rng.random() < 0.3 else _pair(rng, 1, 4, 2)
     pads = tuple(int(rng.integers(0, kk // 2 + 1)) for kk in k)
@@ -327,6 +352,7 @@ def _gen_avg_pool(rng, special):
 
 
 def _gen_adaptive_pool(rng, special):
+    special = NOT_HUGE if special is not False else False
     out = int(rng.integers(1, 6)) if rng.random() < 0.4 else (int(rng.integers(1, 6)),
                                                               None if rng.random() < 0.2 else int(rng.integers(1, 6)))
     leaves = [_pool_input(rng, special, (1, 1), (0, 0), (1, 1))]
@@ -334,6 +360,7 @@ def _gen_adaptive_pool(rng, special):
 
 
 def _gen_batch_norm(rng, special):
+    special = NOT_HUGE if special is not False else False
     c, training = int(rng.integers(1, 5)), bool(rng.random() < 0.6)
     spatial = _pair(rng, 1, 4, int(rng.integers(0, 3)))
     n = int(rng.integers(2 if training and math.prod(spatial) == 1 else 1, 5))
@@ -448,6 +475,7 @@ def _gen_gather(rng, special):
 
 
 def _gen_scatter_add(rng, special):
+    special = NOT_HUGE if special is not False else False
     x = _values(rng, _pick_shape(rng), special)
     dim = _dim(x.shape, rng)
     shape = tuple(int(rng.integers(0, 4)) if i == dim % x.ndim else int(rng.integers(0, s + 1))
@@ -478,22 +506,24 @@ def _gen_embedding(rng, special):
 
 
 def _gen_attention(rng, special):
+    special = NOT_HUGE if special is not False else False
     batch = _pair(rng, 1, 4, int(rng.integers(0, 3)))
     L, S, E, Ev = (int(rng.integers(1, 6)) for _ in range(4))
     u = rng.random()
     causal, mask = u < 0.3, None
     if 0.3 <= u < 0.65:
         mask_shape = _broadcast_partner(rng, batch + (L, S))
+        mask_shape = (1,) * (2 - len(mask_shape)) + mask_shape   # PyTorch refuses masks of fewer than 2 dims
         if rng.random() < 0.5:
             mask = rng.random(mask_shape) < 0.7
         else:
             mask = np.where(rng.random(mask_shape) < 0.2, -np.inf, rng.standard_normal(mask_shape))
-    # A dropped score (causal, or a False in a boolean mask) is never computed in fastgrad; PyTorch
-    # adds -inf to it, so an inf or NaN score there makes its row NaN (a documented difference):
-    # then special values go into v only.
-    dropping = causal or (mask is not None and mask.dtype == bool)
-    leaves = [_values(rng, batch + (L, E), special and not dropping),
-              _values(rng, batch + (S, E), special and not dropping), _values(rng, batch + (S, Ev), special)]
+    # fastgrad never computes a dropped entry (causal, a False in a boolean mask, a row all -inf):
+    # PyTorch adds -inf to its score and multiplies its 0 weight by v, so an inf or NaN in q, k or v
+    # there makes its row NaN (a documented difference). No special values then.
+    dropping = causal or (mask is not None and (mask.dtype == bool or np.isinf(mask).any()))
+    leaves = [_values(rng, shape, special if not dropping else False) for shape in (batch + (L, E), batch + (S, E),
+                                                                            batch + (S, Ev))]
     scale = None if rng.random() < 0.7 else float(rng.choice([0.5, 2.0]))
 
     def build(lib, xs):
@@ -503,6 +533,7 @@ def _gen_attention(rng, special):
 
 
 def _gen_layer_norm(rng, special):
+    special = NOT_HUGE if special is not False else False
     x = _values(rng, _pick_shape(rng), special)
     normalized = x.shape[-int(rng.integers(1, min(2, x.ndim) + 1)):]
     affine = rng.random() < 0.6
@@ -675,6 +706,7 @@ def run_structured_case(case, seed=0):
     special = rng.random() < 0.4
     gen = STRUCTURED[int(rng.integers(len(STRUCTURED)))]
     leaves, build, reference64 = gen(rng, special)
+    leaves = [l.astype(np.float32) if dtype is fg.float32 else l for l in leaves]   # one input for both
     after = [_AFTER[int(rng.integers(len(_AFTER)))] for _ in range(int(rng.choice([0, 0, 1, 2])))]
     paths = fg.backend.available_kernel_paths()
     path = paths[int(rng.integers(len(paths)))]

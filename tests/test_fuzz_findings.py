@@ -76,3 +76,14 @@ print("ok")
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+
+
+def test_attention_row_of_nan_scores_stays_nan():
+    """A row whose scores are -inf but for a NaN is NaN (PyTorch's too), not the 0 of a row masked
+    out: q·k is inf - inf = NaN for one key, -inf for the others (4 or more: a vectorised loop)."""
+    inf = float("inf")
+    for n in (2, 4, 5, 17):
+        q = fg.tensor([[1.0, inf]], requires_grad=True)
+        k = fg.tensor([[1.0, -1.0]] * (n - 2) + [[inf, -1.0], [1.0, -1.0]], requires_grad=True)
+        out = F.scaled_dot_product_attention(q, k, fg.ones(n, 3))
+        assert np.isnan(out.numpy()).all(), n
