@@ -528,7 +528,13 @@ def _gen_attention(rng, special):
 
     def build(lib, xs):
         m = None if mask is None else lib.index(mask) if mask.dtype == bool else lib.const(mask)
-        return lib.F.scaled_dot_product_attention(*xs, attn_mask=m, is_causal=causal, scale=scale)
+        if lib.torch is None:
+            return lib.F.scaled_dot_product_attention(*xs, attn_mask=m, is_causal=causal, scale=scale)
+        # PyTorch's math backend: its fused CPU kernel gives a query row whose scores are all NaN 0
+        # instead of NaN (fastgrad and the math backend: NaN)
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+        with sdpa_kernel(SDPBackend.MATH):
+            return lib.F.scaled_dot_product_attention(*xs, attn_mask=m, is_causal=causal, scale=scale)
     return leaves, build, False
 
 

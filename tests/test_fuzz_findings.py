@@ -87,3 +87,26 @@ def test_attention_row_of_nan_scores_stays_nan():
         k = fg.tensor([[1.0, -1.0]] * (n - 2) + [[inf, -1.0], [1.0, -1.0]], requires_grad=True)
         out = F.scaled_dot_product_attention(q, k, fg.ones(n, 3))
         assert np.isnan(out.numpy()).all(), n
+
+
+def test_batch_norm_statistics_when_the_first_element_is_infinite():
+    """The batch mean of [-inf, 0.9, -0.07] is -inf (PyTorch's running_mean too); shifting the sums by
+    the first element made it NaN."""
+    rm, rv = fg.zeros(1, dtype=fg.float64), fg.ones(1, dtype=fg.float64)
+    x = fg.tensor([[-np.inf], [0.9], [-0.07]], dtype=fg.float64)
+    F.batch_norm(x, rm, rv, training=True, momentum=0.5)
+    assert rm.numpy().tolist() == [-np.inf] and np.isnan(rv.numpy()).all()
+
+
+def test_batch_norm_gradient_through_an_infinite_weight_is_infinite():
+    """dx = weight·invstd·(dy - mean(dy) - x̂·mean(dy·x̂)) with weight = inf is ±inf (PyTorch's too);
+    the kernel's dy·a + x·b + k form gave inf - inf = NaN."""
+    data = np.array([[0.18, 1.57, -2.69]])
+    grads = []
+    for lib in (fg, torch):
+        x = lib.tensor(data, dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([np.inf], dtype=lib.float64)
+        out = lib.nn.functional.batch_norm(x.reshape(3, 1), None, None, w, None, training=True)
+        (out * lib.tensor([[0.5], [-1.0], [0.25]], dtype=lib.float64)).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
