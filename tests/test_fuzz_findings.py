@@ -110,3 +110,19 @@ def test_batch_norm_gradient_through_an_infinite_weight_is_infinite():
         (out * lib.tensor([[0.5], [-1.0], [0.25]], dtype=lib.float64)).sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"dilation": (1, 2)}])
+def test_max_pool_window_with_two_nans_takes_the_last_as_pytorch(kwargs):
+    """PyTorch's max_pool2d moves to every NaN it meets, so its index (and gradient) is the last
+    NaN's; fastgrad kept the first. Both the plain 2x2 path and the general one."""
+    x = np.arange(32.0).reshape(1, 1, 4, 8)
+    x[0, 0, 0, 0] = x[0, 0, 1, 0] = x[0, 0, 0, 2] = np.nan
+    results = []
+    for lib in (fg, torch):
+        t = lib.tensor(x, dtype=lib.float64, requires_grad=True)
+        out, at = lib.nn.functional.max_pool2d(t, 2, return_indices=True, **kwargs)
+        out.sum().backward()
+        results.append((at.numpy(), np.isnan(out.detach().numpy()), t.grad.numpy()))
+    for got, want in zip(*results):
+        np.testing.assert_array_equal(got, want)
