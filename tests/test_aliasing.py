@@ -1,0 +1,201 @@
+"""Every op's backward fed aliased buffers (issue 11): the upstream gradient being an input's own
+.grad, the same tensor passed as two inputs, an input that is the output of an in-place op, and
+an input or output written in place after the op ran. Each run is compared with the same
+computation on separate buffers: the gradients must agree, or backward must refuse (the in-place
+version check), never be silently wrong. The ops come from test_compile.py's CASES, one per Op
+subclass (test_compile checks that every subclass has one)."""
+import numpy as np
+import pytest
+
+import fastgrad as fg
+import test_compile  # noqa: E402  (tests/ is on sys.path, as for fuzz.py)
+
+# test_compile's cases, with the ones whose op records as another class replaced (x.mean records a
+# Sum, basic slicing an Index): here each case's graph must hold its class (test_every_case_...)
+CASES = dict(test_compile.CASES)
+CASES["Reduce"] = test_compile._case(lambda x: x.amax(0) + x.prod(0) + x.logsumexp(0))
+CASES["AsStrided"] = test_compile._case(lambda x: x.narrow(1, 1, 2) * 1.0)
+NAMES = sorted(CASES)
+
+
+def test_every_op_class_has_a_case_whose_graph_holds_it():
+    missing = {c.__name__ for c in test_compile._op_classes()} - set(CASES) - test_compile.ABSTRACT
+    assert missing <= test_compile.NOT_CAPTURABLE_WITHOUT_MPI, f"ops without an aliasing case: {sorted(missing)}"
+    for name in NAMES:
+        _node(CASES[name][1](*_inputs(name)), name)
+
+
+def _inputs(name, seed=0):
+    make, _ = CASES[name]
+    return make(seed)
+
+
+def _grads(xs):
+    return [None if x.grad is None else x.grad.numpy().copy() for x in xs]
+
+
+def _same(got, want, what):
+    assert len(got) == len(want)
+    for k, (a, b) in enumerate(zip(got, want)):
+        assert (a is None) == (b is None), f"{what}: gradient {k} is {a} vs {b}"
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=f"{what}: gradient {k}")
+
+
+def _upstream(out, seed=1):
+    return np.random.default_rng(seed).standard_normal(out.shape).astype(np.float64 if out.dtype is fg.float64 else np.float32)
+
+
+def _float_out(name, xs):
+    out = CASES[name][1](*xs)
+    if not out.dtype.is_floating_point or not out.requires_grad:
+        pytest.skip(f"{name}'s case has no float output to backpropagate from")
+    return out
+
+
+@pytest.mark.parametrize("direct", [False, True], ids=["engine", "op.backward"])
+@pytest.mark.parametrize("name", NAMES)
+def test_upstream_gradient_is_an_inputs_own_grad(name, direct):
+    """out.backward(G) and out._op.backward(G) where G shares its buffer with the .grad the backward
+    adds into (x.grad itself, or a view of it with the output's shape)."""
+    results = []
+    for aliased in (False, True):
+        xs = _inputs(name)
+        out = _float_out(name, xs)
+        target = next((x for x in xs if x._numel == out._numel and x.dtype is out.dtype), None)
+        if target is None:
+            pytest.skip(f"{name}: no input with as many elements as the output ({out.shape})")
+        start = _upstream(out).reshape(target.shape)
+        target.grad = fg.tensor(start, dtype=target.dtype)
+        g = (target.grad if aliased else fg.tensor(start, dtype=target.dtype)).reshape(out.shape)
+        (out._op.backward if direct else out.backward)(g)
+        results.append(_grads(xs))
+    _same(results[1], results[0], f"{name}, upstream gradient aliasing an input's .grad")
+
+
+def _two_input_names():
+    names = []
+    for name in NAMES:
+        xs = _inputs(name)
+        if len(xs) >= 2 and len({x.shape for x in xs}) == 1:
+            names.append(name)
+    return names
+
+
+# the ops whose CASES entry takes one tensor, given it twice another way
+SAME_TWICE = {
+    "ScatterAdd": lambda x: x.scatter_add(0, fg.tensor([[0, 1, 2, 0]] * 3), x),
+    "Where": lambda x: fg.where(x > 0, x, x),
+    "IndexPut": lambda x: (x * 1.0).index_put_((fg.tensor([0, 2]),), x[:2]),
+    "Pow": lambda x: (x * x + 1.0) ** (x * 0.1),
+}
+
+
+@pytest.mark.parametrize("name", _two_input_names())
+def test_same_tensor_as_two_inputs(name):
+    """op(x, x) gives x the sum of what op(x, x2) gives x and x2 (x2 a copy of x): x*x, x@x.T,
+    cat([x, x]), linear(x, x), attention(q, q, q)..."""
+    _, op = CASES[name]
+    xs = _inputs(name)[:1]
+    x2 = fg.tensor(xs[0].numpy(), requires_grad=True)
+    g = None
+    for run in ("separate", "aliased"):
+        x = fg.tensor(xs[0].numpy(), requires_grad=True)
+        out = op(x, x2 if run == "separate" else x)
+        g = _upstream(out) if g is None else g
+        out.backward(fg.tensor(g, dtype=out.dtype)) if out.ndim else out.backward()
+        if run == "separate":
+            expected = [x.grad.numpy() + x2.grad.numpy()]
+        else:
+            _same(_grads([x]), expected, f"{name}(x, x)")
+
+
+@pytest.mark.parametrize("name", sorted(SAME_TWICE))
+def test_same_tensor_twice_in_one_input_ops(name):
+    op = SAME_TWICE[name]
+    x = fg.tensor(np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32), requires_grad=True)
+    out = op(x)
+    out.backward(fg.tensor(_upstream(out), dtype=out.dtype))
+    # the same through a copy for each use: f(x) = op'(x, x) summed by hand is what gradcheck-style
+    # finite differences measure; here: against PyTorch, the reference for these semantics
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(x.detach().numpy(), requires_grad=True)
+    ops = {"ScatterAdd": lambda x: x.scatter_add(0, torch.tensor([[0, 1, 2, 0]] * 3), x),
+           "Where": lambda x: torch.where(x > 0, x, x),
+           "IndexPut": lambda x: (x * 1.0).index_put((torch.tensor([0, 2]),), x[:2]),
+           "Pow": lambda x: (x * x + 1.0) ** (x * 0.1)}
+    ref = ops[name](t)
+    ref.backward(torch.tensor(_upstream(out)))
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_input_made_by_an_in_place_op(name):
+    """The op's inputs are the results of recorded in-place ops (y = x * 1; y.mul_(1.5); y.add_(0.5)),
+    against the same values made out of place."""
+    results = []
+    for in_place in (False, True):
+        xs = _inputs(name)
+        ys = []
+        for x in xs:
+            y = x * 1.0
+            if in_place:
+                y.mul_(1.5)
+                y.add_(0.5)
+            else:
+                y = y * 1.5 + 0.5
+            ys.append(y)
+        out = _float_out(name, ys)
+        out.backward(fg.tensor(_upstream(out), dtype=out.dtype)) if out.ndim else out.backward()
+        results.append(_grads(xs))
+    _same(results[1], results[0], f"{name} on in-place results")
+
+
+def _node(out, name):
+    """The tensor in out's graph made by the op class `name` (the case may end with another op)."""
+    stack, seen = [out], set()
+    while stack:
+        t = stack.pop()
+        if t._op is not None and type(t._op).__name__ == name:
+            return t
+        for x in (t._op.inputs if t._op is not None else ()):
+            if id(x) not in seen:
+                seen.add(id(x))
+                stack.append(x)
+    raise AssertionError(f"no {name} in the case's graph")
+
+
+def _written_after(name, write_input):
+    """Gradients of the case's op when, after it ran, one of its inputs (or its output) was written
+    in place under no_grad and then restored, against a run with no write. Either the same
+    gradients (restored values), or a refusal; but for a write that is NOT restored, backward must
+    refuse or give the gradient of the values the op actually saw."""
+    results = []
+    for write in (False, True):
+        xs = _inputs(name)
+        ys = [x * 1.0 for x in xs]
+        out = _float_out(name, ys)
+        if not write_input:   # backward from the op's own output: the case may end with another op
+            out = _node(out, name)
+        g = fg.tensor(_upstream(out), dtype=out.dtype)
+        if write:
+            victim = ys[0] if write_input else out
+            with fg.no_grad():
+                victim.mul_(-3.0)   # a sign flip too: a ReLU mask read from the output changes
+        try:
+            out.backward(g) if out.ndim else out.backward()
+        except RuntimeError as e:
+            assert "modified by an inplace operation" in str(e)
+            return None
+        results.append(_grads(xs))
+    return results
+
+
+@pytest.mark.parametrize("write_input", [True, False], ids=["input", "output"])
+@pytest.mark.parametrize("name", NAMES)
+def test_written_in_place_after_the_op_ran(name, write_input):
+    """A backward that reads a buffer written in place after the op ran must refuse (PyTorch's
+    version counter) rather than use the new values: the gradient, if any, is the unwritten run's."""
+    results = _written_after(name, write_input)
+    if results is not None:
+        _same(results[1], results[0], f"{name} after its {'input' if write_input else 'output'} was written")
