@@ -209,10 +209,14 @@ def run_case(case, seed=0):
         (out * torch.tensor(weights, dtype=tdtype)).sum().backward()
         return out.detach().numpy().copy(), [None if x.grad is None else x.grad.numpy().copy() for x in xs]
 
-    return _differential(description, leaves, dtype, path, run_fastgrad, run_torch)
+    # gelu_tanh of inputs below about -5 computes 0.5·x·(1 + tanh(u)) with tanh(u) near -1 in both
+    # libraries: the cancellation leaves each float64 result right to 9 digits or fewer, rounded
+    # differently (their tanh differ), and a later pow or log amplifies that
+    rtol64 = 1e-5 if any(OPS[i][0] == "gelu_tanh" for i, _ in program) else 1e-8
+    return _differential(description, leaves, dtype, path, run_fastgrad, run_torch, rtol64)
 
 
-def _differential(description, leaves, dtype, path, run_fastgrad, run_torch):
+def _differential(description, leaves, dtype, path, run_fastgrad, run_torch, rtol64=1e-8):
     """Runs fastgrad on `path` with 1 and 2 threads (same bits) and compares with PyTorch, with the
     tolerance of `dtype` (PyTorch may have run in float64 as the reference for float32). Each run
     returns (values: an array or a list of them, grads: one array or None per leaf)."""
@@ -233,7 +237,7 @@ def _differential(description, leaves, dtype, path, run_fastgrad, run_torch):
         findings.append(f"{description}: 1 and 2 threads differ")
     expected_outs, expected_grads = run_torch()
     for k, (got, want) in enumerate(zip(outs1, _as_list(expected_outs))):
-        problem = _compare(got, want, dtype, "value" if k == 0 else f"value {k}")
+        problem = _compare(got, want, dtype, "value" if k == 0 else f"value {k}", rtol64)
         if problem:
             findings.append(f"{description}: {problem}")
     for k, (got, want) in enumerate(zip(grads1, expected_grads)):
@@ -241,7 +245,7 @@ def _differential(description, leaves, dtype, path, run_fastgrad, run_torch):
             want = np.zeros_like(leaves[k])
         if got is None:
             got = np.zeros_like(leaves[k])
-        problem = _compare(got, want, dtype, f"grad of leaf {k}")
+        problem = _compare(got, want, dtype, f"grad of leaf {k}", rtol64)
         if problem:
             findings.append(f"{description}: {problem}")
     return findings
@@ -800,13 +804,13 @@ def _same_bits(a, b):
     return a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
-def _compare(got, want, dtype, what):
+def _compare(got, want, dtype, what, rtol64=1e-8):
     if got.shape != want.shape:
         return f"{what}: shape {got.shape}, PyTorch {want.shape}"
     if got.dtype.kind != "f":   # indices, masks: exactly
         return None if np.array_equal(got, want) else f"{what}: {got} vs PyTorch {want}"
     got, want = got.astype(np.float64), want.astype(np.float64)
-    rtol, atol = (2e-3, 1e-4) if dtype is fg.float32 else (1e-8, 1e-10)
+    rtol, atol = (2e-3, 1e-4) if dtype is fg.float32 else (rtol64, 1e-10)
     nan_got, nan_want = np.isnan(got), np.isnan(want)
     finite = np.isfinite(want) & np.isfinite(got)
     # Values that overflow in one library and not the other, by a rounding at the edge of the range,
