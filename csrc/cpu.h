@@ -55,6 +55,14 @@ void *fg_workspace(size_t bytes);
     static void FG(name##_on_path) params { FG(name##_body) args; }
 #endif
 
+/* d[i] (+)= expr for i in [0, n): added into d when accumulate, else written, so that a first gradient
+ * needs no zero-filled buffer (a written -0.0 stays -0.0: PyTorch too takes a first gradient as it comes). */
+#define FG_GRAD_LOOP(d, accumulate, n, expr)                                                          \
+    do {                                                                                              \
+        if (accumulate) for (int64_t i = 0; i < (n); i++) (d)[i] += (expr);                           \
+        else for (int64_t i = 0; i < (n); i++) (d)[i] = (expr);                                       \
+    } while (0)
+
 /* Memory-bound loops: below this many elements per thread a second thread does not pay. */
 #define FG_ELEMENTS_PER_THREAD 32768
 

@@ -61,12 +61,14 @@ enum fg_binary_op { FG_ADD, FG_SUB, FG_MUL, FG_DIV, FG_POW, FG_MAXIMUM, FG_MINIM
 void fg_binary_f32(float *out, const float *a, const float *b, int op, int64_t n);
 void fg_binary_f64(double *out, const double *a, const double *b, int op, int64_t n);
 void fg_binary_i64(int64_t *out, const int64_t *a, const int64_t *b, int op, int64_t n);   /* no FG_DIV */
-/* Its backward for operands of one shape: da += dout * d(a op b)/da, db likewise, in one pass
- * (either may be NULL: skipped; da and db may be one buffer, for x op x). */
+/* Its backward for operands of one shape: da (+)= dout * d(a op b)/da, db likewise, in one pass
+ * (either may be NULL: skipped). Each is added to when its accumulate flag is set, else written, as
+ * every backward kernel with an accumulate flag does: a first gradient needs no zeroed buffer. da and
+ * db may be one buffer, for x op x: da is done first, so accumulate_db must then be 1. */
 void fg_binary_backward_f32(float *da, float *db, const float *dout, const float *a, const float *b, int op,
-                            int64_t n);
+                            int64_t n, int accumulate_da, int accumulate_db);
 void fg_binary_backward_f64(double *da, double *db, const double *dout, const double *a, const double *b, int op,
-                            int64_t n);
+                            int64_t n, int accumulate_da, int accumulate_db);
 /* Broadcasting form: out is contiguous with `shape`; a and b are read through element strides
  * (0 along broadcast dimensions). out may alias an operand whose strides are contiguous. */
 void fg_binary_bcast_f32(float *out, const float *a, const float *b, int op, const int64_t *shape,
@@ -91,9 +93,9 @@ double fg_sum_f64(const double *a, int64_t n);
 /* ---- activations (activation.inc): forward, then backward from what forward saved ----------- */
 void fg_relu_f32(float *out, const float *x, int64_t n);
 void fg_relu_f64(double *out, const double *x, int64_t n);
-/* dx += dout where x > 0 (the gradient at exactly 0 is 0, as in PyTorch). */
-void fg_relu_backward_f32(float *dx, const float *dout, const float *x, int64_t n);
-void fg_relu_backward_f64(double *dx, const double *dout, const double *x, int64_t n);
+/* dx (+)= dout where x > 0 (the gradient at exactly 0 is 0, as in PyTorch). */
+void fg_relu_backward_f32(float *dx, const float *dout, const float *x, int64_t n, int accumulate);
+void fg_relu_backward_f64(double *dx, const double *dout, const double *x, int64_t n, int accumulate);
 /* The backward of a Linear layer's bias + ReLU, from the ReLU's saved output over rows x cols:
  * g = dout where out > 0, else 0; dx += g, dbias += column sums of g (either may be NULL: skipped).
  * (Its forward is fg_linear_relu, which adds the bias before the product, as fg_linear does.) */
@@ -103,14 +105,14 @@ void fg_bias_relu_backward_f64(double *dx, double *dbias, const double *dout, co
                                int64_t cols);
 void fg_tanh_f32(float *out, const float *x, int64_t n);
 void fg_tanh_f64(double *out, const double *x, int64_t n);
-/* dx += dout * (1 - out^2) */
-void fg_tanh_backward_f32(float *dx, const float *dout, const float *out, int64_t n);
-void fg_tanh_backward_f64(double *dx, const double *dout, const double *out, int64_t n);
+/* dx (+)= dout * (1 - out^2) */
+void fg_tanh_backward_f32(float *dx, const float *dout, const float *out, int64_t n, int accumulate);
+void fg_tanh_backward_f64(double *dx, const double *dout, const double *out, int64_t n, int accumulate);
 void fg_sigmoid_f32(float *out, const float *x, int64_t n);
 void fg_sigmoid_f64(double *out, const double *x, int64_t n);
-/* dx += dout * out * (1 - out) */
-void fg_sigmoid_backward_f32(float *dx, const float *dout, const float *out, int64_t n);
-void fg_sigmoid_backward_f64(double *dx, const double *dout, const double *out, int64_t n);
+/* dx (+)= dout * out * (1 - out) */
+void fg_sigmoid_backward_f32(float *dx, const float *dout, const float *out, int64_t n, int accumulate);
+void fg_sigmoid_backward_f64(double *dx, const double *dout, const double *out, int64_t n, int accumulate);
 
 /* ---- softmax family over the last dimension of a rows x cols buffer (softmax.inc) ----------- */
 void fg_softmax_f32(float *out, const float *x, int64_t rows, int64_t cols);
@@ -244,6 +246,17 @@ void fg_linear_relu_backward_f64(double *dx, double *dw, double *dbias, double *
                                  const double *out, const double *x, const double *w, int64_t m, int64_t k, int64_t n,
                                  int accumulate_dx, int accumulate_dw);
 
+/* x @ W + bias written out (W k x n, bias n entries), then optionally a ReLU: the backward of the
+ * graph an Add (and ReLU) records on a matmul's output. out NULL: no ReLU; otherwise the ReLU's saved
+ * output, and dpre (m x n, overwritten, the caller's scratch) = dout where out > 0, else 0. Then
+ * da (+)= g·bᵀ, db (+)= aᵀ·g, dbias += column sums of g, for g = dpre or dout (NULLs skipped). */
+void fg_matmul_bias_backward_f32(float *da, float *db, float *dbias, float *dpre, const float *dout, const float *out,
+                                 const float *a, const float *b, int64_t m, int64_t k, int64_t n, int accumulate_da,
+                                 int accumulate_db);
+void fg_matmul_bias_backward_f64(double *da, double *db, double *dbias, double *dpre, const double *dout,
+                                 const double *out, const double *a, const double *b, int64_t m, int64_t k, int64_t n,
+                                 int accumulate_da, int accumulate_db);
+
 /* ---- language-model layers (norm_act.inc) --------------------------------------------------- */
 /* LayerNorm over the last `cols` elements of each row: out = (x - mean)·rstd·weight + bias, weight
  * and bias NULL or cols long (bias only with weight); mean and rstd (rows entries) are written for
@@ -333,9 +346,11 @@ enum fg_unary_op { FG_NEG, FG_ABS, FG_SIGN, FG_SQUARE, FG_EXP, FG_EXP2, FG_EXPM1
 void fg_unary_f32(float *out, const float *x, int op, int64_t n);
 void fg_unary_f64(double *out, const double *x, int op, int64_t n);
 void fg_unary_i64(int64_t *out, const int64_t *x, int op, int64_t n);
-/* dx += dout * f'(x), reading the forward's input x and output out (sign and rounding add nothing). */
-void fg_unary_backward_f32(float *dx, const float *dout, const float *x, const float *out, int op, int64_t n);
-void fg_unary_backward_f64(double *dx, const double *dout, const double *x, const double *out, int op, int64_t n);
+/* dx (+)= dout * f'(x), reading the forward's input x and output out (sign and rounding: 0). */
+void fg_unary_backward_f32(float *dx, const float *dout, const float *x, const float *out, int op, int64_t n,
+                           int accumulate);
+void fg_unary_backward_f64(double *dx, const double *dout, const double *x, const double *out, int op, int64_t n,
+                           int accumulate);
 /* out = min(max(x, lo), hi), NaN kept; lo or hi may be NULL (no bound); the bounds advance by
  * bound_step (0: one value for all, 1: one per element). Backward, PyTorch's rule: dout goes to
  * whichever of x, lo, hi the output is (hi where lo > hi), to none at a NaN x (NULLs skipped). */
@@ -405,6 +420,9 @@ int64_t fg_count_nonzero(const void *src, int type, int64_t n);
 void fg_nonzero(int64_t *out, const void *src, int type, const int64_t *shape, int64_t ndim, int64_t n);
 /* out[i, index[i]] = 1, zeros elsewhere; out is n x classes. */
 void fg_one_hot(int64_t *out, const int64_t *index, int64_t n, int64_t classes);
+/* 0 if every x[i] is in [lo, hi) or equal to `allowed` (a loss's ignore_index), else 1: a status, so
+ * a captured step's replay stops on a batch out of range as the eager step raises on it. */
+int fg_check_range_i64(const int64_t *x, int64_t n, int64_t lo, int64_t hi, int64_t allowed);
 /* SparseAdam (PyTorch's rule) on n distinct rows of `row` elements of param and its state; grad holds
  * the n rows' gradients. Rows not named are not touched. */
 void fg_sparse_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, const float *grad, const int64_t *rows,

@@ -68,3 +68,9 @@ void fg_one_hot(int64_t *out, const int64_t *index, int64_t n, int64_t classes) 
     memset(out, 0, (size_t)(n * classes) * sizeof(int64_t));
     for (int64_t i = 0; i < n; i++) out[i * classes + index[i]] = 1;
 }
+
+int fg_check_range_i64(const int64_t *x, int64_t n, int64_t lo, int64_t hi, int64_t allowed) {
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++) bad |= (x[i] < lo || x[i] >= hi) && x[i] != allowed;   /* no branch: vectorises */
+    return bad;
+}

@@ -11,18 +11,13 @@ int64_t fg_plan_kernel_id(const char *name) {
     return -1;
 }
 
-static int in_range(const int64_t *x, int64_t n, int64_t lo, int64_t hi, int64_t allowed) {
-    for (int64_t i = 0; i < n; i++)
-        if ((x[i] < lo || x[i] >= hi) && x[i] != allowed) return 0;
-    return 1;
-}
 
 int64_t fg_plan_run(const fg_plan_step *steps, int64_t n, double *slots) {
     for (int64_t s = 0; s < n; s++) {
         const fg_plan_step *step = &steps[s];
         if (step->kernel == FG_PLAN_CHECK_RANGE) {
             const fg_plan_arg *a = step->args;
-            if (!in_range((const int64_t *)a[0].p, a[1].i, a[2].i, a[3].i, a[4].i)) return s;
+            if (fg_check_range_i64((const int64_t *)a[0].p, a[1].i, a[2].i, a[3].i, a[4].i)) return s;
             continue;
         }
         if (step->from_slot >= 0) step->args[step->arg_index].d = slots[step->from_slot] * step->mul / step->div;

@@ -280,6 +280,7 @@ CASES = {
     "MatMul": _case(lambda x, y: x @ y.t(), 2),
     "Linear": _case(lambda x, w: F.linear(x, w), 2),
     "LinearReLU": _case(lambda x, w: fg.ops.LinearReLU().forward(x, w), 2),
+    "MatMulBias": _case(lambda x, w: (x @ w.t() + w[:, 0]).relu() * (x @ w.t() + w[:, 1]), 2),
     "Reshape": _case(lambda x: x.reshape(4, 3) * 1.0),
     "AsStrided": _case(lambda x: x[:, 1:3] * 1.0),
     "Transpose": _case(lambda x: x.t() * 1.0),

@@ -150,7 +150,7 @@ def test_pointwise_and_softmax_kernels_on_every_path(name, dtype):
                 fn("bias_relu_backward")(_c(dx), _c(db), _c(y), _c(out["relu"]), rows, cols)
                 out["dx"], out["db"] = dx, db
                 out["dmul_x"], out["dmul_y"] = np.ones_like(x), np.ones_like(x)   # d(x * y), dout = y
-                fn("binary_backward")(_c(out["dmul_x"]), _c(out["dmul_y"]), _c(y), _c(x), _c(y), lib.FG_MUL, x.size)
+                fn("binary_backward")(_c(out["dmul_x"]), _c(out["dmul_y"]), _c(y), _c(x), _c(y), lib.FG_MUL, x.size, 1, 1)
                 # optimizer steps: parameter x, gradient y, state buffers starting at 0.5
                 out["sgd_p"], out["sgd_buf"] = x.copy(), np.full_like(x, 0.5)
                 fn("sgd")(_c(out["sgd_p"]), _c(out["sgd_buf"]), _c(y), 0.1, 0.9, 0.1, 0.01, 0, 0, x.size)
@@ -224,7 +224,7 @@ def test_linear_relu_is_linear_then_relu_bit_for_bit(dtype):
                                                _c(fused), _c(x), _c(w), m, k, n, 1, 1)
                 else:
                     dpre = np.zeros((m, n), dtype)
-                    fn("relu_backward")(_c(dpre), _c(g), _c(pre), m * n)
+                    fn("relu_backward")(_c(dpre), _c(g), _c(pre), m * n, 1)
                     fn("linear_backward")(_c(dx), _c(dw), _c(db), _c(dpre), _c(x), _c(w), m, k, n, 1, 1)
                 grads[way] = (dx, dw, db)
             for f, p in zip(grads["fused"], grads["plain"]):

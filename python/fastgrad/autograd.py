@@ -167,11 +167,9 @@ class Op:
         if not isinstance(grad, _tensor.Tensor) or grad.shape != self.out_shape or grad.dtype is not dtype:
             raise ValueError(f"{name}.backward: expects a gradient tensor of shape {self.out_shape} and dtype "
                              f"{dtype!r}, got {_describe(grad)}")
-        if any(x.grad is not None and x.grad._buf is grad._buf for x in self.inputs):
-            grad = _tensor.tensor(grad, dtype=grad.dtype)   # the kernels write .grad buffers: never one they read
         if _epoch > self.epoch:
             self.check_versions()
-        self._backward(grad)
+        self._backward(_tensor.tensor(grad, dtype=grad.dtype))   # a copy: backward may make its gradient a .grad
 
     def save_output(self, out):
         """out's buffer, for a backward that reads the output. Its in-place marker is kept (shared
@@ -248,6 +246,14 @@ def grad_targets(*tensors):
     return targets
 
 
+def grad_target(t):
+    """grad_targets for one tensor that needs a gradient: (buffer, accumulate)."""
+    if t.grad is None:
+        t.grad = _tensor.empty(t._shape, t._dtype, t._numel)
+        return t.grad._buf, 0
+    return grad_buffer(t), 1
+
+
 def grad_buffer_or_null(t):
     """grad_buffer(t) if t needs a gradient, else NULL: the kernel then skips that product."""
     return grad_buffer(t) if t.requires_grad else ffi.NULL
@@ -264,13 +270,67 @@ def broadcast_strides(shape, out_shape):
     return strides
 
 
+def broadcast_shape(*shapes):
+    """numpy's broadcast of the shapes, or a ValueError naming them."""
+    ndim = max(map(len, shapes))
+    out = [1] * ndim
+    for shape in shapes:
+        for i in range(1, len(shape) + 1):
+            if shape[-i] != 1:
+                if out[-i] not in (1, shape[-i]):
+                    raise ValueError(f"shapes {' and '.join(map(str, shapes))} cannot be broadcast together")
+                out[-i] = shape[-i]
+    return tuple(out)
+
+
+class Broadcast:
+    """How an op broadcasts operands of shapes a and b: the result's shape and element count, and,
+    as C arrays ready for a kernel, that shape and a's and b's strides over it."""
+    __slots__ = ("shape", "numel", "ndim", "shape_c", "a_strides", "b_strides")
+
+    def __init__(self, a_shape, b_shape):
+        shape = self.shape = broadcast_shape(a_shape, b_shape)
+        self.numel = _product(shape)
+        self.ndim = len(shape)
+        self.shape_c = ffi.new("int64_t[]", shape or [0])
+        self.a_strides = ffi.new("int64_t[]", broadcast_strides(a_shape, shape) or [0])
+        self.b_strides = ffi.new("int64_t[]", broadcast_strides(b_shape, shape) or [0])
+
+
+_broadcasts = {}
+
+
+def broadcast(a_shape, b_shape):
+    """The Broadcast of two shapes, made once per pair: a broadcasting op and its backward pay one
+    dictionary lookup, no numpy call and no list converted for the kernel."""
+    plan = _broadcasts.get((a_shape, b_shape))
+    if plan is None:
+        plan = Broadcast(a_shape, b_shape)
+        if len(_broadcasts) >= 4096:   # a bound for programs whose shapes never repeat
+            _broadcasts.clear()
+        _broadcasts[a_shape, b_shape] = plan
+    return plan
+
+
+def _product(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
 def accumulate_grad(t, g, alpha=1.0):
-    """t.grad += alpha * g, summing g over the dimensions along which t was broadcast."""
-    k = t.dtype.k
-    if g.shape == t.shape:
-        k.axpy(grad_buffer(t), g._buf, alpha, g._numel)
-    else:
-        k.sum_to(grad_buffer(t), g._buf, alpha, g.shape, broadcast_strides(t.shape, g.shape), len(g.shape))
+    """t.grad += alpha * g, summing g over the dimensions along which t was broadcast. g must be a
+    gradient nothing else holds (one the backward pass made): when t has no gradient yet and g has
+    its shape, g itself becomes t.grad, with no zero-filled buffer to add it into."""
+    if g._shape == t._shape:
+        if t.grad is None and alpha == 1.0:
+            t.grad = g
+            return
+        t._dtype.k.axpy(grad_buffer(t), g._buf, alpha, g._numel)
+        return
+    plan = broadcast(t._shape, g._shape)
+    t._dtype.k.sum_to(grad_buffer(t), g._buf, alpha, plan.shape_c, plan.a_strides, plan.ndim)
 
 
 def _graph_in_backward_order(root):
@@ -302,16 +362,16 @@ def backward(root, grad=None):
         grad = _tensor.empty(root.shape, root.dtype, 1)
         grad._buf[0] = 1.0
     else:
-        grad = grad if isinstance(grad, _tensor.Tensor) else _tensor.tensor(grad, dtype=root.dtype)
-        if grad._buf is getattr(root.grad, "_buf", None) or _is_some_leaf_grad(grad, root):
-            grad = _tensor.tensor(grad, dtype=grad.dtype)   # backward writes .grad buffers: never read one it writes
+        # Always a copy: the pass hands gradients over as .grad (accumulate_grad), so the caller's
+        # tensor could otherwise become some leaf's .grad, or be a .grad the pass writes while reading it.
+        grad = _tensor.tensor(grad, dtype=grad.dtype if isinstance(grad, _tensor.Tensor) else root.dtype)
         if grad.shape != root.shape or grad.dtype is not root.dtype:
             raise ValueError(f"backward(grad): grad has shape {grad.shape} and dtype {grad.dtype!r}, "
                              f"the output has shape {root.shape} and dtype {root.dtype!r}")
     if root._op is None:   # a leaf: the gradient accumulates like any other
-        root.dtype.k.axpy(grad_buffer(root), grad._buf, 1.0, grad._numel)
+        accumulate_grad(root, grad)
         return
-    root.grad = grad   # read, never written, by the root's op: the caller's tensor is safe to use as is
+    root.grad = grad
     for t in _graph_in_backward_order(root):
         g, t.grad = t.grad, None   # a non-leaf's gradient is consumed by its op, not kept
         if g is not None:
@@ -324,25 +384,6 @@ def backward(root, grad=None):
         _final_callbacks.clear()
         for fn in callbacks:
             fn()
-
-
-def _is_some_leaf_grad(grad, root):
-    """True if `grad` is the .grad of a leaf in root's graph: the backward pass may write that buffer
-    while reading grad, so it gets a copy first."""
-    if grad._op is not None:
-        return False
-    stack, seen = [root], set()
-    while stack:
-        t = stack.pop()
-        if t._op is None:
-            if t.grad is not None and t.grad._buf is grad._buf:
-                return True
-            continue
-        for x in t._op.inputs:
-            if id(x) not in seen:
-                seen.add(id(x))
-                stack.append(x)
-    return False
 
 
 # ---- work to do once a backward pass has finished ------------------------------------------------

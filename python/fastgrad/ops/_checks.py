@@ -13,6 +13,8 @@ def operands(a, b, op, true_division=False):
     bools with a float become that float, bool with int64 int64; Python numbers take the tensor's
     dtype (a float with an integer tensor gives float32); integer division is true division (float32).
     At least one operand must be a Tensor; float32 with float64 is a TypeError naming both."""
+    if type(b) is float and type(a) is Tensor and a._dtype.is_floating_point:   # t * 0.5: the common case first
+        return a, scalar(b, a._dtype)
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             raise TypeError(f"{op}: expects fastgrad Tensors, got {type(a).__name__} and {type(b).__name__}")

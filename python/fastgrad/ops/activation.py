@@ -1,21 +1,26 @@
 """ReLU, Tanh, Sigmoid: one C kernel forward, one backward."""
-from ..autograd import Op, grad_buffer
-from ..tensor import empty
+from ..autograd import Op, grad_target
+from ..tensor import Tensor, empty
 from ._checks import float_arg
+from .matmul import MatMulBias
 
 
 class ReLU(Op):
     """max(x, 0); the gradient at exactly 0 is 0, as in PyTorch."""
 
     def forward(self, x):
-        x = float_arg(x, "relu")
-        out = empty(x.shape, x.dtype)
-        x.dtype.k.relu(out._buf, x._buf, x._numel)
+        if type(x) is not Tensor or not x._dtype.is_floating_point:
+            x = float_arg(x, "relu")
+        out = empty(x._shape, x._dtype, x._numel)
+        x._dtype.k.relu(out._buf, x._buf, x._numel)
+        if x._op is not None and type(x._op) is MatMulBias and MatMulBias.fuse_relu(x, out):
+            return out   # (x @ W + b).relu(): one op, nn.Linear's backward
         return self.record(out, x)
 
     def _backward(self, g):
         x, = self.inputs
-        x.dtype.k.relu_backward(grad_buffer(x), g._buf, x._buf, x._numel)
+        dx, accumulate = grad_target(x)
+        x._dtype.k.relu_backward(dx, g._buf, x._buf, x._numel, accumulate)
 
 
 class _FromOutput(Op):
@@ -32,7 +37,8 @@ class _FromOutput(Op):
 
     def _backward(self, g):
         x, = self.inputs
-        getattr(x.dtype.k, self.backward_kernel)(grad_buffer(x), g._buf, self.out_buf, x._numel)
+        dx, accumulate = grad_target(x)
+        getattr(x._dtype.k, self.backward_kernel)(dx, g._buf, self.out_buf, x._numel, accumulate)
 
 
 class Tanh(_FromOutput):

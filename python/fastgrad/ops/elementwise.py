@@ -1,13 +1,13 @@
 """Add, Sub, Mul, Div: one C kernel with an op code, numpy broadcasting, gradients summed back over
 the broadcast dimensions."""
-import numpy as np
-
 from .._C import ffi, lib
 from .. import autograd
-from ..autograd import Op, accumulate_grad, broadcast_strides, grad_buffer_or_null
+from ..autograd import Op, accumulate_grad, broadcast, grad_targets
+from ..autograd import broadcast_shape  # noqa: F401  (imported from here by other ops)
 from ..dtypes import SMALL_ARRAY
-from ..tensor import Tensor, alloc_uninitialized, empty, out_of_memory, zeros
+from ..tensor import Tensor, alloc_uninitialized, empty, out_of_memory
 from ._checks import operands
+from .matmul import MatMul, MatMulBias
 
 
 def binary(code, a, b, out=None):
@@ -18,21 +18,13 @@ def binary(code, a, b, out=None):
             out = empty(a._shape, a._dtype, a._numel)
         a._dtype.k.binary(out._buf, a._buf, b._buf, code, a._numel)
         return out
-    shape = broadcast_shape(a._shape, b._shape)
+    plan = broadcast(a._shape, b._shape)
     if out is None:
-        out = empty(shape, a._dtype)
-    if out._numel:
-        a.dtype.k.binary_bcast(out._buf, a._buf, b._buf, code, shape, broadcast_strides(a.shape, shape),
-                               broadcast_strides(b.shape, shape), len(shape))
+        out = empty(plan.shape, a._dtype, plan.numel)
+    if plan.numel:
+        a._dtype.k.binary_bcast(out._buf, a._buf, b._buf, code, plan.shape_c, plan.a_strides, plan.b_strides,
+                                plan.ndim)
     return out
-
-
-def broadcast_shape(*shapes):
-    """numpy's broadcast of the shapes, or a ValueError naming them."""
-    try:
-        return tuple(np.broadcast_shapes(*shapes))
-    except ValueError:
-        raise ValueError(f"shapes {' and '.join(map(str, shapes))} cannot be broadcast together") from None
 
 
 class _Binary(Op):
@@ -48,8 +40,7 @@ class _Binary(Op):
     def forward(self, a, b):
         if not (type(a) is Tensor and type(b) is Tensor and a._shape == b._shape and a._dtype is b._dtype
                 and a._dtype.is_floating_point):
-            a, b = operands(a, b, type(self).__name__, self.code == lib.FG_DIV)
-            return self.record(binary(self.code, a, b), a, b)
+            return self._general_forward(a, b)
         dtype, size = a._dtype, a._numel
         out = Tensor()   # out = empty(a.shape, dtype, size), in line
         out._shape = a._shape
@@ -77,11 +68,18 @@ class _Binary(Op):
             out._op = None
         return out
 
+    def _general_forward(self, a, b):
+        """Broadcasting, Python numbers, integer and bool operands."""
+        if not (type(a) is Tensor and type(b) is Tensor and a._dtype is b._dtype and a._dtype.is_floating_point):
+            a, b = operands(a, b, type(self).__name__, self.code == lib.FG_DIV)
+        return self.record(binary(self.code, a, b), a, b)
+
     def _backward(self, g):
         a, b = self.inputs
         if a._shape == b._shape:
-            a.dtype.k.binary_backward(grad_buffer_or_null(a), grad_buffer_or_null(b), g._buf, a._buf, b._buf,
-                                      self.code, g._numel)
+            (da, accumulate_da), (db, accumulate_db) = grad_targets(a, b)
+            a._dtype.k.binary_backward(da, db, g._buf, a._buf, b._buf, self.code, g._numel, accumulate_da,
+                                       accumulate_db)
         else:
             self._broadcast_backward(g, a, b)
 
@@ -89,6 +87,14 @@ class _Binary(Op):
 class Add(_Binary):
     reads = ()   # backward needs shapes (or saved buffers) only
     code = lib.FG_ADD
+
+    def _general_forward(self, a, b):
+        product, bias = (a, b) if type(getattr(a, "_op", None)) is MatMul else (b, a)
+        if (type(getattr(product, "_op", None)) is MatMul and type(bias) is Tensor and bias._dtype is product._dtype
+                and autograd.is_grad_enabled() and MatMulBias.fits(product, bias)):
+            out = binary(self.code, a, b)   # x @ W + b: recorded as one MatMulBias on the matmul's inputs
+            return MatMulBias().record(out, *product._op.inputs, bias)
+        return super()._general_forward(a, b)
 
     def _broadcast_backward(self, g, a, b):
         if a.requires_grad: accumulate_grad(a, g)
@@ -130,9 +136,9 @@ class _MathBinary(_Binary):
     def _broadcast_backward(self, g, a, b):
         from .unary import expand   # unary.py imports this module
         shape = g._shape
-        grads = [zeros(shape, dtype=g._dtype) if t.requires_grad else None for t in (a, b)]
+        grads = [empty(shape, g._dtype) if t.requires_grad else None for t in (a, b)]
         g._dtype.k.binary_backward(*[ffi.NULL if d is None else d._buf for d in grads], g._buf,
-                                   expand(a, shape)._buf, expand(b, shape)._buf, self.code, g._numel)
+                                   expand(a, shape)._buf, expand(b, shape)._buf, self.code, g._numel, 0, 0)
         for t, d in zip((a, b), grads):
             if d is not None:
                 accumulate_grad(t, d)

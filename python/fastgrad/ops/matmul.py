@@ -41,7 +41,7 @@ class MatMul(Op):
         return self.record(out, a, b)
 
     def _backward(self, g):
-        a, b = self.inputs
+        a, b = self.inputs[:2]
         if len(a._shape) == 2 == len(b._shape):
             (m, k), n = a._shape, b._shape[1]
             strides = None
@@ -57,6 +57,46 @@ class MatMul(Op):
             kernel(da, g._buf, b._buf, m, k, n, 0, 1, accumulate_da, batch, a_strides, g_strides, b_strides, len(batch))
         if db != ffi.NULL:   # db[k,n] (+)= a[m,k]ᵀ·g[m,n], likewise
             kernel(db, a._buf, g._buf, k, n, m, 1, 0, accumulate_db, batch, b_strides, a_strides, g_strides, len(batch))
+
+
+class MatMulBias(MatMul):
+    """x @ W + bias, and relu(x @ W + bias): what `(x @ W + b).relu()` records. When an Add finds one
+    operand fresh from a matmul whose right side has no batch dimensions and the other a bias over its
+    last dimension, it records this op on the matmul's inputs instead of itself (fuse_add); a ReLU then
+    applied to the sum takes the ReLU over too (fuse_relu). The forward kernels run as written; the
+    backward is one kernel, as nn.Linear's is, with the same bits the separate ops would give."""
+    reads = (0, 1)   # x and W; the bias only by shape
+    out_buf = None   # the ReLU's output, once fused
+
+    @staticmethod
+    def fits(product, bias):
+        """True if product (fresh from a MatMul) + bias has the form this op records: W without batch
+        dimensions, and a bias of W's columns that adds no dimension to the product."""
+        w = product._op.inputs[1]
+        return (len(w._shape) == 2 and bias._shape and bias._shape[-1] == w._shape[1] == bias._numel
+                and len(bias._shape) <= len(product._shape))
+
+    @staticmethod
+    def fuse_relu(pre, out):
+        """Records out = relu(pre) into pre's MatMulBias when pre is the sum it recorded (and no ReLU is
+        fused yet); returns False otherwise."""
+        op = pre._op
+        if type(op) is not MatMulBias or op.out_buf is not None:
+            return False
+        fused = MatMulBias()
+        fused.out_buf = out._buf
+        fused.record(out, *op.inputs)
+        return True
+
+    def _backward(self, g):
+        a, b, bias = self.inputs
+        k, n = b._shape
+        (da, accumulate_da), (db, accumulate_db) = grad_targets(a, b)
+        dpre = ffi.NULL if self.out_buf is None else empty(g._shape, g._dtype, g._numel)._buf
+        a._dtype.k.matmul_bias_backward(da, db, grad_buffer_or_null(bias), dpre, g._buf,
+                                        ffi.NULL if self.out_buf is None else self.out_buf, a._buf, b._buf,
+                                        g._numel // n if n else math.prod(a._shape[:-1]), k, n, accumulate_da,
+                                        accumulate_db)
 
 
 def _check_matmul(a, b, op="matmul"):

@@ -2,7 +2,7 @@
 import numbers
 
 from .._C import ffi, lib
-from ..autograd import Op, accumulate_grad, broadcast_strides, grad_buffer
+from ..autograd import Op, accumulate_grad, broadcast_strides, grad_buffer, grad_target
 from ..dtypes import bool_, float32, int64
 from ..tensor import Tensor, empty, scalar, zeros
 from ._checks import cast_to, float_arg, tensor_arg
@@ -44,7 +44,8 @@ class Unary(Op):
 
     def _backward(self, g):
         x, = self.inputs
-        x._dtype.k.unary_backward(grad_buffer(x), g._buf, x._buf, self.out_buf, self.code, x._numel)
+        dx, accumulate = grad_target(x)
+        x._dtype.k.unary_backward(dx, g._buf, x._buf, self.out_buf, self.code, x._numel, accumulate)
 
 
 def expand(t, shape):

@@ -1,0 +1,191 @@
+"""The general expression path: layers written out as `(x @ W + b).relu()`, broadcasting binary ops,
+and gradients handed over or written instead of zero-filled and added to."""
+import sys
+
+import numpy as np
+import pytest
+
+import fastgrad as fg
+import fastgrad.nn.functional as F
+from fastgrad.ops.matmul import MatMulBias
+
+DTYPES = [fg.float32, fg.float64]
+
+
+def _leaves(*shapes, dtype=fg.float32, seed=0):
+    rng = np.random.default_rng(seed)
+    return [fg.tensor(rng.standard_normal(s), dtype=dtype, requires_grad=True) for s in shapes]
+
+
+def _grads(tensors):
+    return [None if t.grad is None else t.grad.numpy().copy() for t in tensors]
+
+
+def _run(fn, leaves):
+    for t in leaves:
+        t.grad = None
+    out = fn(*leaves)
+    (out * out).sum().backward()
+    return out.numpy().copy(), _grads(leaves)
+
+
+# ---- x @ W + b, and its ReLU: one MatMulBias op, with the bits of the separate ops -------------------
+# `(x @ W) * 1.0` is the same product through a Mul, which the Add does not fuse: the unfused reference.
+FORMS = {
+    "x @ W + b": (lambda x, w, b: x @ w + b, lambda x, w, b: (x @ w) * 1.0 + b),
+    "b + x @ W": (lambda x, w, b: b + x @ w, lambda x, w, b: b + (x @ w) * 1.0),
+    "(x @ W + b).relu()": (lambda x, w, b: (x @ w + b).relu(), lambda x, w, b: ((x @ w) * 1.0 + b).relu()),
+    "F.relu(x.matmul(W) + b)": (lambda x, w, b: F.relu(x.matmul(w) + b), lambda x, w, b: F.relu(x.matmul(w) * 1.0 + b)),
+}
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("x_shape,bias_shape", [((5, 4), (3,)), ((5, 4), (1, 3)), ((2, 5, 4), (3,)),
+                                                ((1, 4), (3,)), ((0, 4), (3,))])
+def test_affine_layer_is_one_op_with_the_bits_of_the_separate_ops(form, dtype, x_shape, bias_shape):
+    fused, plain = FORMS[form]
+    leaves = _leaves(x_shape, (4, 3), bias_shape, dtype=dtype)
+    out = fused(*leaves)
+    assert type(out._op) is MatMulBias and out._op.inputs[0] is leaves[0]
+    got, want = _run(fused, leaves), _run(plain, leaves)
+    np.testing.assert_array_equal(got[0], want[0])
+    for g, w in zip(got[1], want[1]):
+        np.testing.assert_array_equal(g, w)
+
+
+def test_affine_layer_matches_torch_with_the_product_and_sum_used_elsewhere():
+    torch = pytest.importorskip("torch")
+    x, w, b = _leaves((6, 5), (5, 4), (4,), dtype=fg.float64)
+    h = x @ w
+    pre = h + b
+    y = pre.relu()
+    loss = (y * y).sum() + (h * h).sum() + pre.sum()   # fan-out through the product and the sum
+    loss.backward()
+    tx, tw, tb = (torch.tensor(t.numpy(), requires_grad=True) for t in (x, w, b))
+    th = tx @ tw
+    tpre = th + tb
+    ty = tpre.relu()
+    ((ty * ty).sum() + (th * th).sum() + tpre.sum()).backward()
+    for mine, theirs in ((x, tx), (w, tw), (b, tb)):
+        np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_only_the_affine_form_fuses():
+    x, w, col, full = _leaves((5, 4), (4, 3), (5, 1), (5, 3))
+    assert type((x @ w + col)._op).__name__ == "Add"    # a column, not a bias over W's columns
+    assert type((x @ w + full)._op).__name__ == "Add"   # same shape: the plain Add
+    assert type((x @ w - w[0]).relu()._op).__name__ == "ReLU"
+    y = (x @ w + w[0]).relu()
+    assert type(y.relu()._op).__name__ == "ReLU"   # one ReLU is fused, a second is its own op
+    with fg.no_grad():
+        assert (x @ w + w[0]).relu()._op is None
+
+
+def test_a_training_step_written_out_allocates_in_backward_what_nn_sequential_does():
+    """The backward of `(x @ W + b).relu()` layers makes no tensor that nn.Linear's does not: no
+    zero-filled non-leaf gradients, no per-op temporaries (counted through the allocators)."""
+    tensor_module = sys.modules["fastgrad.tensor"]
+    elementwise = sys.modules["fastgrad.ops.elementwise"]
+    count = [0]
+
+    def counting(real):
+        def alloc(*args):
+            count[0] += 1
+            return real(*args)
+        return alloc
+
+    x, y = fg.randn(32, 64), fg.randint(0, 10, (32,))
+    w1, b1, w2, b2 = _leaves((64, 32), (32,), (32, 10), (10,))
+    model = fg.nn.Sequential(fg.nn.Linear(64, 32), fg.nn.ReLU(), fg.nn.Linear(32, 10))
+
+    def backward_allocations(forward, params):
+        for p in params:
+            p.grad = None
+        loss = F.cross_entropy(forward(), y)
+        count[0] = 0
+        saved = tensor_module.alloc_uninitialized, tensor_module._alloc_zeroed, elementwise.alloc_uninitialized
+        tensor_module.alloc_uninitialized = elementwise.alloc_uninitialized = counting(saved[0])
+        tensor_module._alloc_zeroed = counting(saved[1])
+        try:
+            loss.backward()
+        finally:
+            tensor_module.alloc_uninitialized, tensor_module._alloc_zeroed, elementwise.alloc_uninitialized = saved
+        return count[0]
+
+    written_out = backward_allocations(lambda: (x @ w1 + b1).relu() @ w2 + b2, [w1, b1, w2, b2])
+    sequential = backward_allocations(lambda: model(x), list(model.parameters()))
+    assert written_out == sequential
+    assert all(p.grad is not None for p in (w1, b1, w2, b2))
+
+
+# ---- gradients handed over or written, never aliased to what the caller holds ------------------------
+def test_backward_never_makes_the_callers_gradient_a_grad():
+    x, b = _leaves((3, 4), (4,))
+    g = fg.ones(3, 4)
+    (x + b).backward(g)
+    assert x.grad is not g and x.grad._buf is not g._buf
+    (x + b).backward(g)   # accumulates into x.grad, never into g
+    np.testing.assert_array_equal(g.numpy(), np.ones((3, 4), np.float32))
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 4), 2, np.float32))
+    np.testing.assert_array_equal(b.grad.numpy(), np.full(4, 6, np.float32))
+
+
+def test_a_handed_over_gradient_is_not_shared_between_two_tensors():
+    x, y = _leaves((3, 4), (3, 4))
+    b = fg.randn(4, requires_grad=True)
+    z = (x * 1.0 + b) + (y * 1.0 + b)   # each broadcast Add hands its gradient to one operand only
+    z.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((3, 4), np.float32))
+    np.testing.assert_array_equal(y.grad.numpy(), np.ones((3, 4), np.float32))
+    np.testing.assert_array_equal(b.grad.numpy(), np.full(4, 6, np.float32))
+    with fg.no_grad():
+        x.grad += 1
+    np.testing.assert_array_equal(y.grad.numpy(), np.ones((3, 4), np.float32))
+
+
+# Written once for both libraries: `lib` is fastgrad or torch.
+ELEMENTWISE = {
+    "relu": lambda lib, x, y: x.relu(), "tanh": lambda lib, x, y: x.tanh(), "sigmoid": lambda lib, x, y: x.sigmoid(),
+    "exp": lambda lib, x, y: x.exp(), "neg": lambda lib, x, y: -x, "floor": lambda lib, x, y: x.floor() + x,
+    "abs": lambda lib, x, y: x.abs(), "cos": lambda lib, x, y: x.cos(),
+    "add": lambda lib, x, y: x + y, "sub": lambda lib, x, y: x - y, "mul": lambda lib, x, y: x * y,
+    "div": lambda lib, x, y: x / y, "square": lambda lib, x, y: x * x, "maximum": lambda lib, x, y: lib.maximum(x, y),
+    "bias mul": lambda lib, x, y: x * y[0], "scalar": lambda lib, x, y: 2.0 * x - 1.0,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ELEMENTWISE))
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_first_gradient_is_written_and_a_second_added(name, dtype):
+    """Backward kernels write a gradient that does not exist yet and add to one that does: two
+    backward passes give exactly twice one, and the first is PyTorch's."""
+    fn = ELEMENTWISE[name]
+    x, y = _leaves((4, 5), (4, 5), dtype=dtype, seed=3)
+    fn(fg, x, y).sum().backward()
+    once = _grads([x, y])
+    fn(fg, x, y).sum().backward()
+    for g1, g2 in zip(once, _grads([x, y])):
+        if g1 is not None:
+            np.testing.assert_array_equal(g2, 2 * g1)
+    torch = pytest.importorskip("torch")
+    tx, ty = (torch.tensor(t.numpy(), requires_grad=True) for t in (x, y))
+    fn(torch, tx, ty).sum().backward()
+    for g1, t in zip(once, (tx, ty)):
+        assert (g1 is None) == (t.grad is None)
+        if g1 is not None:
+            np.testing.assert_allclose(g1, t.grad.numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_broadcasting_binary_ops_against_numpy():
+    rng = np.random.default_rng(1)
+    for a_shape, b_shape in [((4, 5), (5,)), ((4, 5), (4, 1)), ((4, 5), ()), ((5,), (4, 5)), ((1, 5), (4, 1)),
+                             ((2, 3, 4), (3, 1)), ((2, 1, 4), (1, 3, 1)), ((7,), (1,)), ((3, 0), (1,))]:
+        a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+        for op in ("__add__", "__sub__", "__mul__", "__truediv__"):
+            got = getattr(fg.tensor(a, dtype=fg.float64), op)(fg.tensor(b, dtype=fg.float64)).numpy()
+            np.testing.assert_array_equal(got, getattr(a, op)(b))
+        np.testing.assert_array_equal((fg.tensor(a, dtype=fg.float64) * 0.5).numpy(), a * 0.5)
+        np.testing.assert_array_equal((3.0 - fg.tensor(a, dtype=fg.float64)).numpy(), 3.0 - a)
+    with pytest.raises(ValueError, match=r"\(4, 5\) and \(4,\) cannot be broadcast"):
+        fg.ones(4, 5) + fg.ones(4)
