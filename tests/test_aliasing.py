@@ -199,3 +199,26 @@ def test_written_in_place_after_the_op_ran(name, write_input):
     results = _written_after(name, write_input)
     if results is not None:
         _same(results[1], results[0], f"{name} after its {'input' if write_input else 'output'} was written")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_input_gets_its_own_gradient_buffer(name):
+    """The backward pass may hand a gradient it made over as an input's .grad (no copy): no two
+    tensors may then hold the same buffer, or a later accumulation into one (the input used again,
+    here x·c_i after the op) changes the other."""
+    xs = _inputs(name)
+    out = _float_out(name, xs)
+    g = _upstream(out)
+    out.backward(fg.tensor(g, dtype=out.dtype)) if out.ndim else out.backward()
+    alone = _grads(xs)
+    xs = _inputs(name)
+    out = _float_out(name, xs)
+    scales = [1.5 + i for i in range(len(xs))]
+    extra = sum(((x * c).sum().to(out.dtype) for x, c in zip(xs, scales)), fg.zeros((), dtype=out.dtype))
+    total = (out * fg.tensor(g, dtype=out.dtype)).sum() if out.ndim else out
+    (total + extra).backward()
+    buffers = [x.grad._buf for x in xs if x.grad is not None]
+    assert len({id(b) for b in buffers}) == len(buffers), f"{name}: inputs share a .grad buffer"
+    expected = [np.full(x.shape, c, dtype=np.float32 if x.dtype is fg.float32 else np.float64) + (0 if a is None else a)
+                for x, a, c in zip(xs, alone, scales)]
+    _same(_grads(xs), expected, f"{name} with each input used again")
