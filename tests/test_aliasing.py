@@ -82,12 +82,17 @@ def _two_input_names():
     return names
 
 
-# the ops whose CASES entry takes one tensor, given it twice another way
+# the same tensor twice through one call, written once for fastgrad and PyTorch (lib is either)
 SAME_TWICE = {
-    "ScatterAdd": lambda x: x.scatter_add(0, fg.tensor([[0, 1, 2, 0]] * 3), x),
-    "Where": lambda x: fg.where(x > 0, x, x),
-    "IndexPut": lambda x: (x * 1.0).index_put_((fg.tensor([0, 2]),), x[:2]),
-    "Pow": lambda x: (x * x + 1.0) ** (x * 0.1),
+    "ScatterAdd": lambda lib, x: x.scatter_add(0, lib.tensor([[0, 1, 2, 0]] * 3), x),
+    "Where": lambda lib, x: lib.where(x > 0, x, x),
+    "IndexPut": lambda lib, x: (x * 1.0).index_put_((lib.tensor([0, 2]),), x[:2]),
+    "Pow": lambda lib, x: (x * x + 1.0) ** (x * 0.1),
+    "MatMul": lambda lib, x: (lambda y: y @ y)(x[:, :3] * 1.0),   # a square y @ y: one GEMM, both operands y
+    "Linear": lambda lib, x: (lambda y: lib.nn.functional.linear(y, y, y[0]))(x[:, :3] * 1.0),
+    "Cat": lambda lib, x: lib.cat([x, x, x], 1),
+    "Stack": lambda lib, x: lib.stack([x, x], 0),
+    "Maximum": lambda lib, x: lib.maximum(x, x),
 }
 
 
@@ -111,22 +116,17 @@ def test_same_tensor_as_two_inputs(name):
 
 
 @pytest.mark.parametrize("name", sorted(SAME_TWICE))
-def test_same_tensor_twice_in_one_input_ops(name):
-    op = SAME_TWICE[name]
-    x = fg.tensor(np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32), requires_grad=True)
-    out = op(x)
-    out.backward(fg.tensor(_upstream(out), dtype=out.dtype))
-    # the same through a copy for each use: f(x) = op'(x, x) summed by hand is what gradcheck-style
-    # finite differences measure; here: against PyTorch, the reference for these semantics
+def test_same_tensor_twice_in_one_call(name):
+    """Against PyTorch, the reference for how a tensor used twice sums its gradients."""
     torch = pytest.importorskip("torch")
-    t = torch.tensor(x.detach().numpy(), requires_grad=True)
-    ops = {"ScatterAdd": lambda x: x.scatter_add(0, torch.tensor([[0, 1, 2, 0]] * 3), x),
-           "Where": lambda x: torch.where(x > 0, x, x),
-           "IndexPut": lambda x: (x * 1.0).index_put((torch.tensor([0, 2]),), x[:2]),
-           "Pow": lambda x: (x * x + 1.0) ** (x * 0.1)}
-    ref = ops[name](t)
-    ref.backward(torch.tensor(_upstream(out)))
-    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-5, atol=1e-6)
+    start = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    grads = []
+    for lib in (fg, torch):
+        x = lib.tensor(start, requires_grad=True)
+        out = SAME_TWICE[name](lib, x)
+        out.backward(lib.tensor(_upstream(out)))
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", NAMES)
