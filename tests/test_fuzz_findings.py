@@ -126,3 +126,11 @@ def test_max_pool_window_with_two_nans_takes_the_last_as_pytorch(kwargs):
         results.append((at.numpy(), np.isnan(out.detach().numpy()), t.grad.numpy()))
     for got, want in zip(*results):
         np.testing.assert_array_equal(got, want)
+
+
+def test_pow_gradient_with_a_huge_exponent_whose_power_underflows():
+    """d(a**b)/da = b·a^(b-1) is -1e30·0 = 0 for a = 1.98, b = -1e30; with dout = 3.5e29 the kernel
+    formed dout·b first (float32 overflow to -inf) and then -inf·0 = NaN (chain case 3141, seed 0)."""
+    a = fg.tensor([1.98], requires_grad=True)
+    (a ** fg.tensor([-1e30])).backward(fg.tensor([3.5e29]))
+    assert a.grad.numpy().tolist() == [0.0]
