@@ -1,14 +1,27 @@
-"""The captured step against the eager one: the 64->32->10 MLP, batch 32, forward + cross-entropy +
-backward + SGD (momentum 0.9), as fastgrad eager, fastgrad compiled (fg.compile), PyTorch eager and,
-when installed, JAX jax.jit of the same step (not a dependency: pip install jax jaxlib).
+"""Captured steps against eager ones, in one run, medians over interleaved rounds:
 
-    python bench/compile.py [--rounds 7] [--sizes 64,32,10] [--batch 32]
+  mlp      the 64->32->10 MLP, batch 32, forward + cross-entropy + backward + SGD (momentum 0.9):
+           fastgrad eager, fastgrad compiled (fg.compile), PyTorch eager and, when installed, JAX
+           jax.jit of the same step (not a dependency: pip install jax jaxlib); then the same for
+           784->256->256->10 at batch 128 and 1024->1024->1024->10 at batch 512 (no JAX);
+  digits   20 epochs of examples/train_digits.py's training (64->64->10, dropout 0.2, AdamW, batch
+           32, a cosine schedule, the loss read each step) compiled, eager and under jax.jit;
+  cnn      a step of examples/train_digits_cnn.py's model (batch 32, AdamW), compiled and eager
+           against PyTorch eager;
+  gpt      a training step of examples/char_gpt.py's model (batch 32 x 64 tokens, AdamW, gradient
+           clipping), compiled and eager against PyTorch eager.
+word2vec (examples/word2vec.py) has no compiled row: its sparse embeddings' gradients and SparseAdam
+work on the host, which a captured step refuses.
 
-Medians over interleaved rounds (bench/common.py); shared, noisy machines: quote the ratios.
+    python bench/compile.py [--rounds 7] [--only mlp,digits,cnn,gpt] [--cpu-time] [--torch-threads 1]
+
+--cpu-time times with time.process_time (CPU time of the whole process): on a shared, loaded
+machine it leaves out the time slices other processes took. Noisy machines: quote the ratios.
 """
 import argparse
 import os
 import platform
+import statistics
 import sys
 import time
 
@@ -83,47 +96,243 @@ def jax_step(sizes, lr):
     return step
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--sizes", default="64,32,10")
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--torch-threads", type=int, default=0,
-                        help="PyTorch's threads (default: fastgrad's); 1 avoids its spinning threads on a loaded machine")
-    args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+def mlp_rows(args, clock):
+    for sizes, batch, with_jax in (([64, 32, 10], 32, True), ([784, 256, 256, 10], 128, False),
+                                   ([1024, 1024, 1024, 10], 512, False)):
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+        y = rng.integers(0, sizes[-1], batch)
+        fx, fy = fg.tensor(x), fg.tensor(y)
+        eager = fastgrad_step(sizes, 0.01)
+        compiled = fg.compile(fastgrad_step(sizes, 0.01))
+        contenders = {"fastgrad eager": lambda: eager(fx, fy), "fastgrad compiled": lambda: compiled(fx, fy)}
+        try:
+            import torch
+            tstep, tx, ty = torch_step(sizes, 0.01), torch.from_numpy(x), torch.from_numpy(y)
+            contenders["torch eager"] = lambda: tstep(tx, ty)
+        except ImportError:
+            pass
+        if with_jax:
+            try:
+                import jax.numpy as jnp
+                jstep, jx, jy = jax_step(sizes, 0.01), jnp.asarray(x), jnp.asarray(y)
+                contenders["jax jit"] = lambda: jstep(jx, jy)
+            except ImportError:
+                print("jax not installed: no JAX row (pip install jax jaxlib)")
+        compiled(fx, fy), compiled(fx, fy)   # (the process's first capture makes the kernel wrappers)
+        captures = []
+        for _ in range(5):
+            fresh = fg.compile(fastgrad_step(sizes, 0.01))
+            fresh(fx, fy)   # the warm-up call
+            start = clock()
+            fresh(fx, fy)   # the recording call
+            captures.append(clock() - start)
+        capture = statistics.median(captures)
+        rounds = args.rounds if sizes[1] < 1024 else max(3, args.rounds // 2)
+        times = compare(contenders, rounds=rounds, budget=0.03 if sizes[1] < 1024 else 0.3, clock=clock)
+        report(f"{'->'.join(map(str, sizes))} MLP, batch {batch}, SGD momentum step", times, rounds)
+        print(f"  recording the plan took {capture * 1e6:.0f} us (median of 5), {capture / times['fastgrad eager']:.1f} "
+              f"eager steps")
+
+
+def report(title, times, rounds, base="fastgrad compiled"):
+    print(f"{title}; {platform.processor() or platform.machine()}, {fg.get_num_threads()} threads; "
+          f"medians of {rounds} rounds")
+    for name, t in times.items():
+        unit, scale = ("ms", 1e3) if t > 1e-2 else ("us", 1e6)
+        print(f"  {name:18s} {t * scale:9.1f} {unit}   {t / times[base]:6.2f}x the {base} time")
+
+
+def digit_batches(batch=32, epochs=20, seed=0):
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    images, labels = load_digits(return_X_y=True)
+    images = (images / 16.0).astype(np.float32)
+    x_train, _, y_train, _ = train_test_split(images, labels, test_size=0.25, random_state=0, stratify=labels)
+    rng = np.random.default_rng(seed)
+    epochs_of = []
+    for _ in range(epochs):
+        order = rng.permutation(len(x_train))
+        epochs_of.append([(x_train[order[i:i + batch]], y_train[order[i:i + batch]])
+                          for i in range(0, len(order), batch)])
+    return epochs_of
+
+
+def fastgrad_digits(epochs_of, compiled, lr=3e-3, hidden=64):
+    fg.manual_seed(0)
+    model = fg.nn.Sequential(fg.nn.Linear(64, hidden), fg.nn.ReLU(), fg.nn.Dropout(0.2), fg.nn.Linear(hidden, 10))
+    optimizer = fg.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    schedule = fg.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=len(epochs_of))
+
+    def train_step(x, y):
+        optimizer.zero_grad()
+        loss = fg.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+    step = fg.compile(train_step) if compiled else train_step
+
+    def run():
+        total = 0.0
+        for batches in epochs_of:
+            model.train()
+            for x, y in batches:
+                total += step(fg.tensor(x), fg.tensor(y)).item()
+            schedule.step()
+        return total
+    return run
+
+
+def jax_digits(epochs_of, lr=3e-3, hidden=64, wd=1e-4, b1=0.9, b2=0.999, eps=1e-8):
+    import jax
+    import jax.numpy as jnp
+    keys = jax.random.split(jax.random.PRNGKey(0), 5)
+    params = []
+    for k1, k2, (a, b) in ((keys[0], keys[1], (64, hidden)), (keys[2], keys[3], (hidden, 10))):
+        bound = 1 / a ** 0.5
+        params.append((jax.random.uniform(k1, (b, a), minval=-bound, maxval=bound),
+                       jax.random.uniform(k2, (b,), minval=-bound, maxval=bound)))
+    tree = jax.tree_util.tree_map
+
+    def loss_fn(params, x, y, key):
+        (w1, c1), (w2, c2) = params
+        h = jax.nn.relu(x @ w1.T + c1)
+        h = jnp.where(jax.random.bernoulli(key, 0.8, h.shape), h / 0.8, 0.0)
+        logits = h @ w2.T + c2
+        return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], axis=1))
+
+    @jax.jit
+    def step(params, m, v, t, key, lr, x, y):
+        key, sub = jax.random.split(key)
+        loss, g = jax.value_and_grad(loss_fn)(params, x, y, sub)
+        t = t + 1
+        params = tree(lambda p: p * (1 - lr * wd), params)
+        m = tree(lambda m, g: b1 * m + (1 - b1) * g, m, g)
+        v = tree(lambda v, g: b2 * v + (1 - b2) * g * g, v, g)
+        c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+        params = tree(lambda p, m, v: p - lr / c1 * m / (jnp.sqrt(v) / jnp.sqrt(c2) + eps), params, m, v)
+        return params, m, v, t, key, loss
+    state = [params, tree(jnp.zeros_like, params), tree(jnp.zeros_like, params), 0.0, keys[4]]
+
+    def run():
+        total = 0.0
+        for epoch, batches in enumerate(epochs_of):
+            rate = lr * 0.5 * (1 + np.cos(np.pi * epoch / len(epochs_of)))   # CosineAnnealingLR
+            for x, y in batches:
+                p, m, v, t, key, loss = step(*state, rate, jnp.asarray(x), jnp.asarray(y))
+                state[:] = [p, m, v, t, key]
+                total += float(loss)
+        return total
+    return run
+
+
+def digits_row(args, clock):
+    epochs_of = digit_batches()
+    contenders = {"fastgrad eager": fastgrad_digits(epochs_of, False),
+                  "fastgrad compiled": fastgrad_digits(epochs_of, True)}
+    try:
+        contenders["jax jit"] = jax_digits(epochs_of)
+    except ImportError:
+        print("jax not installed: no JAX row")
+    rounds = max(3, args.rounds // 2)
+    times = compare(contenders, rounds=rounds, budget=0.0, clock=clock)
+    report(f"digits, 20 epochs of 64->64->10 (dropout 0.2, AdamW, cosine), batch 32, loss read per step "
+           f"({sum(map(len, epochs_of))} steps)", times, rounds)
+
+
+def cnn_row(args, clock):
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
+    from train_digits_cnn import make_model
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((args.batch, sizes[0])).astype(np.float32)
-    y = rng.integers(0, sizes[-1], args.batch)
+    x = rng.standard_normal((32, 1, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 10, 32)
+
+    def fastgrad_cnn():
+        fg.manual_seed(0)
+        model = make_model(fg.nn)
+        opt = fg.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1e-4)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = fg.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return step
     fx, fy = fg.tensor(x), fg.tensor(y)
-    eager = fastgrad_step(sizes, 0.01)
-    compiled = fg.compile(fastgrad_step(sizes, 0.01))
+    eager, compiled = fastgrad_cnn(), fg.compile(fastgrad_cnn())
     contenders = {"fastgrad eager": lambda: eager(fx, fy), "fastgrad compiled": lambda: compiled(fx, fy)}
     try:
         import torch
-        torch.set_num_threads(args.torch_threads or fg.get_num_threads())
-        tstep, tx, ty = torch_step(sizes, 0.01), torch.from_numpy(x), torch.from_numpy(y)
+        torch.manual_seed(0)
+        model = make_model(torch.nn)
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1e-4)
+        tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+
+        def torch_cnn():
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(tx), ty)
+            loss.backward()
+            opt.step()
+            return loss
+        contenders["torch eager"] = torch_cnn
+    except ImportError:
+        pass
+    times = compare(contenders, rounds=args.rounds, clock=clock)
+    report("digits CNN (conv16-pool-conv32-pool-linear), batch 32, AdamW step", times, args.rounds)
+
+
+def gpt_row(args, clock, batch=32, block=64, vocab=65):
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
+    import char_gpt
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, vocab, (batch, block)), rng.integers(0, vocab, (batch, block))
+
+    def step_of(lib):
+        lib.manual_seed(0)
+        model = char_gpt.make_gpt(lib, vocab, block_size=block)
+        optimizer = char_gpt.make_optimizer(lib, model, 1e-3, 0.1)
+
+        def step(idx, targets):   # examples/char_gpt.py's training step
+            optimizer.zero_grad()
+            _, loss = model(idx, targets)
+            loss.backward()
+            lib.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            return loss
+        return step
+    fx, fy = fg.tensor(x), fg.tensor(y)
+    eager, compiled = step_of(fg), fg.compile(step_of(fg))
+    contenders = {"fastgrad eager": lambda: eager(fx, fy), "fastgrad compiled": lambda: compiled(fx, fy)}
+    try:
+        import torch
+        tstep, tx, ty = step_of(torch), torch.from_numpy(x), torch.from_numpy(y)
         contenders["torch eager"] = lambda: tstep(tx, ty)
     except ImportError:
-        print("torch not installed: no PyTorch row")
+        pass
+    rounds = max(3, args.rounds // 2)
+    times = compare(contenders, rounds=rounds, budget=0.3, clock=clock)
+    report(f"char GPT (2 layers, 4 heads, 64 wide), batch {batch} x {block} tokens, AdamW + clipping step", times,
+           rounds)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--only", default="mlp,digits,cnn,gpt")
+    parser.add_argument("--cpu-time", action="store_true", help="time.process_time instead of wall time")
+    parser.add_argument("--torch-threads", type=int, default=0,
+                        help="PyTorch's threads (default: fastgrad's); 1 avoids its spinning threads on a loaded machine")
+    args = parser.parse_args()
+    clock = time.process_time if args.cpu_time else time.perf_counter
     try:
-        import jax.numpy as jnp
-        jstep, jx, jy = jax_step(sizes, 0.01), jnp.asarray(x), jnp.asarray(y)
-        contenders["jax jit"] = lambda: jstep(jx, jy)
+        import torch
+        torch.set_num_threads(args.torch_threads or fg.get_num_threads())
     except ImportError:
-        print("jax not installed: no JAX row (pip install jax jaxlib)")
-    fresh = fg.compile(fastgrad_step(sizes, 0.01))
-    fresh(fx, fy)   # the warm-up call
-    start = time.perf_counter()
-    fresh(fx, fy)   # the recording call
-    capture = time.perf_counter() - start
-    times = compare(contenders, rounds=args.rounds)
-    print(f"{'->'.join(map(str, sizes))} MLP, batch {args.batch}, SGD momentum step; {platform.processor() or platform.machine()}, "
-          f"{fg.get_num_threads()} threads; medians of {args.rounds} rounds")
-    base = times["fastgrad compiled"]
-    for name, t in times.items():
-        print(f"  {name:18s} {t * 1e6:9.1f} us   {t / base:6.2f}x the compiled step's time")
-    print(f"  recording the plan took {capture * 1e6:.0f} us, {capture / times['fastgrad eager']:.1f} eager steps")
+        print("torch not installed: no PyTorch rows")
+    rows = {"mlp": mlp_rows, "digits": digits_row, "cnn": cnn_row, "gpt": gpt_row}
+    for name in args.only.split(","):
+        rows[name](args, clock)
 
 
 if __name__ == "__main__":

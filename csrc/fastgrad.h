@@ -205,18 +205,21 @@ void fg_linear_backward_f64(double *dx, double *dw, double *dbias, const double 
                             const double *w, int64_t m, int64_t k, int64_t n, int accumulate_dx, int accumulate_dw);
 
 /* ---- optimizer updates (optim.inc): PyTorch's rules, parameter and state updated in place ------ */
-/* SGD: momentum_buf may be NULL when momentum == 0; first_step starts the buffer at the gradient. */
-void fg_sgd_f32(float *param, float *momentum_buf, const float *grad, double lr, double momentum, double dampening,
-                double weight_decay, int nesterov, int first_step, int64_t n);
-void fg_sgd_f64(double *param, double *momentum_buf, const double *grad, double lr, double momentum,
-                double dampening, double weight_decay, int nesterov, int first_step, int64_t n);
-/* Adam (decoupled = 0, L2 weight decay) or AdamW (decoupled = 1); step counts from 1;
- * max_exp_avg_sq is NULL unless amsgrad. */
-void fg_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, float *max_exp_avg_sq, const float *grad, double lr,
-                 double beta1, double beta2, double eps, double weight_decay, int decoupled, int64_t step, int64_t n);
+/* SGD and Adam read the learning rate from *lr and count steps in *step (incremented by the call,
+ * before use: Adam's first call sees step 1): state a captured step replays without Python.
+ * SGD: momentum_buf may be NULL when momentum == 0; first_step starts the buffer at the gradient. */
+void fg_sgd_f32(float *param, float *momentum_buf, const float *grad, const double *lr, double momentum,
+                double dampening, double weight_decay, int nesterov, int first_step, double *step, int64_t n);
+void fg_sgd_f64(double *param, double *momentum_buf, const double *grad, const double *lr, double momentum,
+                double dampening, double weight_decay, int nesterov, int first_step, double *step, int64_t n);
+/* Adam (decoupled = 0, L2 weight decay) or AdamW (decoupled = 1); max_exp_avg_sq is NULL unless
+ * amsgrad. */
+void fg_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, float *max_exp_avg_sq, const float *grad,
+                 const double *lr, double beta1, double beta2, double eps, double weight_decay, int decoupled,
+                 double *step, int64_t n);
 void fg_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, double *max_exp_avg_sq, const double *grad,
-                 double lr, double beta1, double beta2, double eps, double weight_decay, int decoupled, int64_t step,
-                 int64_t n);
+                 const double *lr, double beta1, double beta2, double eps, double weight_decay, int decoupled,
+                 double *step, int64_t n);
 /* Adagrad: sum (initial_accumulator_value at first) += g², step counts from 1. */
 void fg_adagrad_f32(float *param, float *sum, const float *grad, double lr, double lr_decay, double weight_decay,
                     double eps, int64_t step, int64_t n);
@@ -564,14 +567,15 @@ void fg_dlpack_delete(void *managed, int versioned);
  * (pointer, int64 or double, as the kernel's parameter is). csrc/build_plan.py generates the
  * dispatch table from this header, so every fg_* function above is replayable without glue. */
 typedef union { void *p; int64_t i; double d; } fg_plan_arg;
-/* kernel: fg_plan_kernel_id(name), or FG_PLAN_CHECK_RANGE: args {int64 buffer, n, lo, hi, allowed}
+/* kernel: fg_plan_kernel_id(name); FG_PLAN_CHECK_RANGE: args {int64 buffer, n, lo, hi, allowed}
  * must hold values in [lo, hi) or equal to allowed (an index input's bounds, a loss's ignore_index,
- * checked before the kernels that trust them).
+ * checked before the kernels that trust them); FG_PLAN_COPY: args {dst, src, bytes}, memcpy (a
+ * step's input copied into the plan's buffer: the caller sets src before each run).
  * ret_slot >= 0 keeps the kernel's returned value in slots[ret_slot]; FG_PLAN_STATUS takes it as a
  * status (kernels returning int: 0 is success) and stops the run on a failure; from_slot >= 0 first sets
  * args[arg_index].d = slots[from_slot] * mul / div (a loss's mean from a kernel's returned sum; the
  * capture allows one of the two, so the rounding is eager Python's). */
-enum { FG_PLAN_CHECK_RANGE = -1, FG_PLAN_STATUS = -2 };
+enum { FG_PLAN_CHECK_RANGE = -1, FG_PLAN_STATUS = -2, FG_PLAN_COPY = -3 };
 typedef struct {
     int64_t kernel;
     fg_plan_arg *args;
@@ -582,6 +586,8 @@ typedef struct {
 } fg_plan_step;
 /* The id of kernel `name` (e.g. "fg_relu_f32") in the dispatch table, or -1. */
 int64_t fg_plan_kernel_id(const char *name);
+/* Bit i set: argument i of kernel `id` is a pointer to const (the kernel only reads through it). */
+int64_t fg_plan_kernel_const_args(int64_t id);
 /* Runs the steps in order; returns -1, or the index of the range check or status step that failed
  * (nothing after it ran). Allocates nothing; the kernels keep their threads. */
 int64_t fg_plan_run(const fg_plan_step *steps, int64_t n, double *slots);

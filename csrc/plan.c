@@ -11,12 +11,19 @@ int64_t fg_plan_kernel_id(const char *name) {
     return -1;
 }
 
+int64_t fg_plan_kernel_const_args(int64_t id) {
+    return id >= 0 && id < PLAN_KERNELS ? (int64_t)plan_const_args[id] : 0;
+}
 
 int64_t fg_plan_run(const fg_plan_step *steps, int64_t n, double *slots) {
     for (int64_t s = 0; s < n; s++) {
         const fg_plan_step *step = &steps[s];
+        const fg_plan_arg *a = step->args;
+        if (step->kernel == FG_PLAN_COPY) {
+            memcpy(a[0].p, a[1].p, (size_t)a[2].i);
+            continue;
+        }
         if (step->kernel == FG_PLAN_CHECK_RANGE) {
-            const fg_plan_arg *a = step->args;
             if (fg_check_range_i64((const int64_t *)a[0].p, a[1].i, a[2].i, a[3].i, a[4].i)) return s;
             continue;
         }

@@ -44,7 +44,7 @@ def mlp_step(optimizer, seed=0, dropout=0.0, scheduler=False, scheduler_inside=F
         if scheduler_inside:
             sched.step()   # Python state changed inside the step: a replay would not redo it
         return loss
-    step.scheduler = sched
+    step.scheduler, step.optimizer = sched, opt
     return model, step
 
 
@@ -357,7 +357,7 @@ def test_op_captures_and_replays_to_eager_bits(name):
     assert len(compiled.plans) == 1
 
 
-@pytest.mark.parametrize("op", [lambda x, i: x[i], lambda x, i: F.embedding(i, x),
+@pytest.mark.parametrize("op", [lambda x, i: x[i], lambda x, i: F.embedding(i, x, padding_idx=0),
                                 lambda x, i: fg.gather(x, 0, i.reshape(3, 1) * 1)])
 def test_indices_computed_or_given_as_input_are_refused(op):
     compiled = fg.compile(op)
@@ -375,3 +375,135 @@ def test_loss_backward_from_a_computed_gradient_replays():
     for seed in range(4):
         expected = _flat(step(_float(3, 4, seed=seed)))
         assert _flat(compiled(_float(3, 4, seed=seed))) == expected
+
+
+def test_lr_and_step_count_live_in_memory_the_kernels_read():
+    data = batches(4)
+    eager_model, eager = mlp_step("adam")
+    model, step = mlp_step("adam")
+    compiled = fg.compile(step)
+    eager_opt, opt = eager.optimizer, step.optimizer
+    for i in range(10):
+        assert bits(eager(*data[i % 4])) == bits(compiled(*data[i % 4]))
+    for p in model.parameters():   # counted by the replayed kernels: Adam's bias corrections follow
+        assert float(opt.state[p]["step"]) == 10
+    for group in (eager_opt.param_groups[0], opt.param_groups[0]):
+        group["lr"] = 0.0   # a plain write, no scheduler: the next replay reads it
+    before = [bits(p) for p in model.parameters()]
+    assert bits(eager(*data[0])) == bits(compiled(*data[0]))
+    assert [bits(p) for p in model.parameters()] == before
+    assert len(compiled.plans) == 1
+    eager_state, state = eager_opt.state_dict(), opt.state_dict()
+    for i in state["state"]:
+        assert float(state["state"][i]["step"]) == float(eager_state["state"][i]["step"]) == 11
+        assert bits(state["state"][i]["exp_avg"]) == bits(eager_state["state"][i]["exp_avg"])
+
+
+def test_loaded_optimizer_state_records_again():
+    data = batches(2)
+    eager_model, eager = mlp_step("sgd_momentum")
+    model, step = mlp_step("sgd_momentum")
+    compiled = fg.compile(step)
+    eager_opt, opt = eager.optimizer, step.optimizer
+    for i in range(4):
+        assert bits(eager(*data[i % 2])) == bits(compiled(*data[i % 2]))
+    saved = eager_opt.state_dict()
+    opt.load_state_dict(saved)   # new state tensors: the recorded pointers are stale
+    eager_opt.load_state_dict(saved)
+    for i in range(4):
+        assert bits(eager(*data[i % 2])) == bits(compiled(*data[i % 2]))
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert bits(p) == bits(q)
+
+
+def test_optimizer_taking_python_scalars_is_refused():
+    model = nn.Linear(4, 2)
+    opt = fg.optim.Adagrad(model.parameters())
+
+    def step(x):
+        opt.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+    compiled = fg.compile(step)
+    compiled(fg.ones(3, 4))
+    with pytest.raises(fg.CaptureError, match="Adagrad.*freeze"):
+        compiled(fg.ones(3, 4))
+
+
+def test_intermediates_share_one_arena():
+    data = batches(4)
+    eager_model, eager = mlp_step("adam")
+    model, step = mlp_step("adam")
+    compiled = fg.compile(step)
+    for i in range(12):
+        assert bits(eager(*data[i % 4])) == bits(compiled(*data[i % 4]))
+    plan = compiled.last
+    # buffers whose last use has passed are reused by later ones: the arena is smaller than the sum
+    assert 0 < plan.arena_bytes < plan.intermediate_bytes
+    kept = {compile_module._address(c) for c in plan.keep}
+    for p in model.parameters():   # what outlives the step keeps its own memory
+        assert compile_module._address(p._buf) in kept and compile_module._address(p.grad._buf) in kept
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert bits(p) == bits(q)
+
+
+def test_two_batch_sizes_share_a_model_without_recording_again(monkeypatch):
+    recorded = []
+    real = compile_module._Plan.__init__
+    monkeypatch.setattr(compile_module._Plan, "__init__", lambda self, *a: recorded.append(1) or real(self, *a))
+    eager_model, eager = mlp_step("adam")
+    model, step = mlp_step("adam")
+    compiled = fg.compile(step)
+    big, small = batches(1, batch=32)[0], batches(1, batch=3, seed=1)[0]
+    for i in range(12):   # an epoch's full batches, then its short last one
+        x, y = big if i % 3 else small
+        assert bits(eager(x, y)) == bits(compiled(x, y))
+        for p, q in zip(eager_model.parameters(), model.parameters()):   # .grad is this step's gradient
+            assert bits(p.grad) == bits(q.grad)
+    assert len(recorded) == 2
+
+
+def test_embedding_takes_its_indices_as_input():
+    """nn.Embedding's offsets come from a kernel, so token indices may be a step's input (a language
+    model's batch): each replay gathers the new rows and re-checks their range in C."""
+    table = nn.Embedding(7, 3)
+
+    def step(i):
+        table.weight.grad = None
+        out = table(i)
+        (out * out).sum().backward()
+        return out, table.weight.grad
+    compiled = fg.compile(step)
+    for seed in range(5):
+        i = fg.tensor(np.random.default_rng(seed).integers(0, 7, (2, 4)))
+        assert _flat(compiled(i)) == _flat(step(i)), f"call {seed}"
+    assert len(compiled.plans) == 1
+    with pytest.raises(IndexError, match="out of range"):
+        compiled(fg.tensor(np.full((2, 4), 7)))
+
+
+def test_a_replay_is_one_call_into_c(monkeypatch):
+    model, step = mlp_step("adam", scheduler=True)
+    compiled = fg.compile(step)
+    x, y = batches(1)[0]
+    compiled(x, y)
+    compiled(x, y)
+    calls = []
+    real_lib = compile_module.lib
+
+    class Counting:
+        def __getattr__(self, name):
+            real = getattr(real_lib, name)
+            if not callable(real):
+                return real
+            return lambda *args: calls.append(name) or real(*args)
+    monkeypatch.setattr(compile_module, "lib", Counting())
+    for ns in compile_module._NAMESPACES:   # every kernel Python reaches goes through these
+        for attr, real in list(vars(ns).items()):
+            if not attr.startswith("__") and callable(real):
+                monkeypatch.setattr(ns, attr, (lambda n, r: lambda *a: calls.append(n) or r(*a))(attr, real))
+    step.scheduler.step()   # a new learning rate: still nothing but the one call
+    compiled(x, y)
+    assert calls == ["fg_plan_run"]

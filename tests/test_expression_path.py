@@ -189,3 +189,71 @@ def test_broadcasting_binary_ops_against_numpy():
         np.testing.assert_array_equal((3.0 - fg.tensor(a, dtype=fg.float64)).numpy(), 3.0 - a)
     with pytest.raises(ValueError, match=r"\(4, 5\) and \(4,\) cannot be broadcast"):
         fg.ones(4, 5) + fg.ones(4)
+
+
+def test_a_bias_gradient_has_the_same_bits_on_any_thread_count():
+    """The column sums behind a bias's gradient split columns between threads, never rows."""
+    rng = np.random.default_rng(2)
+    g = fg.tensor(rng.standard_normal((300, 4096)).astype(np.float32))
+    grads = []
+    previous = fg.get_num_threads()
+    try:
+        for threads in (1, 2):
+            fg.set_num_threads(threads)
+            x, w, b = _leaves((300, 8), (8, 4096), (4096,))
+            (x @ w + b).backward(g)
+            bias_only = fg.zeros(4096, requires_grad=True)
+            (fg.zeros(300, 4096) + bias_only).backward(g)   # the same sum through sum_to
+            grads.append((b.grad.numpy().copy(), bias_only.grad.numpy().copy()))
+    finally:
+        fg.set_num_threads(previous)
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    np.testing.assert_array_equal(grads[0][1], grads[1][1])
+    np.testing.assert_array_equal(grads[0][0], grads[0][1])
+    np.testing.assert_allclose(grads[0][0], g.numpy().astype(np.float64).sum(0), rtol=1e-4, atol=1e-3)
+
+
+def test_in_place_updates_of_an_optimizer_loop():
+    """`p.add_(g, alpha=-lr)`, `p -= lr * g`, `p.data += -lr * g`: one kernel each, PyTorch's values,
+    and the in-place check still sees the write."""
+    rng = np.random.default_rng(4)
+    p0, g0 = rng.standard_normal((3, 5)), rng.standard_normal((3, 5))
+    for update in (lambda p, g: p.add_(g, alpha=-0.1), lambda p, g: p.sub_(g, alpha=0.1),
+                   lambda p, g: p.__isub__(0.1 * g)):
+        p = fg.tensor(p0, dtype=fg.float64, requires_grad=True)
+        y = p * p   # reads p: backward must refuse once p is written
+        with fg.no_grad():
+            out = update(p, fg.tensor(g0, dtype=fg.float64))
+        np.testing.assert_allclose(p.numpy(), p0 - 0.1 * g0, rtol=1e-15, atol=1e-15)
+        assert out is not None
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+    p = fg.tensor(p0, dtype=fg.float64, requires_grad=True)
+    p.data += -0.1 * fg.tensor(g0, dtype=fg.float64)
+    np.testing.assert_allclose(p.numpy(), p0 - 0.1 * g0, rtol=1e-15, atol=1e-15)
+    t = fg.ones(2, 3)
+    t.add_(fg.ones(3), alpha=2)   # broadcast operand: the general path
+    np.testing.assert_array_equal(t.numpy(), np.full((2, 3), 3, np.float32))
+    t.add_(2.0, alpha=3)
+    np.testing.assert_array_equal(t.numpy(), np.full((2, 3), 9, np.float32))
+
+
+@pytest.mark.parametrize("c", [2, 3, 1, 0.5, -0.5, -1, -2, 0, 2.5])
+def test_a_number_as_exponent_takes_pytorchs_fast_paths_and_gradient(c):
+    """x ** c: x ** 2 is x * x, x ** 0.5 a square root (-0.0 stays -0.0 as in PyTorch), and the gradient
+    is PyTorch's g * (c * x ** (c - 1)), zero for c == 0."""
+    torch = pytest.importorskip("torch")
+    x = np.abs(np.random.default_rng(5).standard_normal((3, 7))) if c not in (2, 3, 1, -1, -2, 0) else \
+        np.random.default_rng(5).standard_normal((3, 7))
+    x[0, :3] = [0.0, -0.0, np.inf]
+    g = np.random.default_rng(6).standard_normal((3, 7))
+    a = fg.tensor(x, dtype=fg.float64, requires_grad=True)
+    ta = torch.tensor(x, requires_grad=True)
+    y, ty = a ** c, ta ** c
+    y.backward(fg.tensor(g, dtype=fg.float64))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-15)
+    np.testing.assert_array_equal(np.signbit(y.numpy()[0, :3]), np.signbit(ty.detach().numpy()[0, :3]))
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-14)
+    if c == 2:
+        np.testing.assert_array_equal((fg.tensor(x) ** 2).numpy(), (fg.tensor(x) * fg.tensor(x)).numpy())

@@ -153,11 +153,13 @@ def test_pointwise_and_softmax_kernels_on_every_path(name, dtype):
                 fn("binary_backward")(_c(out["dmul_x"]), _c(out["dmul_y"]), _c(y), _c(x), _c(y), lib.FG_MUL, x.size, 1, 1)
                 # optimizer steps: parameter x, gradient y, state buffers starting at 0.5
                 out["sgd_p"], out["sgd_buf"] = x.copy(), np.full_like(x, 0.5)
-                fn("sgd")(_c(out["sgd_p"]), _c(out["sgd_buf"]), _c(y), 0.1, 0.9, 0.1, 0.01, 0, 0, x.size)
+                lr, steps = ffi.new("double[1]", [0.1]), ffi.new("double[2]", [0.0, 2.0])   # read from memory
+                fn("sgd")(_c(out["sgd_p"]), _c(out["sgd_buf"]), _c(y), lr, 0.9, 0.1, 0.01, 0, 0, steps, x.size)
                 out["adam_p"] = x.copy()
                 out["adam_m"], out["adam_v"], out["adam_vmax"] = (np.full_like(x, 0.5) for _ in range(3))
-                fn("adam")(*(_c(out["adam_" + s]) for s in ("p", "m", "v", "vmax")), _c(y), 0.1, 0.9, 0.99, 1e-8, 0.01,
-                           0, 3, x.size)
+                fn("adam")(*(_c(out["adam_" + s]) for s in ("p", "m", "v", "vmax")), _c(y), lr, 0.9, 0.99, 1e-8, 0.01,
+                           0, steps + 1, x.size)   # the kernel counts step 3
+                assert list(steps) == [1.0, 3.0]
                 results[nt] = out
             out = results[1]
             for op in out:

@@ -9,15 +9,21 @@ which arguments are the same tensor, and the values of the other arguments):
             each call: the kernel, its pointers (absolute addresses of buffers the plan keeps
             alive: parameters, gradients, optimizer and generator state, intermediates) and its
             scalars;
-  later:    copies the tensor arguments into the buffers the recorded call read them from, runs
-            the plan, and returns the tensors the recorded call returned (the same objects, whose
-            buffers the replay rewrote: a later call overwrites them; .clone() one to keep it).
-            Returned tensors carry no autograd graph.
+  later:    one call into C (fg_plan_run): the plan's first steps copy the tensor arguments into
+            the buffers the recorded call read them from, then the recorded calls run; it returns
+            the tensors the recorded call returned (the same objects, whose buffers the replay
+            rewrote: a later call overwrites them; .clone() one to keep it). Returned tensors carry
+            no autograd graph. Python around it only matches the arguments against the last plan
+            (_Expected), checks the guards, points the copies at the new tensors and refreshes the
+            optimizers' lr cells.
+The step's intermediates (buffers nothing outside the plan holds afterwards, written by the plan
+before they are read) share one arena, placed by their first and last use (_arena).
 
 What changes between steps is never frozen:
-  - optimizer hyperparameters and step counts: the optimizer's Python step() runs on every replay
-    with its kernel calls routed into the plan's argument slots (Optimizer._kernel), so a
-    learning-rate scheduler, Adam's step count and bias corrections take effect;
+  - learning rates and step counts: the update kernels of SGD, Adam and AdamW (Optimizer.live_state)
+    read group["lr"] from a cell of the optimizer, which each replay refreshes (a scheduler's
+    change takes effect), and increment state["step"], a tensor, themselves (Adam's bias
+    corrections follow); other optimizers are refused;
   - random numbers: the C generator advances its state buffer, which the plan reads;
   - a kernel's returned value (a loss's sum) lives in a plan slot that later calls read.
 What the plan cannot replay is refused at capture with CaptureError naming the op: a host read of a
@@ -26,12 +32,18 @@ print), Python arithmetic on a kernel's returned value beyond one scaling, a ker
 decides a shape (nonzero), a pointer into memory the plan cannot keep alive.
 Guards that record a new plan: a new input signature (at most MAX_PLANS per compiled function,
 then an error), a module switched between train() and eval(), a module's parameter replaced (not
-updated in place), an optimizer whose calls no longer match the recorded ones (a parameter's grad
-became None, state replaced).
+updated in place), an optimizer whose hyperparameters other than lr changed, whose state was
+replaced (load_state_dict) or whose gradients the step accumulates into were replaced. Gradients
+the step itself makes are put back as p.grad by each replay instead (another plan of the same
+model may have set its own).
 Not captured, by design: Python values fn reads from elsewhere than its arguments (globals,
 closures) other than optimizer hyperparameters are constants of the plan.
 """
+import bisect
 import functools
+import itertools
+import operator
+import struct
 import sys
 import threading
 
@@ -58,8 +70,12 @@ _capturing = None                  # the recorder, while a capture runs
 _FIELD = {"float": "d", "double": "d"}
 
 
+_UINTPTR = ffi.typeof("uintptr_t")
+_PACK = str.maketrans("pid", "Qqd")   # a recorded argument's field -> its struct format
+
+
 def _address(cdata):
-    return int(ffi.cast("uintptr_t", cdata))
+    return int(ffi.cast(_UINTPTR, cdata))
 
 
 class _Returned:
@@ -115,8 +131,9 @@ class _Recorder:
         self.owners = {}       # address -> (bytes, cdata): buffers the plan keeps alive
         self.written = set()   # addresses of buffers a recorded kernel or an input may have changed
         self.slots = 0
-        self.optimizer_calls = {}   # optimizer -> [call index]
-        self.optimizer_params = {}  # optimizer -> [parameter], one per call
+        self.optimizer_params = {}  # optimizer -> [parameter], one per kernel call
+        self.constants = set()      # addresses of the arrays record() made of Python sequences
+        self.grads_before = {}      # id(parameter) -> its .grad when a module holding it was first called
         self.hyperparameters = {}   # optimizer -> its groups' hyperparameters after its step()
         self.modules = {}           # id -> (module, training, [(name, param, buf)])
         self.pending_optimizer = None
@@ -130,8 +147,6 @@ class _Recorder:
             self.owners[_address(cdata)] = (ffi.sizeof(cdata), cdata)
 
     def check_owned(self, address, kernel, i):
-        if address == 0 or address in self.owners:
-            return
         for start, (size, _) in self.owners.items():
             if start <= address < start + size:
                 return
@@ -144,9 +159,12 @@ class _Recorder:
             if field == "p":
                 if isinstance(a, (list, tuple)):   # cffi's temporary array for a Python sequence: made once here
                     a = call_args[i] = ffi.new(ffi.getctype(ctypes[i].item, "[]"), list(a))
-                self.own(a)
+                    self.constants.add(_address(a))
                 address = _address(a)
-                self.check_owned(address, name, i)
+                if address and address not in self.owners:
+                    self.own(a)
+                    if address not in self.owners:
+                        self.check_owned(address, name, i)
                 self.written.add(address)   # conservative: any buffer a kernel sees may have changed
                 values.append(address)
             elif isinstance(a, _Returned):
@@ -169,8 +187,6 @@ class _Recorder:
         if self.in_optimizer and self.pending_optimizer is None:
             raise CaptureError(f"compile: {self.in_optimizer}.step() called {name} outside Optimizer._kernel, so "
                                f"its hyperparameters would be frozen into the plan (sparse gradients?)")
-        if self.pending_optimizer is not None:
-            self.optimizer_calls.setdefault(self.pending_optimizer, []).append(len(self.calls))
         self.calls.append([name, fields, values, source, slot])
         return result
 
@@ -182,17 +198,21 @@ class _Recorder:
 
 
 def _wrap(real, name):
-    ctype = ffi.typeof(real)
-    fields = tuple("p" if a.kind == "pointer" else _FIELD.get(a.cname, "i") for a in ctype.args)
-    result = ctype.result.cname
-    # fastgrad.h's convention: an `int` result is a status (0: done), an int64_t one a count
-    kind = "void" if result == "void" else "double" if result in _FIELD else "status" if result == "int" else "int"
+    signature = []   # (fields, argument types, result kind), read from cffi on the first recorded call
 
     def kernel(*args):
         rec = _capturing
         if rec is None or rec.thread != threading.get_ident():
             return real(*args)
-        return rec.record(name, fields, ctype.args, kind, real, args)
+        if not signature:
+            ctype = ffi.typeof(real)
+            result = ctype.result.cname
+            # fastgrad.h's convention: an `int` result is a status (0: done), an int64_t one a count
+            signature[:] = (tuple("p" if a.kind == "pointer" else _FIELD.get(a.cname, "i") for a in ctype.args),
+                            ctype.args, "void" if result == "void" else "double" if result in _FIELD
+                            else "status" if result == "int" else "int")
+        fields, types, kind = signature
+        return rec.record(name, fields, types, kind, real, args)
     return kernel
 
 
@@ -216,6 +236,10 @@ def _module_call(real):
         if rec is not None and rec.thread == threading.get_ident() and id(self) not in rec.modules:
             for m in self.modules():   # children too: Sequential calls their forward directly
                 rec.modules[id(m)] = (m, m.training, [(n, p, p._buf) for n, p in m._own_parameters()])
+                for _, p in m._own_parameters():
+                    rec.grads_before.setdefault(id(p), p.grad)
+                for _, b in m._own_buffers():   # known whole: the step may read a slice of one
+                    rec.own(b._buf)
         return real(self, *args, **kwargs)
     return call
 
@@ -239,7 +263,12 @@ def _optimizer_step(real):
         rec = _capturing
         if rec is None or rec.thread != threading.get_ident():
             return real(self, *args, **kwargs)
+        if not type(self).live_state:
+            raise CaptureError(f"compile: {type(self).__name__}.step() inside a compiled step: its kernels take the "
+                               f"learning rate and step count as Python numbers, which a replay would freeze (SGD, "
+                               f"Adam and AdamW read them from memory)")
         rec.in_optimizer = type(self).__name__
+        rec.optimizer_params.setdefault(self, [])
         try:
             return real(self, *args, **kwargs)
         finally:
@@ -283,35 +312,36 @@ def _range_check(t, high, allowed=-2**63):
 
 
 _MISSING = object()
-_WRAPPERS = {}   # (namespace, name) -> the recording wrapper of that kernel
+_PATCHES = []   # (owner, attribute, its recording wrapper), made on the first capture
+
+
+def _patches():
+    if not _PATCHES:   # made once: a capture costs a few eager steps, not hundreds
+        for ns in _NAMESPACES:
+            suffix = ns.__name__[len("fastgrad.kernels"):]
+            for attr, real in list(vars(ns).items()):
+                if not attr.startswith("__") and callable(real):
+                    _PATCHES.append((ns, attr, _wrap(real, f"fg_{attr}{suffix}")))
+        for attr, what in _HOST_READS.items():
+            _PATCHES.append((Tensor, attr, _host_read_guard(getattr(Tensor, attr), what)))
+        _PATCHES.extend([(Module, "__call__", _module_call(Module.__call__)),
+                         (Optimizer, "_kernel", _optimizer_kernel(Optimizer._kernel)),
+                         (Optimizer, "step", _optimizer_step(Optimizer.step)),
+                         (_checks, "range_hook", _range_check),
+                         (LRScheduler, "step", _scheduler_step(LRScheduler.step)),
+                         (_tensor, "zeroed_hook", _zeroed)])
+    return _PATCHES
 
 
 class _Patched:
     """Every kernel namespace, the host reads of Tensor, Module.__call__, Optimizer.step and
     Optimizer._kernel wrapped for the time of one capture (other threads' calls pass through)."""
 
-    def _patch(self, owner, attr, new):
-        self.saved.append((owner, attr, owner.__dict__.get(attr, _MISSING)))
-        setattr(owner, attr, new)
-
     def __enter__(self):
         self.saved = []
-        for ns in _NAMESPACES:
-            suffix = ns.__name__[len("fastgrad.kernels"):]
-            for attr, real in list(vars(ns).items()):
-                if not attr.startswith("__") and callable(real):
-                    wrapper = _WRAPPERS.get((ns, attr))
-                    if wrapper is None:   # made once: capture costs a few eager steps, not hundreds
-                        wrapper = _WRAPPERS[ns, attr] = _wrap(real, f"fg_{attr}{suffix}")
-                    self._patch(ns, attr, wrapper)
-        for attr, what in _HOST_READS.items():
-            self._patch(Tensor, attr, _host_read_guard(getattr(Tensor, attr), what))
-        self._patch(Module, "__call__", _module_call(Module.__call__))
-        self._patch(Optimizer, "_kernel", _optimizer_kernel(Optimizer._kernel))
-        self._patch(Optimizer, "step", _optimizer_step(Optimizer.step))
-        self._patch(_checks, "range_hook", _range_check)
-        self._patch(LRScheduler, "step", _scheduler_step(LRScheduler.step))
-        self._patch(_tensor, "zeroed_hook", _zeroed)
+        for owner, attr, new in _patches():
+            self.saved.append((owner, attr, owner.__dict__.get(attr, _MISSING)))
+            setattr(owner, attr, new)
         return self
 
     def __exit__(self, *exc):
@@ -323,126 +353,220 @@ class _Patched:
 
 
 class _Plan:
-    """The recorded calls as an fg_plan_step array, the buffers it keeps alive, and what a replay
-    must redo in Python (inputs, optimizer scalars, guards)."""
+    """The recorded calls as an fg_plan_step array, the buffers it keeps alive, and the little that a
+    replay does in Python: check the guards, point the input copies at the caller's tensors, copy each
+    optimizer group's lr into the cell its kernels read, then one call into C (fg_plan_run)."""
 
-    def __init__(self, rec, inputs, result):
-        self.keep = [cdata for _, cdata in rec.owners.values()]
-        self.inputs = [(t._buf, t._numel * t._dtype.itemsize) for t in inputs]
-        self.input_tensors = list(inputs)   # their buffers are the replay's input slots
+    def __init__(self, rec, key, dtypes_of_args, has_kwargs, copies, result):
+        """copies: (address, bytes) of each tensor argument's buffer in the recorded call;
+        dtypes_of_args: each positional argument's dtype, or the argument when not a tensor."""
         self.result = result
-        n = len(rec.calls)
-        self.steps = ffi.new("fg_plan_step[]", max(n, 1))
-        self.slots = ffi.new("double[]", max(rec.slots, 1))
-        self.args = []
-        self.fields = []
-        self.kernel_ids = []
-        for s, (name, fields, values, source, slot) in enumerate(rec.calls):
-            kernel = lib.FG_PLAN_CHECK_RANGE if name == "<range check>" else lib.fg_plan_kernel_id(name.encode())
-            if kernel < 0 and name != "<range check>":
+        calls = [["<copy>", ("p", "p", "i"), [address, 0, size], None, -1]
+                 for address, size in copies] + rec.calls   # first, each input into the buffer the call read
+        special = {"<copy>": lib.FG_PLAN_COPY, "<range check>": lib.FG_PLAN_CHECK_RANGE}
+        kernels = []
+        for name, *_ in calls:
+            kernel = special[name] if name in special else lib.fg_plan_kernel_id(name.encode())
+            if kernel < 0 and name not in special:
                 raise CaptureError(f"compile: {name} is not in the plan's dispatch table (csrc/build_plan.py)")
-            args = ffi.new("fg_plan_arg[]", max(len(values), 1))
-            for i, (field, v) in enumerate(zip(fields, values)):
-                if field == "p":
-                    args[i].p = ffi.cast("void *", v)
-                else:
-                    setattr(args[i], field, v)
-            step = self.steps[s]
-            step.kernel, step.args, step.ret_slot = kernel, args, slot
-            step.from_slot, step.arg_index, step.mul, step.div = -1, 0, 1.0, 1.0
+            kernels.append(kernel)
+        self.keep, self.arena, self.arena_bytes, self.intermediate_bytes = _arena(rec, calls, kernels)
+        # every step's arguments in one block, both arrays written at once as bytes (fg_plan_arg is 8
+        # bytes: a pointer, int64 or double; fg_plan_step is 7 such fields)
+        kinds = "".join("".join(fields) for _, fields, _, _, _ in calls)
+        self.arg_block = ffi.new("fg_plan_arg[]", max(len(kinds), 1))
+        ffi.memmove(self.arg_block, struct.pack("=" + kinds.translate(_PACK),
+                                                *[v for _, _, values, _, _ in calls for v in values]), 8 * len(kinds))
+        self.steps = ffi.new("fg_plan_step[]", max(len(calls), 1))
+        assert ffi.sizeof("fg_plan_step") == 56 and ffi.sizeof("fg_plan_arg") == 8
+        block, at, steps, args = _address(self.arg_block), 0, [], []
+        for (name, fields, values, source, slot), kernel in zip(calls, kernels):
+            from_slot, arg_index, mul, div = -1, 0, 1.0, 1.0
             if source is not None:
-                i, value = source
-                step.from_slot, step.arg_index, step.mul, step.div = value.slot, i, value.mul, value.div
-            self.args.append(args)
-            self.fields.append(fields)
-            self.kernel_ids.append(name)
-        self.n = n
-        self.optimizers = [self._optimizer_replay(opt, indices, rec.optimizer_params[opt])
-                           for opt, indices in rec.optimizer_calls.items()]
-        self.modules = list(rec.modules.values())
+                arg_index, value = source
+                from_slot, mul, div = value.slot, value.mul, value.div
+            steps.append(struct.pack("=qQqqqdd", kernel, block + 8 * at, slot, from_slot, arg_index, mul, div))
+            args.append(at)
+            at += len(fields)
+        ffi.memmove(self.steps, b"".join(steps), 56 * len(calls))
+        self.slots = ffi.new("double[]", max(rec.slots, 1))
+        self.n = len(calls)
+        self.sources = [self.arg_block[at + 1] for at, k in zip(args, kernels) if k == lib.FG_PLAN_COPY]   # per replay
+        self.expect = _Expected(key, dtypes_of_args, has_kwargs)
+        self._guard_modules(rec.modules.values())
+        self._guard_optimizers(rec)
+
+    def _guard_modules(self, modules):
+        """What the recorded call saw of its modules: train()/eval(), and each parameter's object and
+        buffer (a parameter replaced, not updated in place, makes a new plan). Kept as three lists,
+        (object, attribute, the object it must be), that guards_hold walks in C (map)."""
+        self.guard_objects, self.guard_attributes, self.guard_values = [], [], []
+        for m, training, own in modules:
+            self._guard(m, "training", training)   # a bool: `is` compares it
+            for name, p, buf in own:
+                self._guard(m, name, p)
+                self._guard(p, "_buf", buf)
+
+    def _guard(self, obj, attribute, value):
+        self.guard_objects.append(obj)
+        self.guard_attributes.append(attribute)
+        self.guard_values.append(value)
+
+    def _guard_optimizers(self, rec):
+        """Per optimizer its groups' lr cells (written on each replay) and what the recorded calls
+        baked in: the other hyperparameters, the number of groups, the state dict (load_state_dict()
+        replaces it), each updated parameter's .grad where the step accumulated into it. A gradient
+        the recorded call made (after zero_grad()) is instead put back as p.grad by each replay,
+        which rewrites it: another plan of the same model (another batch size) may have set its own."""
+        self.lr_cells = []
+        self.made_params, self.made_grads = [], []   # parameters, the gradient tensors the recorded call made
+        self.frozen = []   # (getter, owner, the value getter(owner) must equal)
+        for opt, params in rec.optimizer_params.items():
+            for group in opt.param_groups:
+                self.lr_cells.append((opt._lr_cell(group), group))
+                keys = sorted(k for k in group if k not in ("params", "lr"))
+                if keys:
+                    get = operator.itemgetter(*keys)
+                    self.frozen.append((get, group, get(group)))
+            self.frozen.append((len, opt.param_groups, len(opt.param_groups)))
+            self._guard(opt, "state", opt.state)
+            for p in params:
+                before = rec.grads_before.get(id(p), p.grad)
+                if before is p.grad:
+                    self._guard(p, "grad", p.grad)
+                else:
+                    self.made_params.append(p)
+                    self.made_grads.append(p.grad)
 
     def guards_hold(self):
-        for module, training, params in self.modules:
-            if module.training != training:
+        if not all(map(operator.is_, map(getattr, self.guard_objects, self.guard_attributes), self.guard_values)):
+            return False
+        for get, owner, value in self.frozen:
+            if get(owner) != value:
                 return False
-            for name, p, buf in params:
-                if module.__dict__.get(name) is not p or p._buf is not buf:
-                    return False
         return True
 
-    def _optimizer_replay(self, opt, indices, params):
-        """How a replay updates opt's scalars: (opt, indices, None) re-runs opt.step() in Python
-        (_optimizer_args); with replay_args, the frozen hyperparameters to compare and, per call,
-        what to write: (opt, groups, [(p, grad, state, group, args, lr index, step index)])."""
-        where = type(opt).replay_args
-        if where is None or len(params) != len(indices):
-            return opt, indices, None
-        group_of = {id(p): g for g in opt.param_groups for p in g["params"]}
-        groups = [(g, {k: v for k, v in g.items() if k not in ("params", "lr")}) for g in opt.param_groups]
-        calls = [(p, p.grad, opt.state[p], group_of[id(p)], self.args[s], where["lr"], where.get("step", -1))
-                 for p, s in zip(params, indices)]
-        return opt, groups, calls
-
-    def _fast_optimizer_args(self, opt, groups, calls):
-        for group, frozen in groups:
-            for k, v in frozen.items():
-                if group[k] != v:
-                    raise _Stale()
-        for p, grad, state, group, args, lr, step in calls:
-            if p.grad is not grad:
-                raise _Stale()
-        for p, grad, state, group, args, lr, step in calls:
-            state["step"] += 1
-            args[lr].d = group["lr"]
-            if step >= 0:
-                args[step].i = state["step"]
-
-    def _optimizer_args(self, opt, indices):
-        """Runs opt.step() in Python with its kernel calls writing their scalars into the plan."""
-        it = iter(indices)
-
-        def kernel(p, name, *args):
-            s = next(it, None)
-            full = self.kernel_ids[s] if s is not None else None
-            if full is None or not full.startswith(f"fg_{name}_"):
-                raise _Stale()
-            slot = self.args[s]
-            for i, (field, a) in enumerate(zip(self.fields[s], args)):
-                if field == "p":
-                    if _address(a) != _address(slot[i].p):
-                        raise _Stale()
-                elif field == "d":
-                    slot[i].d = a
-                else:
-                    slot[i].i = a
-        opt._kernel = kernel
-        try:
-            opt.step()
-        finally:
-            del opt._kernel
-        if next(it, None) is not None:
-            raise _Stale()
-
     def run(self, tensors):
-        for (buf, size), t in zip(self.inputs, tensors):
-            ffi.memmove(buf, t._buf, size)
-        for opt, how, calls in self.optimizers:
-            if calls is None:
-                self._optimizer_args(opt, how)
-            else:
-                self._fast_optimizer_args(opt, how, calls)
+        for src, t in zip(self.sources, tensors):
+            src.p = t._buf
+        for cell, group in self.lr_cells:
+            cell[0] = group["lr"]
+        if self.made_grads:
+            list(map(setattr, self.made_params, _GRAD_NAMES, self.made_grads))
         failed = lib.fg_plan_run(self.steps, self.n, self.slots)
-        if failed >= 0 and self.steps[failed].kernel != lib.FG_PLAN_CHECK_RANGE:
-            raise MemoryError("compiled step: a kernel could not get its scratch memory (it reported a failure); "
-                              "the step stopped there")
         if failed >= 0:
+            if self.steps[failed].kernel != lib.FG_PLAN_CHECK_RANGE:
+                raise MemoryError("compiled step: a kernel could not get its scratch memory (it reported a "
+                                  "failure); the step stopped there")
             raise IndexError("compiled step: an index input holds a value out of range (its bounds were checked "
                              "at capture; the replay checks them again)")
         return self.result
 
 
-class _Stale(Exception):
-    """The optimizer no longer makes the calls the plan recorded."""
+_GRAD_NAMES = itertools.repeat("grad")
+
+
+def _arena(rec, calls, kernels):
+    """Moves the step's intermediates into one arena: (the buffers the plan keeps, the arena, its
+    bytes, the intermediates' bytes). An intermediate is a buffer nothing outside the plan refers to
+    after the recorded call (no tensor, gradient or state holds it) whose first use in the calls is a
+    write (a kernel's non-const pointer, an input copy's destination): its contents are made within
+    each replay, so buffers whose uses [first, last] do not overlap can share memory. Pointers into
+    such a buffer (views) are rewritten to the same offset in its slot."""
+    owners = sorted((start, size, cdata) for start, (size, cdata) in rec.owners.items())
+    rec.owners = None
+    starts = [start for start, _, _ in owners]
+    first, last, written_first = {}, {}, {}
+    uses = []   # (values, i, owner): every pointer argument that points into an owned buffer
+    for s, ((name, fields, values, _, _), kernel) in enumerate(zip(calls, kernels)):
+        const = 0 if kernel == lib.FG_PLAN_COPY else ~0 if kernel < 0 else lib.fg_plan_kernel_const_args(kernel)
+        for i, (field, v) in enumerate(zip(fields, values)):
+            if field != "p" or not v:
+                continue
+            o = bisect.bisect_right(starts, v) - 1
+            if o < 0 or v >= owners[o][0] + owners[o][1]:
+                continue   # (an input copy's source, set per replay)
+            if o not in first:
+                first[o], written_first[o] = s, not (const >> i) & 1
+            last[o] = s
+            uses.append((values, i, o))
+    # references to a buffer held only by `owners` (its tuple, the loop's name, getrefcount's argument)
+    probe = [(0, 0, ffi.new("char[1]"))]
+    alone = sys.getrefcount(probe[0][2]) + 1
+    del probe
+    moved = {o: size for o, (start, size, cdata) in enumerate(owners)
+             if written_first.get(o) and start not in rec.constants and sys.getrefcount(cdata) <= alone}
+    # linear scan: each buffer, in order of first use, takes the best-fitting slot free by then
+    slots = []   # [offset, bytes, step after which it is free]
+    offset_of, end = {}, 0
+    for o in sorted(moved, key=first.get):
+        size = (moved[o] + 63) & ~63
+        fits = [slot for slot in slots if slot[2] < first[o] and slot[1] >= size]
+        slot = min(fits, key=lambda slot: slot[1]) if fits else None
+        if slot is None:
+            slot = [end, size, -1]
+            slots.append(slot)
+            end += size
+        slot[2] = last[o]
+        offset_of[o] = slot[0]
+    arena = ffi.new("char[]", end + 64) if moved else None
+    base = (_address(arena) + 63) & ~63 if moved else 0
+    for values, i, o in uses:
+        if o in offset_of:
+            values[i] = base + offset_of[o] + (values[i] - owners[o][0])
+    keep = [cdata for o, (_, _, cdata) in enumerate(owners) if o not in offset_of]
+    return keep, arena, end, sum(moved.values())
+
+
+_TENSOR_SIGNATURE = operator.attrgetter("__class__", "_shape", "_dtype", "requires_grad")
+
+
+class _Expected:
+    """The positional arguments a plan's signature accepts, checked without building the signature:
+    per tensor its shape, dtype, requires_grad and which earlier argument it is, per other value its
+    type and value. Calls with keyword arguments take the slow path (_signature)."""
+
+    def __init__(self, key, args, has_kwargs):
+        self.n = -1 if has_kwargs else len(args)
+        self.tensors, self.values, self.same = [], [], []   # same: (i, j), argument i is argument j
+        first = {}
+        for i, k in enumerate(key):
+            if len(k) == 4:   # (shape, dtype name, requires_grad, which distinct tensor)
+                self.tensors.append((i, k[0], args[i], k[2]))   # args[i]: its dtype
+                if first.setdefault(k[3], i) != i:
+                    self.same.append((i, first[k[3]]))
+            else:
+                self.values.append((i, k[1], k[2]))
+        self.distinct = len(first)
+        self.signatures = [(Tensor, shape, dtype, requires_grad) for _, shape, dtype, requires_grad in self.tensors]
+
+    def match(self, args):
+        if len(args) != self.n:
+            return None
+        if not self.values:   # tensors only, the usual step(x, y): one C-level pass over them
+            try:
+                if list(map(_TENSOR_SIGNATURE, args)) != self.signatures:
+                    return None
+            except AttributeError:
+                return None
+            if len(set(map(id, args))) != self.distinct or self.same and any(args[i] is not args[j]
+                                                                              for i, j in self.same):
+                return None
+            return args
+        tensors = []
+        for i, shape, dtype, requires_grad in self.tensors:
+            a = args[i]
+            if type(a) is not Tensor or a._shape != shape or a._dtype is not dtype or a.requires_grad != requires_grad:
+                return None
+            tensors.append(a)
+        for i, kind, value in self.values:
+            a = args[i]
+            if type(a) is not kind or a != value:
+                return None
+        if len(set(map(id, tensors))) != self.distinct or self.same and any(args[i] is not args[j]
+                                                                             for i, j in self.same):
+            return None
+        return tensors
 
 
 def _tensors_of(args, kwargs):
@@ -499,29 +623,34 @@ class Compiled:
     def __init__(self, fn):
         functools.update_wrapper(self, fn)
         self.fn = fn
-        self.plans = {}    # signature -> _Plan, or None after the warm-up call
+        self.plans = {}    # signature -> _Plan, or False after the warm-up call
+        self.last = None   # the plan the last replay ran: the next call tries it first
         self.lock = threading.Lock()
 
     def __call__(self, *args, **kwargs):
+        plan = self.last
+        if plan is not None and not kwargs:
+            tensors = plan.expect.match(args)
+            if tensors is not None and plan.guards_hold():
+                with self.lock:
+                    return plan.run(tensors)
         key = _signature(args, kwargs)
-        plan = self.plans.get(key, False)
+        plan = self.plans.get(key)   # None: a new signature; False: warmed up; else its plan
         if plan:
-            try:
-                if plan.guards_hold():
-                    with self.lock:
-                        return plan.run(_tensors_of(args, kwargs))
-            except _Stale:
-                pass
-            plan = False   # something changed: warm up and record again, as for a new signature
+            if plan.guards_hold():
+                self.last = plan
+                with self.lock:
+                    return plan.run(_tensors_of(args, kwargs))
+            plan = self.last = None   # something changed: warm up and record again, as for a new signature
             del self.plans[key]
-        if plan is False:
+        if plan is None:
             if len(self.plans) >= MAX_PLANS:
                 raise CaptureError(f"compile: {self.fn.__name__} was called with more than {MAX_PLANS} input "
                                    f"signatures (shapes, dtypes, constants); pad the inputs to a few shapes or call "
                                    f"the function uncompiled")
-            self.plans[key] = None
+            self.plans[key] = False
             return _check_result(self.fn(*args, **kwargs))   # the warm-up call
-        return self._record(key, args, kwargs)
+        return self._record(key, args, kwargs)   # the call after the warm-up
 
     def _record(self, key, args, kwargs):
         global _capturing
@@ -541,7 +670,11 @@ class Compiled:
                                        f"its step() (a learning-rate scheduler's step()?): a replay runs no Python, "
                                        f"so call the scheduler outside the compiled function")
             result = _check_result(result)
-            self.plans[key] = _Plan(rec, inputs, result)
+            copies = [(_address(t._buf), t._numel * t._dtype.itemsize) for t in inputs]
+            dtypes_of_args = [(a._dtype if isinstance(a, Tensor) else a) for a in args]
+            has_kwargs = bool(kwargs)
+            del args, kwargs, inputs   # the input copies, if nothing else holds them, may go into the arena
+            self.plans[key] = self.last = _Plan(rec, key, dtypes_of_args, has_kwargs, copies, result)
         return result
 
 

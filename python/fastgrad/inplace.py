@@ -82,8 +82,19 @@ def _alias(t):
     return a
 
 
-def binary(t, other, op_class, name):
-    """t op= other: the result must have t's shape and dtype (PyTorch refuses `int_tensor += 0.5`)."""
+def binary(t, other, op_class, name, alpha=1):
+    """t op= alpha * other (alpha only for Add and Sub): the result must have t's shape and dtype
+    (PyTorch refuses `int_tensor += 0.5`)."""
+    if (type(other) is Tensor and type(t) is Tensor and other._shape == t._shape and other._dtype is t._dtype
+            and t._dtype.is_floating_point and not _recording(t, other)):   # an optimizer's update: no temporaries
+        if alpha == 1:
+            t._dtype.k.binary(t._buf, t._buf, other._buf, op_class.code, t._numel)
+        else:   # add_(g, alpha=-lr): one pass
+            t._dtype.k.axpy(t._buf, other._buf, alpha if op_class.code == lib.FG_ADD else -alpha, t._numel)
+        _mark_written(t)
+        return t
+    if alpha != 1:
+        other = other * alpha
     if not isinstance(t, Tensor):
         raise TypeError(f"{name}: expects a fastgrad Tensor, got {type(t).__name__}")
     a, b = operands(t, other, name, op_class.__name__ == "Div")

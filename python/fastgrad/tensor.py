@@ -453,10 +453,10 @@ class Tensor:
         return inplace.binary(self, other, Div, "div_")
 
     def add_(self, other, alpha=1):
-        return inplace.binary(self, other if alpha == 1 else other * alpha, Add, "add_")
+        return inplace.binary(self, other, Add, "add_", alpha)
 
     def sub_(self, other, alpha=1):
-        return inplace.binary(self, other if alpha == 1 else other * alpha, Sub, "sub_")
+        return inplace.binary(self, other, Sub, "sub_", alpha)
 
     def mul_(self, other):
         return inplace.binary(self, other, Mul, "mul_")

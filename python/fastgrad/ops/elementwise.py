@@ -1,11 +1,13 @@
 """Add, Sub, Mul, Div: one C kernel with an op code, numpy broadcasting, gradients summed back over
 the broadcast dimensions."""
+import numbers
+
 from .._C import ffi, lib
 from .. import autograd
 from ..autograd import Op, accumulate_grad, broadcast, grad_targets
 from ..autograd import broadcast_shape  # noqa: F401  (imported from here by other ops)
 from ..dtypes import SMALL_ARRAY
-from ..tensor import Tensor, alloc_uninitialized, empty, out_of_memory
+from ..tensor import Tensor, alloc_uninitialized, empty, out_of_memory, scalar, zeros
 from ._checks import operands
 from .matmul import MatMul, MatMulBias
 
@@ -145,15 +147,31 @@ class _MathBinary(_Binary):
 
 
 class Pow(_MathBinary):
-    """a ** b with tensor or number operands (int ** int stays int64, as in PyTorch)."""
+    """a ** b with tensor or number operands (int ** int stays int64, as in PyTorch). A number as the
+    exponent (x ** 2) takes the kernel's fast paths forward and, backward, PyTorch's rule
+    g * (c * x ** (c - 1)) computed as it is written, with no copy of the exponent per element."""
     code = lib.FG_POW
+    exponent = None   # the number c of x ** c
 
     def forward(self, a, b):
+        if isinstance(b, numbers.Real) and not isinstance(b, bool) and isinstance(a, Tensor):
+            self.exponent = b
         a, b = operands(a, b, "pow")
         if not a._dtype.is_floating_point and b._numel and int(b.numpy().min()) < 0:   # a check, not the op
             raise ValueError("pow: integers to negative integer powers are not allowed (as in PyTorch); "
                              "use a float base or exponent")
         return super().forward(a, b)
+
+    def _broadcast_backward(self, g, a, b):
+        c = self.exponent
+        if c is None or a._shape != g._shape:
+            return super()._broadcast_backward(g, a, b)
+        dtype = g._dtype
+        if c == 0:   # PyTorch: a zero gradient, not 0 * x ** -1 (NaN at 0)
+            return accumulate_grad(a, zeros(g._shape, dtype=dtype))
+        d = binary(lib.FG_POW, a, scalar(c - 1, dtype))
+        binary(lib.FG_MUL, d, scalar(c, dtype), out=d)
+        accumulate_grad(a, binary(lib.FG_MUL, g, d, out=d))
 
 
 class Maximum(_MathBinary):

@@ -18,11 +18,12 @@ import numbers
 
 import numpy as np
 
-from .._C import ffi
+from .._C import ffi, lib
 from .. import autograd
 from ..autograd import Op, accumulate_grad, grad_buffer
 from ..dtypes import bool_, int64, kernels
 from ..tensor import Tensor, _view, empty, tensor
+from . import _checks
 from ._checks import cast_to
 
 _BAD_KEY = ("only integers, slices (`:`), ellipsis (`...`), None and integer or bool tensors/arrays/lists are "
@@ -630,12 +631,24 @@ class Embedding(Op):
             raise ValueError(f"embedding: weight must be a 2-D float tensor, got "
                              f"{weight.shape if isinstance(weight, Tensor) else type(weight).__name__}")
         num, d = weight._shape
-        index = _long_index(indices, "embedding", "input")
+        # an int64 tensor's offsets come from a kernel (a captured step replays it, re-checking the
+        # range: _checks.range_hook); other indices are read on the host
+        in_c = isinstance(indices, Tensor) and indices._dtype is int64 and self.padding_idx is None \
+            and not self.sparse
+        index = _checks.raw_view(indices) if in_c else _long_index(indices, "embedding", "input")
         if index.size and index.view(np.uint64).max() >= num:   # one pass: negatives read as huge
             bad = index[(index < 0) | (index >= num)].flat[0]
             raise IndexError(f"embedding: index {int(bad)} is out of range for a table of {num} rows")
         self.index = np.array(index, dtype=np.int64)   # a copy: later writes to the input change nothing
         self.sel = Selection(index.shape + (d,), offsets=self.index.reshape(-1) * d, row=d)
+        if in_c and index.size:
+            if _checks.range_hook is not None:
+                _checks.range_hook(indices, num)
+            n = indices._numel
+            self.offsets, width = empty((n,), int64), empty((n,), int64)
+            kernels.fill(width._buf, int64.code, 0.0, d, n)
+            int64.k.binary(self.offsets._buf, indices._buf, width._buf, lib.FG_MUL, n)
+            self.sel.offsets_ptr = self.offsets._buf
         return self.record(self.sel.read(weight), weight)
 
     def _backward(self, g):

@@ -11,7 +11,7 @@ class Adam(Optimizer):
     with g = grad + weight_decay·p (L2 decay, coupled to the gradient). amsgrad keeps max(v)."""
     state_names = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     decoupled = False
-    replay_args = {"lr": 5, "step": 11}   # fg_adam(param, m, v, vmax, grad, lr, b1, b2, eps, wd, decoupled, step, n)
+    live_state = True   # fg_adam reads *lr and counts *step
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
@@ -34,8 +34,9 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = zeros_like(p)
             vmax = state["max_exp_avg_sq"]._buf
         beta1, beta2 = group["betas"]
-        self._kernel(p, "adam", p._buf, state["exp_avg"]._buf, state["exp_avg_sq"]._buf, vmax, grad._buf, group["lr"], beta1,
-                       beta2, group["eps"], group["weight_decay"], self.decoupled, state["step"], p._numel)
+        self._kernel(p, "adam", p._buf, state["exp_avg"]._buf, state["exp_avg_sq"]._buf, vmax, grad._buf,
+                     self._lr_cell(group), beta1, beta2, group["eps"], group["weight_decay"], self.decoupled,
+                     state["step"]._buf, p._numel)
 
 
 class AdamW(Adam):

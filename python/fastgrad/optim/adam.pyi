@@ -2,7 +2,7 @@
 from .optimizer import Optimizer, Params
 
 class Adam(Optimizer):
-    replay_args: dict[str, int] | None
+    live_state: bool
     decoupled: bool
     def __init__(self, params: Params, lr: float = ..., betas: tuple[float, float] = ..., eps: float = ...,
                  weight_decay: float = ..., amsgrad: bool = ...) -> None: ...

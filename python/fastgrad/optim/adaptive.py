@@ -24,7 +24,7 @@ class Adagrad(Optimizer):
             state["sum"] = empty(p.shape, p.dtype)
             lib.fg_fill(state["sum"]._buf, p.dtype.code, group["initial_accumulator_value"], 0, p._numel)
         p.dtype.k.adagrad(p._buf, state["sum"]._buf, grad._buf, group["lr"], group["lr_decay"], group["weight_decay"],
-                          group["eps"], state["step"], p._numel)
+                          group["eps"], int(state["step"]._buf[0]), p._numel)
 
 
 class RMSprop(Optimizer):

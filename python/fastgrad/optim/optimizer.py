@@ -6,28 +6,37 @@ with their own hyperparameters); each group is a dict whose entries (group["lr"]
 between steps, which is how the learning-rate schedulers work; parameters whose .grad is None are
 skipped. State buffers are fastgrad tensors made on a parameter's first step, so step() allocates
 nothing after that.
+
+State that changes between steps lives in memory the kernels read, so a captured step
+(fastgrad.compile) replays it with no Python: each group's learning rate is copied by step() into
+a cell of the optimizer (`_lr_cell(group)`), and each parameter's step count is a 0-dim float64
+tensor, state["step"] (as in PyTorch), that the update kernel increments (`live_state`) or step()
+does.
 """
 import numbers
 
 import numpy as np
 
+from .. import dtypes
+from .._C import ffi
 from ..tensor import Tensor, tensor
 
 
 class Optimizer:
     state_names = ()   # the per-parameter buffers a subclass keeps, in state_dict order
-    # Where the update kernel takes the scalars that change between steps, {"lr": arg index,
-    # "step": arg index}: a captured step (fastgrad.compile) writes group["lr"] and state["step"]
-    # there on each replay. None: the replay re-runs step() in Python instead (slower, as correct).
-    replay_args = None
+    # True: the update kernel, called through _kernel, reads the learning rate from _lr_cell(group)
+    # and increments state["step"] itself, so a captured step (fastgrad.compile) can replay it.
+    # False: step() counts in Python and the kernels take Python floats (refused in a capture).
+    live_state = False
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors (e.g. model.parameters()), "
                             f"got a single Tensor; wrap it in a list")
         self.defaults = defaults
-        self.state = {}   # parameter -> {"step": int, buffer name: Tensor}
+        self.state = {}   # parameter -> {"step": 0-dim float64 Tensor, buffer name: Tensor}
         self.param_groups = []
+        self._lr_cells = {}   # id(group) -> double[1]: the group's lr as the kernels read it
         groups = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
@@ -55,6 +64,7 @@ class Optimizer:
         full = {**self.defaults, **group, "params": params}
         self._check_hyperparameters(full)
         self.param_groups.append(full)
+        self._lr_cells[id(full)] = ffi.new("double[1]", [full["lr"]])
 
     def _check_hyperparameters(self, group):
         _check_non_negative("lr", group["lr"])
@@ -71,6 +81,7 @@ class Optimizer:
 
     def step(self):
         for group in self.param_groups:
+            self._lr_cells[id(group)][0] = group["lr"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -86,12 +97,17 @@ class Optimizer:
                                      f"gradient of shape {p.grad.shape} ({p.grad.dtype!r})")
                 state = self.state.get(p)
                 if state is None:
-                    state = self.state[p] = {"step": 0}
-                state["step"] += 1
+                    state = self.state[p] = {"step": _step_count(0)}
+                if not self.live_state:
+                    state["step"]._buf[0] += 1
                 self._update(p, p.grad, group, state)
 
     def _update(self, p, grad, group, state):
         raise NotImplementedError
+
+    def _lr_cell(self, group):
+        """The memory the update kernels read group["lr"] from (step() refreshes it)."""
+        return self._lr_cells[id(group)]
 
     def _kernel(self, p, name, *args):
         """Calls p's dtype's kernel `name`: the one way _update reaches C, so that a captured step
@@ -142,7 +158,7 @@ class Optimizer:
             unknown = set(saved) - {"step", *self.state_names}
             if unknown:
                 raise ValueError(f"{name}.load_state_dict: unknown state {sorted(unknown)} for parameter {index}")
-            entry = {"step": int(saved.get("step", 0))}
+            entry = {"step": _step_count(float(saved.get("step", 0)))}
             for key in self.state_names:
                 if saved.get(key) is None:
                     continue
@@ -164,6 +180,13 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines.extend(f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params")
         return "\n".join(lines + [")"])
+
+
+def _step_count(value):
+    """A parameter's step count: a 0-dim float64 tensor (exact to 2**53 steps), as PyTorch keeps it."""
+    t = tensor(0.0, dtype=dtypes.float64)
+    t._buf[0] = value
+    return t
 
 
 def _check_non_negative(name, value):

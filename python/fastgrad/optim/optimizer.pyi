@@ -8,7 +8,7 @@ Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 class Optimizer:
     state_names: tuple[str, ...]
-    replay_args: dict[str, int] | None
+    live_state: bool
     defaults: dict[str, Any]
     param_groups: list[dict[str, Any]]
     state: dict[Any, dict[str, Any]]

@@ -8,7 +8,7 @@ class SGD(Optimizer):
     """PyTorch's SGD: g = grad + weight_decay·p; with momentum, buf = momentum·buf + (1-dampening)·g
     (buf = g on the first step) and g = buf, or g + momentum·buf with Nesterov; then p -= lr·g."""
     state_names = ("momentum_buffer",)
-    replay_args = {"lr": 3}   # fg_sgd(param, buf, grad, lr, ...)
+    live_state = True   # fg_sgd reads *lr and counts *step
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
@@ -26,6 +26,7 @@ class SGD(Optimizer):
     def _update(self, p, grad, group, state):
         if type(grad) is not Tensor:   # a RowSparseGrad: only its rows change, as in PyTorch
             if group["momentum"] == 0 and group["weight_decay"] == 0:
+                state["step"]._buf[0] += 1   # (the kernel counts the others)
                 grad.add_to_dense(p._buf, -group["lr"])
                 return
             grad = grad.to_dense()   # momentum and weight decay touch every row
@@ -36,5 +37,5 @@ class SGD(Optimizer):
             if first_step:
                 state["momentum_buffer"] = zeros_like(p)
             buf = state["momentum_buffer"]._buf
-        self._kernel(p, "sgd", p._buf, buf, grad._buf, group["lr"], momentum, group["dampening"], group["weight_decay"],
-                      bool(group["nesterov"]), first_step, p._numel)
+        self._kernel(p, "sgd", p._buf, buf, grad._buf, self._lr_cell(group), momentum, group["dampening"],
+                     group["weight_decay"], bool(group["nesterov"]), first_step, state["step"]._buf, p._numel)

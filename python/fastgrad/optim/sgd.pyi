@@ -2,6 +2,6 @@
 from .optimizer import Optimizer, Params
 
 class SGD(Optimizer):
-    replay_args: dict[str, int] | None
+    live_state: bool
     def __init__(self, params: Params, lr: float = ..., momentum: float = ..., dampening: float = ...,
                  weight_decay: float = ..., nesterov: bool = ...) -> None: ...

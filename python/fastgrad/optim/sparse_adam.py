@@ -43,4 +43,4 @@ class SparseAdam(Optimizer):
         beta1, beta2 = group["betas"]
         p.dtype.k.sparse_adam(p._buf, state["exp_avg"]._buf, state["exp_avg_sq"]._buf, grad.values._buf,
                               ffi.from_buffer("int64_t[]", rows), group["lr"], beta1, beta2, group["eps"],
-                              state["step"], rows.size, grad.row)
+                              int(state["step"]._buf[0]), rows.size, grad.row)
