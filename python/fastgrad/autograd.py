@@ -7,6 +7,7 @@ ops (matmul, linear) write a gradient that does not exist yet instead of zeroing
 it (grad_targets): the same values, without a pass over the buffer.
 """
 import contextlib
+import math
 import threading
 
 from ._C import ffi
@@ -247,11 +248,8 @@ def grad_targets(*tensors):
 
 
 def grad_target(t):
-    """grad_targets for one tensor that needs a gradient: (buffer, accumulate)."""
-    if t.grad is None:
-        t.grad = _tensor.empty(t._shape, t._dtype, t._numel)
-        return t.grad._buf, 0
-    return grad_buffer(t), 1
+    """grad_targets of one tensor: (buffer, accumulate)."""
+    return grad_targets(t)[0]
 
 
 def grad_buffer_or_null(t):
@@ -290,7 +288,7 @@ class Broadcast:
 
     def __init__(self, a_shape, b_shape):
         shape = self.shape = broadcast_shape(a_shape, b_shape)
-        self.numel = _product(shape)
+        self.numel = math.prod(shape)
         self.ndim = len(shape)
         self.shape_c = ffi.new("int64_t[]", shape or [0])
         self.a_strides = ffi.new("int64_t[]", broadcast_strides(a_shape, shape) or [0])
@@ -310,13 +308,6 @@ def broadcast(a_shape, b_shape):
             _broadcasts.clear()
         _broadcasts[a_shape, b_shape] = plan
     return plan
-
-
-def _product(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def accumulate_grad(t, g, alpha=1.0):
