@@ -6,12 +6,16 @@ import pytest
 import fastgrad as fg
 import fastgrad.nn.functional as F
 
-torch = pytest.importorskip("torch")
+
+
+def _torch():
+    return pytest.importorskip("torch")   # per test: the others run where torch is not installed (ASan)
 
 
 def test_attention_row_with_every_key_masked_is_zero_as_in_pytorch():
     """PyTorch's attention gives a row whose keys are all masked out (a boolean mask of False, or
     an additive -inf) output 0 and gradient 0, not softmax's NaN."""
+    torch = _torch()
     rng = np.random.default_rng(0)
     q, k, v = (rng.standard_normal((2, 3)) for _ in range(3))
     for mask in (np.array([[False, False], [True, False]]), np.array([[-np.inf, -np.inf], [0.0, -np.inf]])):
@@ -29,6 +33,7 @@ def test_attention_row_with_every_key_masked_is_zero_as_in_pytorch():
 def test_layer_norm_float32_row_with_huge_spread_normalises():
     """float32 rows whose (x - mean)² overflows (values ±1e30) still normalise to the exact result
     (PyTorch's float32 gives NaN there, its float64 the values below); they gave the bias alone."""
+    torch = _torch()
     x = np.array([[-0.65, -1e30, -0.76, 0.25, 1.1]])
     w, b = np.array([0.7, 0.1, -0.5, 0.6, -0.2]), np.array([0.8, -2.2, -2.5, -0.1, 2.0])
     got = F.layer_norm(fg.tensor(x), (5,), fg.tensor(w), fg.tensor(b), eps=1e-3).numpy()
@@ -101,6 +106,7 @@ def test_batch_norm_statistics_when_the_first_element_is_infinite():
 def test_batch_norm_gradient_through_an_infinite_weight_is_infinite():
     """dx = weight·invstd·(dy - mean(dy) - x̂·mean(dy·x̂)) with weight = inf is ±inf (PyTorch's too);
     the kernel's dy·a + x·b + k form gave inf - inf = NaN."""
+    torch = _torch()
     data = np.array([[0.18, 1.57, -2.69]])
     grads = []
     for lib in (fg, torch):
@@ -116,6 +122,7 @@ def test_batch_norm_gradient_through_an_infinite_weight_is_infinite():
 def test_max_pool_window_with_two_nans_takes_the_last_as_pytorch(kwargs):
     """PyTorch's max_pool2d moves to every NaN it meets, so its index (and gradient) is the last
     NaN's; fastgrad kept the first. Both the plain 2x2 path and the general one."""
+    torch = _torch()
     x = np.arange(32.0).reshape(1, 1, 4, 8)
     x[0, 0, 0, 0] = x[0, 0, 1, 0] = x[0, 0, 0, 2] = np.nan
     results = []
