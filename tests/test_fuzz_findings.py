@@ -7,7 +7,6 @@ import fastgrad as fg
 import fastgrad.nn.functional as F
 
 
-
 def _torch():
     return pytest.importorskip("torch")   # per test: the others run where torch is not installed (ASan)
 
