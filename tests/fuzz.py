@@ -448,7 +448,8 @@ def _advanced_index(rng, shape, unique=False):
         full = [i for i, it in enumerate(items) if isinstance(it, slice) and it == slice(None)]
         if full:
             items[full[0]] = Ellipsis
-            items = [it for i, it in enumerate(items) if i <= full[0] or not (isinstance(it, slice) and it == slice(None))]
+            items = [it for i, it in enumerate(items)
+                     if i <= full[0] or not (isinstance(it, slice) and it == slice(None))]
     while items and rng.random() < 0.3 and isinstance(items[-1], slice):
         items.pop()   # trailing dims left out
     return tuple(items)
@@ -622,7 +623,8 @@ def _move_expand(rng, shape, new_leaf):
     if rng.random() < 0.4:
         new = (int(rng.integers(0, 3)),) + new
     if rng.random() < 0.3:
-        sizes = new[:len(new) - len(shape)] + tuple(-1 if d == s else d for d, s in zip(new[len(new) - len(shape):], shape))
+        lead = len(new) - len(shape)
+        sizes = new[:lead] + tuple(-1 if d == s else d for d, s in zip(new[lead:], shape))
     else:
         sizes = new
     return (lambda lib, y, xs: y.expand(*sizes)), new
