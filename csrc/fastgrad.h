@@ -441,20 +441,20 @@ void fg_sparse_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, cons
 /* 2-D convolution, PyTorch's NCHW layout and weight layout [cout][c/groups][kh][kw] (conv1d is
  * h = kh = 1). geometry holds 16 sizes: n, c, h, w, cout, kh, kw, oh, ow, stride h, w, padding h, w
  * (top and left: bottom and right padding follow from oh, ow), dilation h, w, groups.
- * fg_conv2d_plan writes plan[0] = b, the images the kernels take at a time, and plan[1] = s, the
- * slices of the batch that threads share; the caller owns the scratch buffers, one part per thread,
- * t = min(s, fg_get_num_threads()) parts: col (t x c·kh·kw x b·oh·ow) and out_t (t x cout x b·oh·ow;
- * unused when b == 1, may be NULL then). bias may be NULL. */
+ * fg_conv2d_plan writes plan[0] = b, the images the kernels take at a time, plan[1] = s, the
+ * slices of the batch that threads share, and the scratch the caller provides (the kernels pick the
+ * algorithm, im2col or Winograd, and size it): each thread's part of col (plan[2] elements) and of
+ * out_t (plan[3]; may be NULL when 0), for t = min(s, fg_get_num_threads()) threads, and partial
+ * (plan[4] elements, shared). bias may be NULL. */
 void fg_conv2d_plan_f32(int64_t *plan, const int64_t *geometry);
 void fg_conv2d_plan_f64(int64_t *plan, const int64_t *geometry);
-void fg_conv2d_f32(float *out, float *col, float *out_t, const float *x, const float *weight, const float *bias,
-                   const int64_t *geometry);
-void fg_conv2d_f64(double *out, double *col, double *out_t, const double *x, const double *weight,
+void fg_conv2d_f32(float *out, float *col, float *out_t, float *partial, const float *x, const float *weight,
+                   const float *bias, const int64_t *geometry);
+void fg_conv2d_f64(double *out, double *col, double *out_t, double *partial, const double *x, const double *weight,
                    const double *bias, const int64_t *geometry);
 /* Backward: dx += ..., dbias += ..., dweight (+)= ... (accumulate_dweight); NULLs are skipped.
  * Scratch as forward's: col (may be NULL without dweight), dcol (like col; may be NULL without dx),
- * dout_t (like out_t), and per slice: partial (s x (cout·c/groups·kh·kw + cout); may be NULL without
- * dweight and dbias). */
+ * dout_t (like out_t) and partial. */
 void fg_conv2d_backward_f32(float *dx, float *dweight, float *dbias, float *col, float *dcol, float *dout_t,
                             float *partial, const float *dout, const float *x, const float *weight,
                             const int64_t *geometry, int accumulate_dweight);
