@@ -223,3 +223,19 @@ def test_each_input_gets_its_own_gradient_buffer(name):
     expected = [np.full(x.shape, c, dtype=np.float32 if x.dtype is fg.float32 else np.float64) + (0 if a is None else a)
                 for x, a, c in zip(xs, alone, scales)]
     _same(_grads(xs), expected, f"{name} with each input used again")
+
+
+@pytest.mark.parametrize("method", ["tanh_", "sigmoid_", "exp_"])
+def test_in_place_activation_output_written_again_is_refused(method):
+    """y.tanh_() records Tanh out of place and y takes over its output, which Tanh's backward reads:
+    a later write into y (under no_grad) must make backward refuse, not read the new values."""
+    x = fg.tensor([0.5, -1.0], requires_grad=True)
+    y = x * 1.0
+    getattr(y, method)()
+    with fg.no_grad():
+        y.mul_(3.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward(fg.ones(2))
+    z = x * 1.0   # without the write: the gradient as usual
+    getattr(z, method)()
+    z.backward(fg.ones(2))
