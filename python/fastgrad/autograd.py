@@ -128,6 +128,7 @@ class Op:
     # only shapes (Add, reshape, a gather) sets (): writing its inputs in place later is then fine,
     # as in PyTorch, where only saved tensors are checked.
     reads = None
+    out_version = None   # the output's in-place marker, for ops whose backward reads the output (save_output)
 
     def __init_subclass__(cls, **kwargs):
         """Puts `inputs` and `out_shape` into the class's shared attribute keys before any op runs.
@@ -170,8 +171,18 @@ class Op:
                              f"{dtype!r}, got {_describe(grad)}")
         if any(x.grad is not None and x.grad._buf is grad._buf for x in self.inputs):
             grad = copy_of(grad)   # the kernels write .grad buffers: never one they read
+        if _epoch > self.epoch:
+            self.check_versions()
         with _borrowing(grad):
             self._backward(grad)
+
+    def save_output(self, out):
+        """out's buffer, for a backward that reads the output. Its in-place marker is kept (shared
+        with any view of out), so that backward refuses once out was written in place."""
+        if out._version is None:
+            out._version = [0, 0]
+        self.out_version = out._version
+        return out._buf
 
     def _backward(self, grad):
         raise NotImplementedError
@@ -184,6 +195,13 @@ class Op:
         """Raises if an input this op reads was written in place after the op was recorded, or if
         any input took over a new graph node since (an in-place op recorded on it: the engine
         follows tensors, so the old path through it is gone)."""
+        v = self.out_version
+        if v is not None and v[0] > self.epoch:
+            name = type(self).__name__
+            raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "
+                               f"inplace operation: the output of {name} (shape {self.out_shape}), which its "
+                               f"backward reads, was written in place after {name} ran; write to a copy "
+                               f"(t.clone()) instead")
         for i, x in enumerate(self.inputs):
             v = x._version
             if v is not None and (v[1] > self.epoch or v[0] > self.epoch and (self.reads is None or i in self.reads)):

@@ -46,7 +46,11 @@ def _take_over(t, result):
     """t becomes `result` (the in-place result computed out of place): its buffer and graph node."""
     t._buf, t._op, t.requires_grad = result._buf, result._op, result.requires_grad
     epoch = autograd.bump_epoch()
-    t._version = [epoch, epoch]   # a new storage (no views yet), and t's place in the graph changed
+    if result._version is not None:   # result's op reads it in backward (Op.save_output): share that marker,
+        result._version[1] = epoch    # so a later write into t makes the op refuse
+        t._version = result._version
+    else:
+        t._version = [epoch, epoch]   # a new storage (no views yet), and t's place in the graph changed
     _write_back(t)
     return t
 

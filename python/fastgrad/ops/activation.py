@@ -32,7 +32,7 @@ class _FromOutput(Op):
         x = float_arg(x, self.kernel)
         out = empty(x.shape, x.dtype)
         getattr(x.dtype.k, self.kernel)(out._buf, x._buf, x._numel)
-        self.out_buf = out._buf   # backward reads the output; the op keeps its buffer
+        self.out_buf = self.save_output(out)   # backward reads the output; the op keeps its buffer
         return self.record(out, x)
 
     def _backward(self, g):

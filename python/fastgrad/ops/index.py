@@ -139,7 +139,7 @@ def select(shape, key):
             return Selection(inner, offset=(key % shape[0]) * math.prod(inner), strides=_contiguous(inner))
         if type(key) is Tensor and key._dtype is int64 and key._shape:
             return _rows(key.numpy(), shape)
-        if type(key) is tuple and len(key) <= len(shape) and all(type(k) in _ARRAY_TYPES for k in key):
+        if type(key) is tuple and 0 < len(key) <= len(shape) and all(type(k) in _ARRAY_TYPES for k in key):
             arrays = [_index_array(k) for k in key]   # t[range(n), y]: arrays over the leading dimensions
             if all(a.dtype.kind in "iu" and a.ndim for a in arrays):
                 return _leading_arrays(arrays, shape)

@@ -197,7 +197,7 @@ class LinearReLU(Linear):
         m, k, n = _linear_sizes(x, weight, bias)
         out = empty(x.shape[:-1] + (n,), x.dtype)
         x.dtype.k.linear_relu(out._buf, x._buf, weight._buf, _buf_or_null(bias), m, k, n)
-        self.out_buf = out._buf   # the ReLU's mask, for backward
+        self.out_buf = self.save_output(out)   # the ReLU's mask, for backward
         return self.record(out, x, weight) if bias is None else self.record(out, x, weight, bias)
 
     def _backward(self, g):

@@ -143,7 +143,7 @@ class Reduce(Op):
             idx = self.indices._buf
         if out._numel:
             x._dtype.k.reduce(out._buf, idx, x._buf, self.code, self.p, outer, n, inner)
-        self.out_buf = out._buf   # backward reads the output; the op keeps its buffer
+        self.out_buf = self.save_output(out)   # backward reads the output; the op keeps its buffer
         return self.record(out, x)
 
     def _backward(self, g):

@@ -19,7 +19,7 @@ class Softmax(Op):
         rows, cols = last_dim(x := float_arg(x, "softmax"), self.dim, "softmax")
         out = empty(x.shape, x.dtype)
         x.dtype.k.softmax(out._buf, x._buf, rows, cols)
-        self.out_buf = out._buf   # backward reads the output; the op keeps its buffer
+        self.out_buf = self.save_output(out)   # backward reads the output; the op keeps its buffer
         return self.record(out, x)
 
     def _backward(self, g):
@@ -57,7 +57,7 @@ class LogSoftmax(Op):
         rows, cols = last_dim(x := float_arg(x, "log_softmax"), self.dim, "log_softmax")
         out = empty(x.shape, x.dtype)
         x.dtype.k.log_softmax(out._buf, x._buf, rows, cols)
-        self.out_buf = out._buf   # backward reads the output; the op keeps its buffer
+        self.out_buf = self.save_output(out)   # backward reads the output; the op keeps its buffer
         return self.record(out, x)
 
     def _backward(self, g):

@@ -39,7 +39,7 @@ class Unary(Op):
             x = cast_to(x, int64)
         out = empty(x._shape, x._dtype, x._numel)
         x._dtype.k.unary(out._buf, x._buf, self.code, x._numel)
-        self.out_buf = out._buf   # backward reads the output; the op keeps its buffer
+        self.out_buf = self.save_output(out)   # backward reads the output; the op keeps its buffer
         return self.record(out, x)
 
     def _backward(self, g):

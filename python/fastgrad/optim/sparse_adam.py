@@ -20,6 +20,8 @@ class SparseAdam(Optimizer):
     def _check_hyperparameters(self, group):
         for name in ("lr", "eps"):
             _check_non_negative(name, group[name])
+        if group["eps"] == 0:   # PyTorch's SparseAdam needs eps > 0 (rows never seen divide 0 by 0)
+            raise ValueError("SparseAdam: invalid epsilon value: 0 (must be > 0)")
         betas = group["betas"]
         if (not isinstance(betas, (tuple, list)) or len(betas) != 2
                 or not all(isinstance(b, numbers.Real) and 0 <= b < 1 for b in betas)):
