@@ -294,7 +294,7 @@ class Tensor:
     # Views share the buffer (view, reshape, flatten, unflatten, squeeze, unsqueeze, contiguous); every
     # other movement copies into a new contiguous tensor (the storage model: fastgrad/__init__.py).
     def view(self, *shape):
-        if len(shape) == 1 and not isinstance(shape[0], (tuple, list, numbers.Integral)):
+        if len(shape) == 1 and type(shape[0]) is not int and not isinstance(shape[0], (tuple, list, numbers.Integral)):
             raise TypeError(f"view() takes a shape; view(dtype), which reinterprets the bytes, is not supported "
                             f"(got {shape[0]!r}): convert with .to(dtype)")
         return _shape.view(self, shape)

@@ -22,15 +22,33 @@ class Reshape(Op):
     reads = ()   # backward needs shapes (or saved buffers) only
 
     def __init__(self, shape):
+        if type(shape) is tuple and shape.count(-1) <= 1:   # view(-1), view(n, d): plain ints need no conversion
+            for d in shape:
+                if type(d) is not int or d < -1:
+                    break
+            else:
+                self.shape = shape
+                return
         self.shape = _checked_shape(shape, infer=True)
 
     def forward(self, x):
-        tensor_arg(x, "reshape")
-        return self.record(_view(x, infer_shape(self.shape, x), False), x)
+        if type(x) is not Tensor:
+            tensor_arg(x, "reshape")
+        key = (self.shape, x._shape)
+        shape = _reshapes.get(key)
+        if shape is None:   # worked out once per pair of shapes
+            shape = infer_shape(self.shape, x)
+            if len(_reshapes) >= 4096:   # a bound for programs whose shapes never repeat
+                _reshapes.clear()
+            _reshapes[key] = shape
+        return self.record(_view(x, shape, False), x)
 
     def _backward(self, g):
         x, = self.inputs
         add_grad(x, g)
+
+
+_reshapes = {}   # (requested shape, input shape) -> the result's shape, for Reshape
 
 
 def infer_shape(shape, x):
