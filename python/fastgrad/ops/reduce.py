@@ -25,8 +25,24 @@ def reduce_dims(x, dim, op):
     return reduce_dims_of(x._shape, dim, op)
 
 
+_reduce_dims = {}   # (shape, dim) -> dims, for dim None or an int
+
+
 def reduce_dims_of(shape, dim, op):
-    """reduce_dims for a tensor of `shape`."""
+    """reduce_dims for a tensor of `shape`; worked out once per shape for dim None or an int (a bool
+    dim, refused, is never looked up: True == 1)."""
+    if dim is None or type(dim) is int:
+        dims = _reduce_dims.get((shape, dim))
+        if dims is None:
+            dims = _dims_of(shape, dim, op)
+            if len(_reduce_dims) >= 4096:   # a bound for programs whose shapes never repeat
+                _reduce_dims.clear()
+            _reduce_dims[shape, dim] = dims
+        return dims
+    return _dims_of(shape, dim, op)
+
+
+def _dims_of(shape, dim, op):
     x_ndim = len(shape)
     if dim is None:
         return tuple(range(x_ndim))
@@ -158,24 +174,14 @@ class Reduce(Op):
                 x = cast_to(x, int64)
         else:
             x = float_arg(x, name)
-        dims = self.dims
-        if dims and dims != tuple(range(dims[0], dims[-1] + 1)):
-            raise ValueError(f"{name}: dims {dims} are not adjacent")   # reduce() splits them first
-        shape = x._shape
-        if dims:
-            outer, n, inner = (math.prod(shape[:dims[0]]), math.prod(shape[dims[0]:dims[-1] + 1]),
-                               math.prod(shape[dims[-1] + 1:]))
-        else:   # a 0-d tensor, or no dims: each element its own axis of one
-            outer, n, inner = x._numel, 1, 1
-        if n == 0 and refuse_empty and outer * inner:
-            raise IndexError(f"{name}(): cannot reduce over a zero-size dimension of shape {shape}; "
-                             f"the result would have no elements to take")
-        if n == 0 and refuse_empty and not dims:
-            raise RuntimeError(f"{name}(): the input has no elements; specify a dim")
-        if self.code == lib.FG_RED_CUMSUM:
-            out_shape = shape
-        else:
-            out_shape = _out_shape(shape, dims, self.keepdim)
+        key = (x._shape, self.dims, bool(self.keepdim), self.code == lib.FG_RED_CUMSUM, refuse_empty)
+        geometry = _geometries.get(key)
+        if geometry is None:   # worked out (and checked) once per shape, dims and kind of op
+            geometry = _geometry(name, x, *key[1:])
+            if len(_geometries) >= 4096:   # a bound for programs whose shapes never repeat
+                _geometries.clear()
+            _geometries[key] = geometry
+        outer, n, inner, out_shape = geometry
         out = empty(out_shape, x._dtype)
         self.geometry = (outer, n, inner)
         idx = ffi.NULL
@@ -193,6 +199,27 @@ class Reduce(Op):
         if x._numel and g._numel:
             idx = self.indices._buf if self.code in (lib.FG_RED_MAX, lib.FG_RED_MIN) else ffi.NULL
             x._dtype.k.reduce_backward(dx, g._buf, x._buf, self.out_buf, idx, self.code, self.p, *self.geometry)
+
+
+_geometries = {}
+
+
+def _geometry(name, x, dims, keepdim, cumsum, refuse_empty):
+    """(outer, n, inner, out_shape) of Reduce over `dims` of x, or the error for reducing them."""
+    if dims and dims != tuple(range(dims[0], dims[-1] + 1)):
+        raise ValueError(f"{name}: dims {dims} are not adjacent")   # reduce() splits them first
+    shape = x._shape
+    if dims:
+        outer, n, inner = (math.prod(shape[:dims[0]]), math.prod(shape[dims[0]:dims[-1] + 1]),
+                           math.prod(shape[dims[-1] + 1:]))
+    else:   # a 0-d tensor, or no dims: each element its own axis of one
+        outer, n, inner = x._numel, 1, 1
+    if n == 0 and refuse_empty and outer * inner:
+        raise IndexError(f"{name}(): cannot reduce over a zero-size dimension of shape {shape}; "
+                         f"the result would have no elements to take")
+    if n == 0 and refuse_empty and not dims:
+        raise RuntimeError(f"{name}(): the input has no elements; specify a dim")
+    return outer, n, inner, shape if cumsum else _out_shape(shape, dims, keepdim)
 
 
 def reduce(x, code, dims, keepdim=False, p=0.0):
