@@ -754,6 +754,8 @@ def _source(t):
 
 def _is_basic_key(key):
     """True for keys of ints, slices, None and ... only (PyTorch returns a view for those)."""
+    if type(key) is Tensor:   # t[index]: no ABC checks
+        return False
     parts = key if isinstance(key, tuple) else (key,)
     return all(p is None or p is Ellipsis or isinstance(p, slice)
                or (isinstance(p, numbers.Integral) and not isinstance(p, bool)) for p in parts)

@@ -143,7 +143,11 @@ def select(shape, key):
             inner = shape[1:]
             return Selection(inner, offset=(key % shape[0]) * math.prod(inner), strides=_contiguous(inner))
         if type(key) is Tensor and key._dtype is int64 and key._shape:
-            return _rows(key.numpy(), shape)
+            index = key.numpy()   # a host read: a captured step refuses it where the step made the index
+            if not lib.fg_check_range_i64(key._buf, key._numel, 0, shape[0], 0):   # none to wrap, none bad
+                row = math.prod(shape[1:])   # (offsets: always a new array, which later writes to key miss)
+                return Selection(index.shape + shape[1:], offsets=index.reshape(-1) * row, row=row)
+            return _rows(index, shape)
         if type(key) is tuple and len(key) <= len(shape) and all(type(k) in _ARRAY_TYPES for k in key):
             arrays = [_index_array(k) for k in key]   # t[range(n), y]: arrays over the leading dimensions
             if all(a.dtype.kind in "iu" and a.ndim for a in arrays):
