@@ -14,7 +14,9 @@ from . import parallel   # DistributedDataParallel (fastgrad.distributed, mpi4py
 
 # ---- language-model layers, containers, Parameter, utils (lm) ----
 from . import utils  # noqa: E402
-from .lm import GELU, LayerNorm, LogSigmoid, ModuleDict, ModuleList, SiLU, Softplus  # noqa: E402
+from .lm import (GELU, LayerNorm, LogSigmoid, ModuleDict, ModuleList, MultiheadAttention, SiLU, Softplus,  # noqa: E402
+                 TransformerEncoderLayer)
 from .parameter import Parameter  # noqa: E402
 
-__all__ += ["utils", "LayerNorm", "GELU", "SiLU", "LogSigmoid", "Softplus", "ModuleList", "ModuleDict", "Parameter"]
+__all__ += ["utils", "LayerNorm", "GELU", "SiLU", "LogSigmoid", "Softplus", "ModuleList", "ModuleDict", "Parameter",
+            "MultiheadAttention", "TransformerEncoderLayer"]
