@@ -756,9 +756,11 @@ def _is_basic_key(key):
     """True for keys of ints, slices, None and ... only (PyTorch returns a view for those)."""
     if type(key) is Tensor:   # t[index]: no ABC checks
         return False
-    parts = key if isinstance(key, tuple) else (key,)
-    return all(p is None or p is Ellipsis or isinstance(p, slice)
-               or (isinstance(p, numbers.Integral) and not isinstance(p, bool)) for p in parts)
+    for p in key if isinstance(key, tuple) else (key,):   # a loop, plain types first: t[:, :8] pays no ABC check
+        if not (type(p) is slice or type(p) is int or p is None or p is Ellipsis
+                or (isinstance(p, numbers.Integral) and not isinstance(p, bool))):
+            return False
+    return True
 
 
 def _unpickle(array, dtype, requires_grad, grad):
