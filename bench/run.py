@@ -343,6 +343,42 @@ def embedding_case(sparse, batch=(64, 32), table=(10000, 128)):
     return case
 
 
+def everyday_cases(n, d):
+    """Small everyday ops of programs written for PyTorch, on an (n, d) float32 tensor with
+    requires_grad=True, forward only (what their Python and dispatch cost)."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((n, d), dtype=np.float32), rng.standard_normal((n, d), dtype=np.float32)
+    labels, rows = rng.integers(0, d, size=n), rng.integers(0, n, size=n)
+    x, x2, y, idx = fg.tensor(a, requires_grad=True), fg.tensor(b, requires_grad=True), fg.tensor(labels), fg.tensor(rows)
+    cases = {
+        "view(-1)": {"fastgrad": lambda: x.view(-1), "numpy": lambda: a.reshape(-1)},
+        "x[:, :8]": {"fastgrad": lambda: x[:, :8], "numpy": lambda: a[:, :8].copy()},
+        "sum(dim=1)": {"fastgrad": lambda: x.sum(dim=1), "numpy": lambda: a.sum(axis=1)},
+        "cat([x, x2], dim=1)": {"fastgrad": lambda: fg.cat([x, x2], dim=1), "numpy": lambda: np.concatenate([a, b], 1)},
+        "sum().item()": {"fastgrad": lambda: x.sum().item(), "numpy": lambda: a.sum().item()},
+        "randn": {"fastgrad": lambda: fg.randn(n, d), "numpy": lambda: rng.standard_normal((n, d), dtype=np.float32)},
+        "x[int64 index]": {"fastgrad": lambda: x[idx], "numpy": lambda: a[rows]},
+        "(argmax(1) == y).float().mean().item()": {
+            "fastgrad": lambda: (x.argmax(1) == y).float().mean().item(),
+            "numpy": lambda: (a.argmax(1) == labels).astype(np.float32).mean().item()},
+        "max(dim=1)": {"fastgrad": lambda: x.max(dim=1), "numpy": lambda: (a.max(1), a.argmax(1))},
+        "mean()": {"fastgrad": lambda: x.mean(), "numpy": lambda: a.mean()},
+        "F.softmax(dim=-1)": {"fastgrad": lambda: F.softmax(x, dim=-1), "numpy": lambda: np.exp(a) / np.exp(a).sum(1, keepdims=True)},
+    }
+    if torch is not None:
+        tx, tx2 = torch.from_numpy(a.copy()).requires_grad_(), torch.from_numpy(b.copy()).requires_grad_()
+        ty, tidx = torch.from_numpy(labels), torch.from_numpy(rows)
+        for name, fn in [("view(-1)", lambda: tx.view(-1)), ("x[:, :8]", lambda: tx[:, :8]),
+                         ("sum(dim=1)", lambda: tx.sum(dim=1)), ("cat([x, x2], dim=1)", lambda: torch.cat([tx, tx2], dim=1)),
+                         ("sum().item()", lambda: tx.sum().item()), ("randn", lambda: torch.randn(n, d)),
+                         ("x[int64 index]", lambda: tx[tidx]),
+                         ("(argmax(1) == y).float().mean().item()", lambda: (tx.argmax(1) == ty).float().mean().item()),
+                         ("max(dim=1)", lambda: tx.max(dim=1)), ("mean()", lambda: tx.mean()),
+                         ("F.softmax(dim=-1)", lambda: torch.nn.functional.softmax(tx, dim=-1))]:
+            cases[name]["torch"] = fn
+    return cases
+
+
 def all_cases(quick):
     shapes = [(256, 256), (4096, 1024)] if quick else [(256, 256), (1024, 1024), (4096, 1024)]
     sizes = [64, 256] if quick else [32, 64, 128, 256, 512, 1024]
@@ -364,6 +400,9 @@ def all_cases(quick):
             yield f"{name} {n}x{d} f32", case
     for sparse in (False, True):
         yield f"embedding fwd+bwd (64,32) of 10000x128 {'sparse' if sparse else 'dense'}", embedding_case(sparse)
+    for n, d in [(32, 64), (256, 256)]:
+        for name, case in everyday_cases(n, d).items():
+            yield f"everyday ops: {name} {n}x{d} f32", case
 
 
 def main():

@@ -63,7 +63,8 @@ def log_softmax(input, dim=-1):
 
 def _along_last(input, dim, op, name):
     tensor_arg(input, name)
-    if input.ndim == 0 or dim in (-1, input.ndim - 1):
+    ndim = len(input._shape)
+    if ndim == 0 or dim in (-1, ndim - 1):
         return op(dim).forward(input)
     if not isinstance(dim, numbers.Integral) or isinstance(dim, bool) or not -input.ndim <= dim < input.ndim:
         raise IndexError(f"{name}: dim {dim!r} is out of range for shape {input.shape}")

@@ -103,7 +103,7 @@ def _state(generator):
 def _new(shape, dtype, requires_grad, device, what):
     if device is not None:
         as_device(device)
-    dtype = as_dtype(float32 if dtype is None else dtype)
+    dtype = float32 if dtype is None else as_dtype(dtype)
     if requires_grad and not dtype.is_floating_point:
         raise RuntimeError(f"{what}: only floating-point tensors can require gradients, got {dtype!r}")
     return empty(_checked_shape(shape), dtype), dtype
@@ -119,6 +119,8 @@ def _draw(t, dist, a, b, generator, what):
 
 
 def _real(x, what):
+    if type(x) is float:   # randn's defaults, and most arguments: no ABC check
+        return x
     if isinstance(x, Tensor):
         x = x.item()
     if not isinstance(x, numbers.Real) or isinstance(x, bool):

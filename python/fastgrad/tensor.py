@@ -308,7 +308,7 @@ class Tensor:
     # Views share the buffer (view, reshape, flatten, unflatten, squeeze, unsqueeze, contiguous); every
     # other movement copies into a new contiguous tensor (the storage model: fastgrad/__init__.py).
     def view(self, *shape):
-        if len(shape) == 1 and not isinstance(shape[0], (tuple, list, numbers.Integral)):
+        if len(shape) == 1 and type(shape[0]) is not int and not isinstance(shape[0], (tuple, list, numbers.Integral)):
             raise TypeError(f"view() takes a shape; view(dtype), which reinterprets the bytes, is not supported "
                             f"(got {shape[0]!r}): convert with .to(dtype)")
         return _shape.view(self, shape)
@@ -785,9 +785,13 @@ def _source(t):
 
 def _is_basic_key(key):
     """True for keys of ints, slices, None and ... only (PyTorch returns a view for those)."""
-    parts = key if isinstance(key, tuple) else (key,)
-    return all(p is None or p is Ellipsis or isinstance(p, slice)
-               or (isinstance(p, numbers.Integral) and not isinstance(p, bool)) for p in parts)
+    if type(key) is Tensor:   # t[index]: no ABC checks
+        return False
+    for p in key if isinstance(key, tuple) else (key,):   # a loop, plain types first: t[:, :8] pays no ABC check
+        if not (type(p) is slice or type(p) is int or p is None or p is Ellipsis
+                or (isinstance(p, numbers.Integral) and not isinstance(p, bool))):
+            return False
+    return True
 
 
 def _unpickle(array, dtype, requires_grad, grad):

@@ -86,11 +86,12 @@ def same_dtype(op, *tensors):
 
 def last_dim(x, dim, op):
     """(rows, cols) of x seen as rows of its last dimension; `dim` must name that dimension."""
-    if x.ndim == 0:
+    shape = x._shape
+    if not shape:
         raise ValueError(f"{op}: needs at least one dimension, got a 0-d tensor")
-    if dim not in (-1, x.ndim - 1):
-        raise ValueError(f"{op}: only the last dimension is supported (dim=-1), got dim={dim} for shape {x.shape}")
-    cols = x.shape[-1]
+    if dim not in (-1, len(shape) - 1):
+        raise ValueError(f"{op}: only the last dimension is supported (dim=-1), got dim={dim} for shape {shape}")
+    cols = shape[-1]
     return (x._numel // cols if cols else 0), cols
 
 

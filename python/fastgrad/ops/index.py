@@ -57,11 +57,11 @@ def _index_array(item):
 class Selection:
     """Where t[key] lives in t's buffer (module docstring): `shape` is the result's shape; for a
     strided box `offset` and `strides`; for rows `offsets` (an int64 array), its C pointer and `row`."""
-    __slots__ = ("shape", "offset", "strides", "offsets", "offsets_ptr", "row")
+    __slots__ = ("shape", "offset", "strides", "offsets", "offsets_ptr", "row", "copy")
 
     def __init__(self, shape, offset=0, strides=None, offsets=None, row=1):
         self.shape, self.offset, self.strides, self.row = tuple(shape), offset, strides, row
-        self.offsets = None
+        self.offsets = self.copy = None
         if offsets is not None:
             self.offsets = np.ascontiguousarray(offsets, dtype=np.int64)
             self.offsets_ptr = ffi.from_buffer("int64_t[]", self.offsets)
@@ -78,11 +78,16 @@ class Selection:
             return out
         es = src._dtype.itemsize
         if self.offsets is None:
-            contiguous = _contiguous(self.shape)
-            if all(st == c or n == 1 for st, c, n in zip(self.strides, contiguous, self.shape)):   # one block: t[i]
+            if self.copy is None:   # made once: a kept Selection (_basic_selection) reuses its C arrays
+                contiguous = _contiguous(self.shape)
+                one_block = all(st == c or n == 1 for st, c, n in zip(self.strides, contiguous, self.shape))   # t[i]
+                self.copy = (one_block, ffi.new("int64_t[]", self.shape or (0,)), ffi.new("int64_t[]", contiguous or [0]),
+                             ffi.new("int64_t[]", self.strides or [0]))
+            one_block, shape_c, contiguous_c, strides_c = self.copy
+            if one_block:
                 kernels.cast(out._buf, src._dtype.code, _at(src._buf, self.offset * es), src._dtype.code, out._numel)
             else:
-                kernels.strided_copy(out._buf, src._buf, es, self.shape, contiguous, self.strides, 0, self.offset,
+                kernels.strided_copy(out._buf, src._buf, es, shape_c, contiguous_c, strides_c, 0, self.offset,
                                      len(self.shape))
         else:
             kernels.gather(out._buf, src._buf, es, self.offsets_ptr, self.offsets.size, self.row)
@@ -138,7 +143,11 @@ def select(shape, key):
             inner = shape[1:]
             return Selection(inner, offset=(key % shape[0]) * math.prod(inner), strides=_contiguous(inner))
         if type(key) is Tensor and key._dtype is int64 and key._shape:
-            return _rows(key.numpy(), shape)
+            index = key.numpy()   # a host read: a captured step refuses it where the step made the index
+            if not lib.fg_check_range_i64(key._buf, key._numel, 0, shape[0], 0):   # none to wrap, none bad
+                row = math.prod(shape[1:])   # (offsets: always a new array, which later writes to key miss)
+                return Selection(index.shape + shape[1:], offsets=index.reshape(-1) * row, row=row)
+            return _rows(index, shape)
         if type(key) is tuple and 0 < len(key) <= len(shape) and all(type(k) in _ARRAY_TYPES for k in key):
             arrays = [_index_array(k) for k in key]   # t[range(n), y]: arrays over the leading dimensions
             if all(a.dtype.kind in "iu" and a.ndim for a in arrays):
@@ -327,8 +336,39 @@ class Index(Op):
         self.sel.add_into(grad_buffer(x), g)
 
 
+_NONE_OR_INT = frozenset((int, type(None)))
+_basic_selections = {}
+
+
+def _basic_selection(shape, key):
+    """select(shape, key) for a key of ints and of slices with int or None bounds (t[:, :8], t[i, j]),
+    made once per shape and key and kept (a bounded table, as autograd.broadcast's): a repeated slice
+    pays one dictionary lookup. None for any other key (slices are unhashable before Python 3.12, so
+    the table's key spells them out)."""
+    parts = []
+    for k in key if type(key) is tuple else (key,):
+        if type(k) is slice:
+            start, stop, step = k.start, k.stop, k.step
+            if type(start) not in _NONE_OR_INT or type(stop) not in _NONE_OR_INT or type(step) not in _NONE_OR_INT:
+                return None   # bool, numpy or tensor bounds: select() checks them
+            parts.append((start, stop, step))
+        elif type(k) is int:
+            parts.append(k)
+        else:
+            return None
+    plan_key = (shape, tuple(parts))
+    sel = _basic_selections.get(plan_key)
+    if sel is None:
+        sel = select(shape, key)   # raises for a bad key: only good ones are kept
+        if len(_basic_selections) >= 4096:   # a bound for programs whose keys never repeat
+            _basic_selections.clear()
+        _basic_selections[plan_key] = sel
+    return sel
+
+
 def getitem(x, key):
-    return Index(select(x._shape, key)).forward(x)
+    sel = _basic_selection(x._shape, key) if type(key) is tuple or type(key) is slice else None
+    return Index(sel or select(x._shape, key)).forward(x)
 
 
 class IndexPut(Op):

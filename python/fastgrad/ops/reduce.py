@@ -11,7 +11,7 @@ import numbers
 from .._C import ffi, lib
 from ..autograd import Op, broadcast_strides, grad_buffer
 from ..dtypes import bool_, int64, kernels
-from ..tensor import _view, empty, tensor, zeros
+from ..tensor import Tensor, _view, empty, tensor
 from .elementwise import binary
 from ._checks import cast_to, float_arg, tensor_arg
 
@@ -22,21 +22,43 @@ MaxMin = collections.namedtuple("max", ["values", "indices"])
 def reduce_dims(x, dim, op):
     """`dim` (None, an int or a sequence of ints) as a sorted tuple of dimensions of x; None is all
     of them. Out-of-range and repeated dims are errors (as PyTorch's)."""
+    return reduce_dims_of(x._shape, dim, op)
+
+
+_reduce_dims = {}   # (shape, dim) -> dims, for dim None or an int
+
+
+def reduce_dims_of(shape, dim, op):
+    """reduce_dims for a tensor of `shape`; worked out once per shape for dim None or an int (a bool
+    dim, refused, is never looked up: True == 1)."""
+    if dim is None or type(dim) is int:
+        dims = _reduce_dims.get((shape, dim))
+        if dims is None:
+            dims = _dims_of(shape, dim, op)
+            if len(_reduce_dims) >= 4096:   # a bound for programs whose shapes never repeat
+                _reduce_dims.clear()
+            _reduce_dims[shape, dim] = dims
+        return dims
+    return _dims_of(shape, dim, op)
+
+
+def _dims_of(shape, dim, op):
+    x_ndim = len(shape)
     if dim is None:
-        return tuple(range(x.ndim))
+        return tuple(range(x_ndim))
     dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
-    ndim = max(x.ndim, 1)
+    ndim = max(x_ndim, 1)
     seen = []
     for d in dims:
         if not isinstance(d, numbers.Integral) or isinstance(d, bool):
             raise TypeError(f"{op}: dim must be an integer or a tuple of integers, got {d!r}")
         if not -ndim <= d < ndim:
-            raise IndexError(f"{op}: dimension {d} is out of range for a tensor of shape {x.shape}")
+            raise IndexError(f"{op}: dimension {d} is out of range for a tensor of shape {shape}")
         d = int(d) % ndim
         if d in seen:
             raise ValueError(f"{op}: dim {d} appears multiple times in the list of dims")
         seen.append(d)
-    return tuple(sorted(d for d in seen if d < x.ndim))
+    return tuple(sorted(d for d in seen if d < x_ndim))
 
 
 def _out_shape(shape, dims, keepdim):
@@ -54,27 +76,27 @@ class Sum(Op):
 
     def forward(self, x):
         op = "mean" if self.mean else "sum"
-        tensor_arg(x, op)
-        dims = set(reduce_dims(x, self.dim, op))
+        if type(x) is not Tensor:
+            tensor_arg(x, op)
+        plan = _sum_plan(x._shape, x.ndim, self.dim, self.keepdim, op)
         if not x._dtype.is_floating_point:
             if self.mean:
                 raise TypeError(f"mean(): could not infer output dtype: the input is {x._dtype!r}; use "
                                 f".float().mean() (as in PyTorch)")
-            return reduce(cast_to(x, int64), lib.FG_RED_SUM, sorted(dims), self.keepdim)
-        self.kept = tuple(1 if i in dims else d for i, d in enumerate(x.shape))   # the keepdim shape
-        count = math.prod(x.shape[i] for i in dims)
+            return reduce(cast_to(x, int64), lib.FG_RED_SUM, list(plan.dims), self.keepdim)
+        self.kept = plan.kept   # the keepdim shape
+        count = plan.count
         self.scale = (1.0 / count if count else float("nan")) if self.mean else 1.0   # mean of nothing is NaN
-        shape = self.kept if self.keepdim else tuple(d for i, d in enumerate(x.shape) if i not in dims)
-        if len(dims) == x.ndim:   # full reduction: one pass, accumulated in double
-            out = empty(shape, x.dtype)
+        if plan.full:   # full reduction: one pass, accumulated in double
+            out = empty(plan.shape, x._dtype, 1)
             # by the fill kernel, not a Python write: a captured step replays it from the returned sum
-            kernels.fill(out._buf, x._dtype.code, x.dtype.k.sum(x._buf, x._numel) * self.scale, 0, 1)
+            kernels.fill(out._buf, x._dtype.code, x._dtype.k.sum(x._buf, x._numel) * self.scale, 0, 1)
         else:
-            out = zeros(shape, dtype=x.dtype)
+            out = empty(plan.shape, x._dtype, plan.numel, zeroed=True)
             if count == 0:
-                out.numpy().fill(0.0 * self.scale)
+                kernels.fill(out._buf, x._dtype.code, 0.0 * self.scale, 0, out._numel)
             elif out._numel:
-                x.dtype.k.sum_to(out._buf, x._buf, self.scale, x.shape, broadcast_strides(self.kept, x.shape), x.ndim)
+                x._dtype.k.sum_to(out._buf, x._buf, self.scale, plan.shape_c, plan.strides_c, x.ndim)
         return self.record(out, x)
 
     def _backward(self, g):
@@ -87,6 +109,41 @@ class Sum(Op):
             g = binary(lib.FG_MUL, g, tensor(self.scale, dtype=g.dtype))
         x.dtype.k.binary_bcast(dx, dx, g._buf, lib.FG_ADD, x.shape, broadcast_strides(x.shape, x.shape),
                                broadcast_strides(self.kept, x.shape), x.ndim)
+
+
+class _SumPlan:
+    """What Sum works out from an input shape, dim and keepdim: the sorted dims, the keepdim shape,
+    the result's shape and element count, how many elements each sum takes, and the C arrays of
+    fg_sum_to (the input shape, and the result's strides over it)."""
+    __slots__ = ("dims", "kept", "shape", "numel", "count", "full", "shape_c", "strides_c")
+
+    def __init__(self, shape, ndim, dims, keepdim):
+        self.dims = dims
+        self.kept = tuple(1 if i in dims else d for i, d in enumerate(shape))
+        self.shape = self.kept if keepdim else tuple(d for i, d in enumerate(shape) if i not in dims)
+        self.numel = math.prod(self.shape)
+        self.count = math.prod(shape[i] for i in dims)
+        self.full = len(dims) == ndim
+        self.shape_c = ffi.new("int64_t[]", shape or (0,))
+        self.strides_c = ffi.new("int64_t[]", broadcast_strides(self.kept, shape) or [0])
+
+
+_sum_plans = {}
+
+
+def _sum_plan(shape, ndim, dim, keepdim, op):
+    """The _SumPlan, made once per (shape, dim, keepdim) for dim None or an int (a bool dim is
+    refused by reduce_dims, never looked up: True == 1)."""
+    if dim is not None and type(dim) is not int:
+        return _SumPlan(shape, ndim, reduce_dims_of(shape, dim, op), keepdim)
+    key = (shape, dim, bool(keepdim))
+    plan = _sum_plans.get(key)
+    if plan is None:
+        plan = _SumPlan(shape, ndim, reduce_dims_of(shape, dim, op), keepdim)
+        if len(_sum_plans) >= 4096:   # a bound for programs whose shapes never repeat
+            _sum_plans.clear()
+        _sum_plans[key] = plan
+    return plan
 
 
 # op code: (name, integer inputs allowed, reduces several dims by runs, refuses an empty axis)
@@ -117,24 +174,14 @@ class Reduce(Op):
                 x = cast_to(x, int64)
         else:
             x = float_arg(x, name)
-        dims = self.dims
-        if dims and dims != tuple(range(dims[0], dims[-1] + 1)):
-            raise ValueError(f"{name}: dims {dims} are not adjacent")   # reduce() splits them first
-        shape = x._shape
-        if dims:
-            outer, n, inner = (math.prod(shape[:dims[0]]), math.prod(shape[dims[0]:dims[-1] + 1]),
-                               math.prod(shape[dims[-1] + 1:]))
-        else:   # a 0-d tensor, or no dims: each element its own axis of one
-            outer, n, inner = x._numel, 1, 1
-        if n == 0 and refuse_empty and outer * inner:
-            raise IndexError(f"{name}(): cannot reduce over a zero-size dimension of shape {shape}; "
-                             f"the result would have no elements to take")
-        if n == 0 and refuse_empty and not dims:
-            raise RuntimeError(f"{name}(): the input has no elements; specify a dim")
-        if self.code == lib.FG_RED_CUMSUM:
-            out_shape = shape
-        else:
-            out_shape = _out_shape(shape, dims, self.keepdim)
+        key = (x._shape, self.dims, bool(self.keepdim), self.code == lib.FG_RED_CUMSUM, refuse_empty)
+        geometry = _geometries.get(key)
+        if geometry is None:   # worked out (and checked) once per shape, dims and kind of op
+            geometry = _geometry(name, x, *key[1:])
+            if len(_geometries) >= 4096:   # a bound for programs whose shapes never repeat
+                _geometries.clear()
+            _geometries[key] = geometry
+        outer, n, inner, out_shape = geometry
         out = empty(out_shape, x._dtype)
         self.geometry = (outer, n, inner)
         idx = ffi.NULL
@@ -152,6 +199,27 @@ class Reduce(Op):
         if x._numel and g._numel:
             idx = self.indices._buf if self.code in (lib.FG_RED_MAX, lib.FG_RED_MIN) else ffi.NULL
             x._dtype.k.reduce_backward(dx, g._buf, x._buf, self.out_buf, idx, self.code, self.p, *self.geometry)
+
+
+_geometries = {}
+
+
+def _geometry(name, x, dims, keepdim, cumsum, refuse_empty):
+    """(outer, n, inner, out_shape) of Reduce over `dims` of x, or the error for reducing them."""
+    if dims and dims != tuple(range(dims[0], dims[-1] + 1)):
+        raise ValueError(f"{name}: dims {dims} are not adjacent")   # reduce() splits them first
+    shape = x._shape
+    if dims:
+        outer, n, inner = (math.prod(shape[:dims[0]]), math.prod(shape[dims[0]:dims[-1] + 1]),
+                           math.prod(shape[dims[-1] + 1:]))
+    else:   # a 0-d tensor, or no dims: each element its own axis of one
+        outer, n, inner = x._numel, 1, 1
+    if n == 0 and refuse_empty and outer * inner:
+        raise IndexError(f"{name}(): cannot reduce over a zero-size dimension of shape {shape}; "
+                         f"the result would have no elements to take")
+    if n == 0 and refuse_empty and not dims:
+        raise RuntimeError(f"{name}(): the input has no elements; specify a dim")
+    return outer, n, inner, shape if cumsum else _out_shape(shape, dims, keepdim)
 
 
 def reduce(x, code, dims, keepdim=False, p=0.0):

@@ -9,6 +9,7 @@ and strides and check the arguments; the Tensor methods and fg.* functions call 
 import math
 import numbers
 
+from .._C import ffi
 from ..autograd import Op, accumulate_grad, broadcast_strides, grad_buffer, grad_targets
 from ..dtypes import kernels, promote
 from ..tensor import Tensor, _checked_shape, _dim_index, _view, empty
@@ -22,15 +23,33 @@ class Reshape(Op):
     reads = ()   # backward needs shapes (or saved buffers) only
 
     def __init__(self, shape):
+        if type(shape) is tuple and shape.count(-1) <= 1:   # view(-1), view(n, d): plain ints need no conversion
+            for d in shape:
+                if type(d) is not int or d < -1:
+                    break
+            else:
+                self.shape = shape
+                return
         self.shape = _checked_shape(shape, infer=True)
 
     def forward(self, x):
-        tensor_arg(x, "reshape")
-        return self.record(_view(x, infer_shape(self.shape, x), False), x)
+        if type(x) is not Tensor:
+            tensor_arg(x, "reshape")
+        key = (self.shape, x._shape)
+        shape = _reshapes.get(key)
+        if shape is None:   # worked out once per pair of shapes
+            shape = infer_shape(self.shape, x)
+            if len(_reshapes) >= 4096:   # a bound for programs whose shapes never repeat
+                _reshapes.clear()
+            _reshapes[key] = shape
+        return self.record(_view(x, shape, False), x)
 
     def _backward(self, g):
         x, = self.inputs   # g holds x's elements in x's order: its buffer, seen in x's shape, is x's gradient
         accumulate_grad(x, empty(x._shape, g._dtype, g._numel, buf=g._buf))
+
+
+_reshapes = {}   # (requested shape, input shape) -> the result's shape, for Reshape
 
 
 def infer_shape(shape, x):
@@ -467,23 +486,28 @@ class Cat(Op):
             raise ValueError(f"{name}(): expected a non-empty list of tensors")
         dtype = None
         for i, t in enumerate(tensors):
-            if not isinstance(t, Tensor):
+            if type(t) is not Tensor and not isinstance(t, Tensor):
                 raise TypeError(f"{name}: tensors[{i}] must be a fastgrad Tensor, got {type(t).__name__}")
+            if t._dtype is dtype:
+                continue
             promoted = promote(dtype or t._dtype, t._dtype)
             if promoted is None:
                 raise TypeError(f"{name}: dtype mismatch, {dtype!r} and {t._dtype!r}; convert one with .to(dtype) "
                                 f"(fastgrad does not widen float32 to float64 implicitly)")
             dtype = promoted
-        shape, d, lengths = self._layout(name, tensors)
-        outer, inner = math.prod(shape[:d]), math.prod(shape[d + 1:])
-        self.rows, self.total = outer, shape[d] * inner
-        out = empty(shape, dtype)
-        self.spans, start = [], 0
-        for t, length in zip(tensors, lengths):
-            self.spans.append((start, length * inner))
-            kernels.strided_copy(out._buf, cast_to(t, dtype)._buf, dtype.itemsize, (outer, length * inner),
-                                 (self.total, 1), (length * inner, 1), start, 0, 2)
-            start += length * inner
+        key = (tuple([t._shape for t in tensors]), self.dim, self.stack) if type(self.dim) is int else None
+        plan = _cat_plans.get(key) if key else None
+        if plan is None:   # worked out once per list of shapes and dim (not for a bool dim: True == 1)
+            plan = _CatPlan(*self._layout(name, tensors))
+            if key:
+                if len(_cat_plans) >= 4096:   # a bound for programs whose shapes never repeat
+                    _cat_plans.clear()
+                _cat_plans[key] = plan
+        self.rows, self.total, self.spans = plan.rows, plan.total, plan.spans
+        out = empty(plan.shape, dtype, plan.numel)
+        for t, (start, _), (shape_c, out_strides_c, in_strides_c) in zip(tensors, plan.spans, plan.copies):
+            kernels.strided_copy(out._buf, (t if t._dtype is dtype else cast_to(t, dtype))._buf, dtype.itemsize,
+                                 shape_c, out_strides_c, in_strides_c, start, 0, 2)
         return self.record(out, *tensors)
 
     def _layout(self, name, tensors):
@@ -521,6 +545,27 @@ class Cat(Op):
                 t._dtype.k.strided_add(buf, g._buf, *layout)
             else:
                 kernels.strided_copy(buf, g._buf, t._dtype.itemsize, *layout)
+
+
+class _CatPlan:
+    """Cat's layout for one list of input shapes and dim: the output shape and element count, its
+    (rows, total) view, each input's (start, width) slab in a row, and the C arrays of each input's
+    strided copy into its slab."""
+    __slots__ = ("shape", "numel", "rows", "total", "spans", "copies")
+
+    def __init__(self, shape, d, lengths):
+        inner = math.prod(shape[d + 1:])
+        self.shape, self.numel = shape, math.prod(shape)
+        self.rows, self.total = math.prod(shape[:d]), shape[d] * inner
+        self.spans, self.copies, start = [], [], 0
+        for length in lengths:
+            self.spans.append((start, length * inner))
+            self.copies.append(tuple(ffi.new("int64_t[]", v) for v in
+                                     ((self.rows, length * inner), (self.total, 1), (length * inner, 1))))
+            start += length * inner
+
+
+_cat_plans = {}
 
 
 def cat(tensors, dim=0):

@@ -17,8 +17,8 @@ class Softmax(Op):
 
     def forward(self, x):
         rows, cols = last_dim(x := float_arg(x, "softmax"), self.dim, "softmax")
-        out = empty(x.shape, x.dtype)
-        x.dtype.k.softmax(out._buf, x._buf, rows, cols)
+        out = empty(x._shape, x._dtype, x._numel)
+        x._dtype.k.softmax(out._buf, x._buf, rows, cols)
         self.out_buf = self.save_output(out)   # backward reads the output; the op keeps its buffer
         return self.record(out, x)
 
