@@ -60,7 +60,7 @@
 #include "fastgrad.h"
 #include "cpu.h"
 #if FG_X86
-#include <emmintrin.h>   /* SSE2: baseline on x86-64, used to transpose while packing */
+#include <immintrin.h>   /* SSE2 (baseline: transposes while packing); AVX2/AVX-512 masked moves at edges */
 #endif
 #ifdef _OPENMP
 #include <omp.h>
