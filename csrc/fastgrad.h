@@ -268,23 +268,27 @@ void fg_matmul_bias_backward_f64(double *da, double *db, double *dbias, double *
 /* ---- language-model layers (norm_act.inc) --------------------------------------------------- */
 /* LayerNorm over the last `cols` elements of each row: out = (x - mean)·rstd·weight + bias, weight
  * and bias NULL or cols long (bias only with weight); mean and rstd (rows entries) are written for
- * backward. Backward: dx, dweight, dbias (+)= their gradients (any may be NULL: skipped). */
+ * backward. Backward: dx (+)= its gradient (accumulate_dx 0 overwrites), dweight, dbias += theirs
+ * (any may be NULL: skipped). */
 void fg_layer_norm_f32(float *out, float *mean, float *rstd, const float *x, const float *weight, const float *bias,
                        double eps, int64_t rows, int64_t cols);
 void fg_layer_norm_f64(double *out, double *mean, double *rstd, const double *x, const double *weight,
                        const double *bias, double eps, int64_t rows, int64_t cols);
 void fg_layer_norm_backward_f32(float *dx, float *dweight, float *dbias, const float *dout, const float *x,
-                                const float *mean, const float *rstd, const float *weight, int64_t rows, int64_t cols);
+                                const float *mean, const float *rstd, const float *weight, int accumulate_dx,
+                                int64_t rows, int64_t cols);
 void fg_layer_norm_backward_f64(double *dx, double *dweight, double *dbias, const double *dout, const double *x,
-                                const double *mean, const double *rstd, const double *weight, int64_t rows,
-                                int64_t cols);
-/* Smooth pointwise activations, chosen by op: out[i] = act(x[i]); backward dx += dout·act'(x).
- * a and b are the op's parameters: softplus's beta and threshold (unused by the others). */
+                                const double *mean, const double *rstd, const double *weight, int accumulate_dx,
+                                int64_t rows, int64_t cols);
+/* Smooth pointwise activations, chosen by op: out[i] = act(x[i]), and slope[i] = act'(x[i]) when
+ * slope is not NULL (forward computes both at once; backward then only multiplies). a and b are the
+ * op's parameters: softplus's beta and threshold (unused by the others).
+ * Backward: dx (+)= dout·slope (accumulate 0 overwrites dx). */
 enum fg_act_op { FG_ACT_GELU, FG_ACT_GELU_TANH, FG_ACT_SILU, FG_ACT_LOGSIGMOID, FG_ACT_SOFTPLUS };
-void fg_act_f32(float *out, const float *x, int op, double a, double b, int64_t n);
-void fg_act_f64(double *out, const double *x, int op, double a, double b, int64_t n);
-void fg_act_backward_f32(float *dx, const float *dout, const float *x, int op, double a, double b, int64_t n);
-void fg_act_backward_f64(double *dx, const double *dout, const double *x, int op, double a, double b, int64_t n);
+void fg_act_f32(float *out, float *slope, const float *x, int op, double a, double b, int64_t n);
+void fg_act_f64(double *out, double *slope, const double *x, int op, double a, double b, int64_t n);
+void fg_act_backward_f32(float *dx, const float *dout, const float *slope, int accumulate, int64_t n);
+void fg_act_backward_f64(double *dx, const double *dout, const double *slope, int accumulate, int64_t n);
 /* F.normalize: out = x / max(||x||_p, eps) along the middle axis of x seen as (outer, n, inner); the
  * norms (outer x inner) are written for backward. p > 0 and finite. */
 void fg_normalize_f32(float *out, float *norm, const float *x, double p, double eps, int64_t outer, int64_t n,
@@ -300,13 +304,13 @@ void fg_normalize_backward_f64(double *dx, const double *dout, const double *x, 
  * mask is additive (add_mask) or boolean (bool_mask, 0 drops), or neither (NULL): batch b's starts at
  * mask_offsets[b] and is read at row·mask_row_stride + col·mask_col_stride. keep is NULL or
  * dropout's scaled mask (batch, tq, tk). A row that keeps no column is NaN. Backward: dq, dk, dv +=
- * their gradients (NULLs skipped); returns 0, or -1 if it could not get a few rows of scratch memory
- * (nothing is then complete). */
-void fg_attention_f32(float *out, float *probs, const float *q, const float *k, const float *v, const float *add_mask,
+ * their gradients (NULLs skipped). Both return 0, or -1 if they could not get a few rows of scratch
+ * memory (nothing is then complete). */
+int fg_attention_f32(float *out, float *probs, const float *q, const float *k, const float *v, const float *add_mask,
                       const uint8_t *bool_mask, const int64_t *mask_offsets, int64_t mask_row_stride,
                       int64_t mask_col_stride, const float *keep, double scale, int causal, int64_t batch, int64_t tq,
                       int64_t tk, int64_t d, int64_t dv);
-void fg_attention_f64(double *out, double *probs, const double *q, const double *k, const double *v,
+int fg_attention_f64(double *out, double *probs, const double *q, const double *k, const double *v,
                       const double *add_mask, const uint8_t *bool_mask, const int64_t *mask_offsets,
                       int64_t mask_row_stride, int64_t mask_col_stride, const double *keep, double scale, int causal,
                       int64_t batch, int64_t tq, int64_t tk, int64_t d, int64_t dv);
@@ -442,20 +446,20 @@ void fg_sparse_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, cons
 /* 2-D convolution, PyTorch's NCHW layout and weight layout [cout][c/groups][kh][kw] (conv1d is
  * h = kh = 1). geometry holds 16 sizes: n, c, h, w, cout, kh, kw, oh, ow, stride h, w, padding h, w
  * (top and left: bottom and right padding follow from oh, ow), dilation h, w, groups.
- * fg_conv2d_plan writes plan[0] = b, the images the kernels take at a time, and plan[1] = s, the
- * slices of the batch that threads share; the caller owns the scratch buffers, one part per thread,
- * t = min(s, fg_get_num_threads()) parts: col (t x c·kh·kw x b·oh·ow) and out_t (t x cout x b·oh·ow;
- * unused when b == 1, may be NULL then). bias may be NULL. */
+ * fg_conv2d_plan writes plan[0] = b, the images the kernels take at a time, plan[1] = s, the
+ * slices of the batch that threads share, and the scratch the caller provides (the kernels pick the
+ * algorithm, im2col or Winograd, and size it): each thread's part of col (plan[2] elements) and of
+ * out_t (plan[3]; may be NULL when 0), for t = min(s, fg_get_num_threads()) threads, and partial
+ * (plan[4] elements, shared). bias may be NULL. */
 void fg_conv2d_plan_f32(int64_t *plan, const int64_t *geometry);
 void fg_conv2d_plan_f64(int64_t *plan, const int64_t *geometry);
-void fg_conv2d_f32(float *out, float *col, float *out_t, const float *x, const float *weight, const float *bias,
-                   const int64_t *geometry);
-void fg_conv2d_f64(double *out, double *col, double *out_t, const double *x, const double *weight,
+void fg_conv2d_f32(float *out, float *col, float *out_t, float *partial, const float *x, const float *weight,
+                   const float *bias, const int64_t *geometry);
+void fg_conv2d_f64(double *out, double *col, double *out_t, double *partial, const double *x, const double *weight,
                    const double *bias, const int64_t *geometry);
 /* Backward: dx += ..., dbias += ..., dweight (+)= ... (accumulate_dweight); NULLs are skipped.
  * Scratch as forward's: col (may be NULL without dweight), dcol (like col; may be NULL without dx),
- * dout_t (like out_t), and per slice: partial (s x (cout·c/groups·kh·kw + cout); may be NULL without
- * dweight and dbias). */
+ * dout_t (like out_t) and partial. */
 void fg_conv2d_backward_f32(float *dx, float *dweight, float *dbias, float *col, float *dcol, float *dout_t,
                             float *partial, const float *dout, const float *x, const float *weight,
                             const int64_t *geometry, int accumulate_dweight);

@@ -298,6 +298,30 @@ CASES = [
     ("fg.optim.RMSprop([p], alpha=-1)", ValueError, "alpha", False),
     ("fg.optim.Adadelta([p], rho=2)", ValueError, "rho", False),
     ("fg.optim.Adagrad([p], eps=-1)", ValueError, "eps", False),
+    # ---- nn.MultiheadAttention ---------------------------------------------------------------------------
+    ("fg.nn.MultiheadAttention(6, 4)", ValueError, "divisible by num_heads", False),
+    ("fg.nn.MultiheadAttention(6, 0)", ValueError, "num_heads must be a positive int", False),
+    ("fg.nn.MultiheadAttention(6, 2, dropout=2)", ValueError, "dropout must be a probability", False),
+    ("fg.nn.MultiheadAttention(6, 2, kdim=0)", ValueError, "kdim must be a positive int", False),
+    ("fg.nn.MultiheadAttention(6, 2, add_bias_kv=True)", NotImplementedError, "add_bias_kv", False),
+    ("m = fg.nn.MultiheadAttention(4, 2); m(a, a, a)", ValueError, r"query must be .* got shape \(2, 3\)", False),
+    ("m = fg.nn.MultiheadAttention(3, 1); x = fg.randn(2, 4, 3); m(x, x, [1.0])", TypeError, "value must be", False),
+    ("m = fg.nn.MultiheadAttention(3, 1); x = fg.randn(2, 4, 3); m(x, fg.randn(2, 5, 3), x)", ValueError,
+     "same batch and length", True),
+    ("m = fg.nn.MultiheadAttention(3, 1); x = fg.randn(2, 4, 3); m(x, x, x, attn_mask=fg.ones(3, 3, dtype=fg.bool))",
+     ValueError, r"attn_mask must have shape \(2, 2\) or", True),
+    ("m = fg.nn.MultiheadAttention(3, 1); x = fg.randn(2, 4, 3); m(x, x, x, key_padding_mask=fg.zeros(2, 4, "
+     "dtype=fg.bool))", ValueError, r"key_padding_mask must have shape \(4, 2\)", True),
+    ("m = fg.nn.MultiheadAttention(3, 1); x = fg.randn(2, 4, 3); m(x, x, x, attn_mask=fg.ones(2, 2).long())",
+     TypeError, "attn_mask must be a bool tensor", True),
+    ("m = fg.nn.MultiheadAttention(3, 1); x = fg.randn(2, 4, 3); m(x, x, x, is_causal=True)", RuntimeError,
+     "give attn_mask too", False),
+    ("m = fg.nn.MultiheadAttention(3, 1); x = fg.randn(2, 4, 3); m(x, x, x.double())", TypeError,
+     "one floating-point dtype", False),
+    ("fg.nn.TransformerEncoderLayer(4, 2, activation='tanh')", ValueError, "relu/gelu", False),
+    ("fg.nn.TransformerEncoderLayer(4, 2, activation=3)", TypeError, "callable", False),
+    ("fg.nn.TransformerEncoderLayer(4, 2, dim_feedforward=0)", ValueError, "dim_feedforward", False),
+    ("fg.nn.TransformerEncoderLayer(4, 3)", ValueError, "divisible by num_heads", False),
 ]
 
 

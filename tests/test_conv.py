@@ -223,6 +223,26 @@ def test_batch_norm_module_matches_torch(cls, shape, momentum):
     assert ours.num_batches_tracked.item() == 3   # eval does not count
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_batch_norm_large_planes_match_torch(dtype):
+    """Planes longer than the kernels' vector blocks (4096 elements) with a tail, and a large mean:
+    the blocked float sums must still agree with PyTorch's statistics and gradients."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((3, 2, 67, 65)) * 3 + 50).astype(dtype)
+    g, w, b = (rng.standard_normal(s).astype(dtype) for s in (x.shape, 2, 2))
+    ours = [fg.tensor(a, dtype=getattr(fg, dtype), requires_grad=True) for a in (x, w, b)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    out = F.batch_norm(ours[0], None, None, ours[1], ours[2], training=True)
+    ref = torch.nn.functional.batch_norm(theirs[0], None, None, theirs[1], theirs[2], training=True)
+    out.backward(fg.tensor(g, dtype=getattr(fg, dtype)))
+    ref.backward(torch.tensor(g))
+    tol = dict(rtol=2e-4, atol=2e-4) if dtype == "float32" else dict(rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), **tol)
+    for a, t in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), **tol)
+
+
 def test_batch_norm_buffers_and_state_dict_load_both_ways():
     torch = pytest.importorskip("torch")
     bn = fg.nn.BatchNorm2d(4)
@@ -305,6 +325,48 @@ def test_dropout2d_drops_whole_channels():
     assert layer(x) is x
 
 
+# ---- Winograd F(2x2, 3x3): 3x3 stride-1 convolutions with at least 16 channels in and out ------
+WINOGRAD_CASES = [((2, 16, 5, 7), 16, 1), ((3, 17, 8, 8), 19, 0), ((1, 16, 3, 3), 16, 2), ((2, 16, 1, 1), 16, 1),
+                  ((3, 20, 9, 4), 16, (1, 0)), ((2, 16, 6, 5), 24, "same"), ((1, 16, 4, 11), 16, (2, 1))]
+
+
+@pytest.mark.parametrize("shape, cout, padding", WINOGRAD_CASES)
+def test_winograd_convolutions_match_torch(shape, cout, padding):
+    rng = np.random.default_rng(12)
+    x, w, b = rng.standard_normal(shape), rng.standard_normal((cout, shape[1], 3, 3)), rng.standard_normal(cout)
+    _torch_compare(lambda x, w, b: F.conv2d(x, w, b, padding=padding),
+                   lambda x, w, b: torch_conv2d(x, w, b, padding=padding), [x, w, b])
+    _torch_compare(lambda x, w: F.conv2d(x, w, padding=padding), lambda x, w: torch_conv2d(x, w, padding=padding),
+                   [x, w])
+
+
+def torch_conv2d(*args, **kwargs):
+    return pytest.importorskip("torch").nn.functional.conv2d(*args, **kwargs)
+
+
+def test_winograd_float32_and_gradients_of_one_input():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(13)
+    x, w = rng.standard_normal((3, 16, 7, 6)).astype(np.float32), rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    for x_grad, w_grad in ((True, False), (False, True)):
+        ours = fg.tensor(x, requires_grad=x_grad), fg.tensor(w, requires_grad=w_grad)
+        theirs = torch.tensor(x, requires_grad=x_grad), torch.tensor(w, requires_grad=w_grad)
+        out, ref = F.conv2d(*ours, padding=1), torch.nn.functional.conv2d(*theirs, padding=1)
+        np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-4, atol=1e-4)
+        g = rng.standard_normal(ref.shape).astype(np.float32)
+        out.backward(fg.tensor(g))
+        ref.backward(torch.tensor(g))
+        for a, t in zip(ours, theirs):
+            assert (a.grad is None) == (t.grad is None)
+            if a.grad is not None:
+                np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_winograd_gradcheck():
+    check_op(lambda x, w, b: F.conv2d(x, w, b, padding=1), lambda x, w, b: np_conv2d(x, w, b, pads=((1, 1), (1, 1))),
+             (2, 16, 3, 4), (16, 16, 3, 3), (16,))
+
+
 # ---- threads and kernel paths -------------------------------------------------------------------
 def _conv_bn_pool_step(dtype):
     """Forward and backward through conv, batch norm and both poolings; every result as arrays."""
@@ -318,7 +380,19 @@ def _conv_bn_pool_step(dtype):
     h = F.batch_norm(h, None, None, gamma, beta, training=True)
     out = F.max_pool2d(h, 2) + F.avg_pool2d(h, 2)
     out.backward(fg.tensor(rng.standard_normal(out.shape), dtype=dtype))
-    return [out.numpy().copy()] + [t.grad.numpy().copy() for t in (x, w, b, gamma, beta)]
+    # Winograd, with enough 16x16 images of 32 channels for several chunks and slices
+    x2 = fg.tensor(rng.standard_normal((12, 32, 16, 16)), dtype=dtype, requires_grad=True)
+    w2 = fg.tensor(rng.standard_normal((32, 32, 3, 3)), dtype=dtype, requires_grad=True)
+    b2 = fg.tensor(rng.standard_normal(32), dtype=dtype, requires_grad=True)
+    out2 = F.conv2d(x2, w2, b2, padding=1)
+    out2.backward(fg.tensor(rng.standard_normal(out2.shape), dtype=dtype))
+    # a first layer's tiny weight gradient (dot products, not the GEMM), over several slices
+    x3 = fg.tensor(rng.standard_normal((300, 1, 8, 8)), dtype=dtype)
+    w3 = fg.tensor(rng.standard_normal((8, 1, 3, 3)), dtype=dtype, requires_grad=True)
+    out3 = F.conv2d(x3, w3, padding=1)
+    out3.backward(fg.tensor(rng.standard_normal(out3.shape), dtype=dtype))
+    return [out.numpy().copy(), out2.numpy().copy(), out3.numpy().copy()] + [
+        t.grad.numpy().copy() for t in (x, w, b, gamma, beta, x2, w2, b2, w3)]
 
 
 @pytest.mark.parametrize("dtype", [fg.float32, fg.float64], ids=["f32", "f64"])
@@ -339,3 +413,26 @@ def test_every_kernel_path_agrees(path, threads):
         results = _conv_bn_pool_step(fg.float64)
     for a, b in zip(reference, results):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_winograd_and_batch_norm_step_captures_and_replays_to_eager_bits():
+    """A captured step replays the kernels' calls: the Winograd path's scratch (U, V, M and the
+    slices' partial sums) must be rebuilt inside each call, never carried from the recorded one."""
+    def make(seed):
+        rng = np.random.default_rng(seed)
+        return [fg.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
+                for s in ((6, 16, 7, 6), (16, 16, 3, 3), (16,))]
+
+    def step(x, w, gamma):
+        for t in (x, w, gamma):
+            t.grad = None
+        out = F.batch_norm(F.conv2d(x, w, padding=1), None, None, gamma, None, training=True)
+        (out * out).sum().backward()
+        return (out, x.grad, w.grad, gamma.grad)
+
+    compiled = fg.compile(step)
+    for seed in range(4):   # warm-up, record, two replays on new data
+        expected = [t.numpy().copy() for t in step(*make(seed))]
+        for a, b in zip(compiled(*make(seed)), expected):
+            np.testing.assert_array_equal(a.numpy(), b)
+    assert len(compiled.plans) == 1

@@ -257,3 +257,20 @@ def test_a_number_as_exponent_takes_pytorchs_fast_paths_and_gradient(c):
     np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-14)
     if c == 2:
         np.testing.assert_array_equal((fg.tensor(x) ** 2).numpy(), (fg.tensor(x) * fg.tensor(x)).numpy())
+
+
+def test_the_callers_gradient_is_read_in_place_but_never_kept():
+    """backward(grad) uses the caller's tensor without copying it up front, and copies it only where
+    a gradient would otherwise be handed over: writing into it afterwards changes no .grad."""
+    x = fg.randn(3, 4, requires_grad=True)
+    w = fg.randn(10, 4, requires_grad=True)
+    idx = fg.tensor([1, 3, 3])
+    for out, leaf in (((x * 1.0).reshape(12), x), (x.reshape(4, 3), x), (F.embedding(idx, w, sparse=True), w)):
+        leaf.grad = None
+        g = fg.ones(*out.shape)
+        out.backward(g)
+        before = leaf.grad.to_dense().numpy().copy() if hasattr(leaf.grad, "to_dense") else leaf.grad.numpy().copy()
+        g.zero_()
+        after = leaf.grad.to_dense().numpy() if hasattr(leaf.grad, "to_dense") else leaf.grad.numpy()
+        np.testing.assert_array_equal(after, before)
+        assert before.any()

@@ -66,6 +66,25 @@ def test_activations_far_out_and_softplus_parameters():
     assert np.isnan(F.gelu(fg.tensor([float("nan")])).numpy()).all()
 
 
+def test_activations_accumulate_and_skip_the_slope_without_grad():
+    """Forward keeps the slope only when a gradient will be needed; backward writes a new .grad and
+    adds to an existing one (x used twice)."""
+    x = np.linspace(-3, 3, 11)
+    for name, ref in NP_ACT.items():
+        a = fg.tensor(x, dtype=fg.float64, requires_grad=True)
+        (FG_ACT[name](a) + FG_ACT[name](a)).sum().backward()
+        h = 1e-6
+        slope = (ref(x + h) - ref(x - h)) / (2 * h)
+        np.testing.assert_allclose(a.grad.numpy(), 2 * slope, rtol=1e-6, atol=1e-9, err_msg=name)
+        op = fg.ops.lm.Activation(name)
+        with fg.no_grad():
+            op.forward(a)
+        assert op.slope is None
+        op = fg.ops.lm.Activation(name)
+        op.forward(fg.tensor(x))
+        assert op.slope is None
+
+
 @pytest.mark.parametrize("shape,ndims", [((3, 5), 1), ((2, 3, 7), 2), ((1, 1), 1), ((4, 13), 1), ((0, 3), 1)])
 @pytest.mark.parametrize("affine", [False, True])
 def test_layer_norm_gradcheck(shape, ndims, affine):

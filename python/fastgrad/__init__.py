@@ -59,3 +59,8 @@ __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "rand
            "compile", "CaptureError", "gather", "index_select", "masked_select", "nonzero", "scatter_add", "take", "sparse", "matmul", "bmm", "from_numpy", "from_dlpack", "profiler", "viz"]
 __all__ += shape_functions.__all__
 __all__ += functions.__all__
+
+# ---- einsum, addmm, mv: composed from matmul, permutes and sums (einsum.py) ----
+from .einsum import addmm, einsum, mv  # noqa: E402
+
+__all__ += ["einsum", "addmm", "mv"]

@@ -7,6 +7,7 @@ ops (matmul, linear) write a gradient that does not exist yet instead of zeroing
 it (grad_targets): the same values, without a pass over the buffer.
 """
 import contextlib
+import math
 import threading
 
 from ._C import ffi
@@ -166,7 +167,10 @@ class Op:
         if not isinstance(grad, _tensor.Tensor) or grad.shape != self.out_shape or grad.dtype is not dtype:
             raise ValueError(f"{name}.backward: expects a gradient tensor of shape {self.out_shape} and dtype "
                              f"{dtype!r}, got {_describe(grad)}")
-        self._backward(_tensor.tensor(grad, dtype=grad.dtype))   # a copy: backward may make its gradient a .grad
+        if any(x.grad is not None and x.grad._buf is grad._buf for x in self.inputs):
+            grad = _tensor.tensor(grad, dtype=grad.dtype)   # the kernels write .grad buffers: never one they read
+        with _borrowing(grad):
+            self._backward(grad)
 
     def _backward(self, grad):
         raise NotImplementedError
@@ -229,11 +233,8 @@ def grad_targets(*tensors):
 
 
 def grad_target(t):
-    """grad_targets for one tensor that needs a gradient: (buffer, accumulate)."""
-    if t.grad is None:
-        t.grad = _tensor.empty(t._shape, t._dtype, t._numel)
-        return t.grad._buf, 0
-    return grad_buffer(t), 1
+    """grad_targets of one tensor: (buffer, accumulate)."""
+    return grad_targets(t)[0]
 
 
 def grad_buffer_or_null(t):
@@ -272,7 +273,7 @@ class Broadcast:
 
     def __init__(self, a_shape, b_shape):
         shape = self.shape = broadcast_shape(a_shape, b_shape)
-        self.numel = _product(shape)
+        self.numel = math.prod(shape)
         self.ndim = len(shape)
         self.shape_c = ffi.new("int64_t[]", shape or [0])
         self.a_strides = ffi.new("int64_t[]", broadcast_strides(a_shape, shape) or [0])
@@ -294,20 +295,13 @@ def broadcast(a_shape, b_shape):
     return plan
 
 
-def _product(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
-
-
 def accumulate_grad(t, g, alpha=1.0):
-    """t.grad += alpha * g, summing g over the dimensions along which t was broadcast. g must be a
-    gradient nothing else holds (one the backward pass made): when t has no gradient yet and g has
-    its shape, g itself becomes t.grad, with no zero-filled buffer to add it into."""
+    """t.grad += alpha * g, summing g over the dimensions along which t was broadcast. When t has no
+    gradient yet and g has its shape, g itself becomes t.grad (no zero-filled buffer to add it into),
+    or a copy of g if it is the caller's (owned)."""
     if g._shape == t._shape:
         if t.grad is None and alpha == 1.0:
-            t.grad = g
+            t.grad = g if owned(g) else _tensor.tensor(g, dtype=g._dtype)
             return
         t._dtype.k.axpy(grad_buffer(t), g._buf, alpha, g._numel)
         return
@@ -344,16 +338,26 @@ def backward(root, grad=None):
         grad = _tensor.empty(root.shape, root.dtype, 1)
         grad._buf[0] = 1.0
     else:
-        # Always a copy: the pass hands gradients over as .grad (accumulate_grad), so the caller's
-        # tensor could otherwise become some leaf's .grad, or be a .grad the pass writes while reading it.
-        grad = _tensor.tensor(grad, dtype=grad.dtype if isinstance(grad, _tensor.Tensor) else root.dtype)
+        grad = grad if isinstance(grad, _tensor.Tensor) else _tensor.tensor(grad, dtype=root.dtype)
+        if grad._buf is getattr(root.grad, "_buf", None) or _is_some_leaf_grad(grad, root):
+            grad = _tensor.tensor(grad, dtype=grad.dtype)   # backward writes .grad buffers: never read one it writes
         if grad.shape != root.shape or grad.dtype is not root.dtype:
             raise ValueError(f"backward(grad): grad has shape {grad.shape} and dtype {grad.dtype!r}, "
                              f"the output has shape {root.shape} and dtype {root.dtype!r}")
-    if root._op is None:   # a leaf: the gradient accumulates like any other
-        accumulate_grad(root, grad)
-        return
-    root.grad = grad
+    with _borrowing(grad):   # the caller's tensor, or the 1 made above (no matter: nothing else holds it)
+        if root._op is None:   # a leaf: the gradient accumulates like any other
+            accumulate_grad(root, grad)
+            return
+        root.grad = grad
+        _run_backward(root)
+    if _final_callbacks:   # queued by ops of this pass (DistributedDataParallel's gradient reduction)
+        callbacks = _final_callbacks[:]
+        _final_callbacks.clear()
+        for fn in callbacks:
+            fn()
+
+
+def _run_backward(root):
     for t in _graph_in_backward_order(root):
         g, t.grad = t.grad, None   # a non-leaf's gradient is consumed by its op, not kept
         if g is not None:
@@ -361,11 +365,51 @@ def backward(root, grad=None):
             if _epoch > op.epoch:
                 op.check_versions()
             op._backward(g)
-    if _final_callbacks:   # queued by ops of this pass (DistributedDataParallel's gradient reduction)
-        callbacks = _final_callbacks[:]
-        _final_callbacks.clear()
-        for fn in callbacks:
-            fn()
+
+
+# The buffers of gradients a caller passed to backward(grad) or Op.backward(grad), while that pass
+# runs (id -> how many passes borrow it): read, but never handed over as some tensor's .grad.
+_borrowed = {}
+
+
+@contextlib.contextmanager
+def _borrowing(grad):
+    key = id(grad._buf)
+    with _count_lock:
+        _borrowed[key] = _borrowed.get(key, 0) + 1
+    try:
+        yield
+    finally:
+        with _count_lock:
+            if _borrowed[key] == 1:
+                del _borrowed[key]
+            else:
+                _borrowed[key] -= 1
+
+
+def owned(g):
+    """True if the backward pass made gradient g, so nothing else holds it; False for (a view of) a
+    gradient the caller passed in."""
+    return not _borrowed or id(g._buf) not in _borrowed
+
+
+def _is_some_leaf_grad(grad, root):
+    """True if `grad` is the .grad of a leaf in root's graph: the backward pass may write that buffer
+    while reading grad, so it gets a copy first."""
+    if grad._op is not None:
+        return False
+    stack, seen = [root], set()
+    while stack:
+        t = stack.pop()
+        if t._op is None:
+            if t.grad is not None and t.grad._buf is grad._buf:
+                return True
+            continue
+        for x in t._op.inputs:
+            if id(x) not in seen:
+                seen.add(id(x))
+                stack.append(x)
+    return False
 
 
 # ---- work to do once a backward pass has finished ------------------------------------------------

@@ -536,6 +536,12 @@ class Tensor:
     def bmm(self, other):
         return _matmul_ops.bmm(self, other)
 
+    def mv(self, vec):
+        return _einsum.mv(self, vec)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return _einsum.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
     def relu(self):
         return ReLU().forward(self)
 
@@ -544,6 +550,17 @@ class Tensor:
 
     def sigmoid(self):
         return Sigmoid().forward(self)
+
+    # in place, as PyTorch's relu_() and nn.ReLU(inplace=True): computed, then written back (inplace.apply)
+    def relu_(self): return inplace.apply(self, Tensor.relu, "relu_")
+    def tanh_(self): return inplace.apply(self, Tensor.tanh, "tanh_")
+    def sigmoid_(self): return inplace.apply(self, Tensor.sigmoid, "sigmoid_")
+    def exp_(self): return inplace.apply(self, Tensor.exp, "exp_")
+    def neg_(self): return inplace.apply(self, Tensor.__neg__, "neg_")
+    def abs_(self): return inplace.apply(self, Tensor.abs, "abs_")
+    def sqrt_(self): return inplace.apply(self, Tensor.sqrt, "sqrt_")
+    def clamp_min(self, min): return self.clamp(min=min)  # noqa: A002
+    def clamp_max(self, max): return self.clamp(max=max)  # noqa: A002
 
     def softmax(self, dim=-1):
         return _fn.softmax(self, dim)
@@ -950,6 +967,7 @@ def generator():
 # Operators dispatch to the ops, which are built on Tensor: import them once Tensor exists.
 from . import autograd, inplace, interop, random  # noqa: E402
 from .ops import matmul as _matmul_ops  # noqa: E402
+from . import einsum as _einsum  # noqa: E402
 from .ops import Add, Cast, Div, MatMul, Mul, ReLU, Reshape, Sigmoid, Sub, Sum, Tanh  # noqa: E402
 from .ops import shape as _shape  # noqa: E402
 # the math helper's methods

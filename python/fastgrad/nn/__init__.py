@@ -3,18 +3,22 @@ from .modules import (CrossEntropyLoss, Dropout, Flatten, Identity, Incompatible
                       MSELoss, NLLLoss, ReLU, Sequential, Sigmoid, Softmax, Tanh, Unflatten)
 from .modules import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dropout2d,
                       MaxPool2d)
+from .modules import ELU, LeakyReLU
 
 from .sparse import Embedding
 
 __all__ = ["functional", "init", "Module", "Sequential", "Linear", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
            "Dropout", "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss", "MSELoss", "IncompatibleKeys",
            "Unflatten", "Embedding",
-           "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout2d"]
+           "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "Dropout2d",
+           "LeakyReLU", "ELU"]
 from . import parallel   # DistributedDataParallel (fastgrad.distributed, mpi4py, only when constructed)
 
 # ---- language-model layers, containers, Parameter, utils (lm) ----
 from . import utils  # noqa: E402
-from .lm import GELU, LayerNorm, LogSigmoid, ModuleDict, ModuleList, SiLU, Softplus  # noqa: E402
+from .lm import (GELU, LayerNorm, LogSigmoid, ModuleDict, ModuleList, MultiheadAttention, SiLU, Softplus,  # noqa: E402
+                 TransformerEncoderLayer)
 from .parameter import Parameter  # noqa: E402
 
-__all__ += ["utils", "LayerNorm", "GELU", "SiLU", "LogSigmoid", "Softplus", "ModuleList", "ModuleDict", "Parameter"]
+__all__ += ["utils", "LayerNorm", "GELU", "SiLU", "LogSigmoid", "Softplus", "ModuleList", "ModuleDict", "Parameter",
+            "MultiheadAttention", "TransformerEncoderLayer"]

@@ -2,14 +2,39 @@
 import numbers
 
 from .. import functions as _functions, ops
-from ..ops._checks import reduction_arg
+from ..ops._checks import float_arg, reduction_arg
 from ..dtypes import kernels
 from ..random import bernoulli_mask
 from ..tensor import Tensor, empty
 
 
-def relu(x):
-    return ops.ReLU().forward(x)
+def relu(x, inplace=False):
+    return x.relu_() if inplace else ops.ReLU().forward(x)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x where x > 0, else negative_slope * x (the gradient likewise; at 0 the slope, as PyTorch's)."""
+    def compute(x):
+        return _functions.where(x > 0, x, x * negative_slope)
+    return _activation(input, compute, "leaky_relu", inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x where x > 0, else alpha * (e^x - 1); the exponential sees min(x, 0), so a large x never puts
+    inf * 0 into the gradient."""
+    def compute(x):
+        return _functions.where(x > 0, x, x.clamp(max=0).expm1() * alpha)
+    return _activation(input, compute, "elu", inplace)
+
+
+def _activation(input, compute, name, inplace):
+    """compute(x) for a floating-point x, or, with inplace, written over the input as PyTorch's
+    inplace=True does (inplace.apply: recorded like any in-place op)."""
+    x = float_arg(input, name)
+    if not inplace:
+        return compute(x)
+    from .. import inplace as _inplace
+    return _inplace.apply(input, compute, f"{name}(inplace=True)")
 
 
 def tanh(x):
@@ -38,7 +63,7 @@ def check_dropout_p(p):
     return float(p)
 
 
-def dropout(x, p=0.5, training=True):
+def dropout(x, p=0.5, training=True, inplace=False):
     """Zeroes each element with probability p and scales the rest by 1/(1-p), when training; the
     mask is drawn by the C generator (fg.manual_seed) and applied by the C multiply (whose backward
     multiplies the gradient by the same mask)."""
@@ -48,7 +73,7 @@ def dropout(x, p=0.5, training=True):
     if not training or p == 0:
         return x
     mask = bernoulli_mask(x.shape, p, 1 / (1 - p) if p < 1 else 0.0, x.dtype)   # one kernel draws it
-    return ops.Mul().forward(x, mask)
+    return x.mul_(mask) if inplace else ops.Mul().forward(x, mask)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",

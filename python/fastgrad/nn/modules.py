@@ -268,8 +268,36 @@ class Linear(Module):
 
 
 class ReLU(Module):
+    def __init__(self, inplace=False):
+        self.inplace = inplace
+
     def forward(self, x):
-        return ops.ReLU().forward(x)
+        return x.relu_() if self.inplace else ops.ReLU().forward(x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class LeakyReLU(Module):
+    def __init__(self, negative_slope=0.01, inplace=False):
+        self.negative_slope, self.inplace = negative_slope, inplace
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class ELU(Module):
+    def __init__(self, alpha=1.0, inplace=False):
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, x):
+        return F.elu(x, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
 class Tanh(Module):
@@ -308,11 +336,12 @@ class Dropout(Module):
     """In training mode zeroes each element with probability p and scales the rest by 1/(1-p); in
     eval mode passes x through. Masks come from fastgrad's seeded generator (fg.manual_seed)."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         self.p = F.check_dropout_p(p)
+        self.inplace = inplace
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self):
         return f"p={self.p}"
@@ -546,7 +575,7 @@ class BatchNorm2d(_BatchNorm):
 class Dropout2d(Module):
     """In training mode zeroes whole channels with probability p (scaling the rest by 1/(1-p))."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):   # inplace: accepted; the channel mask is applied out of place
         self.p = F.check_dropout_p(p)
 
     def forward(self, x):

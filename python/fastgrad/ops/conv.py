@@ -147,29 +147,28 @@ class Conv(Op):
         out_shape = ((n, cout) if batched else (cout,)) + ((oh, ow) if self.spatial == 2 else (ow,))
         out = empty(out_shape, x.dtype)
         k = x.dtype.k
-        plan = ffi.new("int64_t[2]")
-        k.conv2d_plan(plan, geometry)
-        self.plan = chunk, slices = plan[0], plan[1]
-        cols = min(slices, get_num_threads()) * chunk * oh * ow   # output pixels in flight at once
-        k.conv2d(out._buf, scratch("col", x.dtype, c * kh * kw * cols),
-                 scratch("t", x.dtype, cout * cols) if chunk > 1 else ffi.NULL, x._buf, weight._buf,
-                 ffi.NULL if bias is None else bias._buf, geometry)
+        plan = ffi.new("int64_t[5]")
+        k.conv2d_plan(plan, geometry)   # the kernels' algorithm and the scratch it needs
+        self.plan = plan = tuple(plan)
+        parts = min(plan[1], get_num_threads())   # threads, each with its part of col and out_t
+        k.conv2d(out._buf, scratch("col", x.dtype, parts * plan[2]),
+                 scratch("t", x.dtype, parts * plan[3]) if plan[3] else ffi.NULL, scratch("partial", x.dtype, plan[4]),
+                 x._buf, weight._buf, ffi.NULL if bias is None else bias._buf, geometry)
         return self.record(out, x, weight) if bias is None else self.record(out, x, weight, bias)
 
     def _backward(self, g):
         x, weight = self.inputs[:2]
-        n, c, cout, kh, kw, oh, ow = (self.geometry[i] for i in (0, 1, 4, 5, 6, 7, 8))
         dbias = grad_buffer_or_null(self.inputs[2]) if len(self.inputs) == 3 else ffi.NULL
         dx = grad_buffer_or_null(x)   # col2im adds into it; a first layer's x needs none: skipped
         (dw, accumulate_dw), = grad_targets(weight)
-        (chunk, slices), k, dtype = self.plan, c * kh * kw, x.dtype
-        cols = min(slices, get_num_threads()) * chunk * oh * ow
-        partial = weight.requires_grad or len(self.inputs) == 3 and self.inputs[2].requires_grad
-        x.dtype.k.conv2d_backward(dx, dw, dbias, scratch("col", dtype, k * cols) if weight.requires_grad else ffi.NULL,
-                                  scratch("dcol", dtype, k * cols) if x.requires_grad else ffi.NULL,
-                                  scratch("t", dtype, cout * cols) if chunk > 1 else ffi.NULL,
-                                  scratch("partial", dtype, slices * (weight._numel + cout)) if partial else ffi.NULL,
-                                  g._buf, x._buf, weight._buf, self.geometry, accumulate_dw)
+        plan, dtype = self.plan, x.dtype
+        parts = min(plan[1], get_num_threads())
+        cols = parts * plan[2]
+        dtype.k.conv2d_backward(dx, dw, dbias, scratch("col", dtype, cols) if weight.requires_grad else ffi.NULL,
+                                scratch("dcol", dtype, cols) if x.requires_grad else ffi.NULL,
+                                scratch("t", dtype, parts * plan[3]) if plan[3] else ffi.NULL,
+                                scratch("partial", dtype, plan[4]), g._buf, x._buf, weight._buf, self.geometry,
+                                accumulate_dw)
 
 
 # ---- pooling ------------------------------------------------------------------------------------

@@ -658,8 +658,9 @@ class Embedding(Op):
         if self.sparse:
             from ..sparse import RowSparseGrad
             keep = slice(None) if self.padding_idx is None else np.nonzero(rows != self.padding_idx)[0]
-            if self.padding_idx is None:   # the incoming gradient's rows as they are (PyTorch shares them too)
-                values = _view(g, (rows.size, d), False)
+            if self.padding_idx is None:   # the incoming gradient's rows as they are (PyTorch shares them
+                # too), unless they are the caller's tensor
+                values = _view(g if autograd.owned(g) else tensor(g, dtype=g._dtype), (rows.size, d), False)
             else:
                 values = Selection((keep.size, d), offsets=keep * d, row=d).read(g)
             grad = RowSparseGrad.trusted(rows[keep], values, weight._shape)

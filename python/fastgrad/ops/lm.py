@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from .._C import ffi, lib
-from ..autograd import Op, grad_buffer, grad_buffer_or_null
+from ..autograd import Op, grad_buffer, grad_buffer_or_null, grad_targets, is_grad_enabled
 from ..dtypes import bool_
 from ..tensor import Tensor, empty, tensor
 from ._checks import float_arg, same_dtype, tensor_arg
@@ -64,17 +64,21 @@ class LayerNorm(Op):
         x, *params = self.inputs
         weight = params[0] if self.has[0] else None
         bias = params[-1] if self.has[1] else None
-        x.dtype.k.layer_norm_backward(grad_buffer_or_null(x), grad_buffer_or_null(weight) if weight is not None
-                                      else ffi.NULL, grad_buffer_or_null(bias) if bias is not None else ffi.NULL,
-                                      g._buf, x._buf, self.mean._buf, self.rstd._buf,
-                                      weight._buf if weight is not None else ffi.NULL, *self.rows_cols)
+        dweight = grad_buffer_or_null(weight) if weight is not None else ffi.NULL
+        dbias = grad_buffer_or_null(bias) if bias is not None else ffi.NULL
+        (dx, accumulate_dx), = grad_targets(x)
+        x.dtype.k.layer_norm_backward(dx, dweight, dbias, g._buf, x._buf, self.mean._buf, self.rstd._buf,
+                                      weight._buf if weight is not None else ffi.NULL, accumulate_dx, *self.rows_cols)
 
 
 class Activation(Op):
     """A smooth pointwise activation from csrc/norm_act.inc, chosen by name: gelu (approximate
-    'none' or 'tanh'), silu, logsigmoid, softplus(beta, threshold). Backward reads the input."""
+    'none' or 'tanh'), silu, logsigmoid, softplus(beta, threshold). When a gradient will be needed,
+    forward also keeps the slope act'(x) (computed with the value, sharing its exp or erf), and
+    backward is one multiply."""
     CODES = {"gelu": lib.FG_ACT_GELU, "gelu_tanh": lib.FG_ACT_GELU_TANH, "silu": lib.FG_ACT_SILU,
              "logsigmoid": lib.FG_ACT_LOGSIGMOID, "softplus": lib.FG_ACT_SOFTPLUS}
+    reads = ()   # backward reads the slope it made, not x
 
     def __init__(self, name, a=0.0, b=0.0):
         self.name, self.code, self.a, self.b = name, self.CODES[name], a, b
@@ -82,12 +86,15 @@ class Activation(Op):
     def forward(self, x):
         x = float_arg(x, self.name)
         out = empty(x._shape, x._dtype, x._numel)
-        x._dtype.k.act(out._buf, x._buf, self.code, self.a, self.b, x._numel)
+        self.slope = empty(x._shape, x._dtype, x._numel) if x.requires_grad and is_grad_enabled() else None
+        x._dtype.k.act(out._buf, self.slope._buf if self.slope is not None else ffi.NULL, x._buf, self.code, self.a,
+                       self.b, x._numel)
         return self.record(out, x)
 
     def _backward(self, g):
         x, = self.inputs
-        x._dtype.k.act_backward(grad_buffer(x), g._buf, x._buf, self.code, self.a, self.b, x._numel)
+        (dx, accumulate), = grad_targets(x)
+        x._dtype.k.act_backward(dx, g._buf, self.slope._buf, accumulate, x._numel)
 
 
 def gelu_op(approximate="none"):
@@ -196,8 +203,9 @@ class ScaledDotProductAttention(Op):
             keep = self.keep._buf
         out = empty(lead + (tq, dv), dt)
         self.probs = empty((batch, tq, tk), dt)
-        dt.k.attention(out._buf, self.probs._buf, q._buf, k._buf, v._buf, add_mask, bool_mask, offsets, row_stride,
-                       col_stride, keep, self.scale_, self.is_causal, *self.sizes)
+        if dt.k.attention(out._buf, self.probs._buf, q._buf, k._buf, v._buf, add_mask, bool_mask, offsets, row_stride,
+                          col_stride, keep, self.scale_, self.is_causal, *self.sizes):
+            raise MemoryError(f"scaled_dot_product_attention: no memory for its scratch rows (sizes {self.sizes})")
         return self.record(out, q, k, v)
 
     def _backward(self, g):

@@ -9,7 +9,7 @@ and strides and check the arguments; the Tensor methods and fg.* functions call 
 import math
 import numbers
 
-from ..autograd import Op, broadcast_strides, grad_buffer, grad_targets
+from ..autograd import Op, accumulate_grad, broadcast_strides, grad_buffer, grad_targets
 from ..dtypes import kernels, promote
 from ..tensor import Tensor, _checked_shape, _dim_index, _view, empty
 from ._checks import cast_to, tensor_arg
@@ -29,8 +29,8 @@ class Reshape(Op):
         return self.record(_view(x, infer_shape(self.shape, x), False), x)
 
     def _backward(self, g):
-        x, = self.inputs
-        add_grad(x, g)
+        x, = self.inputs   # g holds x's elements in x's order: its buffer, seen in x's shape, is x's gradient
+        accumulate_grad(x, empty(x._shape, g._dtype, g._numel, buf=g._buf))
 
 
 def infer_shape(shape, x):
@@ -49,15 +49,6 @@ def infer_shape(shape, x):
         raise ValueError(f"shape '{list(shape)}' is invalid for input of size {numel}: cannot reshape tensor of shape "
                          f"{x._shape} ({numel} elements)")
     return shape
-
-
-def add_grad(x, g):
-    """x.grad (+)= g, for g holding x's elements in x's order: written if x has no gradient yet."""
-    (buf, accumulate), = grad_targets(x)
-    if accumulate:
-        x._dtype.k.axpy(buf, g._buf, 1.0, g._numel)
-    else:
-        kernels.cast(buf, x._dtype.code, g._buf, g._dtype.code, g._numel)   # one dtype: a copy
 
 
 def view(x, shape):
