@@ -166,6 +166,11 @@ void fg_gemm_f32(float *c, const float *a, const float *b, int64_t m, int64_t n,
                  int trans_a, int trans_b, int accumulate);
 void fg_gemm_f64(double *c, const double *a, const double *b, int64_t m, int64_t n, int64_t k,
                  int trans_a, int trans_b, int accumulate);
+/* C[m,n] = op(A)·op(B) + bias (n entries, added to every row as C is stored): fg_linear's product. */
+void fg_gemm_bias_f32(float *c, const float *a, const float *b, const float *bias, int64_t m, int64_t n, int64_t k,
+                      int trans_a, int trans_b);
+void fg_gemm_bias_f64(double *c, const double *a, const double *b, const double *bias, int64_t m, int64_t n,
+                      int64_t k, int trans_a, int trans_b);
 /* Batched GEMM over broadcast batch dimensions: for every index (i_0, ..., i_{ndim-1}) of `shape`,
  * C_i (= or +=) op(A_i)·op(B_i), where matrix X_i starts at x + sum_d i_d * x_strides[d] (element
  * strides; 0 along a broadcast dimension). Matrices are contiguous as fg_gemm's. C's strides may be

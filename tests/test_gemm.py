@@ -196,6 +196,48 @@ def test_block_edges(path, dtype, m, n, k, threads, small_blocks):
         assert np.array_equal(one, two)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("m, n, k", [(32, 10, 32), (32, 32, 64), (13, 17, 19), (1, 45, 60), (35, 47, 70)], ids=str)
+def test_direct_path_gives_the_packed_bits(path, dtype, m, n, k, threads):
+    """Small products skip packing (direct, with masked edge vectors): the same bits as the packed
+    loops give with the same KC, forced here by MC and NC smaller than the product."""
+    fast = DTYPES[dtype][1]
+    fg.set_num_threads(1)
+    for trans_a, trans_b, accumulate in COMBOS:
+        direct = check(dtype, m, n, k, trans_a, trans_b, accumulate)
+        a, b, c = operands(m, n, k, trans_a, trans_b, dtype)
+        lib.fg_gemm_set_blocks(1, 0, 1)
+        try:
+            packed = gemm(fast, c.copy(), a, b, m, n, k, trans_a, trans_b, accumulate)
+        finally:
+            lib.fg_gemm_set_blocks(0, 0, 0)
+        assert np.array_equal(direct, packed), f"direct and packed disagree at {m}x{n}x{k}"
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("m, n, k", SHAPES[:9] + THREADED[:3] + [(32, 10, 0)], ids=str)
+def test_gemm_bias_is_bias_then_accumulate(path, dtype, m, n, k, threads):
+    """fg_gemm_bias adds the bias as C is stored: the bits of C = bias rows, then C += op(A)·op(B),
+    on 1 and 2 threads, and with blocks smaller than the product."""
+    ctype = "float[]" if dtype == np.float32 else "double[]"
+    fast = DTYPES[dtype][1]
+    fused = lib.fg_gemm_bias_f32 if dtype == np.float32 else lib.fg_gemm_bias_f64
+    bias = np.random.default_rng(1).standard_normal(n).astype(dtype)
+    for trans_a, trans_b in itertools.product((0, 1), repeat=2):
+        a, b, _ = operands(m, n, k, trans_a, trans_b, dtype)
+        for nt, blocks in [(1, (0, 0, 0)), (2, (0, 0, 0)), (1, (1, 16, 1))]:
+            fg.set_num_threads(nt)
+            lib.fg_gemm_set_blocks(*blocks)
+            try:
+                want = gemm(fast, np.tile(bias, (m, 1)), a, b, m, n, k, trans_a, trans_b, 1)
+                got = np.full((m, n), np.nan, dtype)
+                fused(ffi.from_buffer(ctype, got), ffi.from_buffer(ctype, a), ffi.from_buffer(ctype, b),
+                      ffi.from_buffer(ctype, bias), m, n, k, trans_a, trans_b)
+            finally:
+                lib.fg_gemm_set_blocks(0, 0, 0)
+            assert np.array_equal(got, want), f"{m}x{n}x{k} trans {trans_a}{trans_b}, {nt} threads, blocks {blocks}"
+
+
 # ---- out of scratch memory: the same bits, no silent change of rounding ---------------------------
 OUT_OF_MEMORY = r"""
 import resource, sys
