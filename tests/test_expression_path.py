@@ -274,3 +274,12 @@ def test_the_callers_gradient_is_read_in_place_but_never_kept():
         after = leaf.grad.to_dense().numpy() if hasattr(leaf.grad, "to_dense") else leaf.grad.numpy()
         np.testing.assert_array_equal(after, before)
         assert before.any()
+
+
+def test_the_fused_relu_refuses_backward_once_its_output_was_written_in_place():
+    x, w, b = _leaves((5, 4), (4, 3), (3,))
+    y = (x @ w + b).relu()
+    with fg.no_grad():
+        y.sub_(100.0)   # the mask backward reads: a silently wrong gradient if it went unnoticed
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

@@ -84,7 +84,7 @@ class MatMulBias(MatMul):
         if type(op) is not MatMulBias or op.out_buf is not None:
             return False
         fused = MatMulBias()
-        fused.out_buf = out._buf
+        fused.out_buf = fused.save_output(out)   # the ReLU's mask: backward refuses once out is written in place
         fused.record(out, *op.inputs)
         return True
 
