@@ -33,21 +33,24 @@ from common import compare  # noqa: E402
 import fastgrad as fg  # noqa: E402
 
 
+def training_step(lib, model, opt):
+    """The step every row times, for fastgrad or torch: zero_grad, cross-entropy, backward, step."""
+    def step(x, y):
+        opt.zero_grad()
+        loss = lib.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
 def fastgrad_step(sizes, lr):
     fg.manual_seed(0)
     layers = []
     for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
         layers += [fg.nn.Linear(a, b)] + ([fg.nn.ReLU()] if i < len(sizes) - 2 else [])
     model = fg.nn.Sequential(*layers)
-    opt = fg.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = fg.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
+    return training_step(fg, model, fg.optim.SGD(model.parameters(), lr=lr, momentum=0.9))
 
 
 def torch_step(sizes, lr):
@@ -57,15 +60,7 @@ def torch_step(sizes, lr):
     for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
         layers += [torch.nn.Linear(a, b)] + ([torch.nn.ReLU()] if i < len(sizes) - 2 else [])
     model = torch.nn.Sequential(*layers)
-    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
+    return training_step(torch, model, torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9))
 
 
 def jax_step(sizes, lr):
@@ -164,12 +159,7 @@ def fastgrad_digits(epochs_of, compiled, lr=3e-3, hidden=64):
     optimizer = fg.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     schedule = fg.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=len(epochs_of))
 
-    def train_step(x, y):
-        optimizer.zero_grad()
-        loss = fg.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
+    train_step = training_step(fg, model, optimizer)
     step = fg.compile(train_step) if compiled else train_step
 
     def run():
@@ -250,15 +240,7 @@ def cnn_row(args, clock):
     def fastgrad_cnn():
         fg.manual_seed(0)
         model = make_model(fg.nn)
-        opt = fg.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1e-4)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = fg.nn.functional.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return step
+        return training_step(fg, model, fg.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1e-4))
     fx, fy = fg.tensor(x), fg.tensor(y)
     eager, compiled = fastgrad_cnn(), fg.compile(fastgrad_cnn())
     contenders = {"fastgrad eager": lambda: eager(fx, fy), "fastgrad compiled": lambda: compiled(fx, fy)}
@@ -266,16 +248,9 @@ def cnn_row(args, clock):
         import torch
         torch.manual_seed(0)
         model = make_model(torch.nn)
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1e-4)
+        torch_cnn = training_step(torch, model, torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1e-4))
         tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-
-        def torch_cnn():
-            opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(tx), ty)
-            loss.backward()
-            opt.step()
-            return loss
-        contenders["torch eager"] = torch_cnn
+        contenders["torch eager"] = lambda: torch_cnn(tx, ty)
     except ImportError:
         pass
     times = compare(contenders, rounds=args.rounds, clock=clock)

@@ -493,28 +493,29 @@ def _gen_index_select(rng, special):
     return [x], lambda lib, xs: xs[0].index_select(dim, lib.index(index)), False
 
 
-def _gen_gather(rng, special):
-    x = _values(rng, _pick_shape(rng), special)
+def _index_along(rng, x):
+    """A random dim of x and an index for gather/scatter_add along it: up to 3 entries along dim,
+    at most x's size along the others (none when x is empty along dim)."""
     dim = _dim(x.shape, rng)
     shape = tuple(int(rng.integers(0, 4)) if i == dim % x.ndim else int(rng.integers(0, s + 1))
                   for i, s in enumerate(x.shape))
     if x.shape[dim] == 0:
         shape = tuple(0 if i == dim % x.ndim else s for i, s in enumerate(shape))
-    index = _ints(rng, 0, x.shape[dim], shape)
+    return dim, _ints(rng, 0, x.shape[dim], shape)
+
+
+def _gen_gather(rng, special):
+    x = _values(rng, _pick_shape(rng), special)
+    dim, index = _index_along(rng, x)
     return [x], lambda lib, xs: xs[0].gather(dim, lib.index(index)), False
 
 
 def _gen_scatter_add(rng, special):
     special = NOT_HUGE if special is not False else False
     x = _values(rng, _pick_shape(rng), special)
-    dim = _dim(x.shape, rng)
-    shape = tuple(int(rng.integers(0, 4)) if i == dim % x.ndim else int(rng.integers(0, s + 1))
-                  for i, s in enumerate(x.shape))
-    if x.shape[dim] == 0:
-        shape = tuple(0 if i == dim % x.ndim else s for i, s in enumerate(shape))
-    index = _ints(rng, 0, x.shape[dim], shape)
+    dim, index = _index_along(rng, x)
     # src has index's shape: PyTorch's backward refuses a larger src (its gradient has index's shape)
-    src = _values(rng, shape, special)
+    src = _values(rng, index.shape, special)
     return [x, src], lambda lib, xs: xs[0].scatter_add(dim, lib.index(index), xs[1]), False
 
 
