@@ -698,9 +698,9 @@ class Embedding(Op):
         if self.sparse:
             from ..sparse import RowSparseGrad
             keep = slice(None) if self.padding_idx is None else np.nonzero(rows != self.padding_idx)[0]
-            if self.padding_idx is None:   # the incoming gradient's rows as they are (PyTorch shares them
-                # too), unless they are the caller's tensor
-                values = _view(g if autograd.owned(g) else autograd.copy_of(g), (rows.size, d), False)
+            if self.padding_idx is None:   # the incoming gradient's rows as they are, as PyTorch's sparse
+                # gradient shares them (even a gradient the caller passed to backward: so does PyTorch's)
+                values = _view(g, (rows.size, d), False)
             else:
                 values = Selection((keep.size, d), offsets=keep * d, row=d).read(g)
             grad = RowSparseGrad.trusted(rows[keep], values, weight._shape)
