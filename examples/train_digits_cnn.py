@@ -118,7 +118,7 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     model = make_model(fg.nn)
     print(model)
-    optimizer = fg.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    optimizer = fg.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-2)   # AdamW's default decay
     schedule = fg.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
 
     train_time, seen, steps = 0.0, 0, 0
