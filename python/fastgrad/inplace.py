@@ -16,10 +16,9 @@ import weakref
 
 from ._C import lib
 from . import autograd
-from .autograd import broadcast_strides
+from .autograd import broadcast_shape, broadcast_strides
 from .ops import elementwise
 from .ops._checks import cast_to, operands
-from .ops.elementwise import broadcast_shape
 from .tensor import Tensor, _view, empty, fill as fill_kernel, tensor
 from .dtypes import kernels
 

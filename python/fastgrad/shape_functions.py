@@ -1,7 +1,7 @@
 """The module-level forms of the shape and movement ops, as PyTorch names them: fg.cat, fg.stack,
 fg.transpose, fg.tril, ... Each is the Tensor method's op (fastgrad/ops/shape.py)."""
 from .ops import shape as _shape
-from .ops.elementwise import broadcast_shape
+from .autograd import broadcast_shape
 from .tensor import _one_or_many
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "swapdims", "permute",

@@ -6,11 +6,10 @@ import numbers
 import numpy as np
 
 from .._C import ffi, lib
-from ..autograd import Op, accumulate_grad, broadcast_strides
+from ..autograd import Op, accumulate_grad, broadcast_shape, broadcast_strides
 from ..dtypes import bool_, float32, int64, kernels
 from ..tensor import Tensor, empty, scalar
 from ._checks import operands, tensor_arg
-from .elementwise import broadcast_shape
 
 COMPARE = {"eq": lib.FG_EQ, "ne": lib.FG_NE, "lt": lib.FG_LT, "le": lib.FG_LE, "gt": lib.FG_GT, "ge": lib.FG_GE,
            "logical_and": lib.FG_AND, "logical_or": lib.FG_OR, "logical_xor": lib.FG_XOR}

@@ -5,7 +5,6 @@ import numbers
 from .._C import ffi, lib
 from .. import autograd
 from ..autograd import Op, accumulate_grad, broadcast, grad_targets
-from ..autograd import broadcast_shape  # noqa: F401  (imported from here by other ops)
 from ..dtypes import SMALL_ARRAY
 from ..tensor import Tensor, alloc_uninitialized, empty, new_buffer, out_of_memory, scalar, zeros
 from ._checks import operands

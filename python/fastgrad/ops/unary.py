@@ -2,11 +2,10 @@
 import numbers
 
 from .._C import ffi, lib
-from ..autograd import Op, accumulate_grad, broadcast_strides, grad_buffer, grad_target
+from ..autograd import Op, accumulate_grad, broadcast_shape, broadcast_strides, grad_buffer, grad_target
 from ..dtypes import bool_, float32, int64
 from ..tensor import Tensor, empty, scalar, zeros
 from ._checks import cast_to, float_arg, tensor_arg
-from .elementwise import broadcast_shape
 
 # name: (op code, what integer inputs do): "float" computes in float32 (PyTorch's exp(int) is float),
 # "int" keeps int64 (abs, neg, sign, square; floor and friends return the integers unchanged).
