@@ -78,6 +78,13 @@ def test_only_the_affine_form_fuses():
     assert type((x @ w - w[0]).relu()._op).__name__ == "ReLU"
     y = (x @ w + w[0]).relu()
     assert type(y.relu()._op).__name__ == "ReLU"   # one ReLU is fused, a second is its own op
+    x1, row = _leaves((5, 1), (1, 3))
+    assert type((x1 @ row + row)._op).__name__ == "Add"   # the bias is W itself: not fused
+    torch = pytest.importorskip("torch")
+    (x1 @ row + row).relu().sum().backward()
+    tx, trow = (torch.tensor(t.numpy(), requires_grad=True) for t in (x1, row))
+    (tx @ trow + trow).relu().sum().backward()
+    np.testing.assert_allclose(row.grad.numpy(), trow.grad.numpy(), rtol=1e-6)
     with fg.no_grad():
         assert (x @ w + w[0]).relu()._op is None
 

@@ -72,9 +72,10 @@ class MatMulBias(MatMul):
     def fits(product, bias):
         """True if product (fresh from a MatMul) + bias has the form this op records: W without batch
         dimensions, and a bias of W's columns that adds no dimension to the product."""
-        w = product._op.inputs[1]
+        x, w = product._op.inputs
         return (len(w._shape) == 2 and bias._shape and bias._shape[-1] == w._shape[1] == bias._numel
-                and len(bias._shape) <= len(product._shape))
+                and len(bias._shape) <= len(product._shape)
+                and bias is not w and bias is not x)   # (x @ W + W: the kernel would write W's gradient over)
 
     @staticmethod
     def fuse_relu(pre, out):
