@@ -356,6 +356,7 @@ def backward(root, grad=None):
                                f"call backward(grad) with a tensor of that shape")
         grad = _tensor.empty(root.shape, root.dtype, 1)
         grad._buf[0] = 1.0
+        _run_backward(root, grad)
     else:
         grad = grad if isinstance(grad, _tensor.Tensor) else _tensor.tensor(grad, dtype=root.dtype)
         if grad._buf is getattr(root.grad, "_buf", None) or _is_some_leaf_grad(grad, root):
@@ -363,12 +364,8 @@ def backward(root, grad=None):
         if grad.shape != root.shape or grad.dtype is not root.dtype:
             raise ValueError(f"backward(grad): grad has shape {grad.shape} and dtype {grad.dtype!r}, "
                              f"the output has shape {root.shape} and dtype {root.dtype!r}")
-    with _borrowing(grad):   # the caller's tensor, or the 1 made above (no matter: nothing else holds it)
-        if root._op is None:   # a leaf: the gradient accumulates like any other
-            accumulate_grad(root, grad)
-            return
-        root.grad = grad
-        _run_backward(root)
+        with _borrowing(grad):   # the caller's tensor
+            _run_backward(root, grad)
     if _final_callbacks:   # queued by ops of this pass (DistributedDataParallel's gradient reduction)
         callbacks = _final_callbacks[:]
         _final_callbacks.clear()
@@ -376,7 +373,11 @@ def backward(root, grad=None):
             fn()
 
 
-def _run_backward(root):
+def _run_backward(root, grad):
+    if root._op is None:   # a leaf: the gradient accumulates like any other
+        accumulate_grad(root, grad)
+        return
+    root.grad = grad
     for t in _graph_in_backward_order(root):
         g, t.grad = t.grad, None   # a non-leaf's gradient is consumed by its op, not kept
         if g is not None:
