@@ -44,23 +44,14 @@ def training_step(lib, model, opt):
     return step
 
 
-def fastgrad_step(sizes, lr):
-    fg.manual_seed(0)
+def mlp_step(lib, sizes, lr):
+    """The SGD (momentum 0.9) step of an MLP of these widths, ReLU between layers, in fastgrad or torch."""
+    lib.manual_seed(0)
     layers = []
     for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
-        layers += [fg.nn.Linear(a, b)] + ([fg.nn.ReLU()] if i < len(sizes) - 2 else [])
-    model = fg.nn.Sequential(*layers)
-    return training_step(fg, model, fg.optim.SGD(model.parameters(), lr=lr, momentum=0.9))
-
-
-def torch_step(sizes, lr):
-    import torch
-    torch.manual_seed(0)
-    layers = []
-    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
-        layers += [torch.nn.Linear(a, b)] + ([torch.nn.ReLU()] if i < len(sizes) - 2 else [])
-    model = torch.nn.Sequential(*layers)
-    return training_step(torch, model, torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9))
+        layers += [lib.nn.Linear(a, b)] + ([lib.nn.ReLU()] if i < len(sizes) - 2 else [])
+    model = lib.nn.Sequential(*layers)
+    return training_step(lib, model, lib.optim.SGD(model.parameters(), lr=lr, momentum=0.9))
 
 
 def jax_step(sizes, lr):
@@ -98,12 +89,12 @@ def mlp_rows(args, clock):
         x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
         y = rng.integers(0, sizes[-1], batch)
         fx, fy = fg.tensor(x), fg.tensor(y)
-        eager = fastgrad_step(sizes, 0.01)
-        compiled = fg.compile(fastgrad_step(sizes, 0.01))
+        eager = mlp_step(fg, sizes, 0.01)
+        compiled = fg.compile(mlp_step(fg, sizes, 0.01))
         contenders = {"fastgrad eager": lambda: eager(fx, fy), "fastgrad compiled": lambda: compiled(fx, fy)}
         try:
             import torch
-            tstep, tx, ty = torch_step(sizes, 0.01), torch.from_numpy(x), torch.from_numpy(y)
+            tstep, tx, ty = mlp_step(torch, sizes, 0.01), torch.from_numpy(x), torch.from_numpy(y)
             contenders["torch eager"] = lambda: tstep(tx, ty)
         except ImportError:
             pass
@@ -117,7 +108,7 @@ def mlp_rows(args, clock):
         compiled(fx, fy), compiled(fx, fy)   # (the process's first capture makes the kernel wrappers)
         captures = []
         for _ in range(5):
-            fresh = fg.compile(fastgrad_step(sizes, 0.01))
+            fresh = fg.compile(mlp_step(fg, sizes, 0.01))
             fresh(fx, fy)   # the warm-up call
             start = clock()
             fresh(fx, fy)   # the recording call
