@@ -63,6 +63,10 @@ def test_in_place_writes_the_tensor_itself():
     assert F.dropout(d, 0.5, training=True, inplace=True) is d
     assert set(np.unique(d.numpy())) == {0.0, 2.0}
     assert nn.Dropout(0.5, inplace=True).eval()(d) is d
+    d = fg.ones(4, 8, 3, 3)
+    assert nn.Dropout2d(0.5, inplace=True)(d) is d   # whole channels zeroed in d itself
+    channels = d.numpy().reshape(32, 9)
+    assert set(np.unique(channels)) == {0.0, 2.0} and all(len(set(row)) == 1 for row in channels)
 
 
 def test_a_leaf_that_requires_grad_refuses_in_place_activation():

@@ -170,7 +170,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return ops.BatchNorm(training, momentum, eps).forward(input, weight, bias, running_mean, running_var)
 
 
-def dropout2d(input, p=0.5, training=True):
+def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zeroes whole channels of (N, C, H, W) or (C, H, W) with probability p, scaling the rest by
     1/(1-p), when training; the channel mask is broadcast by the C multiply."""
     p = check_dropout_p(p)
@@ -181,7 +181,7 @@ def dropout2d(input, p=0.5, training=True):
     if not training or p == 0:
         return input
     mask = bernoulli_mask(input.shape[:-2] + (1, 1), p, 1 / (1 - p) if p < 1 else 0.0, input.dtype)
-    return ops.Mul().forward(input, mask)
+    return input.mul_(mask) if inplace else ops.Mul().forward(input, mask)
 
 
 # ---- language-model layers (csrc/norm_act.inc) ------------------------------------------------------

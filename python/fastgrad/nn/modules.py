@@ -575,11 +575,12 @@ class BatchNorm2d(_BatchNorm):
 class Dropout2d(Module):
     """In training mode zeroes whole channels with probability p (scaling the rest by 1/(1-p))."""
 
-    def __init__(self, p=0.5, inplace=False):   # inplace: accepted; the channel mask is applied out of place
+    def __init__(self, p=0.5, inplace=False):
         self.p = F.check_dropout_p(p)
+        self.inplace = inplace
 
     def forward(self, x):
-        return F.dropout2d(x, self.p, self.training)
+        return F.dropout2d(x, self.p, self.training, self.inplace)
 
     def extra_repr(self):
         return f"p={self.p}"
