@@ -167,6 +167,38 @@ def test_train_eval_switch_and_replaced_parameter_record_again():
         assert bits(compiled(x)) == bits(expected)
 
 
+def test_training_flag_and_data_replaced_directly_record_again():
+    """The changes a replay notices through _changes.count, made without train()/eval() or a new
+    parameter object: the flag assigned, a parameter's buffer swapped by .data."""
+    layer = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
+    compiled = fg.compile(lambda x: layer(x) * 1.0)
+    x = fg.ones(2, 3)
+    for _ in range(3):
+        compiled(x)
+    layer[1].training = False
+    expected = F.linear(x, layer[0].weight, layer[0].bias)
+    for _ in range(3):   # warm-up, record, replay
+        assert bits(compiled(x)) == bits(expected)
+    layer[0].weight.data = fg.full((3, 3), 0.5)   # a new buffer under the same parameter
+    expected = F.linear(x, layer[0].weight, layer[0].bias)
+    for _ in range(3):
+        assert bits(compiled(x)) == bits(expected)
+    count = compile_module._changes.count
+    compiled(x)
+    assert compile_module._changes.count == count and compiled.last.checked == count   # a replay changes nothing
+
+
+def test_one_tensor_passed_twice_or_two_tensors_get_their_own_plans():
+    compiled = fg.compile(lambda a, b: a * b + a)
+    x, y = fg.tensor([1.0, 2.0]), fg.tensor([3.0, 4.0])
+    for _ in range(3):
+        assert compiled(x, y).tolist() == [4.0, 10.0]
+    for _ in range(3):
+        assert compiled(x, x).tolist() == [2.0, 6.0]
+    assert compiled(y, x).tolist() == [6.0, 12.0]
+    assert len(compiled.plans) == 2
+
+
 def test_inputs_are_copied_and_outputs_are_overwritten_by_the_next_call():
     compiled = fg.compile(lambda x: x * 2.0)
     a, b = fg.tensor([1.0, 2.0]), fg.tensor([3.0, 4.0])

@@ -35,19 +35,20 @@ then an error), a module switched between train() and eval(), a module's paramet
 updated in place), an optimizer whose hyperparameters other than lr changed, whose state was
 replaced (load_state_dict) or whose gradients the step accumulates into were replaced. Gradients
 the step itself makes are put back as p.grad by each replay instead (another plan of the same
-model may have set its own).
+model may have set its own). The module guards (train()/eval(), parameters and their buffers) are
+walked only when _changes.count moved (Module.__setattr__ and Tensor.data's setter bump it); the
+optimizer's are checked on every call.
 Not captured, by design: Python values fn reads from elsewhere than its arguments (globals,
 closures) other than optimizer hyperparameters are constants of the plan.
 """
 import bisect
 import functools
-import itertools
 import operator
 import struct
 import sys
 import threading
 
-from . import dtypes
+from . import _changes, dtypes
 from ._C import ffi, lib
 from .nn.modules import Module
 from .optim.lr_scheduler import LRScheduler
@@ -398,29 +399,28 @@ class _Plan:
 
     def _guard_modules(self, modules):
         """What the recorded call saw of its modules: train()/eval(), and each parameter's object and
-        buffer (a parameter replaced, not updated in place, makes a new plan). Kept as three lists,
-        (object, attribute, the object it must be), that guards_hold walks in C (map)."""
-        self.guard_objects, self.guard_attributes, self.guard_values = [], [], []
+        buffer (a parameter replaced, not updated in place, makes a new plan). Each such change bumps
+        _changes.count (Module.__setattr__, Tensor.data's setter), so these are walked only when it
+        moved (guards_hold)."""
+        self.counted = []   # (object, attribute, the object it must be)
+        self.checked = -1   # the _changes.count at which self.counted last held
         for m, training, own in modules:
-            self._guard(m, "training", training)   # a bool: `is` compares it
+            self.counted.append((m, "training", training))   # a bool: `is` compares it
             for name, p, buf in own:
-                self._guard(m, name, p)
-                self._guard(p, "_buf", buf)
-
-    def _guard(self, obj, attribute, value):
-        self.guard_objects.append(obj)
-        self.guard_attributes.append(attribute)
-        self.guard_values.append(value)
+                self.counted.append((m, name, p))
+                self.counted.append((p, "_buf", buf))
 
     def _guard_optimizers(self, rec):
         """Per optimizer its groups' lr cells (written on each replay) and what the recorded calls
-        baked in: the other hyperparameters, the number of groups, the state dict (load_state_dict()
-        replaces it), each updated parameter's .grad where the step accumulated into it. A gradient
-        the recorded call made (after zero_grad()) is instead put back as p.grad by each replay,
-        which rewrites it: another plan of the same model (another batch size) may have set its own."""
+        baked in, checked on every call (no count sees these change): the other hyperparameters, the
+        number of groups, the state dict (load_state_dict() replaces it), each updated parameter's
+        .grad where the step accumulated into it. A gradient the recorded call made (after
+        zero_grad()) is instead put back as p.grad by each replay, which rewrites it: another plan
+        of the same model (another batch size) may have set its own."""
         self.lr_cells = []
-        self.made_params, self.made_grads = [], []   # parameters, the gradient tensors the recorded call made
-        self.frozen = []   # (getter, owner, the value getter(owner) must equal)
+        self.made = []      # (parameter, the gradient tensor the recorded call made)
+        self.watched = []   # (object, attribute, the object it must be)
+        self.frozen = []    # (getter, owner, the value getter(owner) must equal)
         for opt, params in rec.optimizer_params.items():
             for group in opt.param_groups:
                 self.lr_cells.append((opt._lr_cell(group), group))
@@ -429,18 +429,24 @@ class _Plan:
                     get = operator.itemgetter(*keys)
                     self.frozen.append((get, group, get(group)))
             self.frozen.append((len, opt.param_groups, len(opt.param_groups)))
-            self._guard(opt, "state", opt.state)
+            self.watched.append((opt, "state", opt.state))
             for p in params:
                 before = rec.grads_before.get(id(p), p.grad)
                 if before is p.grad:
-                    self._guard(p, "grad", p.grad)
+                    self.watched.append((p, "grad", p.grad))
                 else:
-                    self.made_params.append(p)
-                    self.made_grads.append(p.grad)
+                    self.made.append((p, p.grad))
 
     def guards_hold(self):
-        if not all(map(operator.is_, map(getattr, self.guard_objects, self.guard_attributes), self.guard_values)):
-            return False
+        if self.checked != _changes.count:
+            count = _changes.count   # read first: a change during the walk moves it again
+            for obj, attribute, value in self.counted:
+                if getattr(obj, attribute) is not value:
+                    return False
+            self.checked = count
+        for obj, attribute, value in self.watched:
+            if getattr(obj, attribute) is not value:
+                return False
         for get, owner, value in self.frozen:
             if get(owner) != value:
                 return False
@@ -451,8 +457,8 @@ class _Plan:
             src.p = t._buf
         for cell, group in self.lr_cells:
             cell[0] = group["lr"]
-        if self.made_grads:
-            list(map(setattr, self.made_params, _GRAD_NAMES, self.made_grads))
+        for p, grad in self.made:
+            p.grad = grad
         failed = lib.fg_plan_run(self.steps, self.n, self.slots)
         if failed >= 0:
             if self.steps[failed].kernel != lib.FG_PLAN_CHECK_RANGE:
@@ -463,7 +469,6 @@ class _Plan:
         return self.result
 
 
-_GRAD_NAMES = itertools.repeat("grad")
 
 
 def _arena(rec, calls, kernels):
@@ -528,44 +533,48 @@ class _Expected:
 
     def __init__(self, key, args, has_kwargs):
         self.n = -1 if has_kwargs else len(args)
-        self.tensors, self.values, self.same = [], [], []   # same: (i, j), argument i is argument j
-        first = {}
+        self.tensors, self.values = [], []
+        self.same, self.apart = [], []   # (i, j): argument i must be / must not be argument j
+        which = {}   # argument index -> (its signature, which distinct tensor)
         for i, k in enumerate(key):
             if len(k) == 4:   # (shape, dtype name, requires_grad, which distinct tensor)
                 self.tensors.append((i, k[0], args[i], k[2]))   # args[i]: its dtype
-                if first.setdefault(k[3], i) != i:
-                    self.same.append((i, first[k[3]]))
+                # only arguments of one signature can be one tensor: those pairs are checked
+                for j, (signature, distinct) in which.items():
+                    if signature == k[:3]:
+                        (self.same if distinct == k[3] else self.apart).append((i, j))
+                which[i] = (k[:3], k[3])
             else:
                 self.values.append((i, k[1], k[2]))
-        self.distinct = len(first)
         self.signatures = [(Tensor, shape, dtype, requires_grad) for _, shape, dtype, requires_grad in self.tensors]
 
     def match(self, args):
         if len(args) != self.n:
             return None
-        if not self.values:   # tensors only, the usual step(x, y): one C-level pass over them
+        if self.values:
+            tensors = []
+            for i, shape, dtype, requires_grad in self.tensors:
+                a = args[i]
+                if type(a) is not Tensor or a._shape != shape or a._dtype is not dtype or a.requires_grad != requires_grad:
+                    return None
+                tensors.append(a)
+            for i, kind, value in self.values:
+                a = args[i]
+                if type(a) is not kind or a != value:
+                    return None
+        else:   # tensors only, the usual step(x, y): one C-level pass over them
             try:
                 if list(map(_TENSOR_SIGNATURE, args)) != self.signatures:
                     return None
             except AttributeError:
                 return None
-            if len(set(map(id, args))) != self.distinct or self.same and any(args[i] is not args[j]
-                                                                              for i, j in self.same):
+            tensors = args
+        for i, j in self.same:
+            if args[i] is not args[j]:
                 return None
-            return args
-        tensors = []
-        for i, shape, dtype, requires_grad in self.tensors:
-            a = args[i]
-            if type(a) is not Tensor or a._shape != shape or a._dtype is not dtype or a.requires_grad != requires_grad:
+        for i, j in self.apart:
+            if args[i] is args[j]:
                 return None
-            tensors.append(a)
-        for i, kind, value in self.values:
-            a = args[i]
-            if type(a) is not kind or a != value:
-                return None
-        if len(set(map(id, tensors))) != self.distinct or self.same and any(args[i] is not args[j]
-                                                                             for i, j in self.same):
-            return None
         return tensors
 
 

@@ -12,7 +12,7 @@ from collections import namedtuple
 from collections.abc import Mapping
 
 
-from .. import ops
+from .. import _changes, ops
 from ..dtypes import numeric_array
 from ..ops._checks import reduction_arg
 from ..creation import empty
@@ -33,6 +33,7 @@ class Module:
                 "_buffer_names", ()):
             self.__dict__.setdefault("_parameter_names", set()).add(name)
         object.__setattr__(self, name, value)
+        _changes.changed()   # training flag or a parameter replaced: captured plans recheck their guards
 
     def register_buffer(self, name, tensor, persistent=True):
         """A tensor the module keeps that is not a parameter (running statistics, masks): it follows
