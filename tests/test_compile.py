@@ -199,6 +199,41 @@ def test_one_tensor_passed_twice_or_two_tensors_get_their_own_plans():
     assert len(compiled.plans) == 2
 
 
+def test_constant_arguments_keywords_hyperparameters_and_outside_gradients():
+    """What the written-out fast path checks besides tensors, each against the eager result."""
+    scaled = fg.compile(lambda x, k: x * k)
+    x = fg.tensor([1.0, 2.0])
+    for k, out in [(2.0, [2.0, 4.0])] * 3 + [(3.0, [3.0, 6.0])] * 3 + [(2, [2.0, 4.0])] * 3:
+        assert scaled(x, k).tolist() == out
+    assert scaled(x, k=2.0).tolist() == [2.0, 4.0] and scaled(x=x, k=3.0).tolist() == [3.0, 6.0]
+
+    data = batches(2)
+    models, steps = [], []
+    for _ in range(2):   # gradients accumulate across calls: no zero_grad() inside the step
+        fg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(64, 10))
+        opt = fg.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+        def step(x, y, model=model, opt=opt):
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+            return model[0].weight.grad
+        models.append(model)
+        steps.append((step, opt))
+    (eager, eager_opt), (step, opt) = steps
+    compiled = fg.compile(step)
+    for i in range(12):
+        if i == 5:
+            for o in (eager_opt, opt):
+                o.param_groups[0]["momentum"] = 0.5   # a hyperparameter the plan baked in
+        if i == 8:
+            for m in models:
+                m[0].weight.grad = None   # the gradient the plan accumulates into, replaced
+        assert bits(eager(*data[i % 2])) == bits(compiled(*data[i % 2])), f"step {i}"
+    for p, q in zip(models[0].parameters(), models[1].parameters()):
+        assert bits(p) == bits(q)
+
+
 def test_inputs_are_copied_and_outputs_are_overwritten_by_the_next_call():
     compiled = fg.compile(lambda x: x * 2.0)
     a, b = fg.tensor([1.0, 2.0]), fg.tensor([3.0, 4.0])
