@@ -42,6 +42,7 @@ Not captured, by design: Python values fn reads from elsewhere than its argument
 closures) other than optimizer hyperparameters are constants of the plan.
 """
 import bisect
+import builtins
 import functools
 import operator
 import struct
@@ -529,9 +530,14 @@ def _replay_function(plan, lock):
               "    if failed >= 0:",
               "        _plan.failed(failed)",
               "    return _result"]
-    plan.replay_source = "\n".join(lines)
-    exec(plan.replay_source, env)
+    plan.replay_source = source = "\n".join(lines)
+    if source not in _REPLAY_CODE:   # compiling it costs ~4 eager steps; plans of one model share it
+        _REPLAY_CODE[source] = builtins.compile(source, "<fastgrad.compile replay>", "exec")
+    exec(_REPLAY_CODE[source], env)
     return env["replay"]
+
+
+_REPLAY_CODE = {}   # source -> code object: the source names the plan's objects, never holds them
 
 
 def _arena(rec, calls, kernels):
