@@ -111,7 +111,8 @@ def test_cross_entropy(rows, cols, reduction):
 @pytest.mark.parametrize("dtype", [fg.float32, fg.float64], ids=repr)
 def test_cross_entropy_rows_in_blocks_keep_their_own_losses(dtype):
     """Short rows (under 16 classes) are done 64 at a time: an infinite row inside a block is NaN
-    alone, each row's loss and probabilities are its own (reduction='none')."""
+    alone, each row's loss and probabilities are its own (reduction='none'), an ignored one is left
+    out of the mean."""
     x = np.random.default_rng(3).standard_normal((150, 7)) * 3
     x[70, 2] = np.inf
     t = np.random.default_rng(4).integers(0, 7, size=150)
@@ -124,6 +125,10 @@ def test_cross_entropy_rows_in_blocks_keep_their_own_losses(dtype):
     assert np.isnan(got[70]) and np.isfinite(np.delete(got, 70)).all()
     tolerance = dict(atol=1e-6, rtol=1e-6) if dtype is fg.float32 else dict(atol=1e-13, rtol=1e-12)
     np.testing.assert_allclose(np.delete(got, 70), np.delete(expected, 70), **tolerance)
+    t_ignored = t.copy()
+    t_ignored[70] = -100   # reduced, the row sums' logs are pooled per block: an ignored row stays out
+    mean = fg.nn.functional.cross_entropy(z.detach(), t_ignored).item()
+    np.testing.assert_allclose(mean, np.delete(expected, 70).mean(), **tolerance)
     loss.sum().backward()
     g = z.grad.numpy()
     assert np.isnan(g[70]).all()
