@@ -130,3 +130,19 @@ def test_forward_hooks_see_and_may_replace_inputs_and_outputs():
     f.register_forward_hook(lambda m, args, out: f_seen.append(type(args).__name__))
     f(fg.randn(2, 3))
     assert f_seen == t_seen == ["tuple"]
+
+
+def test_module_dict_entries_are_attributes_too():
+    import copy
+    d = nn.ModuleDict({"wte": nn.Embedding(5, 3), "head": nn.Linear(3, 5, bias=False)})
+    assert d.wte is d["wte"]
+    d.wte.weight = d.head.weight   # weight tying, as GPT programs write it
+    assert d["wte"].weight is d["head"].weight and len(d.parameters()) == 1
+    d.extra = nn.Tanh()
+    assert "extra" in d and [k for k in d] == ["wte", "head", "extra"]
+    d.note = "kept as an attribute"
+    assert d.note == "kept as an attribute" and "note" not in d
+    with pytest.raises(AttributeError, match="missing"):
+        d.missing
+    clone = copy.deepcopy(d)
+    assert clone.wte is not d.wte and clone.wte.weight is clone.head.weight

@@ -131,6 +131,18 @@ class ModuleDict(Module):
     def named_children(self):
         return iter(list(self._dict.items()))
 
+    def __getattr__(self, name):   # (only for names that are not attributes) d.encoder is d["encoder"]
+        modules = self.__dict__.get("_dict")
+        if modules is not None and name in modules:
+            return modules[name]
+        raise AttributeError(f"'ModuleDict' object has no attribute or key {name!r}")
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Module):
+            self[name] = value   # d.encoder = layer, as torch registers it: a key
+        else:
+            super().__setattr__(name, value)
+
     def __setitem__(self, key, module):
         if not isinstance(key, str) or not key or "." in key:
             raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
