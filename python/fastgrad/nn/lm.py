@@ -322,6 +322,17 @@ class MultiheadAttention(Module):
         return merged
 
 
+def activation_arg(activation, where):
+    """A transformer layer's activation: "relu", "gelu" or a callable, as a callable."""
+    if isinstance(activation, str):
+        if activation not in ("relu", "gelu"):
+            raise ValueError(f"{where}: activation should be relu/gelu, not {activation!r}")
+        return F.relu if activation == "relu" else F.gelu
+    if not callable(activation):
+        raise TypeError(f"{where}: activation must be 'relu', 'gelu' or a callable, got {type(activation).__name__}")
+    return activation
+
+
 class TransformerEncoderLayer(Module):
     """PyTorch's nn.TransformerEncoderLayer: self-attention (MultiheadAttention) and a feed-forward
     block (linear1, activation, linear2), each with dropout and a residual connection, LayerNorm
@@ -332,12 +343,7 @@ class TransformerEncoderLayer(Module):
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         where = "TransformerEncoderLayer"
         _positive_int(dim_feedforward, where, "dim_feedforward")
-        if isinstance(activation, str):
-            if activation not in ("relu", "gelu"):
-                raise ValueError(f"{where}: activation should be relu/gelu, not {activation!r}")
-            activation = F.relu if activation == "relu" else F.gelu
-        elif not callable(activation):
-            raise TypeError(f"{where}: activation must be 'relu', 'gelu' or a callable, got {type(activation).__name__}")
+        activation = activation_arg(activation, where)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             device=device, dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, device=device, dtype=dtype)
