@@ -168,8 +168,8 @@ def test_train_eval_switch_and_replaced_parameter_record_again():
 
 
 def test_training_flag_and_data_replaced_directly_record_again():
-    """The changes a replay notices through _changes.count, made without train()/eval() or a new
-    parameter object: the flag assigned, a parameter's buffer swapped by .data."""
+    """The changes a replay notices through _changes.count, made without train()/eval() or plain
+    assignment: the flag assigned, a parameter's buffer swapped by .data, register_parameter."""
     layer = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
     compiled = fg.compile(lambda x: layer(x) * 1.0)
     x = fg.ones(2, 3)
@@ -180,6 +180,10 @@ def test_training_flag_and_data_replaced_directly_record_again():
     for _ in range(3):   # warm-up, record, replay
         assert bits(compiled(x)) == bits(expected)
     layer[0].weight.data = fg.full((3, 3), 0.5)   # a new buffer under the same parameter
+    expected = F.linear(x, layer[0].weight, layer[0].bias)
+    for _ in range(3):
+        assert bits(compiled(x)) == bits(expected)
+    layer[0].register_parameter("bias", fg.full((3,), 2.0, requires_grad=True))
     expected = F.linear(x, layer[0].weight, layer[0].bias)
     for _ in range(3):
         assert bits(compiled(x)) == bits(expected)
