@@ -285,10 +285,10 @@ class Module:
         return _HookHandle(self.__dict__.setdefault("_forward_pre_hooks", {}), hook)
 
     def _call_with_hooks(self, args, kwargs):
-        from .. import compile as captured   # (a cycle at import time; hooks are rare)
-        if captured._capturing is not None:
-            raise captured.CaptureError(f"compile: a forward hook on {type(self).__name__} runs Python, which a replay "
-                                        f"would skip; remove it (handle.remove()) or call the step uncompiled")
+        from ..compile import CaptureError, _capturing   # (here: a cycle at import time; hooks are rare)
+        if _capturing is not None:
+            raise CaptureError(f"compile: a forward hook on {type(self).__name__} runs Python, which a replay would "
+                               f"skip; remove it (handle.remove()) or call the step uncompiled")
         for hook in list(self.__dict__.get("_forward_pre_hooks", {}).values()):
             result = hook(self, args)
             if result is not None:
