@@ -285,16 +285,19 @@ class Module:
         return _HookHandle(self.__dict__.setdefault("_forward_pre_hooks", {}), hook)
 
     def _call_with_hooks(self, args, kwargs):
-        from ..compile import CaptureError, _capturing   # (here: a cycle at import time; hooks are rare)
-        if _capturing is not None:
-            raise CaptureError(f"compile: a forward hook on {type(self).__name__} runs Python, which a replay would "
-                               f"skip; remove it (handle.remove()) or call the step uncompiled")
-        for hook in list(self.__dict__.get("_forward_pre_hooks", {}).values()):
+        pre_hooks = list(self.__dict__.get("_forward_pre_hooks", {}).values())
+        hooks = list(self.__dict__.get("_forward_hooks", {}).values())
+        if pre_hooks or hooks:
+            from ..compile import CaptureError, _capturing   # (here: a cycle at import time; hooks are rare)
+            if _capturing is not None:
+                raise CaptureError(f"compile: a forward hook on {type(self).__name__} runs Python, which a replay "
+                                   f"would skip; remove it (handle.remove()) or call the step uncompiled")
+        for hook in pre_hooks:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
         output = self.forward(*args, **kwargs)
-        for hook in list(self.__dict__.get("_forward_hooks", {}).values()):
+        for hook in hooks:
             result = hook(self, args, output)
             if result is not None:
                 output = result
