@@ -25,6 +25,8 @@
 #include "index.inc"
 #include "conv.inc"
 #include "pool.inc"
+#include "pad.inc"
+#include "upsample.inc"
 #include "norm.inc"
 #include "sort.inc"
 #undef T
@@ -43,6 +45,8 @@
 #include "index.inc"
 #include "conv.inc"
 #include "pool.inc"
+#include "pad.inc"
+#include "upsample.inc"
 #include "norm.inc"
 #include "sort.inc"
 #undef T
