@@ -41,6 +41,14 @@ def parity(fg_fn, torch_fn, *shapes, dtype=DTYPES[1], seed=0, rtol=None, atol=No
     return out
 
 
+def torch_accepts(fn):
+    try:
+        fn()
+    except (RuntimeError, ValueError, NotImplementedError):
+        return False
+    return True
+
+
 def same_bits_for_threads(fn, *shapes, seed=0):
     """fn's output and input gradients are the same bits with 1 thread as with 2 (shapes big enough
     that the kernels split)."""
@@ -66,9 +74,7 @@ PADS = [(1, 2), (0, 0), (2, 0), (-1, 2), (0, -2), (1, 1, 2, 1), (-1, 1, 1, -2), 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 def test_pad_matches_torch(mode, pad, dtype):
     shape = (2, 3, 5, 4)
-    try:
-        TF.pad(torch.zeros(shape), pad, mode)
-    except (RuntimeError, NotImplementedError, ValueError):
+    if not torch_accepts(lambda: TF.pad(torch.zeros(shape), pad, mode)):
         with pytest.raises((ValueError, NotImplementedError)):
             F.pad(fg.zeros(*shape), pad, mode)
         return
@@ -102,8 +108,9 @@ def test_pad_modules_match_torch():
                        ("ReflectionPad1d", (2,)), ("ReflectionPad2d", ((1, 2, 3, 0),)), ("ReplicationPad1d", ((3, 1),)),
                        ("ReplicationPad2d", (2,)), ("CircularPad1d", (2,)), ("CircularPad2d", ((1, 2, 0, 3),))]:
         args = args if isinstance(args, tuple) and name != "ZeroPad2d" else (args,)
-        out = getattr(fg.nn, name)(*args)(fg.tensor(x, dtype=fg.float64))
-        ref = getattr(torch.nn, name)(*args)(torch.tensor(x))
+        data = x[0] if name.endswith("1d") else x
+        out = getattr(fg.nn, name)(*args)(fg.tensor(data, dtype=fg.float64))
+        ref = getattr(torch.nn, name)(*args)(torch.tensor(data))
         np.testing.assert_array_equal(out.numpy(), ref.numpy(), err_msg=name)
 
 
@@ -160,7 +167,7 @@ def test_pool_modules_match_torch():
 
 
 # ---- group norm and instance norm ----------------------------------------------------------------
-@pytest.mark.parametrize("shape, groups", [((2, 6, 5, 3), 3), ((3, 4, 7), 2), ((1, 5), 5), ((2, 5), 1),
+@pytest.mark.parametrize("shape, groups", [((2, 6, 5, 3), 3), ((3, 4, 7), 2), ((2, 5), 5), ((2, 5), 1),
                                            ((0, 4, 3), 2), ((2, 2, 1, 1), 2), ((4, 6, 3, 3, 2), 6)], ids=str)
 @pytest.mark.parametrize("affine", [True, False])
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
@@ -176,6 +183,8 @@ def test_group_norm_matches_torch(shape, groups, affine, dtype):
 @pytest.mark.parametrize("affine", [True, False])
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 def test_instance_norm_matches_torch(shape, affine, dtype):
+    if affine and shape[0] == 0:
+        pytest.skip("PyTorch's instance_norm raises IndexError on an empty batch with weight and bias")
     c = shape[1]
     params = [(c,), (c,)] if affine else []
     tol = dict(rtol=1e-4, atol=1e-4) if dtype[0] is fg.float32 else dict(rtol=1e-9, atol=1e-9)
@@ -205,15 +214,15 @@ def test_norm_modules_match_torch():
                              ("InstanceNorm2d", (6,), x), ("InstanceNorm2d", (6, 1e-5, 0.1, True), x),
                              ("InstanceNorm1d", (6, 1e-5, 0.1, True), x[:, :, :, 0]),
                              ("InstanceNorm1d", (5,), x[0, :, :, 0]), ("InstanceNorm2d", (6,), x[0])]:
-        mod, ref_mod = getattr(fg.nn, name)(*args), getattr(torch.nn, name)(*args)
+        mod, ref_mod = getattr(fg.nn, name)(*args), getattr(torch.nn, name)(*args).double()
         if getattr(ref_mod, "weight", None) is not None:
             w = np.random.default_rng(4).standard_normal(ref_mod.weight.shape)
             mod.weight = fg.tensor(w, dtype=fg.float64, requires_grad=True)
             mod.bias = fg.tensor(w[::-1].copy(), dtype=fg.float64, requires_grad=True)
-            ref_mod.weight.data = torch.tensor(w, dtype=torch.float32)
-            ref_mod.bias.data = torch.tensor(w[::-1].copy(), dtype=torch.float32)
+            ref_mod.weight.data = torch.tensor(w)
+            ref_mod.bias.data = torch.tensor(w[::-1].copy())
         out = mod(fg.tensor(data, dtype=fg.float64))
-        ref = ref_mod.double()(torch.tensor(data))
+        ref = ref_mod(torch.tensor(data))
         np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-9, atol=1e-9, err_msg=name)
 
 
@@ -247,6 +256,10 @@ LINEAR = [dict(scale_factor=2), dict(size=7, align_corners=True), dict(size=3), 
 @pytest.mark.parametrize("shape", [(2, 3, 5), (1, 1, 1), (0, 2, 4)], ids=str)
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 def test_interpolate_1d_matches_torch(kwargs, shape, dtype):
+    if not torch_accepts(lambda: TF.interpolate(torch.zeros(shape), **kwargs)):
+        with pytest.raises(ValueError, match="greater than 0"):
+            F.interpolate(fg.zeros(*shape), **kwargs)
+        return
     parity(lambda x: F.interpolate(x, **kwargs), lambda x: TF.interpolate(x, **kwargs), shape, dtype=dtype)
 
 
@@ -256,6 +269,10 @@ def test_interpolate_1d_matches_torch(kwargs, shape, dtype):
 @pytest.mark.parametrize("shape", [(2, 3, 5, 7), (1, 1, 1, 1), (0, 2, 3, 4)], ids=str)
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 def test_interpolate_2d_matches_torch(kwargs, shape, dtype):
+    if not torch_accepts(lambda: TF.interpolate(torch.zeros(shape), **kwargs)):
+        with pytest.raises(ValueError, match="greater than 0"):
+            F.interpolate(fg.zeros(*shape), **kwargs)
+        return
     parity(lambda x: F.interpolate(x, **kwargs), lambda x: TF.interpolate(x, **kwargs), shape, dtype=dtype)
 
 
@@ -372,8 +389,8 @@ BAD = [
     ("F.adaptive_max_pool1d(fg.randn(1, 2, 0), 2)", ValueError, "empty plane"),
     ("F.adaptive_avg_pool1d(fg.randn(1, 2, 5), (2, 2))", TypeError, "1-tuple"),
     ("F.group_norm(fg.randn(2, 6, 3), 4)", ValueError, "not divisible by num_groups=4"),
-    ("F.group_norm(fg.randn(1, 2), 2)", ValueError, "more than 1 value per channel"),
     ("F.group_norm(fg.randn(2, 6, 3), 3, fg.randn(5))", ValueError, r"weight must be a tensor of shape \(6,\)"),
+    ("F.group_norm(fg.randn(1, 5), 5)", ValueError, "more than 1 value per channel"),
     ("F.group_norm(fg.randn(2, 6, 3), 0)", ValueError, "positive int"),
     ("F.instance_norm(fg.randn(2, 3, 1))", ValueError, "more than 1 spatial element"),
     ("F.instance_norm(fg.randn(2, 3))", ValueError, r"shape \(N, C, \*\)"),

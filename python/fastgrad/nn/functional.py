@@ -248,12 +248,13 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if c % num_groups:
         raise ValueError(f"group_norm: the {c} channels of input {input.shape} are not divisible by "
                          f"num_groups={num_groups}")
-    if n * c // num_groups * math.prod(input.shape[2:]) == 1:
+    if n * c // num_groups * math.prod(input.shape[2:]) == 1:   # PyTorch's condition
         raise ValueError(f"group_norm: expected more than 1 value per channel when training, got input of shape "
                          f"{input.shape} and num_groups={num_groups}")
     op = ops.BatchNorm(True, None, eps)
-    op.one_value_ok = True
-    out = op.forward(input.reshape(1, n * num_groups, -1)).reshape(input.shape)
+    op.one_value_ok = True   # a group of one value normalises to 0, as PyTorch's
+    out = op.forward(input.reshape(1, n * num_groups, c // num_groups * math.prod(input.shape[2:])))
+    out = out.reshape(input.shape)
     return _affine(out, weight, bias, "group_norm")
 
 

@@ -731,8 +731,7 @@ class _InstanceNorm(_BatchNorm):
             raise ValueError(f"{name}: expected input's channels ({x.shape[1]}, shape {x.shape}) to match "
                              f"num_features ({self.num_features})")
         use_input_stats = self.training or not self.track_running_stats
-        out = F.instance_norm(x, None if use_input_stats else self.running_mean,
-                              None if use_input_stats else self.running_var, self.weight, self.bias, use_input_stats,
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats,
                               self.momentum, self.eps)
         return out.reshape(out.shape[1:]) if unbatched else out
 

@@ -255,7 +255,7 @@ class BatchNorm(Op):
 
     def __init__(self, training=False, momentum=0.1, eps=1e-5):
         self.training, self.momentum, self.eps = bool(training), momentum, eps
-        self.one_value_ok = False   # group_norm's groups of one value normalise to 0, as PyTorch's
+        self.one_value_ok = False   # group_norm sets it
 
     def forward(self, x, weight=None, bias=None, running_mean=None, running_var=None, num_batches_tracked=None):
         op = "batch_norm"
