@@ -126,7 +126,10 @@ class MSELoss(_Loss):
 
 # the cnn helper's layers
 class _PadNd(Module):
+    dims: int
+    mode: str
     padding: tuple[int, ...]
+    def __init__(self, padding: int | tuple[int, ...], value: float | None = ...) -> None: ...
     def forward(self, x: Tensor) -> Tensor: ...
     def __call__(self, x: Tensor) -> Tensor: ...
 class ConstantPad1d(_PadNd):
@@ -149,6 +152,7 @@ class GroupNorm(Module):
     def forward(self, x: Tensor) -> Tensor: ...
     def __call__(self, x: Tensor) -> Tensor: ...
 class InstanceNorm1d(Module):
+    dims: tuple[int, ...]
     weight: Tensor | None
     bias: Tensor | None
     def __init__(self, num_features: int, eps: float = ..., momentum: float = ..., affine: bool = ...,
@@ -162,6 +166,7 @@ class Upsample(Module):
     def forward(self, x: Tensor) -> Tensor: ...
     def __call__(self, x: Tensor) -> Tensor: ...
 class ConvTranspose2d(Module):
+    spatial: int
     weight: Tensor
     bias: Tensor | None
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, ...],
