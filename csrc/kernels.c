@@ -29,6 +29,7 @@
 #include "upsample.inc"
 #include "norm.inc"
 #include "sort.inc"
+#include "rnn.inc"
 #undef T
 #undef FG
 
@@ -49,6 +50,7 @@
 #include "upsample.inc"
 #include "norm.inc"
 #include "sort.inc"
+#include "rnn.inc"
 #undef T
 #undef FG
 

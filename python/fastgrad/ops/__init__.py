@@ -27,3 +27,7 @@ __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU",
 from .pad import Pad  # noqa: E402
 from .upsample import ConvTranspose, Upsample  # noqa: E402
 __all__ += ["Pad", "Upsample", "ConvTranspose"]
+
+from .rnn import RNNGates  # noqa: E402
+
+__all__ += ["RNNGates"]
