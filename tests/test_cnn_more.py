@@ -213,7 +213,7 @@ def test_norm_modules_match_torch():
     for name, args, data in [("GroupNorm", (3, 6), x), ("GroupNorm", (2, 6, 1e-3, False), x),
                              ("InstanceNorm2d", (6,), x), ("InstanceNorm2d", (6, 1e-5, 0.1, True), x),
                              ("InstanceNorm1d", (6, 1e-5, 0.1, True), x[:, :, :, 0]),
-                             ("InstanceNorm1d", (5,), x[0, :, :, 0]), ("InstanceNorm2d", (6,), x[0])]:
+                             ("InstanceNorm1d", (6,), x[0, :, :, 0]), ("InstanceNorm2d", (6,), x[0])]:
         mod, ref_mod = getattr(fg.nn, name)(*args), getattr(torch.nn, name)(*args).double()
         if getattr(ref_mod, "weight", None) is not None:
             w = np.random.default_rng(4).standard_normal(ref_mod.weight.shape)
@@ -236,9 +236,13 @@ def test_instance_norm_eval_uses_running_stats():
     ref.running_var.copy_(torch.tensor([2.0, 0.5, 1.0]))
     mod.eval(), ref.eval()
     np.testing.assert_allclose(mod(fg.tensor(x, dtype=fg.float64)).numpy(), ref(torch.tensor(x)).numpy(), rtol=1e-12)
-    mod.train()
-    with pytest.raises(NotImplementedError, match="running statistics"):
-        mod(fg.tensor(x, dtype=fg.float64))
+    mod.train(), ref.train()
+    for seed in (6, 7):   # training updates the running statistics as PyTorch's
+        x = np.random.default_rng(seed).standard_normal((3, 3, 4, 5))
+        np.testing.assert_allclose(mod(fg.tensor(x, dtype=fg.float64)).numpy(), ref(torch.tensor(x)).numpy(),
+                                   rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(mod.running_mean.numpy(), ref.running_mean.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(mod.running_var.numpy(), ref.running_var.numpy(), rtol=1e-12)
 
 
 # ---- interpolate ---------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from .. import functions as _functions, ops
 from ..ops._checks import float_arg, reduction_arg
 from ..dtypes import kernels
 from ..random import bernoulli_mask
+from ..autograd import no_grad
 from ..tensor import Tensor, empty
 
 
@@ -308,13 +309,31 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         raise ValueError(f"instance_norm: expects an input of shape (N, C, *), got {input.shape}")
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
-    if running_mean is not None or running_var is not None:
-        raise NotImplementedError("instance_norm: updating running statistics (track_running_stats=True in "
-                                  "training) is not supported")
     if math.prod(input.shape[2:]) == 1:
         raise ValueError(f"instance_norm: expected more than 1 spatial element when training, got input of shape "
                          f"{input.shape}")
-    return group_norm(input, input.shape[1], weight, bias, eps)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("instance_norm: give both running_mean and running_var, or neither")
+    if running_mean is None:
+        return group_norm(input, input.shape[1], weight, bias, eps)
+    # as PyTorch: batch norm over (1, N·C, values) updates running statistics repeated per sample, whose
+    # average over the samples becomes the new running statistics
+    n, c = input.shape[:2]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if not isinstance(t, Tensor) or t.shape != (c,) or t.dtype is not input.dtype:
+            raise ValueError(f"instance_norm: {name} must be a {input.dtype!r} tensor of shape ({c},), got "
+                             f"{getattr(t, 'shape', type(t).__name__)}")
+    if not isinstance(momentum, numbers.Real):
+        raise TypeError(f"instance_norm: momentum must be a number, got {momentum!r}")
+    if not n:
+        return group_norm(input, c, weight, bias, eps)
+    with no_grad():
+        mean, var = running_mean.repeat(n), running_var.repeat(n)
+    out = ops.BatchNorm(True, momentum, eps).forward(input.reshape(1, n * c, -1), None, None, mean, var)
+    with no_grad():
+        running_mean.copy_(mean.reshape(n, c).mean(0))
+        running_var.copy_(var.reshape(n, c).mean(0))
+    return _affine(out.reshape(input.shape), weight, bias, "instance_norm")
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,

@@ -886,8 +886,8 @@ class GroupNorm(Module):
 
 class _InstanceNorm(_BatchNorm):
     """Normalises each channel of each sample by its own statistics (PyTorch's defaults: no affine,
-    no running statistics; with track_running_stats, eval mode uses them). An unbatched input
-    (C, *) is one sample."""
+    no running statistics; with track_running_stats, training updates them and eval mode uses them).
+    An unbatched input (C, *) is one sample."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, dtype=None):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
@@ -904,7 +904,7 @@ class _InstanceNorm(_BatchNorm):
                              f"num_features ({self.num_features})")
         use_input_stats = self.training or not self.track_running_stats
         out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats,
-                              self.momentum, self.eps)
+                              0.0 if self.momentum is None else self.momentum, self.eps)
         return out.reshape(out.shape[1:]) if unbatched else out
 
 
