@@ -1,6 +1,6 @@
 """Convolutional-network ops on NCHW tensors, one class per family: Conv (conv1d, conv2d), Pool
-(max, average, adaptive average and max, in 1-D and 2-D) and BatchNorm. Each checks its arguments, then makes one C call
-forward and one backward (csrc/conv.inc, pool.inc, norm.inc); which algorithm runs is the kernels'
+(max, average, adaptive average and max, in 1-D and 2-D) and BatchNorm. Each checks its arguments,
+then makes one C call forward and one backward (csrc/conv.inc, pool.inc, norm.inc); which algorithm runs is the kernels'
 business. Shapes, names and defaults are PyTorch's."""
 import numbers
 import threading
