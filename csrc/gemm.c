@@ -98,24 +98,40 @@ static int64_t fg_round_clamp(int64_t v, int64_t multiple, int64_t lo, int64_t h
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* The derivation above, for an MR x NR tile of s-byte elements. Cheap enough to run per call. */
-static struct fg_blocks fg_derive_blocks(int64_t mr, int64_t nr, int64_t s) {
+/* The derivation above, for an MR x NV-vector tile of s-byte elements, vb-byte vectors. */
+static struct fg_blocks fg_derive_blocks(int64_t mr, int64_t nv, int64_t vb, int64_t s) {
     const struct fg_caches c = fg_cache_sizes();
+    const int64_t nr = nv * vb / s;
     struct fg_blocks b;
-    b.kc = fg_blocks_set[1] ? fg_blocks_set[1] : fg_round_clamp(c.l1 / (nr * s), 8, 64, FG_KC_MAX);
+    b.kc = fg_blocks_set[1] ? fg_blocks_set[1] : fg_round_clamp(c.l1 / ((nv < 2 ? nv : 2) * vb), 8, 64, FG_KC_MAX);
     b.mc = fg_round_clamp(fg_blocks_set[0] ? fg_blocks_set[0] : c.l2 / 2 / (b.kc * s), mr, mr, 1 << 20);
     b.nc = fg_round_clamp(fg_blocks_set[2] ? fg_blocks_set[2] : c.l3_per_core / 4 / (b.kc * s), nr, nr, 8192);
     return b;
 }
 
-/* MR and NR of each path (gemm.inc's tiles: portable 4 x 2 16-byte vectors, AVX2 6 x 2 32-byte,
- * AVX-512 12 x 2 64-byte). */
+/* Each path's micro-tile, per dtype: FG_MR rows x FG_NV vectors of C (gemm.inc instantiates the
+ * kernels with these; the derivation and fg_gemm_blocks read them here). */
+#define FG_MR_portable_f32 4
+#define FG_NV_portable_f32 2
+#define FG_MR_portable_f64 4
+#define FG_NV_portable_f64 2
+#define FG_MR_avx2_f32 6
+#define FG_NV_avx2_f32 2
+#define FG_MR_avx2_f64 6
+#define FG_NV_avx2_f64 2
+#define FG_MR_avx512_f32 12
+#define FG_NV_avx512_f32 2
+#define FG_MR_avx512_f64 6   /* 6 x 4 zmm, not 12 x 2: see "Tiles" above */
+#define FG_NV_avx512_f64 4
+static const int64_t fg_tiles[3][2][2] = {   /* [path][f64][MR, NV] */
+    [FG_PATH_PORTABLE] = {{FG_MR_portable_f32, FG_NV_portable_f32}, {FG_MR_portable_f64, FG_NV_portable_f64}},
+    [FG_PATH_AVX2] = {{FG_MR_avx2_f32, FG_NV_avx2_f32}, {FG_MR_avx2_f64, FG_NV_avx2_f64}},
+    [FG_PATH_AVX512] = {{FG_MR_avx512_f32, FG_NV_avx512_f32}, {FG_MR_avx512_f64, FG_NV_avx512_f64}},
+};
+static int64_t fg_vector_bytes(int path) { return path == FG_PATH_AVX512 ? 64 : path == FG_PATH_AVX2 ? 32 : 16; }
 static struct fg_blocks fg_blocks_derived(int path, int64_t s) {
-    switch (path) {
-    case FG_PATH_AVX512: return fg_derive_blocks(12, 2 * 64 / s, s);
-    case FG_PATH_AVX2: return fg_derive_blocks(6, 2 * 32 / s, s);
-    default: return fg_derive_blocks(4, 2 * 16 / s, s);
-    }
+    const int64_t *tile = fg_tiles[path][s == 8];
+    return fg_derive_blocks(tile[0], tile[1], fg_vector_bytes(path), s);
 }
 /* Derived once for every path and element size, again when fg_gemm_set_blocks changes them: the
  * derivation's eight integer divisions were ~60 ns of a 1x1x1 product's ~70 on Zen 4. */
@@ -132,9 +148,9 @@ static struct fg_blocks fg_blocks_for(int path, int64_t s) {
 
 void fg_gemm_blocks(int64_t *out, int path, int64_t itemsize) {
     const struct fg_blocks b = fg_blocks_for(path, itemsize);
-    const int64_t vb = path == FG_PATH_AVX512 ? 64 : path == FG_PATH_AVX2 ? 32 : 16;
+    const int64_t *tile = fg_tiles[path][itemsize == 8];
     out[0] = b.mc, out[1] = b.kc, out[2] = b.nc;
-    out[3] = path == FG_PATH_AVX512 ? 12 : path == FG_PATH_AVX2 ? 6 : 4, out[4] = 2 * vb / itemsize;
+    out[3] = tile[0], out[4] = tile[1] * fg_vector_bytes(path) / itemsize;
 }
 
 void fg_gemm_set_blocks(int64_t mc, int64_t kc, int64_t nc) {
