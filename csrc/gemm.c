@@ -43,13 +43,27 @@
  * Each path (portable, AVX2+FMA, AVX-512) is gemm_kernel.inc compiled with its target attribute,
  * once per dtype (gemm.inc); fg_gemm picks one by fg_kernel_path() on every call.
  *
+ * Tiles (fg_tiles below): MR rows x NV vectors of C per micro-kernel call, per path and dtype:
+ * portable 4 x 2, AVX2 6 x 2 (BLIS's haswell shape), AVX-512 12 x 2 in f32 and 6 x 4 in f64. Each k
+ * step loads NV vectors of B, broadcasts MR values of A and issues MR·NV multiply-adds; 24
+ * accumulators of AVX-512's 32 registers hide the FMA latency either way. In f64 at n = 512-2048 the
+ * 12 x 2 tile ran at 83-88% of one Zen 4 core's measured FMA peak (a loop of independent FMAs: 58
+ * GFLOP/s, 512-bit FMAs at one a cycle) and lost 2-6% to OpenBLAS: its micro-kernel ran at 93-97%
+ * with A and B in L1/L2, ~92% of the product's time (perf; packing 3%), but each step moves 12·8
+ * bytes of A and 2·64 of B per 24 FMAs. 6 x 4 moves 6·8 + 4·64 (10 loads instead of 14) and
+ * measured 1-5% faster at n = 512-2048 (thread CPU time, interleaved; 3% at n = 2048). f32 moves half
+ * the bytes of A per FMA and keeps 12 x 2; on AVX2, 4 x 3 was no faster than 6 x 2 (16 registers).
+ *
  * Block sizes come from the CPU at hand, not from constants: fg_blocks_for derives them from the
  * cache sizes cpu.c reads (CPUID leaf 4 / 0x8000001D, else sysconf, else typical values) and the
  * path's micro-tile MR x NR of s-byte elements, after BLIS's analytical model (Low et al.,
  * "Analytical modeling is enough for high-performance BLIS", ACM TOMS 2016):
  *   KC  in the micro-kernel a B micro-panel (KC x NR) is reused by every A micro-panel (MR x KC)
  *       that streams past it, so it should stay in L1: KC = L1 / (NR s), a multiple of 8 in
- *       [64, FG_KC_MAX]. The model's stricter KC = L1 (W - 1) / W / ((MR + NR) s), A's panel beside
+ *       [64, FG_KC_MAX], counting at most two vectors of NR: a wider panel (f64's 6 x 4 tile on
+ *       AVX-512, 64 KiB at KC 256) streams from L2, whose bandwidth keeps up with 4 vector loads per
+ *       24 FMAs, while KC = L1 / (NR s) = 128 makes twice the passes over C's tiles (2-4% slower at
+ *       n = 1024-2048 on Zen 4). The model's stricter KC = L1 (W - 1) / W / ((MR + NR) s), A's panel beside
  *       B's, measured 3-6% slower on Zen 4 (f32 and f64, AVX-512 and AVX2, n = 512 and 1024,
  *       bench/gemm_blocks.py): every KC block is one more read and write of C's tiles, and L2
  *       feeds the part of B that L1 cannot hold fast enough. (On the Xeon, KC 192 and 128 measured
@@ -64,8 +78,8 @@
  *       too (here it says 16 MiB per core; half of that measured 5% slower than a quarter in f64
  *       at n = 2048). C's columns beyond NC come in another pass, which packs A again.
  * On the 2-core AMD EPYC these were written on (Zen 4: 32 KiB 8-way L1d, 1 MiB L2, CPUID says 16 MiB
- * of L3 per core) that gives MC, KC, NC = 504, 256, 4096 (f32) and 252, 256, 2048 (f64) on the
- * AVX-512 path, 252, 512, 2048 and 126, 512, 1024 on the AVX2 path; on the 48 KiB L1d, 2 MiB L2
+ * of L3 per core) that gives MC, KC, NC = 504, 256, 4096 (f32, 12 x 32 tiles) and 252, 256, 2048
+ * (f64, 6 x 32 tiles) on the AVX-512 path, 252, 512, 2048 and 126, 512, 1024 on the AVX2 path; on the 48 KiB L1d, 2 MiB L2
  * Xeon the old constants were tuned on, KC = 384 (between the 256 and 512 that measured alike
  * there) and MC = 672 (f32). bench/gemm_blocks.py times other choices against the derived
  * ones; README "GEMM block sizes" has the figures.
@@ -98,24 +112,40 @@ static int64_t fg_round_clamp(int64_t v, int64_t multiple, int64_t lo, int64_t h
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* The derivation above, for an MR x NR tile of s-byte elements. Cheap enough to run per call. */
-static struct fg_blocks fg_derive_blocks(int64_t mr, int64_t nr, int64_t s) {
+/* The derivation above, for an MR x NV-vector tile of s-byte elements, vb-byte vectors. */
+static struct fg_blocks fg_derive_blocks(int64_t mr, int64_t nv, int64_t vb, int64_t s) {
     const struct fg_caches c = fg_cache_sizes();
+    const int64_t nr = nv * vb / s;
     struct fg_blocks b;
-    b.kc = fg_blocks_set[1] ? fg_blocks_set[1] : fg_round_clamp(c.l1 / (nr * s), 8, 64, FG_KC_MAX);
+    b.kc = fg_blocks_set[1] ? fg_blocks_set[1] : fg_round_clamp(c.l1 / ((nv < 2 ? nv : 2) * vb), 8, 64, FG_KC_MAX);
     b.mc = fg_round_clamp(fg_blocks_set[0] ? fg_blocks_set[0] : c.l2 / 2 / (b.kc * s), mr, mr, 1 << 20);
     b.nc = fg_round_clamp(fg_blocks_set[2] ? fg_blocks_set[2] : c.l3_per_core / 4 / (b.kc * s), nr, nr, 8192);
     return b;
 }
 
-/* MR and NR of each path (gemm.inc's tiles: portable 4 x 2 16-byte vectors, AVX2 6 x 2 32-byte,
- * AVX-512 12 x 2 64-byte). */
+/* Each path's micro-tile, per dtype: FG_MR rows x FG_NV vectors of C (gemm.inc instantiates the
+ * kernels with these; the derivation and fg_gemm_blocks read them here). */
+#define FG_MR_portable_f32 4
+#define FG_NV_portable_f32 2
+#define FG_MR_portable_f64 4
+#define FG_NV_portable_f64 2
+#define FG_MR_avx2_f32 6
+#define FG_NV_avx2_f32 2
+#define FG_MR_avx2_f64 6
+#define FG_NV_avx2_f64 2
+#define FG_MR_avx512_f32 12
+#define FG_NV_avx512_f32 2
+#define FG_MR_avx512_f64 6   /* 6 x 4 zmm, not 12 x 2: see "Tiles" in the header */
+#define FG_NV_avx512_f64 4
+static const int64_t fg_tiles[3][2][2] = {   /* [path][f64][MR, NV] */
+    [FG_PATH_PORTABLE] = {{FG_MR_portable_f32, FG_NV_portable_f32}, {FG_MR_portable_f64, FG_NV_portable_f64}},
+    [FG_PATH_AVX2] = {{FG_MR_avx2_f32, FG_NV_avx2_f32}, {FG_MR_avx2_f64, FG_NV_avx2_f64}},
+    [FG_PATH_AVX512] = {{FG_MR_avx512_f32, FG_NV_avx512_f32}, {FG_MR_avx512_f64, FG_NV_avx512_f64}},
+};
+static int64_t fg_vector_bytes(int path) { return path == FG_PATH_AVX512 ? 64 : path == FG_PATH_AVX2 ? 32 : 16; }
 static struct fg_blocks fg_blocks_derived(int path, int64_t s) {
-    switch (path) {
-    case FG_PATH_AVX512: return fg_derive_blocks(12, 2 * 64 / s, s);
-    case FG_PATH_AVX2: return fg_derive_blocks(6, 2 * 32 / s, s);
-    default: return fg_derive_blocks(4, 2 * 16 / s, s);
-    }
+    const int64_t *tile = fg_tiles[path][s == 8];
+    return fg_derive_blocks(tile[0], tile[1], fg_vector_bytes(path), s);
 }
 /* Derived once for every path and element size, again when fg_gemm_set_blocks changes them: the
  * derivation's eight integer divisions were ~60 ns of a 1x1x1 product's ~70 on Zen 4. */
@@ -132,9 +162,9 @@ static struct fg_blocks fg_blocks_for(int path, int64_t s) {
 
 void fg_gemm_blocks(int64_t *out, int path, int64_t itemsize) {
     const struct fg_blocks b = fg_blocks_for(path, itemsize);
-    const int64_t vb = path == FG_PATH_AVX512 ? 64 : path == FG_PATH_AVX2 ? 32 : 16;
+    const int64_t *tile = fg_tiles[path][itemsize == 8];
     out[0] = b.mc, out[1] = b.kc, out[2] = b.nc;
-    out[3] = path == FG_PATH_AVX512 ? 12 : path == FG_PATH_AVX2 ? 6 : 4, out[4] = 2 * vb / itemsize;
+    out[3] = tile[0], out[4] = tile[1] * fg_vector_bytes(path) / itemsize;
 }
 
 void fg_gemm_set_blocks(int64_t mc, int64_t kc, int64_t nc) {
