@@ -22,3 +22,8 @@ from .parameter import Parameter  # noqa: E402
 
 __all__ += ["utils", "LayerNorm", "GELU", "SiLU", "LogSigmoid", "Softplus", "ModuleList", "ModuleDict", "Parameter",
             "MultiheadAttention", "TransformerEncoderLayer"]
+
+# ---- pointwise losses (ops/pointwise_loss.py) ----
+from .modules import BCELoss, BCEWithLogitsLoss, HuberLoss, KLDivLoss, L1Loss, SmoothL1Loss  # noqa: E402
+
+__all__ += ["BCELoss", "BCEWithLogitsLoss", "HuberLoss", "KLDivLoss", "L1Loss", "SmoothL1Loss"]

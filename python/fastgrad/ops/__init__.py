@@ -23,3 +23,7 @@ __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU",
            "AsStrided", "Cat", "Triangle", "Unary", "Clamp", "Pow", "Maximum", "Minimum", "Where", "Reduce",
            "Index", "IndexPut", "ScatterAdd", "Embedding",
            "Conv", "Pool", "BatchNorm", "LayerNorm", "Activation", "Normalize", "ScaledDotProductAttention"]
+
+# the pointwise losses (mse, l1, smooth_l1, huber, binary cross-entropy, kl_div): one kernel, one class
+from .pointwise_loss import PointwiseLoss  # noqa: E402
+__all__ += ["PointwiseLoss"]
