@@ -307,6 +307,11 @@ CASES = {
     "Normalize": _case(lambda x: F.normalize(x, dim=1)),
     "ScaledDotProductAttention": _case(lambda q, k: F.scaled_dot_product_attention(
         q.reshape(1, 3, 4), k.reshape(1, 3, 4), k.reshape(1, 3, 4), is_causal=True), 2),
+    # the pointwise losses: both inputs take gradients; one op code per term
+    "PointwiseLoss": _case(lambda x, t: F.smooth_l1_loss(x, t, reduction="none") + F.mse_loss(x, t, reduction="none")
+                           + F.binary_cross_entropy_with_logits(x, t.sigmoid(), pos_weight=fg.ones(4), reduction="none")
+                           + F.binary_cross_entropy(x.sigmoid(), t.sigmoid(), reduction="none")
+                           + F.kl_div(x, t, reduction="none", log_target=True), 2),
 }
 # Ops the capture would refuse in every use, with why (each to be checked to raise CaptureError).
 # None today: the index ops are captured with constant indices and refused with computed ones.

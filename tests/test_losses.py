@@ -345,3 +345,29 @@ def test_empty_mean_is_nan_and_empty_sum_is_zero():
     for name in ("mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "l1_loss"):
         assert np.isnan(getattr(F, name)(fg.zeros(0), fg.zeros(0)).item())
         assert getattr(F, name)(fg.zeros(0, 3), fg.zeros(0, 3), reduction="sum").item() == 0.0
+
+
+def test_captured_step_replays_the_reduced_losses_and_rechecks_bce_ranges():
+    """Mean, sum and batchmean are done in the kernels, so a captured step replays them to the eager
+    bits; a replayed binary_cross_entropy checks each new batch's range as the eager call does."""
+    def step(x, t):
+        x.grad = t.grad = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            loss = (F.binary_cross_entropy(x.sigmoid(), t, fg.tensor([1.0, 2.0, 0.5])) + F.l1_loss(x, t)
+                    + F.huber_loss(x, t, reduction="sum", delta=0.3) + F.kl_div(x, t, reduction="batchmean")
+                    + F.binary_cross_entropy_with_logits(x, t, pos_weight=fg.tensor([2.0, 1.0, 1.0])))
+        loss.backward()
+        return loss, x.grad, t.grad
+    compiled = fg.compile(step)
+
+    def inputs(seed, t_scale=1.0):
+        rng = np.random.default_rng(seed)
+        return (fg.tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True),
+                fg.tensor(rng.uniform(0, t_scale, (4, 3)).astype(np.float32), requires_grad=True))
+    for seed in range(4):
+        want = [r.numpy().tobytes() for r in step(*inputs(seed))]
+        assert [r.numpy().tobytes() for r in compiled(*inputs(seed))] == want, f"call {seed}"
+    assert len(compiled.plans) == 1
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        compiled(*inputs(9, t_scale=3.0))

@@ -31,6 +31,14 @@ def _size(shape):
     return f"torch.Size({list(shape)})"   # PyTorch's spelling, so its messages read the same
 
 
+def _broadcast(a, b):
+    """numpy's broadcast of two shapes, or None."""
+    try:
+        return broadcast_shape(a, b)
+    except ValueError:
+        return None
+
+
 class PointwiseLoss(Op):
     """Element i's loss is weight[i]·f(input[i], target[i]) for one of LOSSES' functions, reduced by
     'none', 'sum', 'mean' (or kl_div's 'batchmean'). param is smooth_l1_loss's beta or huber_loss's
@@ -93,7 +101,11 @@ class PointwiseLoss(Op):
         x, t = operands(x, t, name)
         if not x._dtype.is_floating_point:
             raise TypeError(f"{name}: needs a floating-point input or target, got {x._dtype!r} for both")
-        return x, t, broadcast_shape(x._shape, t._shape)
+        shape = _broadcast(x._shape, t._shape)
+        if shape is None:
+            raise ValueError(f"{name}: input of shape {x._shape} and target of shape {t._shape} cannot be broadcast "
+                             f"together")
+        return x, t, shape
 
     def _weight(self, what, shape, dtype):
         """weight or pos_weight, broadcast to `shape`, as the op's own copy (NULL when not given)."""
@@ -105,7 +117,7 @@ class PointwiseLoss(Op):
         if w.requires_grad:
             raise ValueError(f"{self.name}: not differentiable with respect to {what}; it cannot require grad "
                              f"(as in PyTorch): pass {what}.detach()")
-        if broadcast_shape(w._shape, shape) != shape:
+        if _broadcast(w._shape, shape) != shape:
             raise ValueError(f"{self.name}: {what} of shape {w._shape} cannot be broadcast to the input's shape {shape}")
         w = cast_to(w, dtype)
         if w._shape == shape and w is self.weights[what]:   # a copy: changing the caller's later cannot reach backward
