@@ -27,6 +27,7 @@
 #include "pool.inc"
 #include "norm.inc"
 #include "sort.inc"
+#include "rnn.inc"
 #include "loss.inc"
 #undef T
 #undef FG
@@ -46,6 +47,7 @@
 #include "pool.inc"
 #include "norm.inc"
 #include "sort.inc"
+#include "rnn.inc"
 #include "loss.inc"
 #undef T
 #undef FG

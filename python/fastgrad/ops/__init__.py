@@ -24,6 +24,10 @@ __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU",
            "Index", "IndexPut", "ScatterAdd", "Embedding",
            "Conv", "Pool", "BatchNorm", "LayerNorm", "Activation", "Normalize", "ScaledDotProductAttention"]
 
+from .rnn import RNNGates  # noqa: E402
+
+__all__ += ["RNNGates"]
+
 # the pointwise losses (mse, l1, smooth_l1, huber, binary cross-entropy, kl_div): one kernel, one class
 from .pointwise_loss import PointwiseLoss  # noqa: E402
 __all__ += ["PointwiseLoss"]
