@@ -547,6 +547,36 @@ void fg_sort_backward_f32(float *dx, const float *dvalues, const int64_t *indice
 void fg_sort_backward_f64(double *dx, const double *dvalues, const int64_t *indices, int64_t rows, int64_t n,
                           int64_t k);
 
+/* ---- pointwise losses (loss.inc): PyTorch's mse_loss, l1_loss, smooth_l1_loss, huber_loss,
+ * binary_cross_entropy(_with_logits) and kl_div, one op code each ------------------------------
+ * input, target, weight and pos_weight hold n elements each (Python expands broadcast operands);
+ * weight and pos_weight may be NULL (1). Element i's loss is weight[i]·f(input[i], target[i]):
+ *   MSE (x-t)²; L1 |x-t|; SMOOTH_L1 0.5·d²/β if |d| < β else |d| - 0.5·β (param β > 0);
+ *   HUBER 0.5·d² if |d| < δ else δ·(|d| - 0.5·δ) (param δ > 0); BCE -(t·log x + (1-t)·log(1-x)), each
+ *   log clamped to >= -100; BCE_WITH_LOGITS (1-t)·x - (1 + (pw-1)·t)·log σ(x); KL_DIV t·log t - t·x
+ *   (0 where t = 0); KL_DIV_LOG_TARGET e^t·(t - x).
+ * reduction (enum fg_reduction): `loss` receives the n losses, their sum, or their sum / count (the
+ * mean: count is n, or the batch size for kl_div's 'batchmean'), summed in double in index order.
+ * Returns 0, or for BCE 1 when an input lies outside [0, 1] (or is NaN), 2 when a target does.
+ * Backward: dinput and dtarget (either may be NULL: skipped) (+)= the upstream gradient (dloss[i]
+ * for FG_REDUCE_NONE, else dloss[0], over count for the mean) · weight · df/dx (df/dt). dinput and
+ * dtarget may be one buffer (input and target one tensor): dinput is done first, so
+ * accumulate_dtarget must then be 1. */
+enum fg_loss_op { FG_LOSS_MSE, FG_LOSS_L1, FG_LOSS_SMOOTH_L1, FG_LOSS_HUBER, FG_LOSS_BCE, FG_LOSS_BCE_WITH_LOGITS,
+                  FG_LOSS_KL_DIV, FG_LOSS_KL_DIV_LOG_TARGET };
+int fg_pointwise_loss_f32(float *loss, const float *input, const float *target, const float *weight,
+                          const float *pos_weight, double param, int op, int reduction, int64_t n, int64_t count);
+int fg_pointwise_loss_f64(double *loss, const double *input, const double *target, const double *weight,
+                          const double *pos_weight, double param, int op, int reduction, int64_t n, int64_t count);
+void fg_pointwise_loss_backward_f32(float *dinput, float *dtarget, const float *dloss, const float *input,
+                                    const float *target, const float *weight, const float *pos_weight, double param,
+                                    int op, int reduction, int64_t n, int64_t count, int accumulate_dinput,
+                                    int accumulate_dtarget);
+void fg_pointwise_loss_backward_f64(double *dinput, double *dtarget, const double *dloss, const double *input,
+                                    const double *target, const double *weight, const double *pos_weight,
+                                    double param, int op, int reduction, int64_t n, int64_t count,
+                                    int accumulate_dinput, int accumulate_dtarget);
+
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py
  * applies FASTGRAD_KERNEL_PATH, FASTGRAD_NUM_THREADS and OMP_NUM_THREADS at import. */

@@ -30,6 +30,7 @@
 #include "norm.inc"
 #include "sort.inc"
 #include "rnn.inc"
+#include "loss.inc"
 #undef T
 #undef FG
 
@@ -51,6 +52,7 @@
 #include "norm.inc"
 #include "sort.inc"
 #include "rnn.inc"
+#include "loss.inc"
 #undef T
 #undef FG
 

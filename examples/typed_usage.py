@@ -67,6 +67,10 @@ def main() -> None:
         fg.save(model.state_dict(), path)
         restored = make_model(4, 16, 2)
         restored.load_state_dict(fg.load(path))
+    logits, labels = fg.tensor([0.2, -1.5, 3.0]), fg.tensor([0.0, 1.0, 1.0])
+    bce: Tensor = fg.nn.BCEWithLogitsLoss(pos_weight=fg.tensor([2.0, 1.0, 1.0]))(logits, labels)
+    other: Tensor = F.smooth_l1_loss(logits, labels, beta=0.5) + F.kl_div(logits, labels, reduction="batchmean")
+    print(f"pointwise losses {bce.item():.3f} {other.item():.3f}")
     print(f"kernel path {fg.kernel_path()}, {fg.get_num_threads()} threads, dtype {x.dtype.name}")
 
 

@@ -386,6 +386,11 @@ CASES = {
     "Upsample": _case(lambda x: F.interpolate(x.reshape(1, 1, 3, 4), scale_factor=1.5, mode="bilinear")),
     "ConvTranspose": _case(lambda x, w: F.conv_transpose2d(x.reshape(1, 2, 2, 3), w.reshape(2, 3, 2, 1)[:, :2],
                                                            stride=2, output_padding=1), 2),
+    # the pointwise losses: both inputs take gradients; one op code per term
+    "PointwiseLoss": _case(lambda x, t: F.smooth_l1_loss(x, t, reduction="none") + F.mse_loss(x, t, reduction="none")
+                           + F.binary_cross_entropy_with_logits(x, t.sigmoid(), pos_weight=fg.ones(4), reduction="none")
+                           + F.binary_cross_entropy(x.sigmoid(), t.sigmoid(), reduction="none")
+                           + F.kl_div(x, t, reduction="none", log_target=True), 2),
 }
 # Ops the capture would refuse in every use, with why (each to be checked to raise CaptureError).
 # None today: the index ops are captured with constant indices and refused with computed ones.

@@ -472,6 +472,10 @@ class _Plan:
         return self.result
 
     def failed(self, step):
+        if self.steps[step].kernel in (lib.fg_plan_kernel_id(b"fg_pointwise_loss_f32"),
+                                       lib.fg_plan_kernel_id(b"fg_pointwise_loss_f64")):   # its only failure
+            raise ValueError("compiled step: binary_cross_entropy: all elements of input and target should be "
+                             "between 0 and 1")
         if self.steps[step].kernel != lib.FG_PLAN_CHECK_RANGE:
             raise MemoryError("compiled step: a kernel could not get its scratch memory (it reported a "
                               "failure); the step stopped there")

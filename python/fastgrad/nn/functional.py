@@ -1,6 +1,7 @@
 """Stateless forms of the layers and the losses."""
 import math
 import numbers
+import warnings
 
 from .. import functions as _functions, ops
 from ..ops._checks import float_arg, reduction_arg
@@ -138,19 +139,6 @@ def _legacy_reduction(size_average, reduce, reduction):
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     return "none" if not reduce else "mean" if size_average else "sum"
-
-
-def mse_loss(pred, target, reduction="mean"):
-    """Mean (or sum) of squared differences."""
-    reduction_arg(reduction, "mse_loss")
-    if not isinstance(pred, Tensor):
-        raise TypeError(f"mse_loss: input must be a fastgrad Tensor, got {type(pred).__name__}")
-    diff = pred - target
-    if diff.shape != pred.shape:
-        raise ValueError(f"mse_loss: target of shape {getattr(target, 'shape', None)} does not match "
-                         f"prediction of shape {pred.shape}")
-    squared = diff * diff
-    return squared.mean() if reduction == "mean" else squared.sum()
 
 
 # ---- indexing layers (ops/index.py) -----------------------------------------------------------------
@@ -404,3 +392,80 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if enable_gqa:
         raise NotImplementedError("scaled_dot_product_attention: enable_gqa is not supported")
     return ops.ScaledDotProductAttention(attn_mask, dropout_p, is_causal, scale).forward(query, key, value)
+
+
+# ---- pointwise losses (ops/pointwise_loss.py, csrc/loss.inc): one kernel with an op code ------------
+def _pointwise_reduction(size_average, reduce, reduction):
+    if isinstance(size_average, str):   # fastgrad's earlier mse_loss(a, b, "sum"): reduction third
+        return size_average
+    return _legacy_reduction(size_average, reduce, reduction)
+
+
+def _weighted(name, input, target, reduction, weight, mean_over_weights, **kw):
+    """PyTorch's weighted mse_loss, l1_loss and huber_loss: the elementwise losses times weight (of the
+    input's shape), then summed, or averaged over the elements or (mse, l1) over the weights' sum."""
+    if not isinstance(weight, Tensor) or not isinstance(input, Tensor) or weight.shape != input.shape:
+        raise ValueError(f"{name}: Weights and input must have the same size: weight "
+                         f"{getattr(weight, 'shape', type(weight).__name__)}, input {getattr(input, 'shape', None)}")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    losses = ops.PointwiseLoss(name, "none", **kw).forward(input, target) * weight
+    if reduction == "none":
+        return losses
+    return losses.sum() / weight.sum() if reduction == "mean" and mean_over_weights else getattr(losses, reduction)()
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """(input - target)² per element (broadcast, with PyTorch's warning when the sizes differ), reduced."""
+    reduction = _pointwise_reduction(size_average, reduce, reduction)
+    if weight is not None:
+        return _weighted("mse_loss", input, target, reduction, weight, True)
+    return ops.PointwiseLoss("mse_loss", reduction).forward(input, target)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """|input - target| per element, reduced; gradient sign(input - target) (0 where equal)."""
+    reduction = _pointwise_reduction(size_average, reduce, reduction)
+    if weight is not None:
+        return _weighted("l1_loss", input, target, reduction, weight, True)
+    return ops.PointwiseLoss("l1_loss", reduction).forward(input, target)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5·d²/beta where |d| < beta, else |d| - 0.5·beta (d = input - target); beta = 0 is l1_loss."""
+    return ops.PointwiseLoss("smooth_l1_loss", _pointwise_reduction(size_average, reduce, reduction),
+                             param=beta).forward(input, target)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5·d² where |d| < delta, else delta·(|d| - 0.5·delta)."""
+    if weight is not None:
+        return _weighted("huber_loss", input, target, reduction, weight, False, param=delta)
+    return ops.PointwiseLoss("huber_loss", reduction, param=delta).forward(input, target)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-weight·(t·log x + (1-t)·log(1-x)) of probabilities x, each log clamped to >= -100 as PyTorch's;
+    input and target of one shape with values in [0, 1]; weight broadcasts to it."""
+    return ops.PointwiseLoss("binary_cross_entropy", _pointwise_reduction(size_average, reduce, reduction),
+                             weight=weight).forward(input, target)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    """Sigmoid + binary cross-entropy of logits in one stable kernel: weight·((1-t)·x - (1 + (pw-1)·t)·log σ(x))."""
+    return ops.PointwiseLoss("binary_cross_entropy_with_logits", _pointwise_reduction(size_average, reduce, reduction),
+                             weight=weight, pos_weight=pos_weight).forward(input, target)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """target·(log target - input) per element (input: log-probabilities; log_target: target is too),
+    reduced by 'none', 'sum', 'mean' (over every element) or 'batchmean' (over input.size(0))."""
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    return ops.PointwiseLoss("kl_div", reduction, log_target=log_target).forward(input, target)

@@ -603,9 +603,24 @@ class NLLLoss(_Loss):
         return F.nll_loss(logp, targets, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
-class MSELoss(_Loss):
-    def forward(self, pred, target):
-        return F.mse_loss(pred, target, self.reduction)
+class _PointwiseLoss(_Loss):
+    """The module form of one of ops.PointwiseLoss's losses (`loss` names it), PyTorch's arguments."""
+    loss = None
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+        reduction = F._pointwise_reduction(size_average, reduce, reduction)
+        allowed = ("none", "mean", "sum", "batchmean") if self.loss == "kl_div" else ("none", "mean", "sum")
+        if reduction not in allowed:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of {', '.join(map(repr, allowed))}, "
+                             f"got {reduction!r}")
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        return getattr(F, self.loss)(input, target, reduction=self.reduction)
+
+
+class MSELoss(_PointwiseLoss):
+    loss = "mse_loss"
 
 
 # ---- convolutional networks (ops/conv.py) ----------------------------------------------------------
@@ -983,3 +998,61 @@ class ConvTranspose2d(_ConvTransposeNd):
 
 class ConvTranspose1d(_ConvTransposeNd):
     spatial = 1
+# ---- pointwise losses (ops/pointwise_loss.py); MSELoss is above, with the other losses ---------------
+class L1Loss(_PointwiseLoss):
+    loss = "l1_loss"
+
+
+class SmoothL1Loss(_PointwiseLoss):
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_PointwiseLoss):
+    def __init__(self, reduction="mean", delta=1.0):
+        if isinstance(delta, bool) or not isinstance(delta, numbers.Real):
+            raise TypeError(f"HuberLoss: delta must be a float or int, got {type(delta).__name__}")
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class BCELoss(_PointwiseLoss):
+    """Binary cross-entropy of probabilities; weight (a buffer, as in PyTorch) rescales each element."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_PointwiseLoss):
+    """Sigmoid + binary cross-entropy in one stable kernel; weight and pos_weight are buffers."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
+
+
+class KLDivLoss(_PointwiseLoss):
+    loss = "kl_div"
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

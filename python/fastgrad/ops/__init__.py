@@ -31,3 +31,7 @@ __all__ += ["Pad", "Upsample", "ConvTranspose"]
 from .rnn import RNNGates  # noqa: E402
 
 __all__ += ["RNNGates"]
+
+# the pointwise losses (mse, l1, smooth_l1, huber, binary cross-entropy, kl_div): one kernel, one class
+from .pointwise_loss import PointwiseLoss  # noqa: E402
+__all__ += ["PointwiseLoss"]
