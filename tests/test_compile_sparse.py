@@ -19,9 +19,9 @@ CaptureError = sys.modules["fastgrad.compile"].CaptureError
 VOCAB, DIM, BATCH, NEGATIVES = 50, 8, 16, 5   # a small vocabulary: rows repeat within a batch
 
 
-def word2vec_step(seed=0, lr=0.05):
+def word2vec_step(seed=0, lr=0.05, vocab=VOCAB, dim=DIM):
     fg.manual_seed(seed)
-    model = make_model(fg, VOCAB, DIM)
+    model = make_model(fg, vocab, dim)
     opt = fg.optim.SparseAdam(model.parameters(), lr=lr)
 
     def step(centers, targets, signs):   # examples/word2vec.py's training step
@@ -33,10 +33,10 @@ def word2vec_step(seed=0, lr=0.05):
     return model, opt, step
 
 
-def word2vec_batches(n, seed=0):
+def word2vec_batches(n, seed=0, vocab=VOCAB, batch=BATCH):
     rng = np.random.default_rng(seed)
     signs = fg.tensor(np.array([1.0] + [-1.0] * NEGATIVES, dtype=np.float32))
-    return [(fg.tensor(rng.integers(0, VOCAB, BATCH)), fg.tensor(rng.integers(0, VOCAB, (BATCH, 1 + NEGATIVES))),
+    return [(fg.tensor(rng.integers(0, vocab, batch)), fg.tensor(rng.integers(0, vocab, (batch, 1 + NEGATIVES))),
              signs) for _ in range(n)]
 
 
@@ -144,3 +144,20 @@ def test_host_work_on_sparse_gradients_is_refused():
     compiled(i)
     with pytest.raises(CaptureError, match=r"\.item\(\)"):
         compiled(i)
+
+
+def test_sparse_step_same_bits_for_any_thread_count():
+    """SparseAdam's rows are split over threads (here ~1000 rows of 64: more than one thread's share),
+    the coalesce runs on one: no thread count changes a bit."""
+    before = fg.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 3):
+            fg.set_num_threads(threads)
+            model, _, step = word2vec_step(vocab=2000, dim=64)
+            compiled = fg.compile(step)
+            losses = [bits(compiled(*batch)) for batch in word2vec_batches(6, vocab=2000, batch=256)]
+            results.append((losses, [bits(p) for p in model.parameters()]))
+    finally:
+        fg.set_num_threads(before)
+    assert results[0] == results[1]
