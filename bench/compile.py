@@ -9,11 +9,12 @@
   cnn      a step of examples/train_digits_cnn.py's model (batch 32, AdamW), compiled and eager
            against PyTorch eager;
   gpt      a training step of examples/char_gpt.py's model (batch 32 x 64 tokens, AdamW, gradient
-           clipping), compiled and eager against PyTorch eager.
-word2vec (examples/word2vec.py) has no compiled row: its sparse embeddings' gradients and SparseAdam
-work on the host, which a captured step refuses.
+           clipping), compiled and eager against PyTorch eager;
+  word2vec a step of examples/word2vec.py (skip-gram, batch 512 x (1 + 5 negatives), 64-d sparse
+           embeddings, SparseAdam) over the example's own batches, compiled and eager against PyTorch
+           eager (nn.Embedding(sparse=True) and optim.SparseAdam there too).
 
-    python bench/compile.py [--rounds 7] [--only mlp,digits,cnn,gpt] [--cpu-time] [--torch-threads 1]
+    python bench/compile.py [--rounds 7] [--only mlp,digits,cnn,gpt,word2vec] [--cpu-time] [--torch-threads 1]
 
 --cpu-time times with time.process_time (CPU time of the whole process): on a shared, loaded
 machine it leaves out the time slices other processes took. Noisy machines: quote the ratios.

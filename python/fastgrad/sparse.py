@@ -111,5 +111,6 @@ def _concatenate(a, b, shape):
     if a._numel:
         kernels.cast(out._buf, a._dtype.code, a._buf, a._dtype.code, a._numel)
     if b._numel:
-        kernels.cast(ffi.cast("char *", out._buf) + a._numel * a._dtype.itemsize, a._dtype.code, b._buf, a._dtype.code, b._numel)
+        after_a = ffi.cast("char *", out._buf) + a._numel * a._dtype.itemsize
+        kernels.cast(after_a, a._dtype.code, b._buf, a._dtype.code, b._numel)
     return out
