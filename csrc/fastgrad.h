@@ -459,6 +459,13 @@ void fg_sparse_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, double 
 void fg_sparse_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, double *step, const double *grad,
                         const int64_t *rows, const int64_t *count, const double *lr, double beta1, double beta2,
                         double eps, int64_t row);
+/* SGD without momentum or weight decay on a row-sparse gradient of n rows (repeats allowed, applied
+ * in order of i, as fg_scatter_add with alpha = -*lr): param[rows[i]] -= lr * grad[i]. Increments
+ * *step, as fg_sgd does. */
+void fg_sparse_sgd_f32(float *param, double *step, const float *grad, const int64_t *rows, const double *lr, int64_t n,
+                       int64_t row);
+void fg_sparse_sgd_f64(double *param, double *step, const double *grad, const int64_t *rows, const double *lr,
+                       int64_t n, int64_t row);
 
 /* ---- convolutional networks (conv.inc, pool.inc, norm.inc) ---------------------------------- */
 /* 2-D convolution, PyTorch's NCHW layout and weight layout [cout][c/groups][kh][kw] (conv1d is
