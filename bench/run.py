@@ -189,16 +189,17 @@ def mlp_training_step_case(sizes, batch):
     return case
 
 
-def mlp_expression_step_case(sizes, batch):
+def mlp_expression_step_case(sizes, batch, transposed=False):
     """The same training step as mlp_training_step_case, with the layers written out the way tutorials
-    write them: `h = (h @ W + b).relu()` with W of shape (in, out), then cross-entropy, backward and
-    SGD (momentum 0.9). Both libraries run the same expression; `nn.Sequential` is fastgrad's own
-    step of the same model, the figure to be within 5% of."""
+    write them: `h = (h @ W + b).relu()` with W of shape (in, out) — or, transposed, the way PyTorch
+    code lays weights out: `h = (h @ W.T + b).relu()` with W of shape (out, in) — then cross-entropy,
+    backward and SGD (momentum 0.9). Both libraries run the same expression; `nn.Sequential` is
+    fastgrad's own step of the same model, the figure to be within 5% of."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, sizes[0]), dtype=np.float32)
     y = rng.integers(0, sizes[-1], size=batch)
     shapes = list(zip(sizes, sizes[1:]))
-    weights = [((rng.uniform(-1, 1, (i, o)) / np.sqrt(i)).astype(np.float32),
+    weights = [((rng.uniform(-1, 1, (o, i) if transposed else (i, o)) / np.sqrt(i)).astype(np.float32),
                 (rng.uniform(-1, 1, o) / np.sqrt(i)).astype(np.float32)) for i, o in shapes]
 
     def step_for(lib, optim, cross_entropy, tensor):
@@ -210,7 +211,7 @@ def mlp_expression_step_case(sizes, batch):
             optimizer.zero_grad()
             h = tx
             for i in range(0, len(params), 2):
-                h = h @ params[i] + params[i + 1]
+                h = h @ (params[i].T if transposed else params[i]) + params[i + 1]
                 if i < len(params) - 2:
                     h = h.relu()
             cross_entropy(h, ty).backward()
@@ -395,6 +396,8 @@ def all_cases(quick):
         yield f"train step MLP {'-'.join(map(str, sizes))} batch {batch}", mlp_training_step_case(sizes, batch)
         yield (f"train step (x @ W + b).relu() {'-'.join(map(str, sizes))} b{batch}",
                mlp_expression_step_case(sizes, batch))
+        yield (f"train step (x @ W.T + b).relu() {'-'.join(map(str, sizes))} b{batch}",
+               mlp_expression_step_case(sizes, batch, transposed=True))
     for n, d in shapes:
         for name, case in reduction_cases(n, d).items():
             yield f"{name} {n}x{d} f32", case

@@ -89,6 +89,109 @@ def test_only_the_affine_form_fuses():
         assert (x @ w + w[0]).relu()._op is None
 
 
+# ---- x @ W.T (+ b) (.relu()), with W as PyTorch lays a layer's weight out: the Linear ops -------------
+TRANSPOSED_FORMS = {
+    "x @ W.T": (lambda x, w, b: x @ w.T, "Linear"),
+    "x.matmul(W.t()) + b": (lambda x, w, b: x.matmul(w.t()) + b, "Linear"),
+    "b + x @ W.transpose(0, 1)": (lambda x, w, b: b + x @ w.transpose(0, 1), "Linear"),
+    "(x @ W.T + b).relu()": (lambda x, w, b: (x @ w.T + b).relu(), "LinearReLU"),
+    "F.relu(x @ W.mT)": (lambda x, w, b: F.relu(x @ w.mT), "LinearReLU"),
+    "F.relu(F.linear(x, W, b))": (lambda x, w, b: F.relu(F.linear(x, w, b)), "LinearReLU"),
+}
+
+
+@pytest.mark.parametrize("form", sorted(TRANSPOSED_FORMS))
+@pytest.mark.parametrize("x_shape", [(5, 4), (2, 5, 4), (4,), (0, 4)])
+def test_a_product_with_a_fresh_transpose_is_a_linear_layer_on_w(form, x_shape):
+    """The op is recorded on W itself (its gradient does not go through W.T's copy) and the results
+    match PyTorch's."""
+    torch = pytest.importorskip("torch")
+    fn, op = TRANSPOSED_FORMS[form]
+    x, w, b = _leaves(x_shape, (3, 4), (3,), dtype=fg.float64)
+    out = fn(x, w, b)
+    if len(x_shape) > 1 or "b" not in form:   # (a 1-D product and b have one shape: the plain Add)
+        assert type(out._op).__name__ == op and out._op.inputs[1] is w
+    got = _run(fn, (x, w, b))
+    tx, tw, tb = (torch.tensor(t.numpy(), requires_grad=True) for t in (x, w, b))
+    tout = fn(tx, tw, tb) if "F." not in form else torch.nn.functional.relu(
+        torch.nn.functional.linear(tx, tw, tb) if "linear" in form else tx @ tw.mT)
+    (tout * tout).sum().backward()
+    np.testing.assert_allclose(got[0], tout.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for mine, theirs in zip(got[1], (tx, tw, tb)):
+        if theirs.grad is None:
+            assert mine is None
+        else:
+            np.testing.assert_allclose(mine, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_a_transpose_read_elsewhere_or_written_since_still_gives_the_right_gradients():
+    torch = pytest.importorskip("torch")
+    x, w, b = _leaves((5, 4), (3, 4), (3,), dtype=fg.float64)
+    wt = w.T
+    y = (x @ wt + b).relu()
+    assert type(y._op).__name__ == "LinearReLU"
+    ((y * y).sum() + (wt * wt).sum()).backward()   # the transpose's own consumer
+    tx, tw, tb = (torch.tensor(t.numpy(), requires_grad=True) for t in (x, w, b))
+    twt = tw.T
+    ty = (tx @ twt + tb).relu()
+    ((ty * ty).sum() + (twt * twt).sum()).backward()
+    for mine, theirs in ((x, tx), (w, tw), (b, tb)):
+        np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+    # W written in place after W.T was taken: the product reads the copy, as a matmul of a copy does
+    x, w = _leaves((5, 4), (3, 4), dtype=fg.float64)
+    wt = w.T
+    with fg.no_grad():
+        w.mul_(2.0)
+    out = x @ wt
+    assert type(out._op).__name__ == "MatMul"
+    np.testing.assert_allclose(out.numpy(), x.numpy() @ (w.numpy() / 2.0).T, rtol=1e-12)
+    # only x needs a gradient: W.T is no graph node, the plain product runs
+    x, = _leaves((5, 4))
+    w = fg.randn(3, 4)
+    assert type((x @ w.T)._op).__name__ == "MatMul"
+    # a mismatch keeps matmul's own message
+    with pytest.raises(ValueError, match="matmul"):
+        x @ _leaves((3, 5))[0].T
+
+
+def test_layers_written_with_transposed_weights_capture_and_replay_to_eager_bits():
+    x0, y0 = fg.randn(8, 6), fg.randint(0, 3, (8,))
+    w1, b1, w2, b2 = _leaves((5, 6), (5,), (3, 5), (3,), seed=1)
+
+    def step(x, y):
+        for p in (w1, b1, w2, b2):
+            p.grad = None
+        loss = F.cross_entropy((x @ w1.T + b1).relu() @ w2.t() + b2, y)
+        loss.backward()
+        return loss, w1.grad, b2.grad
+
+    eager = [[t.numpy().copy() for t in step(x0 * s, y0)] for s in (1.0, 2.0, 3.0, 4.0)]
+    compiled = fg.compile(step)
+    for s, want in zip((1.0, 2.0, 3.0, 4.0), eager):   # warm-up, record, two replays
+        for got, w in zip(compiled(x0 * s, y0), want):
+            np.testing.assert_array_equal(got.numpy(), w)
+
+
+def test_relu_of_a_linear_layer_is_one_op_matching_the_separate_ops():
+    """relu(fc(x)) in a module's forward records LinearReLU, with the bits of nn.Sequential's fused
+    layer; the pre-activation read elsewhere keeps its own gradient path."""
+    fg.manual_seed(0)
+    fc = fg.nn.Linear(4, 3)
+    x, = _leaves((6, 4))
+    pre = fc(x)
+    y = F.relu(pre)
+    assert type(y._op).__name__ == "LinearReLU"
+    (y.sum() + (pre * pre).sum()).backward()
+    fused = _grads([x, fc.weight, fc.bias])
+    for t in (x, fc.weight, fc.bias):
+        t.grad = None
+    pre = fc(x)
+    y = F.relu(pre * 1.0)   # the unfused reference
+    (y.sum() + (pre * pre).sum()).backward()
+    for got, want in zip(fused, _grads([x, fc.weight, fc.bias])):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
 def test_a_training_step_written_out_allocates_in_backward_what_nn_sequential_does():
     """The backward of `(x @ W + b).relu()` layers makes no tensor that nn.Linear's does not: no
     zero-filled non-leaf gradients, no per-op temporaries (counted through the allocators)."""

@@ -346,6 +346,8 @@ class Tensor:
         return _shape.clone(self)
 
     def transpose(self, dim0, dim1):
+        if len(self._shape) == 2 and dim0 in _MATRIX_DIMS and dim1 in _MATRIX_DIMS and (dim0 - dim1) % 2:
+            return self.T   # a matrix's two dimensions swapped (weights in layers written out: the common case)
         return inplace.derived(_shape.transpose(_source(self), dim0, dim1), self,
                                lambda base, t: base.__setitem__(Ellipsis, t.transpose(dim0, dim1)))
 
@@ -359,9 +361,13 @@ class Tensor:
 
     @property
     def mT(self):
+        if len(self._shape) == 2:
+            return self.T
         return inplace.derived(_shape.matrix_transpose(_source(self)), self, lambda base, t: base.__setitem__(Ellipsis, t.mT))
 
     def t(self):
+        if len(self._shape) == 2:
+            return self.T
         return inplace.derived(_shape.t(_source(self)), self, lambda base, t: base.__setitem__(Ellipsis, t.t()))
 
     def movedim(self, source, destination):
@@ -590,8 +596,9 @@ class Tensor:
 
     @property
     def T(self):   # all dimensions reversed, as in PyTorch (its own inverse)
-        return inplace.derived(_shape.permute(_source(self), tuple(range(self.ndim - 1, -1, -1))), self,
-                               lambda base, t: base.__setitem__(Ellipsis, t.T))
+        out = (_shape.Transpose().forward(_source(self)) if len(self._shape) > 1
+               else _shape.permute(_source(self), tuple(range(self.ndim - 1, -1, -1))))   # (0-D, 1-D: a view)
+        return inplace.derived(out, self, _write_back_T)
 
     def reshape(self, *shape):
         return Reshape(shape).forward(self)
@@ -772,6 +779,13 @@ def _view(t, shape, requires_grad):
     view._version = t._version
     view.requires_grad = bool(requires_grad)
     return view
+
+
+_MATRIX_DIMS = (0, 1, -1, -2)
+
+
+def _write_back_T(base, t):
+    base[...] = t.T   # (a named function: a lambda per call costs as much as the rest of .T)
 
 
 def _source(t):

@@ -2,7 +2,7 @@
 from ..autograd import Op, grad_target
 from ..tensor import Tensor, empty
 from ._checks import float_arg
-from .matmul import MatMulBias
+from .matmul import fuse_relu
 
 
 class ReLU(Op):
@@ -13,8 +13,8 @@ class ReLU(Op):
             x = float_arg(x, "relu")
         out = empty(x._shape, x._dtype, x._numel)
         x._dtype.k.relu(out._buf, x._buf, x._numel)
-        if x._op is not None and type(x._op) is MatMulBias and MatMulBias.fuse_relu(x, out):
-            return out   # (x @ W + b).relu(): one op, nn.Linear's backward
+        if x._op is not None and fuse_relu(x, out):
+            return out   # (x @ W + b).relu(), relu(fc(x)): one op, nn.Linear's backward
         return self.record(out, x)
 
     def _backward(self, g):

@@ -8,7 +8,7 @@ from ..autograd import Op, accumulate_grad, broadcast, grad_targets
 from ..dtypes import SMALL_ARRAY
 from ..tensor import Tensor, alloc_uninitialized, empty, new_buffer, out_of_memory, scalar, zeros
 from ._checks import operands
-from .matmul import MatMul, MatMulBias
+from .matmul import Linear, MatMul, affine_sum
 
 
 def binary(code, a, b, out=None):
@@ -85,16 +85,20 @@ class _Binary(Op):
             self._broadcast_backward(g, a, b)
 
 
+_AFFINE = (MatMul, Linear)   # the ops whose output plus a bias can be one op (affine_sum)
+
+
 class Add(_Binary):
     reads = ()   # backward needs shapes (or saved buffers) only
     code = lib.FG_ADD
 
     def _general_forward(self, a, b):
-        product, bias = (a, b) if type(getattr(a, "_op", None)) is MatMul else (b, a)
-        if (type(getattr(product, "_op", None)) is MatMul and type(bias) is Tensor and bias._dtype is product._dtype
-                and autograd.is_grad_enabled() and MatMulBias.fits(product, bias)):
-            out = binary(self.code, a, b)   # x @ W + b: recorded as one MatMulBias on the matmul's inputs
-            return MatMulBias().record(out, *product._op.inputs, bias)
+        product, bias = (a, b) if type(getattr(a, "_op", None)) in _AFFINE else (b, a)
+        if (type(getattr(product, "_op", None)) in _AFFINE and type(bias) is Tensor and bias._dtype is product._dtype
+                and autograd.is_grad_enabled()):
+            fused = affine_sum(product, bias)
+            if fused is not None:   # x @ W + b, x @ W.T + b: one layer op on the product's inputs and b
+                return fused().record(binary(self.code, a, b), *product._op.inputs, bias)
         return super()._general_forward(a, b)
 
     def _broadcast_backward(self, g, a, b):

@@ -2,10 +2,12 @@
 import functools
 import math
 
+from .. import autograd
 from .._C import ffi
 from ..autograd import Op, grad_buffer_or_null, grad_targets
 from ..tensor import Tensor, empty
 from ._checks import same_dtype, tensor_arg
+from .shape import Transpose
 
 
 class MatMul(Op):
@@ -16,7 +18,11 @@ class MatMul(Op):
     (left) or one column (right) whose dimension is dropped from the result. A `b` without batch
     dimensions folds a's batch into the rows of one product (as a linear layer's would); otherwise
     fg_gemm_batched runs one product per batch index, and the backward sums the gradient of an
-    operand over the dimensions along which it was broadcast, in the same kernel."""
+    operand over the dimensions along which it was broadcast, in the same kernel.
+
+    a @ W.T, with W.T fresh from transposing a matrix W (as PyTorch code writes a layer), is recorded
+    as linear(a, W): the gradient then goes to W directly, not through W.T and its transposed copy
+    (the forward reads the copy, which is there already: the same bits as the plain product)."""
 
     def forward(self, a, b):
         if not (type(a) is Tensor and type(b) is Tensor and len(a._shape) == 2 and len(b._shape) == 2
@@ -26,6 +32,12 @@ class MatMul(Op):
         (m, k), n = a._shape, b._shape[1]
         out = empty((m, n), a._dtype, m * n)
         a._dtype.k.matmul(out._buf, a._buf, b._buf, m, k, n)
+        return self._record_product(out, a, b)
+
+    def _record_product(self, out, a, b):
+        op = b._op
+        if op is not None and type(op) is Transpose and len(b._shape) == 2 and op.epoch == autograd._epoch:
+            return Linear().record(out, a, op.inputs[0])   # a @ W.T; (an in-place write since: W moved on)
         return self.record(out, a, b)
 
     def _forward_nd(self, a, b):
@@ -34,10 +46,10 @@ class MatMul(Op):
         out = empty(out_shape, a.dtype)
         if strides is None:
             a.dtype.k.matmul(out._buf, a._buf, b._buf, m, k, n)
-        else:
-            batch, c_strides, a_strides, b_strides = strides
-            a.dtype.k.gemm_batched(out._buf, a._buf, b._buf, m, n, k, 0, 0, 0, batch, c_strides, a_strides, b_strides,
-                                   len(batch))
+            return self._record_product(out, a, b)
+        batch, c_strides, a_strides, b_strides = strides
+        a.dtype.k.gemm_batched(out._buf, a._buf, b._buf, m, n, k, 0, 0, 0, batch, c_strides, a_strides, b_strides,
+                               len(batch))
         return self.record(out, a, b)
 
     def _backward(self, g):
@@ -60,34 +72,11 @@ class MatMul(Op):
 
 
 class MatMulBias(MatMul):
-    """x @ W + bias, and relu(x @ W + bias): what `(x @ W + b).relu()` records. When an Add finds one
-    operand fresh from a matmul whose right side has no batch dimensions and the other a bias over its
-    last dimension, it records this op on the matmul's inputs instead of itself (fuse_add); a ReLU then
-    applied to the sum takes the ReLU over too (fuse_relu). The forward kernels run as written; the
-    backward is one kernel, as nn.Linear's is, with the same bits the separate ops would give."""
+    """x @ W + bias, and relu(x @ W + bias): what `(x @ W + b).relu()` records (affine_sum, fuse_relu).
+    The forward kernels run as written; the backward is one kernel, as nn.Linear's is, with the same
+    bits the separate ops would give."""
     reads = (0, 1)   # x and W; the bias only by shape
     out_buf = None   # the ReLU's output, once fused
-
-    @staticmethod
-    def fits(product, bias):
-        """True if product (fresh from a MatMul) + bias has the form this op records: W without batch
-        dimensions, and a bias of W's columns that adds no dimension to the product."""
-        x, w = product._op.inputs
-        return (len(w._shape) == 2 and bias._shape and bias._shape[-1] == w._shape[1] == bias._numel
-                and len(bias._shape) <= len(product._shape)
-                and bias is not w and bias is not x)   # (x @ W + W: the kernel would write W's gradient over)
-
-    @staticmethod
-    def fuse_relu(pre, out):
-        """Records out = relu(pre) into pre's MatMulBias when pre is the sum it recorded (and no ReLU is
-        fused yet); returns False otherwise."""
-        op = pre._op
-        if type(op) is not MatMulBias or op.out_buf is not None:
-            return False
-        fused = MatMulBias()
-        fused.out_buf = fused.save_output(out)   # the ReLU's mask: backward refuses once out is written in place
-        fused.record(out, *op.inputs)
-        return True
 
     def _backward(self, g):
         a, b, bias = self.inputs
@@ -98,6 +87,46 @@ class MatMulBias(MatMul):
                                         ffi.NULL if self.out_buf is None else self.out_buf, a._buf, b._buf,
                                         g._numel // n if n else math.prod(a._shape[:-1]), k, n, accumulate_da,
                                         accumulate_db)
+
+
+# ---- layers written out: x @ W + b, x @ W.T + b and a ReLU after them record the fused layer ops --------
+def affine_sum(product, bias):
+    """The op class to record product + bias as, on product's op's inputs and bias, or None: an Add
+    with one operand fresh from x @ W (W a matrix: MatMulBias) or from x @ W.T or linear(x, W) without
+    bias (Linear), and the other a bias over the product's columns that adds no dimension to it."""
+    op = product._op
+    kind = type(op)
+    if kind is MatMul:
+        fused, columns = MatMulBias, 1   # W[k, n]
+    elif kind is Linear and len(op.inputs) == 2:
+        fused, columns = Linear, 0   # W[n, k]
+    else:
+        return None
+    x, w = op.inputs
+    if (len(w._shape) == 2 and bias._shape and bias._shape[-1] == w._shape[columns] == bias._numel
+            and len(bias._shape) <= len(product._shape) and op.epoch == autograd._epoch
+            and bias is not w and bias is not x):   # (x @ W + W: the kernel would write W's gradient over)
+        return fused
+    return None
+
+
+def fuse_relu(pre, out):
+    """Records out = relu(pre) as one op with the affine op that made pre (a Linear, or a MatMulBias
+    with no ReLU yet) and returns True; False otherwise. pre keeps its own op: where it is read
+    elsewhere too, its gradient still flows through that op."""
+    op = pre._op
+    kind = type(op)
+    if kind is Linear:
+        fused = LinearReLU()
+    elif kind is MatMulBias and op.out_buf is None:
+        fused = MatMulBias()
+    else:
+        return False
+    if op.epoch != autograd._epoch:
+        return False   # an input was written in place since: the fused op would record its new version
+    fused.out_buf = fused.save_output(out)   # the ReLU's mask: backward refuses once out is written in place
+    fused.record(out, *op.inputs)
+    return True
 
 
 def _check_matmul(a, b, op="matmul"):
@@ -172,8 +201,8 @@ class Linear(Op):
 
     def forward(self, x, weight, bias=None):
         m, k, n = _linear_sizes(x, weight, bias)
-        out = empty(x.shape[:-1] + (n,), x.dtype)
-        x.dtype.k.linear(out._buf, x._buf, weight._buf, _buf_or_null(bias), m, k, n)
+        out = empty(x._shape[:-1] + (n,), x._dtype, m * n)
+        x._dtype.k.linear(out._buf, x._buf, weight._buf, _buf_or_null(bias), m, k, n)
         return self.record(out, x, weight) if bias is None else self.record(out, x, weight, bias)
 
     def _backward(self, g):
@@ -196,8 +225,8 @@ class LinearReLU(Linear):
 
     def forward(self, x, weight, bias=None):
         m, k, n = _linear_sizes(x, weight, bias)
-        out = empty(x.shape[:-1] + (n,), x.dtype)
-        x.dtype.k.linear_relu(out._buf, x._buf, weight._buf, _buf_or_null(bias), m, k, n)
+        out = empty(x._shape[:-1] + (n,), x._dtype, m * n)
+        x._dtype.k.linear_relu(out._buf, x._buf, weight._buf, _buf_or_null(bias), m, k, n)
         self.out_buf = self.save_output(out)   # the ReLU's mask, for backward
         return self.record(out, x, weight) if bias is None else self.record(out, x, weight, bias)
 
@@ -215,12 +244,13 @@ def _buf_or_null(t):
 
 def _linear_sizes(x, weight, bias):
     """(m, k, n) of x[..., k] · weight[n, k]ᵀ + bias[n], after checking the arguments."""
-    if not (type(x) is Tensor and type(weight) is Tensor and len(weight.shape) == 2 and x.shape
-            and x.shape[-1] == weight.shape[1] and x.dtype is weight.dtype
-            and (bias is None or type(bias) is Tensor and bias.shape == weight.shape[:1] and bias.dtype is x.dtype)):
+    if not (type(x) is Tensor and type(weight) is Tensor and len(weight._shape) == 2 and x._shape
+            and x._shape[-1] == weight._shape[1] and x._dtype is weight._dtype
+            and (bias is None or type(bias) is Tensor and bias._shape == weight._shape[:1] and bias._dtype is x._dtype)):
         _check_linear(x, weight, bias)   # one test above when all is well; the messages here
-    n, k = weight.shape
-    return math.prod(x.shape[:-1]), k, n   # m: not x.size // k, since with k = 0 there are still m rows of bias
+    n, k = weight._shape
+    m = x._shape[0] if len(x._shape) == 2 else math.prod(x._shape[:-1])
+    return m, k, n   # m: not x.size // k, since with k = 0 there are still m rows of bias
 
 
 def _check_linear(x, weight, bias):

@@ -6,6 +6,7 @@ row-major order are views sharing the buffer (Reshape); every op that reorders i
 of its input into a new tensor (AsStrided; Cat for several inputs) by the one strided-copy kernel,
 whose float twin adds the gradient back through the same map. The functions below decide shapes
 and strides and check the arguments; the Tensor methods and fg.* functions call them."""
+import functools
 import math
 import numbers
 
@@ -140,6 +141,14 @@ def contiguous_strides(shape):
     return strides
 
 
+@functools.lru_cache(maxsize=512)
+def _strided_read(shape, strides):
+    """fg_strided_copy's shape, output strides and input strides for reading `strides` into a
+    contiguous result, as C arrays made once per pair (movements repeat every step)."""
+    return (ffi.new("int64_t[]", shape or (0,)), ffi.new("int64_t[]", contiguous_strides(shape) or [0]),
+            ffi.new("int64_t[]", strides or (0,)))
+
+
 class AsStrided(Op):
     """out[i] = x[offset + i·strides] for every index i < shape, copied into a new contiguous tensor
     (of out_shape when given: the same elements, regrouped). Transpose, permute, flip, narrow and the
@@ -152,13 +161,13 @@ class AsStrided(Op):
     reads = ()   # backward needs shapes (or saved buffers) only
 
     def __init__(self, shape, strides, offset=0, out_shape=None):
-        self.shape, self.strides, self.offset = tuple(shape), list(strides), offset
+        self.shape, self.strides, self.offset = tuple(shape), tuple(strides), offset
         self.result_shape = self.shape if out_shape is None else tuple(out_shape)
 
     def forward(self, x):
         out = empty(self.result_shape, x._dtype)
-        kernels.strided_copy(out._buf, x._buf, x._dtype.itemsize, self.shape, contiguous_strides(self.shape),
-                             self.strides, 0, self.offset, len(self.shape))
+        kernels.strided_copy(out._buf, x._buf, x._dtype.itemsize, *_strided_read(self.shape, self.strides), 0,
+                             self.offset, len(self.shape))
         return self.record(out, x)
 
     def _backward(self, g):
@@ -200,10 +209,18 @@ class Transpose(AsStrided):
 
     def forward(self, x):
         tensor_arg(x, "transpose")
-        order = range(x.ndim - 1, -1, -1) if self.order is None else self.order
-        strides = contiguous_strides(x._shape)
-        super().__init__([x._shape[d] for d in order], [strides[d] for d in order])
+        self.shape, self.strides = _reordered(x._shape, None if self.order is None else tuple(self.order))
+        self.offset, self.result_shape = 0, self.shape
         return super().forward(x)
+
+
+@functools.lru_cache(maxsize=512)
+def _reordered(shape, order):
+    """The shape and input strides of a contiguous `shape` with its dimensions in `order` (None:
+    reversed), made once per pair: layers written out transpose their weights every step."""
+    order = range(len(shape) - 1, -1, -1) if order is None else order
+    strides = contiguous_strides(shape)
+    return tuple(shape[d] for d in order), tuple(strides[d] for d in order)
 
 
 def transpose(x, dim0, dim1):
