@@ -9,11 +9,12 @@
   cnn      a step of examples/train_digits_cnn.py's model (batch 32, AdamW), compiled and eager
            against PyTorch eager;
   gpt      a training step of examples/char_gpt.py's model (batch 32 x 64 tokens, AdamW, gradient
-           clipping), compiled and eager against PyTorch eager.
-word2vec (examples/word2vec.py) has no compiled row: its sparse embeddings' gradients and SparseAdam
-work on the host, which a captured step refuses.
+           clipping), compiled and eager against PyTorch eager;
+  word2vec a step of examples/word2vec.py (skip-gram, batch 512 x (1 + 5 negatives), 64-d sparse
+           embeddings, SparseAdam) over the example's own batches, compiled and eager against PyTorch
+           eager (nn.Embedding(sparse=True) and optim.SparseAdam there too).
 
-    python bench/compile.py [--rounds 7] [--only mlp,digits,cnn,gpt] [--cpu-time] [--torch-threads 1]
+    python bench/compile.py [--rounds 7] [--only mlp,digits,cnn,gpt,word2vec] [--cpu-time] [--torch-threads 1]
 
 --cpu-time times with time.process_time (CPU time of the whole process): on a shared, loaded
 machine it leaves out the time slices other processes took. Noisy machines: quote the ratios.
@@ -282,10 +283,60 @@ def gpt_row(args, clock, batch=32, block=64, vocab=65):
            rounds)
 
 
+def word2vec_row(args, clock, steps=16):
+    """examples/word2vec.py's training step (skip-gram, 5 negatives, batch 512, 64-d sparse embeddings,
+    SparseAdam) over the example's own batches, cycling through `steps` of them."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
+    import word2vec
+    corpus = word2vec.Corpus(word2vec.load_words())
+    rng = np.random.default_rng(0)
+    centers, contexts = corpus.pairs(4, rng)
+    fg.manual_seed(0)
+    data = []
+    for batch in word2vec.batches(corpus, centers, contexts, 512, 5):
+        data.append(tuple(a.numpy() for a in batch))
+        if len(data) == steps:
+            break
+
+    def step_of(lib):
+        lib.manual_seed(0)
+        model = word2vec.make_model(lib, len(corpus.words), 64)
+        optimizer = lib.optim.SparseAdam(model.parameters(), lr=0.01)
+
+        def step(c, t, s):   # examples/word2vec.py's training step
+            loss = model(c, t, s)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss
+        return step
+
+    def cycling(step, batches):
+        i = [0]
+
+        def run():
+            step(*batches[i[0] % len(batches)])
+            i[0] += 1
+        return run
+    fdata = [tuple(fg.tensor(a) for a in batch) for batch in data]
+    compiled = cycling(fg.compile(step_of(fg)), fdata)
+    compiled(), compiled()   # the warm-up and the recording call
+    contenders = {"fastgrad eager": cycling(step_of(fg), fdata), "fastgrad compiled": compiled}
+    try:
+        import torch
+        tdata = [tuple(torch.from_numpy(a) for a in batch) for batch in data]
+        contenders["torch eager"] = cycling(step_of(torch), tdata)
+    except ImportError:
+        pass
+    times = compare(contenders, rounds=args.rounds, clock=clock)
+    report(f"word2vec skip-gram ({len(corpus.words)} words x 64, sparse embeddings), batch 512 x (1 + 5 negatives), "
+           f"SparseAdam step", times, args.rounds)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--only", default="mlp,digits,cnn,gpt")
+    parser.add_argument("--only", default="mlp,digits,cnn,gpt,word2vec")
     parser.add_argument("--cpu-time", action="store_true", help="time.process_time instead of wall time")
     parser.add_argument("--torch-threads", type=int, default=0,
                         help="PyTorch's threads (default: fastgrad's); 1 avoids its spinning threads on a loaded machine")
@@ -296,7 +347,7 @@ def main():
         torch.set_num_threads(args.torch_threads or fg.get_num_threads())
     except ImportError:
         print("torch not installed: no PyTorch rows")
-    rows = {"mlp": mlp_rows, "digits": digits_row, "cnn": cnn_row, "gpt": gpt_row}
+    rows = {"mlp": mlp_rows, "digits": digits_row, "cnn": cnn_row, "gpt": gpt_row, "word2vec": word2vec_row}
     for name in args.only.split(","):
         rows[name](args, clock)
 

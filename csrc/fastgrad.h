@@ -442,12 +442,30 @@ void fg_one_hot(int64_t *out, const int64_t *index, int64_t n, int64_t classes);
 /* 0 if every x[i] is in [lo, hi) or equal to `allowed` (a loss's ignore_index), else 1: a status, so
  * a captured step's replay stops on a batch out of range as the eager step raises on it. */
 int fg_check_range_i64(const int64_t *x, int64_t n, int64_t lo, int64_t hi, int64_t allowed);
-/* SparseAdam (PyTorch's rule) on n distinct rows of `row` elements of param and its state; grad holds
- * the n rows' gradients. Rows not named are not touched. */
-void fg_sparse_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, const float *grad, const int64_t *rows,
-                        double lr, double beta1, double beta2, double eps, int64_t step, int64_t n, int64_t row);
-void fg_sparse_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, const double *grad, const int64_t *rows,
-                        double lr, double beta1, double beta2, double eps, int64_t step, int64_t n, int64_t row);
+/* A row-sparse gradient coalesced: rows[i] names the row of the i-th of n rows of `row` values.
+ * out_rows gets the distinct rows in increasing order, out_values (n rows' room) their sums, each
+ * from zero adding the repeats in order of i, and *count how many there are (a count the next
+ * kernels read from memory, so a captured step replays it). scratch holds 2n entries. */
+void fg_coalesce_rows_f32(int64_t *out_rows, float *out_values, int64_t *count, int64_t *scratch, const int64_t *rows,
+                          const float *values, int64_t n, int64_t row);
+void fg_coalesce_rows_f64(int64_t *out_rows, double *out_values, int64_t *count, int64_t *scratch,
+                          const int64_t *rows, const double *values, int64_t n, int64_t row);
+/* SparseAdam (PyTorch's rule) on the *count distinct rows of `row` elements of param and its state
+ * (rows[i]; grad holds their gradients, as fg_coalesce_rows leaves them). Reads the learning rate
+ * from *lr and increments *step before use, as fg_adam does. Rows not named are not touched. */
+void fg_sparse_adam_f32(float *param, float *exp_avg, float *exp_avg_sq, double *step, const float *grad,
+                        const int64_t *rows, const int64_t *count, const double *lr, double beta1, double beta2,
+                        double eps, int64_t row);
+void fg_sparse_adam_f64(double *param, double *exp_avg, double *exp_avg_sq, double *step, const double *grad,
+                        const int64_t *rows, const int64_t *count, const double *lr, double beta1, double beta2,
+                        double eps, int64_t row);
+/* SGD without momentum or weight decay on a row-sparse gradient of n rows (repeats allowed, applied
+ * in order of i, as fg_scatter_add with alpha = -*lr): param[rows[i]] -= lr * grad[i]. Increments
+ * *step, as fg_sgd does. */
+void fg_sparse_sgd_f32(float *param, double *step, const float *grad, const int64_t *rows, const double *lr, int64_t n,
+                       int64_t row);
+void fg_sparse_sgd_f64(double *param, double *step, const double *grad, const int64_t *rows, const double *lr,
+                       int64_t n, int64_t row);
 
 /* ---- convolutional networks (conv.inc, pool.inc, norm.inc) ---------------------------------- */
 /* 2-D convolution, PyTorch's NCHW layout and weight layout [cout][c/groups][kh][kw] (conv1d is

@@ -3,6 +3,7 @@
     pip install ".[examples]"            # tqdm, matplotlib
     python examples/word2vec.py          # about half a minute
     python examples/word2vec.py --steps 50 --out /tmp/w2v   # a quick check
+    python examples/word2vec.py --compile   # the training step captured once, replayed in C
 
 The corpus is the standard library's pydoc_data.topics (about 64 thousand words), lower-cased. Words
 seen fewer than --min-count times are dropped; frequent words are subsampled (kept with probability
@@ -136,6 +137,8 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("word2vec_out"))
+    parser.add_argument("--compile", action="store_true",
+                        help="record the training step once (fg.compile) and replay it in C after that")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     fg.manual_seed(args.seed)
@@ -147,6 +150,14 @@ def main(argv=None):
     print(f"{len(corpus.ids):,} words in the corpus, vocabulary of {len(corpus.words):,} (min count "
           f"{args.min_count}), {args.dim}-d embeddings, {args.negatives} negatives per pair")
 
+    def train_step(c, t, s):   # the loss's .item() stays outside: a replay runs no Python
+        loss = model(c, t, s)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss
+    train = fg.compile(train_step) if args.compile else train_step
+
     bar = tqdm(total=args.steps, desc="training", unit="batch")
     losses, pairs_done, words_done, step, elapsed = [], 0, 0, 0, 0.0
     while step < args.steps:
@@ -154,10 +165,7 @@ def main(argv=None):
         pairs_per_word = len(centers) / len(corpus.ids)
         start = time.perf_counter()
         for c, t, s in batches(corpus, centers, contexts, args.batch_size, args.negatives):
-            loss = model(c, t, s)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            loss = train(c, t, s)
             step += 1
             pairs_done += args.batch_size
             losses.append(loss.item())

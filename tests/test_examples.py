@@ -79,3 +79,17 @@ def test_train_digits_compiled_matches_eager(tmp_path):
         assert run.returncode == 0, run.stdout + run.stderr
         outputs.append(run.stdout.split("test accuracy ")[1].split(" after")[0])
     assert outputs[0] == outputs[1]
+
+
+def test_word2vec_compiled_matches_eager(tmp_path):
+    """--compile replays the captured sparse step (SparseAdam): the same run, to the printed losses and
+    nearest neighbours."""
+    for module in ("tqdm", "matplotlib"):
+        pytest.importorskip(module)
+    outputs = []
+    for flags in ([], ["--compile"]):
+        run = subprocess.run([sys.executable, str(EXAMPLES / "word2vec.py"), "--out", str(tmp_path), "--steps", "30",
+                              "--batch-size", "256", *flags], capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stdout + run.stderr
+        outputs.append([line for line in run.stdout.splitlines() if line.startswith(("final loss", "nearest to"))])
+    assert outputs[0] == outputs[1] and len(outputs[0]) > 3

@@ -270,6 +270,19 @@ def test_sparse_embedding_gradient():
     np.testing.assert_allclose(c.to_dense().numpy(), dense.weight.grad.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("rows", [1, 7, 300, 70_000, 2**40])   # row ids of one to six bytes (radix passes)
+@pytest.mark.parametrize("n", [0, 1, 5, 1000])
+def test_coalesce_sorts_rows_and_sums_repeats_in_order(rows, n):
+    rng = np.random.default_rng(n)
+    index, values = rng.integers(0, rows, n), rng.standard_normal((n, 3)).astype(np.float32)
+    c = fg.sparse.RowSparseGrad(index, fg.tensor(values), (rows, 3)).coalesce()
+    distinct, inverse = np.unique(index, return_inverse=True)
+    want = np.zeros((distinct.size, 3), np.float32)
+    for i, k in enumerate(inverse.reshape(-1)):   # from zero, repeats added in order: the eager bits
+        want[k] += values[i]
+    assert c.indices.tolist() == distinct.tolist() and c.values.numpy().tobytes() == want.tobytes()
+
+
 @pytest.mark.parametrize("name,kwargs", [("SparseAdam", dict(lr=0.05)), ("SGD", dict(lr=0.1)),
                                          ("SGD", dict(lr=0.1, momentum=0.9))])
 def test_sparse_optimizers_match_torch_over_50_steps(name, kwargs):

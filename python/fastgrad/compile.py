@@ -21,7 +21,7 @@ The step's intermediates (buffers nothing outside the plan holds afterwards, wri
 before they are read) share one arena, placed by their first and last use (_arena).
 
 What changes between steps is never frozen:
-  - learning rates and step counts: the update kernels of SGD, Adam and AdamW (Optimizer.live_state)
+  - learning rates and step counts: the update kernels of SGD, Adam, AdamW and SparseAdam (Optimizer.live_state)
     read group["lr"] from a cell of the optimizer, which each replay refreshes (a scheduler's
     change takes effect), and increment state["step"], a tensor, themselves (Adam's bias
     corrections follow); other optimizers are refused;

@@ -673,8 +673,7 @@ class Embedding(Op):
         num, d = weight._shape
         # an int64 tensor's offsets come from a kernel (a captured step replays it, re-checking the
         # range: _checks.range_hook); other indices are read on the host
-        in_c = isinstance(indices, Tensor) and indices._dtype is int64 and self.padding_idx is None \
-            and not self.sparse
+        in_c = isinstance(indices, Tensor) and indices._dtype is int64 and self.padding_idx is None
         index = _checks.raw_view(indices) if in_c else _long_index(indices, "embedding", "input")
         if index.size and index.view(np.uint64).max() >= num:   # one pass: negatives read as huge
             bad = index[(index < 0) | (index >= num)].flat[0]
@@ -689,6 +688,9 @@ class Embedding(Op):
             kernels.fill(width._buf, int64.code, 0.0, d, n)
             int64.k.binary(self.offsets._buf, indices._buf, width._buf, lib.FG_MUL, n)
             self.sel.offsets_ptr = self.offsets._buf
+            if self.sparse:   # the rows the sparse gradient names: a copy, as self.index is
+                self.rows = empty((n,), int64)
+                kernels.cast(self.rows._buf, int64.code, indices._buf, int64.code, n)
         return self.record(self.sel.read(weight), weight)
 
     def _backward(self, g):
@@ -697,13 +699,16 @@ class Embedding(Op):
         rows = self.index.reshape(-1)
         if self.sparse:
             from ..sparse import RowSparseGrad
-            keep = slice(None) if self.padding_idx is None else np.nonzero(rows != self.padding_idx)[0]
             if self.padding_idx is None:   # the incoming gradient's rows as they are, as PyTorch's sparse
                 # gradient shares them (even a gradient the caller passed to backward: so does PyTorch's)
                 values = _view(g, (rows.size, d), False)
+                # the rows: the forward's kernel copy of an int64 tensor (a captured step replays it)
+                kept = self.rows if hasattr(self, "rows") else tensor(rows, dtype=int64)
             else:
+                keep = np.nonzero(rows != self.padding_idx)[0]
                 values = Selection((keep.size, d), offsets=keep * d, row=d).read(g)
-            grad = RowSparseGrad.trusted(rows[keep], values, weight._shape)
+                kept = tensor(rows[keep], dtype=int64)
+            grad = RowSparseGrad.trusted(kept, values, weight._shape)
             if weight.grad is None:
                 weight.grad = grad
             elif isinstance(weight.grad, RowSparseGrad):

@@ -26,8 +26,8 @@ class SGD(Optimizer):
     def _update(self, p, grad, group, state):
         if type(grad) is not Tensor:   # a RowSparseGrad: only its rows change, as in PyTorch
             if group["momentum"] == 0 and group["weight_decay"] == 0:
-                state["step"]._buf[0] += 1   # (the kernel counts the others)
-                grad.add_to_dense(p._buf, -group["lr"])
+                self._kernel(p, "sparse_sgd", p._buf, state["step"]._buf, grad.values._buf, grad.rows._buf,
+                             self._lr_cell(group), grad.rows._numel, grad.row)
                 return
             grad = grad.to_dense()   # momentum and weight decay touch every row
         momentum = group["momentum"]

@@ -1,16 +1,17 @@
 """SparseAdam: Adam for row-sparse gradients (nn.Embedding(sparse=True)), PyTorch's lazy rule: only
-the rows a step's gradient names are updated, their moments included; other rows keep theirs."""
+the rows a step's gradient names are updated, their moments included; other rows keep theirs.
+The gradient is coalesced and applied by kernels that read the number of distinct rows, lr and the
+step count from memory, so a captured step (fastgrad.compile) replays it."""
+import functools
 import numbers
 
-import numpy as np
-
-from .._C import ffi
 from ..tensor import Tensor, zeros_like
 from .optimizer import Optimizer, _check_non_negative
 
 
 class SparseAdam(Optimizer):
     state_names = ("exp_avg", "exp_avg_sq")
+    live_state = True   # the kernels read lr, the step count and the number of rows from memory
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
         if maximize:
@@ -36,11 +37,8 @@ class SparseAdam(Optimizer):
             raise RuntimeError("SparseAdam does not support dense gradients, please consider Adam instead")
         if "exp_avg" not in state:
             state["exp_avg"], state["exp_avg_sq"] = zeros_like(p), zeros_like(p)
-        grad = grad.coalesce()   # each row once, repeats summed
-        rows = np.ascontiguousarray(grad.indices)
-        if not rows.size:
-            return
+        call = functools.partial(self._kernel, p)
+        rows, values, count = grad._coalesced(call)   # each row once, repeats summed; *count of them
         beta1, beta2 = group["betas"]
-        p.dtype.k.sparse_adam(p._buf, state["exp_avg"]._buf, state["exp_avg_sq"]._buf, grad.values._buf,
-                              ffi.from_buffer("int64_t[]", rows), group["lr"], beta1, beta2, group["eps"],
-                              int(state["step"]._buf[0]), rows.size, grad.row)
+        call("sparse_adam", p._buf, state["exp_avg"]._buf, state["exp_avg_sq"]._buf, state["step"]._buf, values._buf,
+             rows._buf, count._buf, self._lr_cell(group), beta1, beta2, group["eps"], grad.row)
