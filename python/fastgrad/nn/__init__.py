@@ -22,3 +22,8 @@ from .parameter import Parameter  # noqa: E402
 
 __all__ += ["utils", "LayerNorm", "GELU", "SiLU", "LogSigmoid", "Softplus", "ModuleList", "ModuleDict", "Parameter",
             "MultiheadAttention", "TransformerEncoderLayer"]
+
+# ---- distances as layers (distance.py) ----
+from .distance import CosineSimilarity, PairwiseDistance  # noqa: E402
+
+__all__ += ["CosineSimilarity", "PairwiseDistance"]

@@ -219,3 +219,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if enable_gqa:
         raise NotImplementedError("scaled_dot_product_attention: enable_gqa is not supported")
     return ops.ScaledDotProductAttention(attn_mask, dropout_p, is_causal, scale).forward(query, key, value)
+
+
+# ---- distances (composed from existing ops in fastgrad/tensor_functions.py) ----
+from ..tensor_functions import cosine_similarity, pairwise_distance  # noqa: E402,F401
