@@ -222,6 +222,8 @@ def test_cosine_similarity_and_pairwise_distance(dtype):
             a, b, dim), rand(*s1), rand(*s2, seed=1), dtype=dtype)
     zero = np.zeros((2, 3))
     compare(F.cosine_similarity, torch.nn.functional.cosine_similarity, zero, rand(2, 3), dtype=dtype)
+    tiny = np.array([[1e-9, 2e-9, 0.0], [1.0, 2.0, 3.0]])   # a norm below eps: clamped value, the norm's gradient
+    compare(F.cosine_similarity, torch.nn.functional.cosine_similarity, tiny, rand(2, 3), dtype="float64")
     for s1, s2 in [((4, 5), (4, 5)), ((4, 5), (5,)), ((2, 3, 4), (3, 4)), ((5,), (5,))]:
         for p, keepdim in [(2.0, False), (1.0, True), (3.0, False), (float("inf"), True)]:
             compare(lambda a, b: F.pairwise_distance(a, b, p, keepdim=keepdim),

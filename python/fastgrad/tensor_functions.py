@@ -19,7 +19,7 @@ from .dtypes import as_dtype, bool_, float32, float64, int64
 from .ops import index as _index
 from .ops._checks import cast_to
 from .ops.index import Index, IndexPut, ScatterAdd, Selection
-from .tensor import Tensor, _dim_index, tensor, zeros
+from .tensor import Tensor, _dim_index, ones, tensor, zeros
 
 
 def _tensor(x, op, name="input"):
@@ -329,8 +329,8 @@ def cumprod(input, dim, *, dtype=None):
     n, out, s = input._shape[dim], input, 1
     from .shape_functions import cat
     while s < n:
-        head = out.narrow(dim, 0, s)
-        out = out * cat([head * 0 + 1, out.narrow(dim, 0, n - s)], dim)
+        ones_shape = out._shape[:dim] + (s,) + out._shape[dim + 1:]
+        out = out * cat([ones(ones_shape, dtype=out._dtype), out.narrow(dim, 0, n - s)], dim)
         s *= 2
     return out if out is not input else input * 1
 
@@ -407,7 +407,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """sum(x1 · x2) / (max(‖x1‖, eps) · max(‖x2‖, eps)) over dim (x1 and x2 broadcast), each vector
-    divided by its clamped norm first, as PyTorch does."""
+    divided by its clamped norm first, as PyTorch does (with the gradient of the unclamped norm)."""
     from .functions import clamp, norm
     _tensor(x1, "cosine_similarity", "x1")
     _tensor(x2, "cosine_similarity", "x2")
@@ -418,8 +418,10 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
                          f"broadcast") from None
     dim = _dim_index(dim, len(shape), "cosine_similarity")
     x1, x2 = x1.expand(*shape), x2.expand(*shape)
-    n1 = clamp(norm(x1, 2.0, dim=dim, keepdim=True), min=eps)
-    n2 = clamp(norm(x2, 2.0, dim=dim, keepdim=True), min=eps)
+    n1, n2 = norm(x1, 2.0, dim=dim, keepdim=True), norm(x2, 2.0, dim=dim, keepdim=True)
+    # the norms' values clamped, their gradients those of the norms (PyTorch clamps without grad)
+    n1 = n1 + (clamp(n1, min=eps) - n1).detach()
+    n2 = n2 + (clamp(n2, min=eps) - n2).detach()
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
