@@ -23,6 +23,11 @@ from .parameter import Parameter  # noqa: E402
 __all__ += ["utils", "LayerNorm", "GELU", "SiLU", "LogSigmoid", "Softplus", "ModuleList", "ModuleDict", "Parameter",
             "MultiheadAttention", "TransformerEncoderLayer"]
 
+# ---- recurrent layers (lead) ----
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: E402
+
+__all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
 # ---- distances as layers (distance.py) ----
 from .distance import CosineSimilarity, PairwiseDistance  # noqa: E402
 
