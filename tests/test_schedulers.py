@@ -260,3 +260,26 @@ def sgd():
 def test_bad_arguments(expr, error, match):
     with pytest.raises(error, match=match):
         eval(expr, {"L": ours_lib, "sgd": sgd, "fg": fg, "O": sgd()})
+
+
+@pytest.mark.parametrize("make", [lambda o: ours_lib.ReduceLROnPlateau(o), lambda o: ours_lib.ChainedScheduler(
+    [ours_lib.ExponentialLR(o, 0.9)]), lambda o: ours_lib.CosineAnnealingWarmRestarts(o, 3),
+    lambda o: ours_lib.SequentialLR(o, [ours_lib.ExponentialLR(o, 0.9), ours_lib.StepLR(o, 2)], [3])])
+def test_scheduler_step_inside_a_compiled_step_is_refused(make):
+    """Schedulers with their own step() are refused inside a capture as LRScheduler.step is."""
+    model = fg.nn.Linear(3, 1)
+    opt = fg.optim.SGD(model.parameters(), lr=0.1)
+    sched = make(opt)
+
+    def step(x):
+        sched.step(*([1.0] if isinstance(sched, ours_lib.ReduceLROnPlateau) else []))   # before opt.step()
+        opt.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+    compiled = fg.compile(step)
+    x = fg.ones(2, 3)
+    with pytest.raises(fg.CaptureError, match="scheduler"):
+        for _ in range(3):
+            compiled(x)
