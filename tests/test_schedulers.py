@@ -1,6 +1,5 @@
 """Learning-rate schedulers against torch.optim.lr_scheduler: the rates (and OneCycleLR's momentum)
 over many steps, with SGD and Adam and two parameter groups; state_dict round trips; bad arguments."""
-import math
 import pickle
 
 import numpy as np

@@ -80,9 +80,10 @@ def test_meshgrid(dtype):
         for shapes in [((3,), (4,)), ((2,), (1,), (5,)), ((3,),), ((0,), (2,)), ((), (3,))]:
             arrays = [rand(*s, seed=i) for i, s in enumerate(shapes)]
             for k in range(len(arrays)):   # the gradient of each grid
-                compare(lambda *t: fg.meshgrid(*t, indexing=indexing)[k:] + fg.meshgrid(*t, indexing=indexing)[:k],
-                        lambda *t: torch.meshgrid(*t, indexing=indexing)[k:] + torch.meshgrid(*t, indexing=indexing)[:k],
-                        *arrays, dtype=dtype)
+                def rotate(grids, k=k):
+                    return grids[k:] + grids[:k]
+                compare(lambda *t: rotate(fg.meshgrid(*t, indexing=indexing)),
+                        lambda *t: rotate(torch.meshgrid(*t, indexing=indexing)), *arrays, dtype=dtype)
     a, b = fg.arange(3), fg.arange(2)
     assert [t.tolist() for t in fg.meshgrid([a, b])] == [t.tolist() for t in torch.meshgrid(
         [torch.arange(3), torch.arange(2)], indexing="ij")]
