@@ -204,3 +204,16 @@ def test_bad_inputs_are_refused_clearly(make, call, error, match):
 def test_bad_constructor_arguments(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_the_gates_op_refuses_shapes_and_dtypes_that_do_not_fit():
+    lib = fg.backend.lib
+    x, s = fg.randn(3, 16), fg.randn(3, 4)
+    with pytest.raises(ValueError, match=r"x, h \(rows, 4·hidden\)"):
+        fg.ops.RNNGates(lib.FG_LSTM_CELL).forward(x, x, fg.randn(3, 5))
+    with pytest.raises(ValueError, match="gru hidden state"):
+        fg.ops.RNNGates(lib.FG_GRU_HIDDEN).forward(x, x, s)   # 3·hidden columns for a GRU
+    with pytest.raises(TypeError, match="one dtype"):
+        fg.ops.RNNGates(lib.FG_LSTM_HIDDEN).forward(x, x.double(), s)
+    with pytest.raises(ValueError, match="unknown mode"):
+        fg.ops.RNNGates(7)

@@ -114,25 +114,10 @@ class Tensor:
     def to(self, *args, **kwargs):
         """to(dtype), to(device), to(device, dtype), to(other_tensor), with copy= and
         non_blocking= accepted as in PyTorch. Only the CPU exists; a new dtype is a cast."""
-        dtype = kwargs.pop("dtype", None)
-        copy = kwargs.pop("copy", False)
-        device = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a._dtype
-            elif isinstance(a, (str, Device)) and not (isinstance(a, str) and a in _dtype_names):
-                device = a
-            else:
-                dtype = a
-        if device is not None:
-            as_device(device)
-        if dtype is None or as_dtype(dtype) is self._dtype:
+        dtype, copy = _to_arguments(args, kwargs)
+        if dtype is None or dtype is self._dtype:
             return _cast(self, self._dtype) if copy else self
-        return _cast(self, as_dtype(dtype))
+        return _cast(self, dtype)
 
     def type(self, dtype=None):
         """The dtype's name with no argument (PyTorch prints 'torch.FloatTensor'), else a cast."""
@@ -803,6 +788,29 @@ def _view(t, shape, requires_grad):
 
 
 _MATRIX_DIMS = (0, 1, -1, -2)
+
+
+def _to_arguments(args, kwargs):
+    """(dtype or None, copy) from the arguments of Tensor.to and Module.to: to(dtype), to(device),
+    to(device, dtype), to(other_tensor), dtype=, device=, copy=, non_blocking=, memory_format=. The
+    device must be the CPU (as_device raises otherwise)."""
+    dtype = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    device = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a._dtype
+        elif isinstance(a, (str, Device)) and not (isinstance(a, str) and a in _dtype_names):
+            device = a
+        else:
+            dtype = a
+    if device is not None:
+        as_device(device)
+    return (None if dtype is None else as_dtype(dtype)), copy
 
 
 def _write_back_T(base, t):

@@ -27,6 +27,9 @@ __all__ += ["utils", "LayerNorm", "GELU", "SiLU", "LogSigmoid", "Softplus", "Mod
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: E402
 
 __all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+from .transformer import Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder  # noqa: E402
+
+__all__ += ["TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
 
 # ---- distances as layers (distance.py) ----
 from .distance import CosineSimilarity, PairwiseDistance  # noqa: E402

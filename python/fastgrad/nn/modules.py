@@ -13,15 +13,47 @@ from collections.abc import Mapping
 
 
 from .. import ops
-from ..dtypes import numeric_array
 from ..ops._checks import reduction_arg
 from ..creation import empty
-from ..tensor import Tensor, tensor
+from ..dtypes import as_dtype, float32, float64, numeric_array
+from ..tensor import Tensor, as_device, tensor, _to_arguments
 from . import functional as F
 from . import init
 
 # What load_state_dict(strict=False) reports, as in PyTorch.
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class _Listing(list):
+    """What parameters(), buffers(), children() and modules() return: a list (the tutorial adds two
+    layers' parameters with +) that next() also walks, as it walks PyTorch's generators
+    (`next(model.parameters())` is how PyTorch code finds a model's dtype)."""
+    _at = 0
+
+    def __next__(self):
+        if self._at >= len(self):
+            raise StopIteration
+        self._at += 1
+        return self[self._at - 1]
+
+
+class _HookHandle:
+    """What register_forward_hook returns: handle.remove() takes the hook off."""
+    _next_id = 0
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.id = hooks, _HookHandle._next_id
+        _HookHandle._next_id += 1
+        hooks[self.id] = hook
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 class Module:
@@ -53,6 +85,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
+        if "_forward_hooks" in self.__dict__ or "_forward_pre_hooks" in self.__dict__:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     # ---- the tree of modules ---------------------------------------------------------------------
@@ -64,7 +98,7 @@ class Module:
                 yield from ((f"{name}.{i}", v) for i, v in enumerate(value) if isinstance(v, Module))
 
     def children(self):
-        return [m for _, m in self.named_children()]
+        return _Listing(m for _, m in self.named_children())
 
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         """(name, module) for this module and every submodule, depth first; a module reached twice is
@@ -86,7 +120,7 @@ class Module:
         return self
 
     def modules(self):
-        return [m for _, m in self.named_modules()]
+        return _Listing(m for _, m in self.named_modules())
 
     def _own_parameters(self):
         registered = self.__dict__.get("_parameter_names", ())
@@ -123,7 +157,7 @@ class Module:
                     yield prefix + (mod_prefix + "." + name if mod_prefix else name), b
 
     def buffers(self, recurse=True):
-        return [b for _, b in self.named_buffers(recurse=recurse)]
+        return _Listing(b for _, b in self.named_buffers(recurse=recurse))
 
     # ---- parameters ------------------------------------------------------------------------------
     def named_parameters(self, prefix=""):
@@ -135,7 +169,7 @@ class Module:
                 yield prefix + name, p
 
     def parameters(self):
-        return [p for _, p in self.named_parameters()]
+        return _Listing(p for _, p in self.named_parameters())
 
     def zero_grad(self, set_to_none=True):
         """Clears the gradients: sets them to None (the default, as in PyTorch) or, with
@@ -145,6 +179,120 @@ class Module:
                 p.grad = None
             else:
                 p.grad.zero_()
+
+    # ---- devices and dtypes: PyTorch code moves its models; fastgrad runs on the CPU ---------------
+    def to(self, *args, **kwargs):
+        """to(device), to(dtype), to(device, dtype), to(tensor), as in PyTorch: the device must be the
+        CPU; a dtype (floating point) casts the floating-point parameters and buffers in place, each
+        keeping its identity (an optimizer made before still holds it)."""
+        dtype, _ = _to_arguments(args, kwargs)
+        if dtype is not None and not dtype.is_floating_point:
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype!r}")
+        return self if dtype is None else self._cast(dtype, floating_only=True)
+
+    def type(self, dst_type):
+        """Casts every parameter and buffer to dst_type (PyTorch's Module.type)."""
+        return self._cast(as_dtype(dst_type), floating_only=False)
+
+    def float(self):
+        return self._cast(float32, floating_only=True)
+
+    def double(self):
+        return self._cast(float64, floating_only=True)
+
+    def half(self):
+        raise TypeError("half(): fastgrad has no float16 tensors (float32, float64, int64, bool)")
+
+    bfloat16 = half
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        as_device("cuda")   # raises: fastgrad runs on the CPU
+
+    def share_memory(self):
+        return self   # (one process's memory: nothing to share)
+
+    def _cast(self, dtype, floating_only):
+        for module in self.modules():
+            for _, t in list(module._own_parameters()) + list(module._own_buffers()):
+                if t._dtype is not dtype and (t._dtype.is_floating_point or not floating_only):
+                    t.data = t.data.to(dtype)
+                    if t.grad is not None:
+                        t.grad = t.grad.to(dtype)
+        return self
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    # ---- registering and finding submodules, parameters and buffers by name -----------------------
+    def add_module(self, name, module):
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"add_module: module name must be a non-empty string without '.', got {name!r}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
+        setattr(self, name, module)
+
+    register_module = add_module
+
+    def register_parameter(self, name, param):
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_parameter: parameter name must be a non-empty string without '.', got "
+                           f"{name!r}")
+        if param is not None and not (isinstance(param, Tensor) and param._op is None):
+            raise TypeError(f"register_parameter: cannot assign {type(param).__name__} as parameter {name!r} (a leaf "
+                            f"Tensor or None is required)")
+        self.__dict__.setdefault("_parameter_names", set()).add(name)
+        object.__setattr__(self, name, param)
+
+    def get_submodule(self, target):
+        module = self
+        for part in target.split(".") if target else ():
+            child = dict(module.named_children()).get(part)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no attribute `{part}` (looking up {target!r})")
+            module = child
+        return module
+
+    def get_parameter(self, target):
+        return self._get_tensor(target, "_own_parameters", "parameter")
+
+    def get_buffer(self, target):
+        return self._get_tensor(target, "_own_buffers", "buffer")
+
+    def _get_tensor(self, target, own, what):
+        prefix, _, name = target.rpartition(".")
+        module = self.get_submodule(prefix)
+        found = dict(getattr(module, own)()).get(name)
+        if found is None:
+            raise AttributeError(f"`{name}` is not an nn.Module {what} of {type(module).__name__} "
+                                 f"(looking up {target!r})")
+        return found
+
+    # ---- hooks ---------------------------------------------------------------------------------------
+    def register_forward_hook(self, hook):
+        """hook(module, args, output) after each forward; a result other than None replaces the output."""
+        return _HookHandle(self.__dict__.setdefault("_forward_hooks", {}), hook)
+
+    def register_forward_pre_hook(self, hook):
+        """hook(module, args) before each forward; a result other than None (a tuple, or one value)
+        replaces the arguments."""
+        return _HookHandle(self.__dict__.setdefault("_forward_pre_hooks", {}), hook)
+
+    def _call_with_hooks(self, args, kwargs):
+        for hook in list(self.__dict__.get("_forward_pre_hooks", {}).values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self.__dict__.get("_forward_hooks", {}).values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
 
     def train(self, mode=True):
         """Training mode (the default) or, with mode=False, evaluation mode, for every submodule:

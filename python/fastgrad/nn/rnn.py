@@ -5,12 +5,15 @@ state_dict moves between the two libraries.
 
 They are written with the library's ops, so autograd, fg.compile and the thread guarantees hold
 as for any op: per layer and direction, the input's products with W_ih for all time steps are one
-matrix product; each step then adds h·W_hhᵀ and applies the gates (one `_cell` function, shared by
-the layers and the cells)."""
+matrix product; each step then takes h·W_hhᵀ and applies the gates, one kernel for an LSTM's cell
+state, one for its hidden state, one for a GRU's (ops.RNNGates; one `_cell` function, shared by the
+layers and the cells)."""
 import math
 import numbers
 
+from .._C import lib
 from ..creation import empty
+from ..ops.rnn import RNNGates
 from ..tensor import Tensor, zeros
 from ..ops.shape import cat, stack
 from . import functional as F
@@ -25,16 +28,11 @@ def _cell(mode, x_part, h, c, w_hh, b_hh, w_hr=None):
     LSTM only). Returns the new (h, c)."""
     h_part = F.linear(h, w_hh, b_hh)
     if mode == "LSTM":
-        i, f, g, o = (x_part + h_part).chunk(4, -1)
-        c = i.sigmoid() * g.tanh() + f.sigmoid() * c
-        h = o.sigmoid() * c.tanh()
+        c = RNNGates(lib.FG_LSTM_CELL).forward(x_part, h_part, c)
+        h = RNNGates(lib.FG_LSTM_HIDDEN).forward(x_part, h_part, c)
         return (h if w_hr is None else F.linear(h, w_hr)), c
     if mode == "GRU":
-        x_r, x_z, x_n = x_part.chunk(3, -1)
-        h_r, h_z, h_n = h_part.chunk(3, -1)
-        r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
-        n = (x_n + r * h_n).tanh()
-        return n + z * (h - n), None   # (1 - z)·n + z·h
+        return RNNGates(lib.FG_GRU_HIDDEN).forward(x_part, h_part, h), None
     pre = x_part + h_part
     return (pre.tanh() if mode == "RNN_TANH" else pre.relu()), None
 
