@@ -146,3 +146,50 @@ def test_module_dict_entries_are_attributes_too():
         d.missing
     clone = copy.deepcopy(d)
     assert clone.wte is not d.wte and clone.wte.weight is clone.head.weight
+
+
+def test_sequential_of_an_ordered_dict_names_its_layers_and_runs_their_hooks():
+    from collections import OrderedDict
+    torch = pytest.importorskip("torch")
+    layers = OrderedDict([("fc", nn.Linear(2, 3)), ("act", nn.ReLU()), ("out", nn.Linear(3, 1))])
+    seq = nn.Sequential(layers)
+    t_seq = torch.nn.Sequential(OrderedDict([("fc", torch.nn.Linear(2, 3)), ("act", torch.nn.ReLU()),
+                                             ("out", torch.nn.Linear(3, 1))]))
+    assert list(seq.state_dict()) == list(t_seq.state_dict()) == ["fc.weight", "fc.bias", "out.weight", "out.bias"]
+    assert seq.fc is layers["fc"] and seq[1:].out is layers["out"] and len(seq[1:]) == 2
+    seen = []
+    seq.fc.register_forward_hook(lambda m, args, out: seen.append(out.shape))   # inside the fused Linear+ReLU
+    x = fg.randn(4, 2)
+    y = seq(x)
+    assert seen == [(4, 3)]
+    np.testing.assert_allclose(y.numpy(), seq.out(seq.fc(x).relu()).numpy(), rtol=1e-6)
+    with pytest.raises(AttributeError, match="nope"):
+        seq.nope
+
+
+def test_legacy_constructors_and_size():
+    assert fg.Tensor([1, 2]).dtype == fg.float32 and fg.Tensor([1, 2]).tolist() == [1.0, 2.0]
+    assert fg.Tensor(2, 3).shape == (2, 3) and fg.Tensor().shape == (0,)
+    assert fg.FloatTensor(np.ones(2)).dtype == fg.float32
+    assert fg.LongTensor([1, 2]).dtype == fg.int64 and fg.DoubleTensor(2).dtype == fg.float64
+    assert fg.BoolTensor([True]).dtype == fg.bool
+    assert fg.randn(2, 3).shape == fg.Size([2, 3]) and fg.Size([2, 3]).numel() == 6
+    assert repr(fg.Size([2, 3])) == "fastgrad.Size([2, 3])"
+    with pytest.raises(TypeError, match="sizes or one sequence"):
+        fg.Tensor([1], [2])
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        fg.Tensor(2, dtype=fg.float64)
+
+
+def test_a_captured_step_refuses_a_module_with_a_forward_hook():
+    model = nn.Linear(3, 2)
+    handle = model.register_forward_hook(lambda m, args, out: None)
+    step = fg.compile(lambda x: model(x).sum())
+    x = fg.randn(4, 3)
+    step(x)   # the warm-up runs eagerly, hooks and all
+    with pytest.raises(fg.CaptureError, match="forward hook on Linear"):
+        step(x)
+    handle.remove()
+    step = fg.compile(lambda x: model(x).sum())
+    for _ in range(3):
+        assert float(step(x)) == float(model(x).sum())

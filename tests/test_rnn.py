@@ -181,7 +181,7 @@ def test_an_lstm_language_model_trains_and_its_captured_step_replays_to_eager_bi
      r"cell size \(1, 3, 7\)"),
     (lambda: fg.nn.GRU(5, 7, num_layers=2), lambda m: m(fg.randn(4, 3, 5), fg.randn(1, 3, 7)), ValueError,
      r"hidden size \(2, 3, 7\)"),
-    (lambda: fg.nn.GRU(5, 7), lambda m: m([[1.0] * 5]), TypeError, "packed sequences"),
+    (lambda: fg.nn.GRU(5, 7), lambda m: m([[1.0] * 5]), TypeError, "PackedSequence"),
     (lambda: fg.nn.GRU(5, 7), lambda m: m(fg.randn(4, 3, 5, dtype=fg.float64)), TypeError, "dtype"),
     (lambda: fg.nn.GRUCell(5, 7), lambda m: m(fg.randn(3, 5), fg.randn(2, 7)), ValueError, "hidden size"),
     (lambda: fg.nn.LSTMCell(5, 7), lambda m: m(fg.randn(3, 4)), ValueError, "input_size"),
@@ -217,3 +217,63 @@ def test_the_gates_op_refuses_shapes_and_dtypes_that_do_not_fit():
         fg.ops.RNNGates(lib.FG_LSTM_HIDDEN).forward(x, x.double(), s)
     with pytest.raises(ValueError, match="unknown mode"):
         fg.ops.RNNGates(7)
+
+
+# ---- variable-length batches: fg.nn.utils.rnn against torch.nn.utils.rnn ---------------------------
+@pytest.mark.parametrize("cls,kw", [("LSTM", {"num_layers": 2, "bidirectional": True}), ("GRU", {"batch_first": True}),
+                                    ("RNN", {"bidirectional": True}), ("LSTM", {"proj_size": 3})])
+@pytest.mark.parametrize("enforce_sorted", [True, False])
+def test_packed_sequences_match_torch(cls, kw, enforce_sorted):
+    from torch.nn.utils import rnn as t_rnn
+
+    from fastgrad.nn.utils import rnn as f_rnn
+    torch.manual_seed(0)
+    t, f = _pair(cls, **kw)
+    lengths = [5, 3, 3, 1] if enforce_sorted else [3, 5, 1, 3]
+    rng = np.random.default_rng(7)
+    shape = (4, 5, 5) if kw.get("batch_first") else (5, 4, 5)
+    x, tx = _leaf(rng.standard_normal(shape))
+    layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
+    h, th = _leaf(rng.standard_normal((layers, 4, kw.get("proj_size") or 7)))
+    leaves = [(x, tx), (h, th)]
+    f_hx, t_hx = h, th
+    if cls == "LSTM":
+        c, tc = _leaf(rng.standard_normal((layers, 4, 7)))
+        leaves.append((c, tc))
+        f_hx, t_hx = (h, c), (th, tc)
+    bf = kw.get("batch_first", False)
+    f_packed = f_rnn.pack_padded_sequence(x, lengths, batch_first=bf, enforce_sorted=enforce_sorted)
+    t_packed = t_rnn.pack_padded_sequence(tx, torch.tensor(lengths), batch_first=bf, enforce_sorted=enforce_sorted)
+    assert f_packed.batch_sizes.tolist() == t_packed.batch_sizes.tolist()
+    np.testing.assert_array_equal(f_packed.data.numpy(), t_packed.data.detach().numpy())
+    f_out, f_state = f(f_packed, f_hx)
+    t_out, t_state = t(t_packed, t_hx)
+    f_padded, f_lengths = f_rnn.pad_packed_sequence(f_out, batch_first=bf, total_length=6)
+    t_padded, t_lengths = t_rnn.pad_packed_sequence(t_out, batch_first=bf, total_length=6)
+    assert f_lengths.tolist() == t_lengths.tolist() == lengths
+    _check((f_padded, f_state), (t_padded, t_state), leaves, f, t)
+
+
+def test_pad_sequence_and_pack_sequence_match_torch():
+    from torch.nn.utils import rnn as t_rnn
+
+    from fastgrad.nn.utils import rnn as f_rnn
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal((n, 2)) for n in (2, 4, 1)]
+    for kw in ({}, {"batch_first": True, "padding_value": -1.0}, {"padding_side": "left"}):
+        np.testing.assert_array_equal(f_rnn.pad_sequence([fg.tensor(a, dtype=fg.float64) for a in arrays], **kw).numpy(),
+                                      t_rnn.pad_sequence([torch.tensor(a) for a in arrays], **kw).numpy())
+    f_packed = f_rnn.pack_sequence([fg.tensor(a, dtype=fg.float64) for a in arrays], enforce_sorted=False)
+    t_packed = t_rnn.pack_sequence([torch.tensor(a) for a in arrays], enforce_sorted=False)
+    np.testing.assert_array_equal(f_packed.data.numpy(), t_packed.data.numpy())
+    assert f_packed.sorted_indices.tolist() == t_packed.sorted_indices.tolist()
+    padded = f_rnn.pad_sequence([fg.tensor(a, dtype=fg.float64) for a in arrays], batch_first=True)
+    assert [s.shape[0] for s in f_rnn.unpad_sequence(padded, [2, 4, 1], batch_first=True)] == [2, 4, 1]
+    with pytest.raises(RuntimeError, match="sorted in decreasing order"):
+        f_rnn.pack_padded_sequence(fg.randn(4, 2, 3), [2, 4])
+    with pytest.raises(RuntimeError, match="greater than 0"):
+        f_rnn.pack_padded_sequence(fg.randn(4, 2, 3), [4, 0])
+    with pytest.raises(ValueError, match="longer than the 4 steps"):
+        f_rnn.pack_padded_sequence(fg.randn(4, 2, 3), [5, 2])
+    with pytest.raises(ValueError, match="trailing dimensions differ"):
+        f_rnn.pad_sequence([fg.randn(2, 3), fg.randn(2, 4)])

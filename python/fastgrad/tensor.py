@@ -16,6 +16,7 @@ import numbers
 
 import numpy as np
 
+from . import _changes
 from ._C import ffi, lib
 from .dtypes import as_dtype, bool_, dtype_of_array, float32, float64, int64, kernels, numeric_array, SMALL_ARRAY
 
@@ -57,9 +58,15 @@ def _checked_shape(shape, infer=False):
 
 
 class Tensor:
-    """Made by fg.tensor, zeros, ones, randn and the ops, not by calling Tensor(data): `Tensor()` is
-    the bare object that empty() fills in, because an __init__ would cost every op a call."""
+    """Made by fg.tensor, zeros, ones, randn and the ops (empty() fills in a bare object.__new__(Tensor):
+    an __init__ would cost every op a call). Tensor(...) itself is PyTorch's legacy constructor."""
     __slots__ = ("_buf", "_shape", "_dtype", "_numel", "_version", "requires_grad", "grad", "_op", "__weakref__")
+
+    def __new__(cls, *args, **kwargs):
+        """torch.Tensor(data) (a sequence or array, as float32), torch.Tensor(*sizes) (a float32
+        tensor of that shape, zero-filled here), torch.Tensor() (empty); so are FloatTensor and the
+        other typed ones with their dtype."""
+        return _legacy_tensor(float32, args, kwargs)
 
     # ---- metadata: fixed at creation, read-only ---------------------------------------------------
     @property
@@ -164,6 +171,7 @@ class Tensor:
             other._version = [0, 0]
         self._buf, self._shape, self._dtype, self._numel = other._buf, other._shape, other._dtype, other._numel
         self._version = other._version
+        _changes.changed()   # a captured plan holding the old buffer rechecks its guards
 
     def __array__(self, dtype=None, copy=None):
         """np.asarray(t) is the zero-copy view; np.array(t) (copy=True) a snapshot."""
@@ -761,7 +769,7 @@ def empty(shape, dtype, numel=None, zeroed=False, buf=None):
             raise out_of_memory(shape, dtype, numel) from None
         if zeroed and zeroed_hook is not None:
             zeroed_hook(buf, dtype, numel)
-    t = Tensor()
+    t = _bare(Tensor)
     t._shape = shape
     t._dtype = dtype
     t._numel = numel
@@ -771,6 +779,48 @@ def empty(shape, dtype, numel=None, zeroed=False, buf=None):
     t.grad = None
     t._op = None
     return t
+
+
+_bare = object.__new__   # a Tensor with nothing set: empty() fills it in
+
+
+def FloatTensor(*args, **kwargs):
+    return _legacy_tensor(float32, args, kwargs)
+
+
+def DoubleTensor(*args, **kwargs):
+    return _legacy_tensor(float64, args, kwargs)
+
+
+def LongTensor(*args, **kwargs):
+    return _legacy_tensor(int64, args, kwargs)
+
+
+def BoolTensor(*args, **kwargs):
+    return _legacy_tensor(bool_, args, kwargs)
+
+
+class Size(tuple):
+    """torch.Size: a tuple of dimensions (tensors' .shape are plain tuples, which compare equal)."""
+
+    def numel(self):
+        return math.prod(self)
+
+    def __repr__(self):
+        return f"fastgrad.Size({list(self)})"
+
+
+def _legacy_tensor(dtype, args, kwargs):
+    device = kwargs.pop("device", None)
+    if kwargs:
+        raise TypeError(f"Tensor(): unexpected keyword arguments {sorted(kwargs)}")
+    if device is not None:
+        as_device(device)
+    if all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in args):
+        return zeros(*args, dtype=dtype) if args else zeros(0, dtype=dtype)   # (sizes; () is empty)
+    if len(args) == 1:
+        return tensor(args[0], dtype=dtype)
+    raise TypeError(f"Tensor(): expects sizes or one sequence of data, got {args!r}")
 
 
 def out_of_memory(shape, dtype, numel):

@@ -8,11 +8,11 @@ fastgrad loads into the same architecture built with torch.nn, and back.
 """
 import math
 import numbers
-from collections import namedtuple
+from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 
-from .. import ops
+from .. import _changes, ops
 from ..ops._checks import reduction_arg
 from ..creation import empty
 from ..dtypes import as_dtype, float32, float64, numeric_array
@@ -65,6 +65,7 @@ class Module:
                 "_buffer_names", ()):
             self.__dict__.setdefault("_parameter_names", set()).add(name)
         object.__setattr__(self, name, value)
+        _changes.changed()   # training flag or a parameter replaced: captured plans recheck their guards
 
     def register_buffer(self, name, tensor, persistent=True):
         """A tensor the module keeps that is not a parameter (running statistics, masks): it follows
@@ -85,7 +86,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
-        if "_forward_hooks" in self.__dict__ or "_forward_pre_hooks" in self.__dict__:
+        if _hooked(self):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
@@ -247,6 +248,7 @@ class Module:
                             f"Tensor or None is required)")
         self.__dict__.setdefault("_parameter_names", set()).add(name)
         object.__setattr__(self, name, param)
+        _changes.changed()   # a parameter replaced: captured plans recheck their guards
 
     def get_submodule(self, target):
         module = self
@@ -283,12 +285,19 @@ class Module:
         return _HookHandle(self.__dict__.setdefault("_forward_pre_hooks", {}), hook)
 
     def _call_with_hooks(self, args, kwargs):
-        for hook in list(self.__dict__.get("_forward_pre_hooks", {}).values()):
+        pre_hooks = list(self.__dict__.get("_forward_pre_hooks", {}).values())
+        hooks = list(self.__dict__.get("_forward_hooks", {}).values())
+        if pre_hooks or hooks:
+            from ..compile import CaptureError, _capturing   # (here: a cycle at import time; hooks are rare)
+            if _capturing is not None:
+                raise CaptureError(f"compile: a forward hook on {type(self).__name__} runs Python, which a replay "
+                                   f"would skip; remove it (handle.remove()) or call the step uncompiled")
+        for hook in pre_hooks:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
         output = self.forward(*args, **kwargs)
-        for hook in list(self.__dict__.get("_forward_hooks", {}).values()):
+        for hook in hooks:
             result = hook(self, args, output)
             if result is not None:
                 output = result
@@ -352,28 +361,46 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(head + lines) + "\n)"
 
 
+def _hooked(module):
+    return "_forward_hooks" in module.__dict__ or "_forward_pre_hooks" in module.__dict__
+
+
 class Sequential(Module):
-    """Applies its layers in order: model.forward(x) is layerN.forward(...layer1.forward(x)), so
-    model.forward(x).backward() runs back through the whole chain. Layers are named 0, 1, ..."""
+    """Applies its layers in order: model.forward(x) is layerN(...layer1(x)), so
+    model.forward(x).backward() runs back through the whole chain. Layers are named 0, 1, ..., or by
+    the keys of an OrderedDict passed alone (Sequential(OrderedDict(fc=..., act=...)), as in PyTorch:
+    then seq.fc is that layer too)."""
 
     def __init__(self, *layers):
+        names = None
+        if len(layers) == 1 and isinstance(layers[0], OrderedDict):
+            names, layers = [str(k) for k in layers[0]], tuple(layers[0].values())
         for i, layer in enumerate(layers):
             if not isinstance(layer, Module):
                 raise TypeError(f"Sequential: layer {i} is a {type(layer).__name__}, not a fastgrad.nn.Module")
         self.layers = list(layers)
+        self._names = names
 
     def named_children(self):
-        return ((str(i), layer) for i, layer in enumerate(self.layers))
+        names = self._names
+        return ((names[i] if names else str(i), layer) for i, layer in enumerate(self.layers))
+
+    def __getattr__(self, name):   # (only for names that are not attributes) a layer named by its key
+        names = self.__dict__.get("_names")
+        if names and name in names:
+            return self.__dict__["layers"][names.index(name)]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
 
     def forward(self, x):
         layers, i = self.layers, 0
         while i < len(layers):
             layer = layers[i]
-            if type(layer) is Linear and i + 1 < len(layers) and type(layers[i + 1]) is ReLU:
+            if (type(layer) is Linear and i + 1 < len(layers) and type(layers[i + 1]) is ReLU
+                    and not _hooked(layer) and not _hooked(layers[i + 1])):
                 x = ops.LinearReLU().forward(x, layer.weight, layer.bias)   # the same values, one kernel
                 i += 2
             else:
-                x = layer.forward(x)
+                x = layer(x)
                 i += 1
         return x
 
@@ -381,10 +408,16 @@ class Sequential(Module):
         if not isinstance(layer, Module):
             raise TypeError(f"Sequential.append: {type(layer).__name__} is not a fastgrad.nn.Module")
         self.layers.append(layer)
+        if self._names is not None:
+            self._names.append(str(len(self.layers) - 1))
         return self
 
     def __getitem__(self, i):
-        return Sequential(*self.layers[i]) if isinstance(i, slice) else self.layers[i]
+        if not isinstance(i, slice):
+            return self.layers[i]
+        if self._names is None:
+            return Sequential(*self.layers[i])
+        return Sequential(OrderedDict(zip(self._names[i], self.layers[i])))
 
     def __len__(self):
         return len(self.layers)

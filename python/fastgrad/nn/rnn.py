@@ -19,6 +19,7 @@ from ..ops.shape import cat, stack
 from . import functional as F
 from . import init
 from .modules import Module
+from .utils.rnn import PackedSequence
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -51,6 +52,13 @@ def _mode(cls_name, nonlinearity):
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"{cls_name}: unknown nonlinearity {nonlinearity!r} (expects 'tanh' or 'relu')")
     return "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+
+
+def _rows(h0, c0, lo, hi, batch):
+    """Rows [lo, hi) of the initial states (all of them when that is the whole batch)."""
+    if lo == 0 and hi == batch:
+        return h0, c0
+    return h0[lo:hi], (c0[lo:hi] if c0 is not None else None)
 
 
 class RNNBase(Module):
@@ -111,57 +119,96 @@ class RNNBase(Module):
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"), get("weight_hr")
 
     def forward(self, input, hx=None):
+        """input (T, B, input_size) ((B, T, ...) with batch_first), (T, input_size) or a
+        PackedSequence; returns (output, h_n) or, for the LSTM, (output, (h_n, c_n)). Every layout
+        runs as a packed one: the time steps one after another, each with the sequences still running."""
         name = type(self).__name__
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}: input must be a fastgrad Tensor (packed sequences are not supported), "
-                            f"got {type(input).__name__}")
-        if input.ndim not in (2, 3):
-            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D tensor of shape {input.shape}")
-        if input.shape[-1] != self.input_size:
+        packed = isinstance(input, PackedSequence)
+        x = input.data if packed else input
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}: input must be a fastgrad Tensor or a PackedSequence, got {type(input).__name__}")
+        if x.ndim not in ((2,) if packed else (2, 3)):
+            raise ValueError(f"{name}: Expected input to be 2D or 3D, got {x.ndim}D tensor of shape {x.shape}")
+        if x.shape[-1] != self.input_size:
             raise ValueError(f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
-                             f"{input.shape[-1]}")
-        batched = input.ndim == 3
-        x = input if not batched or not self.batch_first else input.transpose(0, 1)
-        if not batched:
-            x = x.unsqueeze(1)
-        steps, batch = x.shape[0], x.shape[1]
-        if steps == 0:
-            raise ValueError(f"{name}: Expected sequence length to be larger than 0 in RNN, got input of shape "
-                             f"{input.shape}")
+                             f"{x.shape[-1]}")
+        batched = packed or x.ndim == 3
+        if packed:
+            batch_sizes = input.batch_sizes.tolist()
+        else:
+            if batched and self.batch_first:
+                x = x.transpose(0, 1)
+            steps, batch = (x.shape[0], x.shape[1]) if batched else (x.shape[0], 1)
+            if steps == 0:
+                raise ValueError(f"{name}: Expected sequence length to be larger than 0 in RNN, got input of shape "
+                                 f"{input.shape}")
+            batch_sizes = [batch] * steps
+            x = x.reshape(steps * batch, self.input_size)
         directions = 2 if self.bidirectional else 1
         out_size = self.proj_size or self.hidden_size
-        h0, c0 = self._initial_state(hx, batched, batch, directions, out_size, input)
+        h0, c0 = self._initial_state(hx, batched, batch_sizes[0], directions, out_size, x,
+                                     input.sorted_indices if packed else None)
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
-                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
                 k = layer * directions + direction
-                h, c = h0[k], (c0[k] if c0 is not None else None)
-                x_parts = F.linear(x, w_ih, b_ih).unbind(0)   # all steps' x·W_ihᵀ + b_ih in one product
-                order = range(steps - 1, -1, -1) if direction else range(steps)
-                hs = [None] * steps
-                for t in order:
-                    h, c = _cell(self.mode, x_parts[t], h, c, w_hh, b_hh, w_hr)
-                    hs[t] = h
-                outputs.append(stack(hs))
+                out, h, c = self._run(x, batch_sizes, h0[k], c0[k] if c0 is not None else None,
+                                      self._weights(layer, direction), reverse=direction == 1)
+                outputs.append(out)
                 h_n.append(h)
                 c_n.append(c)
-            x = outputs[0] if directions == 1 else cat(outputs, 2)
+            x = outputs[0] if directions == 1 else cat(outputs, 1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
         h_n = stack(h_n)
         c_n = stack(c_n) if self.mode == "LSTM" else None
-        if not batched:
-            x, h_n = x.squeeze(1), h_n.squeeze(1)
-            c_n = c_n.squeeze(1) if c_n is not None else None
-        elif self.batch_first:
-            x = x.transpose(0, 1)
-        return x, ((h_n, c_n) if self.mode == "LSTM" else h_n)
+        if packed:
+            if input.unsorted_indices is not None:   # the states in the caller's batch order
+                h_n = h_n.index_select(1, input.unsorted_indices)
+                c_n = c_n.index_select(1, input.unsorted_indices) if c_n is not None else None
+            out = input._replace(data=x)
+        else:
+            out = x.reshape(len(batch_sizes), batch_sizes[0], x.shape[-1])
+            if not batched:
+                out, h_n = out.squeeze(1), h_n.squeeze(1)
+                c_n = c_n.squeeze(1) if c_n is not None else None
+            elif self.batch_first:
+                out = out.transpose(0, 1)
+        return out, ((h_n, c_n) if self.mode == "LSTM" else h_n)
 
-    def _initial_state(self, hx, batched, batch, directions, out_size, input):
+    def _run(self, x, batch_sizes, h0, c0, weights, reverse):
+        """One layer in one direction over packed x (the steps one after another, batch_sizes[t] rows
+        each, non-increasing): (its outputs, packed the same way, and the final h and c of every
+        sequence). A sequence that has ended keeps its last state; in reverse, one joins with h0's."""
+        w_ih, w_hh, b_ih, b_hh, w_hr = weights
+        x_parts = F.linear(x, w_ih, b_ih)   # every step's x·W_ihᵀ + b_ih in one product
+        x_parts = x_parts.split(batch_sizes) if len(batch_sizes) > 1 else (x_parts,)
+        steps, batch = len(batch_sizes), batch_sizes[0]
+        outputs, ended = [None] * steps, []   # ended: (h, c) of the rows that stopped, latest last
+        h = c = None
+        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+            rows = batch_sizes[t]
+            if h is None:   # the first step in this direction
+                h, c = _rows(h0, c0, 0, rows, batch)
+            elif rows < h.shape[0]:   # forward: sequences end; their states are final
+                ended.append((h[rows:], c[rows:] if c is not None else None))
+                h, c = h[:rows], (c[:rows] if c is not None else None)
+            elif rows > h.shape[0]:   # reverse: sequences start, from their initial states
+                more_h, more_c = _rows(h0, c0, h.shape[0], rows, batch)
+                h, c = cat([h, more_h]), (cat([c, more_c]) if c is not None else None)
+            h, c = _cell(self.mode, x_parts[t], h, c, w_hh, b_hh, w_hr)
+            outputs[t] = h
+        out = cat(outputs) if steps > 1 else outputs[0]
+        if ended:
+            h = cat([h] + [e[0] for e in reversed(ended)])
+            c = cat([c] + [e[1] for e in reversed(ended)]) if c is not None else None
+        return out, h, c
+
+    def _initial_state(self, hx, batched, batch, directions, out_size, input, sorted_indices=None):
         """(h0, c0) as tuples of one (batch, size) tensor per layer and direction (c0 None but for the
-        LSTM), from hx or zeros, after checking hx's shapes as PyTorch does."""
+        LSTM), from hx or zeros, after checking hx's shapes as PyTorch does; for a packed input whose
+        batch was sorted by length, in that order."""
         name = type(self).__name__
         layers = self.num_layers * directions
         if self.mode == "LSTM":
@@ -186,6 +233,8 @@ class RNNBase(Module):
             if state.dtype != input.dtype:
                 raise TypeError(f"{name}: the initial {what} state's dtype {state.dtype} differs from the input's "
                                 f"{input.dtype}")
+            if sorted_indices is not None:
+                state = state.index_select(1, sorted_indices)
             states.append(state.unbind(0) if batched else tuple(s.unsqueeze(0) for s in state.unbind(0)))
         return states[0], (states[1] if len(states) == 2 else None)
 
