@@ -474,10 +474,10 @@ void fg_conv2d_backward_f64(double *dx, double *dweight, double *dbias, double *
                             double *partial, const double *dout, const double *x, const double *weight,
                             const int64_t *geometry, int accumulate_dweight);
 /* Pooling over each of `planes` h x w planes. geometry: planes, h, w, oh, ow, kh, kw, stride h, w,
- * padding h, w, dilation h, w (adaptive average uses only the first five). Max pooling writes each
+ * padding h, w, dilation h, w (the adaptive ones use only the first five). Max pooling writes each
  * maximum's position in its plane (iy·w + ix) to argmax (NULL for the averages); backward adds the
  * gradient there, or spreads it over each window. Average with or without the padding counted. */
-enum fg_pool_op { FG_POOL_MAX, FG_POOL_AVG, FG_POOL_AVG_EXCLUDE_PAD, FG_POOL_ADAPTIVE_AVG };
+enum fg_pool_op { FG_POOL_MAX, FG_POOL_AVG, FG_POOL_AVG_EXCLUDE_PAD, FG_POOL_ADAPTIVE_AVG, FG_POOL_ADAPTIVE_MAX };
 void fg_pool2d_f32(float *out, int64_t *argmax, const float *x, const int64_t *geometry, int op);
 void fg_pool2d_f64(double *out, int64_t *argmax, const double *x, const int64_t *geometry, int op);
 void fg_pool2d_backward_f32(float *dx, const float *dout, const int64_t *argmax, const int64_t *geometry, int op);
@@ -501,6 +501,26 @@ void fg_batch_norm_backward_f32(float *dx, float *dweight, float *dbias, const f
 void fg_batch_norm_backward_f64(double *dx, double *dweight, double *dbias, const double *dout, const double *x,
                                 const double *weight, const double *save_mean, const double *save_invstd,
                                 int training, int64_t n, int64_t c, int64_t hw, int accumulate_dx);
+
+/* F.pad (pad.inc) of x seen as (outer, padded dims...). geometry: outer, nd, the nd input sizes, the
+ * nd output sizes, the nd left paddings (negative: cropped). Constant mode writes value outside the
+ * input; reflect, replicate and circular read it as PyTorch's do. Backward: dx += each output's
+ * gradient at the input element it read. */
+enum fg_pad_mode { FG_PAD_CONSTANT, FG_PAD_REFLECT, FG_PAD_REPLICATE, FG_PAD_CIRCULAR };
+void fg_pad_f32(float *out, const float *x, const int64_t *geometry, int mode, double value);
+void fg_pad_f64(double *out, const double *x, const int64_t *geometry, int mode, double value);
+void fg_pad_backward_f32(float *dx, const float *dout, const int64_t *geometry, int mode);
+void fg_pad_backward_f64(double *dx, const double *dout, const int64_t *geometry, int mode);
+
+/* F.interpolate (upsample.inc) of `planes` h x w planes to oh x ow. geometry: planes, h, w, oh, ow,
+ * align_corners (linear only); scales: the scale_factor given for h and w, or 0 where the sizes decide
+ * (PyTorch's source positions). A 1-D input is planes of height 1. Backward: dx += ... */
+enum fg_upsample_mode { FG_UPSAMPLE_NEAREST, FG_UPSAMPLE_NEAREST_EXACT, FG_UPSAMPLE_LINEAR };
+void fg_upsample_f32(float *out, const float *x, const int64_t *geometry, const double *scales, int mode);
+void fg_upsample_f64(double *out, const double *x, const int64_t *geometry, const double *scales, int mode);
+void fg_upsample_backward_f32(float *dx, const float *dout, const int64_t *geometry, const double *scales, int mode);
+void fg_upsample_backward_f64(double *dx, const double *dout, const int64_t *geometry, const double *scales,
+                              int mode);
 
 /* ---- recurrent cells (rnn.inc): the gates of LSTM and GRU steps, x and h the input's and the
  * hidden state's products (rows x 4 or 3 hidden), state and out rows x hidden; rnn.inc says what

@@ -380,6 +380,12 @@ CASES = {
     "Normalize": _case(lambda x: F.normalize(x, dim=1)),
     "ScaledDotProductAttention": _case(lambda q, k: F.scaled_dot_product_attention(
         q.reshape(1, 3, 4), k.reshape(1, 3, 4), k.reshape(1, 3, 4), is_causal=True), 2),
+    # the cnn helper's padding, upsampling and transposed convolution
+    "Pad": _case(lambda x: F.pad(x.reshape(1, 3, 4), (2, 1, 1, 0), "reflect") + F.pad(x, (1, 0, 2, 1), "constant",
+                                                                                    1.5).sum() * 0.5),
+    "Upsample": _case(lambda x: F.interpolate(x.reshape(1, 1, 3, 4), scale_factor=1.5, mode="bilinear")),
+    "ConvTranspose": _case(lambda x, w: F.conv_transpose2d(x.reshape(1, 2, 2, 3), w.reshape(2, 3, 2, 1)[:, :2],
+                                                           stride=2, output_padding=1), 2),
 }
 # Ops the capture would refuse in every use, with why (each to be checked to raise CaptureError).
 # None today: the index ops are captured with constant indices and refused with computed ones.

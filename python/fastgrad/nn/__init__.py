@@ -23,6 +23,17 @@ from .parameter import Parameter  # noqa: E402
 __all__ += ["utils", "LayerNorm", "GELU", "SiLU", "LogSigmoid", "Softplus", "ModuleList", "ModuleDict", "Parameter",
             "MultiheadAttention", "TransformerEncoderLayer"]
 
+# ---- more convolutional-network layers (cnn) ----
+from .modules import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d, AvgPool1d, CircularPad1d,  # noqa: E402
+                      CircularPad2d, ConstantPad1d, ConstantPad2d, ConvTranspose1d, ConvTranspose2d, GroupNorm,
+                      InstanceNorm1d, InstanceNorm2d, MaxPool1d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d,
+                      ReplicationPad2d, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d, ZeroPad2d)
+
+__all__ += ["AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "CircularPad1d",
+            "CircularPad2d", "ConstantPad1d", "ConstantPad2d", "ConvTranspose1d", "ConvTranspose2d", "GroupNorm",
+            "InstanceNorm1d", "InstanceNorm2d", "MaxPool1d", "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d",
+            "ReplicationPad2d", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d", "ZeroPad2d"]
+
 # ---- recurrent layers (lead) ----
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: E402
 

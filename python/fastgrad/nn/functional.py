@@ -1,10 +1,12 @@
 """Stateless forms of the layers and the losses."""
+import math
 import numbers
 
 from .. import functions as _functions, ops
 from ..ops._checks import float_arg, reduction_arg
 from ..dtypes import kernels
 from ..random import bernoulli_mask
+from ..autograd import no_grad
 from ..tensor import Tensor, empty
 
 
@@ -223,6 +225,149 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     mask = bernoulli_mask(input.shape[:-2] + (1, 1), p, 1 / (1 - p) if p < 1 else 0.0, input.dtype)
     return input.mul_(mask) if inplace else ops.Mul().forward(input, mask)
 
+
+
+# ---- more convolutional-network layers (cnn: ops/pad.py, ops/conv.py) --------------------------------
+def pad(input, pad, mode="constant", value=None):
+    """Pads the last len(pad) // 2 dimensions: pad = (left, right) of the last one, then of the one
+    before, ...; negative amounts crop. mode: 'constant' (value, default 0), 'reflect',
+    'replicate' or 'circular' (the last 1 to 3 dimensions of an (N, C, ...) or (C, ...) input)."""
+    return ops.Pad(pad, mode, value).forward(input)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    op = ops.Pool("max", kernel_size, stride, padding, dilation, ceil_mode, spatial=1)
+    out = op.forward(input)
+    return (out, _copy(op.argmax)) if return_indices else out
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return ops.Pool("avg", kernel_size, stride, padding, 1, ceil_mode, count_include_pad, spatial=1).forward(input)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return ops.Pool("adaptive_avg", output_size=output_size, spatial=1).forward(input)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    op = ops.Pool("adaptive_max", output_size=output_size, spatial=1)
+    out = op.forward(input)
+    return (out, _copy(op.argmax)) if return_indices else out
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Maxima over PyTorch's adaptive windows: output_size (an int, a pair, None keeps a size)."""
+    op = ops.Pool("adaptive_max", output_size=output_size)
+    out = op.forward(input)
+    return (out, _copy(op.argmax)) if return_indices else out
+
+
+def _affine(out, weight, bias, op):
+    """out·weight + bias per channel (dimension 1), each optional, as broadcast C ops."""
+    c, rest = out.shape[1], (1,) * (out.ndim - 2)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (not isinstance(t, Tensor) or t.shape != (c,)):
+            raise ValueError(f"{op}: {name} must be a tensor of shape ({c},) for input of shape {out.shape}, got "
+                             f"{getattr(t, 'shape', type(t).__name__)}")
+    if weight is not None:
+        out = ops.Mul().forward(out, weight.reshape((c,) + rest))
+    if bias is not None:
+        out = ops.Add().forward(out, bias.reshape((c,) + rest))
+    return out
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalises each of num_groups groups of channels of input (N, C, *) per sample, then scales and
+    shifts each channel: batch norm's kernels over (1, N·num_groups, the group's values)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"group_norm: input must be a fastgrad Tensor, got {type(input).__name__}")
+    if input.ndim < 2:
+        raise ValueError(f"group_norm: expects an input of shape (N, C, *), got {input.shape}")
+    if not isinstance(num_groups, numbers.Integral) or isinstance(num_groups, bool) or num_groups < 1:
+        raise ValueError(f"group_norm: num_groups must be a positive int, got {num_groups!r}")
+    n, c = input.shape[:2]
+    if c % num_groups:
+        raise ValueError(f"group_norm: the {c} channels of input {input.shape} are not divisible by "
+                         f"num_groups={num_groups}")
+    if n * c // num_groups * math.prod(input.shape[2:]) == 1:   # PyTorch's condition
+        raise ValueError(f"group_norm: expected more than 1 value per channel when training, got input of shape "
+                         f"{input.shape} and num_groups={num_groups}")
+    op = ops.BatchNorm(True, None, eps)
+    op.one_value_ok = True   # a group of one value normalises to 0, as PyTorch's
+    out = op.forward(input.reshape(1, n * num_groups, c // num_groups * math.prod(input.shape[2:])))
+    out = out.reshape(input.shape)
+    return _affine(out, weight, bias, "group_norm")
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalises each channel of each sample of input (N, C, *) by its own statistics (or, with
+    use_input_stats=False, by running_mean and running_var), then scales and shifts each channel."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"instance_norm: input must be a fastgrad Tensor, got {type(input).__name__}")
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expects an input of shape (N, C, *), got {input.shape}")
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    if math.prod(input.shape[2:]) == 1:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when training, got input of shape "
+                         f"{input.shape}")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("instance_norm: give both running_mean and running_var, or neither")
+    if running_mean is None:
+        return group_norm(input, input.shape[1], weight, bias, eps)
+    # as PyTorch: batch norm over (1, N·C, values) updates running statistics repeated per sample, whose
+    # average over the samples becomes the new running statistics
+    n, c = input.shape[:2]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if not isinstance(t, Tensor) or t.shape != (c,) or t.dtype is not input.dtype:
+            raise ValueError(f"instance_norm: {name} must be a {input.dtype!r} tensor of shape ({c},), got "
+                             f"{getattr(t, 'shape', type(t).__name__)}")
+    if not isinstance(momentum, numbers.Real):
+        raise TypeError(f"instance_norm: momentum must be a number, got {momentum!r}")
+    if not n:
+        return group_norm(input, c, weight, bias, eps)
+    with no_grad():
+        mean, var = running_mean.repeat(n), running_var.repeat(n)
+    out = ops.BatchNorm(True, momentum, eps).forward(input.reshape(1, n * c, -1), None, None, mean, var)
+    with no_grad():
+        running_mean.copy_(mean.reshape(n, c).mean(0))
+        running_var.copy_(var.reshape(n, c).mean(0))
+    return _affine(out.reshape(input.shape), weight, bias, "instance_norm")
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                antialias=False):
+    """Resamples (N, C, L) or (N, C, H, W) to size, or by scale_factor: mode 'nearest',
+    'nearest-exact', 'linear' (3-D) or 'bilinear' (4-D, align_corners)."""
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    return ops.Upsample(size, scale_factor, mode, align_corners, recompute_scale_factor).forward(input)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def _conv_transpose(spatial, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    out = ops.ConvTranspose(stride, padding, output_padding, groups, dilation, spatial).forward(input, weight)
+    if bias is None:
+        return out
+    c = out.shape[-spatial - 1]
+    if not isinstance(bias, Tensor) or bias.shape != (c,):
+        raise ValueError(f"conv_transpose{spatial}d: bias must be a tensor of shape ({c},), got "
+                         f"{getattr(bias, 'shape', type(bias).__name__)}")
+    return ops.Add().forward(out, bias.reshape((c,) + (1,) * spatial))
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 2-D convolution of input (N, C_in, H, W) or (C_in, H, W) with weight
+    (C_in, C_out/groups, kH, kW): the gradient of conv2d with respect to its input."""
+    return _conv_transpose(2, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return _conv_transpose(1, input, weight, bias, stride, padding, output_padding, groups, dilation)
 
 # ---- language-model layers (csrc/norm_act.inc) ------------------------------------------------------
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):

@@ -765,3 +765,221 @@ class Dropout2d(Module):
 
     def extra_repr(self):
         return f"p={self.p}"
+
+
+# ---- more convolutional-network layers (cnn: padding, 1-D and adaptive pools, group and instance
+# norm, upsampling, transposed convolution) ------------------------------------------------------------
+class _PadNd(Module):
+    """F.pad with a fixed mode over the last `dims` dimensions: padding is an int (every side) or
+    2·dims ints (left, right of the last dimension, then of the one before...)."""
+    dims, mode = 1, "constant"
+
+    def __init__(self, padding, value=None):
+        n = 2 * self.dims
+        padding = tuple(padding) if isinstance(padding, (tuple, list)) else (padding,) * n
+        if len(padding) != n or not all(isinstance(p, numbers.Integral) and not isinstance(p, bool) for p in padding):
+            raise ValueError(f"{type(self).__name__}: padding must be an int or {n} ints, got {padding!r}")
+        self.padding, self.value = padding, value
+
+    def forward(self, x):
+        return F.pad(x, self.padding, self.mode, self.value)
+
+    def extra_repr(self):
+        return f"{self.padding}" + (f", value={self.value}" if self.mode == "constant" else "")
+
+
+class ConstantPad1d(_PadNd):
+    def __init__(self, padding, value):
+        super().__init__(padding, value)
+
+
+class ConstantPad2d(ConstantPad1d):
+    dims = 2
+
+
+class ZeroPad2d(_PadNd):
+    dims = 2
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+class ReflectionPad1d(_PadNd):
+    mode = "reflect"
+
+
+class ReflectionPad2d(ReflectionPad1d):
+    dims = 2
+
+
+class ReplicationPad1d(_PadNd):
+    mode = "replicate"
+
+
+class ReplicationPad2d(ReplicationPad1d):
+    dims = 2
+
+
+class CircularPad1d(_PadNd):
+    mode = "circular"
+
+
+class CircularPad2d(CircularPad1d):
+    dims = 2
+
+
+class MaxPool1d(MaxPool2d):
+    def forward(self, x):
+        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
+
+
+class AvgPool1d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, x):
+        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+
+    def extra_repr(self):
+        stride = self.stride if self.stride is not None else self.kernel_size
+        return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    def forward(self, x):
+        return F.adaptive_avg_pool1d(x, self.output_size)
+
+
+class AdaptiveMaxPool2d(Module):
+    def __init__(self, output_size, return_indices=False):
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, x):
+        return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    def forward(self, x):
+        return F.adaptive_max_pool1d(x, self.output_size, self.return_indices)
+
+
+class GroupNorm(Module):
+    """Normalises num_groups groups of channels per sample; weight (ones) and bias (zeros) per
+    channel when affine."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None):
+        for arg, v in (("num_groups", num_groups), ("num_channels", num_channels)):
+            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"GroupNorm: {arg} must be a positive int, got {v!r}")
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        if affine:
+            self.weight = tensor([1.0] * num_channels, dtype=dtype, requires_grad=True)
+            self.bias = tensor([0.0] * num_channels, dtype=dtype, requires_grad=True)
+        else:
+            self.weight = self.bias = None
+
+    def forward(self, x):
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class _InstanceNorm(_BatchNorm):
+    """Normalises each channel of each sample by its own statistics (PyTorch's defaults: no affine,
+    no running statistics; with track_running_stats, training updates them and eval mode uses them).
+    An unbatched input (C, *) is one sample."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+
+    def forward(self, x):
+        name = type(self).__name__
+        if isinstance(x, Tensor) and x.ndim not in self.dims:
+            raise ValueError(f"{name}: expects a {' or '.join(map(str, self.dims))}-d input, got shape {x.shape}")
+        unbatched = isinstance(x, Tensor) and x.ndim == self.dims[0]
+        if unbatched:
+            x = x.reshape((1,) + x.shape)
+        if isinstance(x, Tensor) and self.affine and x.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input's channels ({x.shape[1]}, shape {x.shape}) to match "
+                             f"num_features ({self.num_features})")
+        use_input_stats = self.training or not self.track_running_stats
+        out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats,
+                              0.0 if self.momentum is None else self.momentum, self.eps)
+        return out.reshape(out.shape[1:]) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    dims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    dims = (3, 4)
+
+
+class Upsample(Module):
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
+
+    def forward(self, x):
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners,
+                             self.recompute_scale_factor)
+
+    def extra_repr(self):
+        return (f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}") + \
+            f", mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, "nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, "bilinear", True)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """ConvTranspose1d/2d: weight (in_channels, out_channels/groups, *kernel_size) and bias
+    (out_channels,), PyTorch's layout and initialisation (uniform in ±1/sqrt(fan_in), fan_in from
+    the weight's second dimension)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", dtype=None):
+        if isinstance(groups, numbers.Integral) and groups > 0 and all(isinstance(v, numbers.Integral) for v in (
+                in_channels, out_channels)) and (in_channels % groups or out_channels % groups):
+            raise ValueError(f"{type(self).__name__}: in_channels ({in_channels}) and out_channels ({out_channels}) "
+                             f"must be divisible by groups ({groups})")
+        # _ConvNd's checks and initialisation, with the channels swapped for the weight's layout
+        super().__init__(out_channels, in_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, dtype)
+        self.in_channels, self.out_channels, self.output_padding = in_channels, out_channels, output_padding
+        if bias:   # the bias has out_channels entries, bounded as the weight
+            fan_in = out_channels // groups * math.prod(self.kernel_size)
+            bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
+            self.bias = init.uniform_(empty(out_channels, dtype=dtype), -bound, bound).requires_grad_()
+
+    def forward(self, x, output_size=None):
+        if output_size is not None:
+            raise NotImplementedError(f"{type(self).__name__}: output_size is not supported; use output_padding")
+        f = F.conv_transpose2d if self.spatial == 2 else F.conv_transpose1d
+        return f(x, self.weight, self.bias, self.stride, self.padding, self.output_padding, self.groups,
+                 self.dilation)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    spatial = 2
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    spatial = 1

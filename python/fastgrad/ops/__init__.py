@@ -23,6 +23,10 @@ __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU",
            "AsStrided", "Cat", "Triangle", "Unary", "Clamp", "Pow", "Maximum", "Minimum", "Where", "Reduce",
            "Index", "IndexPut", "ScatterAdd", "Embedding",
            "Conv", "Pool", "BatchNorm", "LayerNorm", "Activation", "Normalize", "ScaledDotProductAttention"]
+# the cnn helper's padding, upsampling and transposed convolution
+from .pad import Pad  # noqa: E402
+from .upsample import ConvTranspose, Upsample  # noqa: E402
+__all__ += ["Pad", "Upsample", "ConvTranspose"]
 
 from .rnn import RNNGates  # noqa: E402
 

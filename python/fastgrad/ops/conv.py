@@ -1,6 +1,6 @@
 """Convolutional-network ops on NCHW tensors, one class per family: Conv (conv1d, conv2d), Pool
-(max, average, adaptive average) and BatchNorm. Each checks its arguments, then makes one C call
-forward and one backward (csrc/conv.inc, pool.inc, norm.inc); which algorithm runs is the kernels'
+(max, average, adaptive average and max, in 1-D and 2-D) and BatchNorm. Each checks its arguments,
+then makes one C call forward and one backward (csrc/conv.inc, pool.inc, norm.inc); which algorithm runs is the kernels'
 business. Shapes, names and defaults are PyTorch's."""
 import numbers
 import threading
@@ -173,49 +173,70 @@ class Conv(Op):
 
 # ---- pooling ------------------------------------------------------------------------------------
 POOL_OPS = {"max": lib.FG_POOL_MAX, "avg": lib.FG_POOL_AVG, "avg_exclude_pad": lib.FG_POOL_AVG_EXCLUDE_PAD,
-            "adaptive_avg": lib.FG_POOL_ADAPTIVE_AVG}
+            "adaptive_avg": lib.FG_POOL_ADAPTIVE_AVG, "adaptive_max": lib.FG_POOL_ADAPTIVE_MAX}
+
+
+def spatial_args(value, name, op, minimum, spatial, height=1):
+    """pair() for 2-D; for 1-D an int or a 1-tuple, as the pair (height, value): a 1-D op runs as the
+    2-D one on planes of height 1."""
+    if spatial == 2:
+        return pair(value, name, op, minimum)
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise TypeError(f"{op}: {name} must be an int or a 1-tuple, got {value!r}")
+        value = value[0]
+    return (height,) + pair(value, name, op, minimum)[1:]
 
 
 class Pool(Op):
-    """2-D pooling of x (N, C, H, W) or (C, H, W): kind "max", "avg" (count_include_pad chooses the
-    divisor) or "adaptive_avg" (output_size instead of a kernel). Max pooling saves each maximum's
-    position (PyTorch's indices), and backward routes the gradient there."""
+    """Pooling of x (N, C, H, W) or (C, H, W), or with spatial=1 of x (N, C, L) or (C, L) as planes of
+    height 1: kind "max", "avg" (count_include_pad chooses the divisor), "adaptive_avg" or
+    "adaptive_max" (output_size instead of a kernel). Max pooling saves each maximum's position
+    (PyTorch's indices), and backward routes the gradient there."""
 
     def __init__(self, kind, kernel_size=None, stride=None, padding=0, dilation=1, ceil_mode=False,
-                 count_include_pad=True, output_size=None):
+                 count_include_pad=True, output_size=None, spatial=2):
         self.kind, self.kernel_size, self.stride, self.padding = kind, kernel_size, stride, padding
         self.dilation, self.ceil_mode, self.count_include_pad, self.output_size = (dilation, ceil_mode,
                                                                                    count_include_pad, output_size)
+        self.spatial = spatial
 
     def forward(self, x):
-        op = f"{self.kind}_pool2d"
-        batched, n, c, (h, w) = image_input(x, op, 2)
-        if self.kind == "adaptive_avg":
+        op, spatial = f"{self.kind}_pool{self.spatial}d", self.spatial
+        batched, n, c, sizes = image_input(x, op, spatial)
+        h, w = sizes if spatial == 2 else (1,) + sizes
+        if self.kind.startswith("adaptive"):
             size = self.output_size
-            size = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
-            if len(size) != 2:
-                raise TypeError(f"{op}: output_size must be an int or a pair, got {self.output_size!r}")
-            size = tuple(dim if s is None else s for s, dim in zip(size, (h, w)))
-            oh, ow = pair(size, "output_size", op, 1)
+            if spatial == 2:
+                size = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
+                if len(size) != 2:
+                    raise TypeError(f"{op}: output_size must be an int or a pair, got {self.output_size!r}")
+                size = tuple(dim if s is None else s for s, dim in zip(size, (h, w)))
+            oh, ow = spatial_args(size, "output_size", op, 1, spatial)
             if h < 1 or w < 1:
                 raise ValueError(f"{op}: input of shape {x.shape} has an empty plane")
-            code, geometry = lib.FG_POOL_ADAPTIVE_AVG, [n * c, h, w, oh, ow, 0, 0, 1, 1, 0, 0, 1, 1]
+            code, geometry = POOL_OPS[self.kind], [n * c, h, w, oh, ow, 0, 0, 1, 1, 0, 0, 1, 1]
         else:
-            kh, kw = pair(self.kernel_size, "kernel_size", op, 1)
-            sh, sw = pair(self.stride if self.stride not in (None, ()) else (kh, kw), "stride", op, 1)
-            ph, pw = pair(self.padding, "padding", op, 0)
-            dh, dw = pair(self.dilation, "dilation", op, 1) if self.kind == "max" else (1, 1)
+            kh, kw = spatial_args(self.kernel_size, "kernel_size", op, 1, spatial)
+            sh, sw = spatial_args(self.stride if self.stride not in (None, ()) else self.kernel_size, "stride", op, 1,
+                                  spatial)
+            ph, pw = spatial_args(self.padding, "padding", op, 0, spatial, 0)
+            dh, dw = spatial_args(self.dilation, "dilation", op, 1, spatial) if self.kind == "max" else (1, 1)
             if 2 * ph > kh or 2 * pw > kw:
-                raise ValueError(f"{op}: padding {(ph, pw)} should be at most half of kernel_size {(kh, kw)}")
+                raise ValueError(f"{op}: padding {self.padding} should be at most half of kernel_size "
+                                 f"{self.kernel_size}")
             oh = _out_size(h, kh, sh, 2 * ph, dh, self.ceil_mode, ph)
             ow = _out_size(w, kw, sw, 2 * pw, dw, self.ceil_mode, pw)
             if oh < 1 or ow < 1:
-                raise ValueError(f"{op}: the window ({(kh - 1) * dh + 1} x {(kw - 1) * dw + 1}) is larger than the "
-                                 f"padded input ({h + 2 * ph} x {w + 2 * pw}) of input shape {x.shape}")
+                window, padded = f"{(kw - 1) * dw + 1}", f"{w + 2 * pw}"
+                if spatial == 2:
+                    window, padded = f"{(kh - 1) * dh + 1} x {window}", f"{h + 2 * ph} x {padded}"
+                raise ValueError(f"{op}: the window ({window}) is larger than the padded input ({padded}) of input "
+                                 f"shape {x.shape}")
             kind = self.kind if self.kind == "max" or self.count_include_pad else "avg_exclude_pad"
             code, geometry = POOL_OPS[kind], [n * c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw]
-        out = empty(((n, c) if batched else (c,)) + (oh, ow), x.dtype)
-        self.argmax = empty(out.shape, int64) if code == lib.FG_POOL_MAX else None
+        out = empty(((n, c) if batched else (c,)) + ((oh, ow) if spatial == 2 else (ow,)), x.dtype)
+        self.argmax = empty(out.shape, int64) if code in (lib.FG_POOL_MAX, lib.FG_POOL_ADAPTIVE_MAX) else None
         x.dtype.k.pool2d(out._buf, ffi.NULL if self.argmax is None else self.argmax._buf, x._buf, geometry, code)
         self.code, self.geometry = code, geometry
         return self.record(out, x)
@@ -234,6 +255,7 @@ class BatchNorm(Op):
 
     def __init__(self, training=False, momentum=0.1, eps=1e-5):
         self.training, self.momentum, self.eps = bool(training), momentum, eps
+        self.one_value_ok = False   # group_norm sets it
 
     def forward(self, x, weight=None, bias=None, running_mean=None, running_var=None, num_batches_tracked=None):
         op = "batch_norm"
@@ -263,7 +285,7 @@ class BatchNorm(Op):
         momentum = -1.0 if self.momentum is None else float(self.momentum)
         if not isinstance(self.eps, numbers.Real) or not self.eps > 0:
             raise ValueError(f"{op}: eps must be a positive number, got {self.eps!r}")
-        if self.training and n * hw == 1:
+        if self.training and n * hw == 1 and not self.one_value_ok:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got input of shape "
                              f"{x.shape}")
         out = empty(x.shape, x.dtype)
