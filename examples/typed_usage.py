@@ -73,6 +73,16 @@ def main() -> None:
     print(f"pointwise losses {bce.item():.3f} {other.item():.3f}")
     print(f"kernel path {fg.kernel_path()}, {fg.get_num_threads()} threads, dtype {x.dtype.name}")
 
+    opt = fg.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    cycle = fg.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.5, total_steps=10)
+    plateau = fg.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=1)
+    cycle.step()
+    plateau.step(1.0)
+    rates: list[float] = cycle.get_last_lr()
+    m = fg.tensor([[3.0, 1.0], [2.0, 5.0]])
+    middle = fg.median(m, 1)
+    print("lr", rates, "median", middle.values.tolist(), "trace", float(fg.trace(m)), fg.cdist(m, m).shape)
+
 
 if __name__ == "__main__":
     main()

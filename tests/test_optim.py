@@ -245,7 +245,9 @@ def test_scheduler_state_dict_and_bad_arguments():
     opt = optim.SGD([fg.zeros(1, requires_grad=True)], lr=0.1)
     sched = optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
     sched.step(), sched.step()
-    other = optim.lr_scheduler.StepLR(optim.SGD([fg.zeros(1, requires_grad=True)], lr=0.1), step_size=1, gamma=0.5)
+    other_opt = optim.SGD([fg.zeros(1, requires_grad=True)], lr=0.1)
+    other = optim.lr_scheduler.StepLR(other_opt, step_size=1, gamma=0.5)
+    other_opt.load_state_dict(opt.state_dict())   # as in PyTorch, step() goes on from the groups' lr
     other.load_state_dict(sched.state_dict())
     other.step()
     assert other.get_last_lr() == [pytest.approx(0.0125)]

@@ -66,3 +66,10 @@ __all__ += functions.__all__
 from .einsum import addmm, einsum, mv  # noqa: E402
 
 __all__ += ["einsum", "addmm", "mv"]
+
+# ---- diag, scatter, index_add, cumprod, kron, cdist, median, cross, unique, ...: composed from
+# existing ops (tensor_functions.py) ----
+from . import tensor_functions  # noqa: E402
+from .tensor_functions import *  # noqa: F401,F403,E402
+
+__all__ += tensor_functions.__all__

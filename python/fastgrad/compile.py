@@ -300,6 +300,14 @@ def _scheduler_step(real):
     return step
 
 
+def _schedulers_with_step(cls=LRScheduler):
+    """LRScheduler and its subclasses that define their own step() (ReduceLROnPlateau, SequentialLR, ...)."""
+    found = [cls] if "step" in vars(cls) else []
+    for sub in cls.__subclasses__():
+        found += [c for c in _schedulers_with_step(sub) if c not in found]
+    return found
+
+
 def _refuse_scheduler(self):
     raise CaptureError(f"compile: {type(self).__name__}.step() inside a compiled step: a replay runs no Python, so "
                        f"the learning rate would stay frozen; call the scheduler outside the compiled function")
@@ -331,7 +339,7 @@ def _patches():
                          (Optimizer, "_kernel", _optimizer_kernel(Optimizer._kernel)),
                          (Optimizer, "step", _optimizer_step(Optimizer.step)),
                          (_checks, "range_hook", _range_check),
-                         (LRScheduler, "step", _scheduler_step(LRScheduler.step)),
+                         *[(cls, "step", _scheduler_step(cls.step)) for cls in _schedulers_with_step()],
                          (_tensor, "zeroed_hook", _zeroed)])
     return _PATCHES
 

@@ -732,6 +732,27 @@ class Tensor:
     def __dlpack_device__(self):
         return (1, 0)   # (kDLCPU, device 0)
 
+    # ---- tensor functions composed from existing ops (fastgrad/tensor_functions.py) ----------------
+    def diag(self, diagonal=0): return _tf.diag(self, diagonal)
+    def diagonal(self, offset=0, dim1=0, dim2=1): return _tf.diagonal(self, offset, dim1, dim2)
+    def trace(self): return _tf.trace(self)
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        return _tf.repeat_interleave(self, repeats, dim, output_size=output_size)
+    def scatter(self, dim, index, src=None, value=None, *, reduce=None):
+        return _tf.scatter(self, dim, index, src, value, reduce=reduce)
+    def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+        return _tf.scatter_(self, dim, index, src, value, reduce=reduce)
+    def index_add(self, dim, index, source, *, alpha=1): return _tf.index_add(self, dim, index, source, alpha=alpha)
+    def index_add_(self, dim, index, source, *, alpha=1): return _tf.index_add_(self, dim, index, source, alpha=alpha)
+    def bernoulli(self, p=None, *, generator=None): return _tf.bernoulli(self, p, generator=generator)
+    def bernoulli_(self, p=0.5, *, generator=None): return _tf.bernoulli_(self, p, generator=generator)
+    def cumprod(self, dim, *, dtype=None): return _tf.cumprod(self, dim, dtype=dtype)
+    def kron(self, other): return _tf.kron(self, other)
+    def median(self, dim=None, keepdim=False): return _tf.median(self, dim, keepdim)
+    def cross(self, other, dim=None): return _tf.cross(self, other, dim)
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+        return _tf.unique(self, sorted, return_inverse, return_counts, dim)
+
 
 def empty(shape, dtype, numel=None, zeroed=False, buf=None):
     """A new tensor over `buf` (another tensor's, for a view) or over a new buffer, uninitialised
@@ -1066,3 +1087,4 @@ from .ops.compare import bitwise as _bitwise  # noqa: E402
 from .ops.elementwise import Pow  # noqa: E402
 _COMPARABLE = (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)
 from .ops import index as index_ops  # noqa: E402
+from . import tensor_functions as _tf  # noqa: E402

@@ -46,3 +46,7 @@ __all__ += ["TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder
 from .modules import BCELoss, BCEWithLogitsLoss, HuberLoss, KLDivLoss, L1Loss, SmoothL1Loss  # noqa: E402
 
 __all__ += ["BCELoss", "BCEWithLogitsLoss", "HuberLoss", "KLDivLoss", "L1Loss", "SmoothL1Loss"]
+# ---- distances as layers (distance.py) ----
+from .distance import CosineSimilarity, PairwiseDistance  # noqa: E402
+
+__all__ += ["CosineSimilarity", "PairwiseDistance"]

@@ -4,7 +4,7 @@ import numbers
 import warnings
 
 from .. import functions as _functions, ops
-from ..ops._checks import float_arg, reduction_arg
+from ..ops._checks import float_arg
 from ..dtypes import kernels
 from ..random import bernoulli_mask
 from ..autograd import no_grad
@@ -469,3 +469,5 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
                       "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
                       stacklevel=2)
     return ops.PointwiseLoss("kl_div", reduction, log_target=log_target).forward(input, target)
+# ---- distances (composed from existing ops in fastgrad/tensor_functions.py) ----
+from ..tensor_functions import cosine_similarity, pairwise_distance  # noqa: E402,F401
