@@ -77,7 +77,13 @@ class Activation(Op):
     forward also keeps the slope act'(x) (computed with the value, sharing its exp or erf), and
     backward is one multiply."""
     CODES = {"gelu": lib.FG_ACT_GELU, "gelu_tanh": lib.FG_ACT_GELU_TANH, "silu": lib.FG_ACT_SILU,
-             "logsigmoid": lib.FG_ACT_LOGSIGMOID, "softplus": lib.FG_ACT_SOFTPLUS}
+             "logsigmoid": lib.FG_ACT_LOGSIGMOID, "softplus": lib.FG_ACT_SOFTPLUS,
+             # the piecewise ones (nn/functional.py checks their parameters a, b)
+             "hardtanh": lib.FG_ACT_HARDTANH, "hardsigmoid": lib.FG_ACT_HARDSIGMOID,
+             "hardswish": lib.FG_ACT_HARDSWISH, "mish": lib.FG_ACT_MISH, "selu": lib.FG_ACT_SELU,
+             "celu": lib.FG_ACT_CELU, "softsign": lib.FG_ACT_SOFTSIGN, "threshold": lib.FG_ACT_THRESHOLD,
+             "tanhshrink": lib.FG_ACT_TANHSHRINK, "softshrink": lib.FG_ACT_SOFTSHRINK,
+             "hardshrink": lib.FG_ACT_HARDSHRINK}
     reads = ()   # backward reads the slope it made, not x
 
     def __init__(self, name, a=0.0, b=0.0):

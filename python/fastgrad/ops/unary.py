@@ -17,6 +17,7 @@ UNARY = {
     "log": (lib.FG_LOG, "float"), "log2": (lib.FG_LOG2, "float"), "log10": (lib.FG_LOG10, "float"),
     "log1p": (lib.FG_LOG1P, "float"), "sqrt": (lib.FG_SQRT, "float"), "rsqrt": (lib.FG_RSQRT, "float"),
     "reciprocal": (lib.FG_RECIPROCAL, "float"), "sin": (lib.FG_SIN, "float"), "cos": (lib.FG_COS, "float"),
+    "erf": (lib.FG_ERF, "float"), "erfc": (lib.FG_ERFC, "float"), "erfinv": (lib.FG_ERFINV, "float"),
 }
 
 
