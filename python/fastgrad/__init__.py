@@ -64,3 +64,9 @@ __all__ += functions.__all__
 from .einsum import addmm, einsum, mv  # noqa: E402
 
 __all__ += ["einsum", "addmm", "mv"]
+
+# ---- erf, erfc, erfinv, lerp, addcmul, addcdiv, nan_to_num, logaddexp (pointwise.py) ----
+from . import pointwise  # noqa: E402
+from .pointwise import addcdiv, addcmul, erf, erfc, erfinv, lerp, logaddexp, nan_to_num  # noqa: E402
+
+__all__ += pointwise.__all__

@@ -637,6 +637,22 @@ class Tensor:
     clip = clamp
     def clamp_(self, min=None, max=None): return _fn.clamp_(self, min, max)  # noqa: A002
     clip_ = clamp_
+    # erf and friends, lerp, addcmul, addcdiv, nan_to_num, logaddexp (fastgrad/pointwise.py)
+    def erf(self): return _pw.erf(self)
+    def erfc(self): return _pw.erfc(self)
+    def erfinv(self): return _pw.erfinv(self)
+    def erf_(self): return _pw.erf_(self)
+    def erfc_(self): return _pw.erfc_(self)
+    def erfinv_(self): return _pw.erfinv_(self)
+    def lerp(self, end, weight): return _pw.lerp(self, end, weight)
+    def lerp_(self, end, weight): return _pw.lerp_(self, end, weight)
+    def addcmul(self, tensor1, tensor2, *, value=1): return _pw.addcmul(self, tensor1, tensor2, value=value)
+    def addcmul_(self, tensor1, tensor2, *, value=1): return _pw.addcmul_(self, tensor1, tensor2, value=value)
+    def addcdiv(self, tensor1, tensor2, *, value=1): return _pw.addcdiv(self, tensor1, tensor2, value=value)
+    def addcdiv_(self, tensor1, tensor2, *, value=1): return _pw.addcdiv_(self, tensor1, tensor2, value=value)
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None): return _pw.nan_to_num(self, nan, posinf, neginf)
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None): return _pw.nan_to_num_(self, nan, posinf, neginf)
+    def logaddexp(self, other): return _pw.logaddexp(self, other)
 
     def __eq__(self, other):
         # anything that is not a number or a tensor (None, a string) is simply unequal, as in PyTorch
@@ -1004,6 +1020,7 @@ from .ops import Add, Cast, Div, MatMul, Mul, ReLU, Reshape, Sigmoid, Sub, Sum, 
 from .ops import shape as _shape  # noqa: E402
 # the math helper's methods
 from . import functions as _fn  # noqa: E402
+from . import pointwise as _pw  # noqa: E402
 from .ops.compare import bitwise as _bitwise  # noqa: E402
 from .ops.elementwise import Pow  # noqa: E402
 _COMPARABLE = (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)

@@ -22,3 +22,10 @@ from .parameter import Parameter  # noqa: E402
 
 __all__ += ["utils", "LayerNorm", "GELU", "SiLU", "LogSigmoid", "Softplus", "ModuleList", "ModuleDict", "Parameter",
             "MultiheadAttention", "TransformerEncoderLayer"]
+
+# ---- PyTorch's other activation layers (activation.py) ----
+from .activation import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, Mish, PReLU,  # noqa: E402
+                         ReLU6, Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
+
+__all__ += ["Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "SELU", "CELU", "Softsign", "Threshold", "GLU",
+            "PReLU", "Softmin", "Tanhshrink", "Softshrink", "Hardshrink"]
