@@ -4,6 +4,7 @@ import math
 import numbers
 
 from ._C import lib
+from . import dtypes as _dtypes
 from .dtypes import as_dtype, float32, int64
 from .tensor import Tensor, tensor
 from . import inplace
@@ -359,10 +360,19 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def get_default_dtype():
-    return float32
+    return _dtypes.default_float()
+
+
+def set_default_dtype(d):
+    """The float dtype that float data, fg.zeros, fg.randn, layers' parameters, ... get when no
+    dtype is given: fg.float32 (the default) or fg.float64, as torch.set_default_dtype."""
+    d = as_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"set_default_dtype: only floating-point types are supported as the default type, got {d!r}")
+    _dtypes._default_float[0] = d
 
 
 pi, e, inf, nan = math.pi, math.e, math.inf, math.nan
 
 __all__ += ["sort", "argsort", "topk", "mm", "dot", "outer", "isclose", "allclose", "equal", "is_tensor", "numel",
-            "as_tensor", "get_default_dtype", "pi", "e", "inf", "nan"]
+            "as_tensor", "get_default_dtype", "set_default_dtype", "pi", "e", "inf", "nan"]

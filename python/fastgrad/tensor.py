@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 
 from ._C import ffi, lib
-from .dtypes import as_dtype, bool_, dtype_of_array, float32, float64, int64, kernels, numeric_array, SMALL_ARRAY
+from .dtypes import as_dtype, bool_, default_float, dtype_of_array, float32, float64, int64, kernels, numeric_array, SMALL_ARRAY
 
 # Outputs are always overwritten by their kernel, so most buffers skip the memset ffi.new would do.
 alloc_uninitialized = ffi.new_allocator(should_clear_after_alloc=False)
@@ -264,7 +264,7 @@ class Tensor:
 
     def __repr__(self):
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
-        extra = f", dtype={self._dtype!r}" if self._dtype is not float32 and self._dtype is not int64 else ""
+        extra = f", dtype={self._dtype!r}" if self._dtype is not default_float() and self._dtype is not int64 else ""
         if self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
@@ -869,7 +869,7 @@ def _as_array(data, dtype, requires_grad=False):
     if dtype is None:
         target = dtype_of_array(array)
         if requires_grad and not target.is_floating_point:
-            target = float32
+            target = default_float()
     else:
         target = as_dtype(dtype)
         if requires_grad and not target.is_floating_point:
@@ -937,12 +937,12 @@ def fill(t, value):
         kernels.fill(t._buf, t._dtype.code, 0.0, int(value), t._numel)
 
 
-def zeros(*shape, dtype=float32, device=None, requires_grad=False):
-    return _filled(shape, float32 if dtype is None else dtype, 0, requires_grad, device)
+def zeros(*shape, dtype=None, device=None, requires_grad=False):
+    return _filled(shape, default_float() if dtype is None else dtype, 0, requires_grad, device)
 
 
-def ones(*shape, dtype=float32, device=None, requires_grad=False):
-    return _filled(shape, float32 if dtype is None else dtype, 1, requires_grad, device)
+def ones(*shape, dtype=None, device=None, requires_grad=False):
+    return _filled(shape, default_float() if dtype is None else dtype, 1, requires_grad, device)
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False):
