@@ -6,9 +6,9 @@ import numbers
 
 from . import inplace
 from .dtypes import float32, float64
-from .functions import _unary, logsumexp, where
+from .functions import _unary, maximum, where
+from .nn.functional import logsigmoid
 from .ops._checks import float_arg, tensor_arg
-from .shape_functions import broadcast_tensors, stack
 from .tensor import Tensor
 
 erf, erfc, erfinv = (_unary(n) for n in ("erf", "erfc", "erfinv"))
@@ -83,9 +83,10 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
 
 
 def logaddexp(input, other):
-    """log(e^input + e^other) without overflow (logsumexp over the two, broadcast)."""
+    """log(e^input + e^other) = max + log(1 + e^-|input - other|), never overflowing; its gradients
+    come out as sigmoid(input - other) and sigmoid(other - input), as PyTorch's (half each at a tie)."""
     input, other = _float_pair(input, other, "logaddexp")
-    return logsumexp(stack(broadcast_tensors(input, other)), 0)
+    return maximum(input, other) - logsigmoid((input - other).abs())
 
 
 # ---- in-place forms (Tensor.erf_, lerp_, addcmul_, addcdiv_, nan_to_num_) ----
