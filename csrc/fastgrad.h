@@ -508,6 +508,19 @@ void fg_batch_norm_backward_f64(double *dx, double *dweight, double *dbias, cons
                                 const double *weight, const double *save_mean, const double *save_invstd,
                                 int training, int64_t n, int64_t c, int64_t hw, int accumulate_dx);
 
+/* ---- recurrent cells (rnn.inc): the gates of LSTM and GRU steps, x and h the input's and the
+ * hidden state's products (rows x 4 or 3 hidden), state and out rows x hidden; rnn.inc says what
+ * each mode computes. Backward adds into dx, dh, dstate (none NULL). */
+enum fg_rnn_gates { FG_LSTM_CELL, FG_LSTM_HIDDEN, FG_GRU_HIDDEN };
+void fg_rnn_gates_f32(float *out, const float *x, const float *h, const float *state, int mode, int64_t rows,
+                      int64_t hidden);
+void fg_rnn_gates_f64(double *out, const double *x, const double *h, const double *state, int mode, int64_t rows,
+                      int64_t hidden);
+void fg_rnn_gates_backward_f32(float *dx, float *dh, float *dstate, const float *dout, const float *x, const float *h,
+                               const float *state, int mode, int64_t rows, int64_t hidden);
+void fg_rnn_gates_backward_f64(double *dx, double *dh, double *dstate, const double *dout, const double *x,
+                               const double *h, const double *state, int mode, int64_t rows, int64_t hidden);
+
 /* ---- sorting (sort.inc): along the last dimension of a rows x n buffer --------------------------
  * The first k of each row in order (ascending, or descending), stable, NaN largest: values and their
  * indices, rows x k. Backward: dx[r, indices[r, j]] += dvalues[r, j]. */

@@ -27,6 +27,7 @@
 #include "pool.inc"
 #include "norm.inc"
 #include "sort.inc"
+#include "rnn.inc"
 #undef T
 #undef FG
 
@@ -45,6 +46,7 @@
 #include "pool.inc"
 #include "norm.inc"
 #include "sort.inc"
+#include "rnn.inc"
 #undef T
 #undef FG
 

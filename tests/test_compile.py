@@ -297,6 +297,8 @@ CASES = {
     "ScatterAdd": _case(lambda x: fg.zeros(3, 4).scatter_add(0, fg.tensor([[0, 1, 2, 0]] * 3), x)),
     "Embedding": _case(lambda w: F.embedding(IDX, w)),
     "Sort": _case(lambda x: x.topk(2)[0] + x.sort(dim=0, descending=True)[0][:, :2]),
+    "RNNGates": _case(lambda x: fg.ops.RNNGates(fg.backend.lib.FG_LSTM_HIDDEN).forward(
+        x, x * 0.5, fg.ops.RNNGates(fg.backend.lib.FG_LSTM_CELL).forward(x, x * 0.5, x[:, :4])), 1, (3, 16)),
     "IndexPut": _case(lambda x: (x * 1.0).index_put_((fg.tensor([0, 2]),), fg.ones(2, 4))),
     # the convolutional and language-model layers
     "Conv": _case(lambda x, w: F.conv2d(x.reshape(1, 1, 3, 4), w.reshape(3, 1, 2, 2)[:2], padding=1), 2),

@@ -253,3 +253,39 @@ def test_scheduler_state_dict_and_bad_arguments():
         optim.lr_scheduler.StepLR(opt, step_size=0)
     with pytest.raises(ValueError, match="T_max must be a positive int"):
         optim.lr_scheduler.CosineAnnealingLR(opt, T_max=2.5)
+
+
+def test_an_optimizer_written_by_hand_and_a_closure_work_as_in_pytorch():
+    """A subclass of Optimizer that keeps its own per-parameter state in self.state[p] (a
+    defaultdict, as PyTorch's) and step(closure), which returns the closure's loss."""
+    class HandSGD(fg.optim.Optimizer):
+        def __init__(self, params, lr=0.1, momentum=0.0):
+            super().__init__(params, dict(lr=lr, momentum=momentum))
+
+        @fg.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    state = self.state[p]
+                    if "buf" not in state:
+                        state["buf"] = fg.zeros_like(p)
+                    state["buf"].mul_(group["momentum"]).add_(p.grad)
+                    p.add_(state["buf"], alpha=-group["lr"])
+
+    w, v = fg.tensor([1.0, -2.0], requires_grad=True), fg.tensor([1.0, -2.0], requires_grad=True)
+    hand, builtin = HandSGD([w], lr=0.1, momentum=0.9), fg.optim.SGD([v], lr=0.1, momentum=0.9)
+    for _ in range(3):
+        for p, opt in ((w, hand), (v, builtin)):
+            opt.zero_grad()
+            (p * p).sum().backward()
+            opt.step()
+    np.testing.assert_allclose(w.numpy(), v.numpy(), rtol=1e-6)
+
+    def closure():
+        builtin.zero_grad()
+        loss = (v * v).sum()
+        loss.backward()
+        return loss
+    before = float((v * v).sum())
+    assert float(builtin.step(closure)) == before
+    assert builtin.state[v]["step"].item() == 4

@@ -20,6 +20,7 @@ strides. README.md, "Differences from PyTorch", lists these.
 """
 from .dtypes import bool_ as bool, float32, float64, int64  # noqa: A001 (PyTorch's name: fg.bool)
 from .tensor import Device as device, Tensor, ones, ones_like, tensor, zeros, zeros_like
+from .tensor import BoolTensor, DoubleTensor, FloatTensor, LongTensor, Size
 from .random import (Generator, bernoulli_mask as _bernoulli_mask, default_generator, get_rng_state, initial_seed,
                      manual_seed, multinomial, normal, rand, rand_like, randint, randint_like, randn, randn_like, randperm,
                      seed, set_rng_state)
@@ -56,7 +57,8 @@ __all__ = ["Tensor", "tensor", "zeros", "ones", "zeros_like", "ones_like", "rand
            "initial_seed", "multinomial", "normal", "rand", "rand_like", "randint", "randint_like", "randn_like",
            "randperm", "arange", "empty", "empty_like", "eye", "full", "full_like", "linspace", "float", "double", "long", "device", "cuda", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled", "ops", "nn", "optim", "data", "save", "load", "kernel_path",
            "set_kernel_path", "get_num_threads", "set_num_threads",
-           "compile", "CaptureError", "gather", "index_select", "masked_select", "nonzero", "scatter_add", "take", "sparse", "matmul", "bmm", "from_numpy", "from_dlpack", "profiler", "viz"]
+           "compile", "CaptureError", "gather", "index_select", "masked_select", "nonzero", "scatter_add", "take", "sparse", "matmul", "bmm", "from_numpy", "from_dlpack", "profiler", "viz",
+           "Size", "FloatTensor", "DoubleTensor", "LongTensor", "BoolTensor"]
 __all__ += shape_functions.__all__
 __all__ += functions.__all__
 

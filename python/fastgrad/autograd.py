@@ -346,7 +346,8 @@ def _graph_in_backward_order(root):
     return order
 
 
-def backward(root, grad=None):
+def backward(root, grad=None, stop=None):
+    """root.backward(grad); stop: see _run_backward (grad() passes it)."""
     if not root.requires_grad:
         raise RuntimeError("backward() on a tensor that does not require grad: no input of the graph has "
                            "requires_grad=True (or it was computed under no_grad)")
@@ -356,7 +357,7 @@ def backward(root, grad=None):
                                f"call backward(grad) with a tensor of that shape")
         grad = _tensor.empty(root.shape, root.dtype, 1)
         grad._buf[0] = 1.0
-        _run_backward(root, grad)
+        _run_backward(root, grad, stop)
     else:
         grad = grad if isinstance(grad, _tensor.Tensor) else _tensor.tensor(grad, dtype=root.dtype)
         if grad._buf is getattr(root.grad, "_buf", None) or _is_some_leaf_grad(grad, root):
@@ -365,7 +366,7 @@ def backward(root, grad=None):
             raise ValueError(f"backward(grad): grad has shape {grad.shape} and dtype {grad.dtype!r}, "
                              f"the output has shape {root.shape} and dtype {root.dtype!r}")
         with _borrowing(grad):   # the caller's tensor
-            _run_backward(root, grad)
+            _run_backward(root, grad, stop)
     if _final_callbacks:   # queued by ops of this pass (DistributedDataParallel's gradient reduction)
         callbacks = _final_callbacks[:]
         _final_callbacks.clear()
@@ -373,7 +374,9 @@ def backward(root, grad=None):
             fn()
 
 
-def _run_backward(root, grad):
+def _run_backward(root, grad, stop=None):
+    """Runs the graph's ops backward from root; stop (for grad()): {id: [tensor, gradient]} of
+    non-leaf tensors whose gradient is also kept there."""
     if root._op is None:   # a leaf: the gradient accumulates like any other
         accumulate_grad(root, grad)
         return
@@ -381,10 +384,68 @@ def _run_backward(root, grad):
     for t in _graph_in_backward_order(root):
         g, t.grad = t.grad, None   # a non-leaf's gradient is consumed by its op, not kept
         if g is not None:
+            if stop is not None and id(t) in stop:
+                kept = stop[id(t)]
+                kept[1] = copy_of(g) if kept[1] is None else kept[1] + g   # (the op below may hand g over)
             op = t._op
             if _epoch > op.epoch:
                 op.check_versions()
             op._backward(g)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
+         is_grads_batched=False, materialize_grads=False):
+    """torch.autograd.grad: the gradients of outputs (summed, each weighted by its grad_output) with
+    respect to inputs, returned as a tuple; no tensor's .grad changes. First order only
+    (create_graph=True is refused: fastgrad's backward ops do not record a graph)."""
+    if create_graph or is_grads_batched:
+        raise NotImplementedError("autograd.grad: create_graph=True and is_grads_batched=True are not supported "
+                                  "(fastgrad computes first-order gradients only)")
+    single = isinstance(outputs, _tensor.Tensor)
+    outputs = (outputs,) if single else tuple(outputs)
+    inputs = (inputs,) if isinstance(inputs, _tensor.Tensor) else tuple(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, _tensor.Tensor):
+        grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    grad_outputs = tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"autograd.grad: grad_outputs has {len(grad_outputs)} entries for {len(outputs)} outputs")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, _tensor.Tensor) or not t.requires_grad:
+            raise RuntimeError(f"autograd.grad: input {i} does not require grad (or is not a tensor)")
+    for i, t in enumerate(outputs):
+        if not isinstance(t, _tensor.Tensor) or not t.requires_grad:
+            raise RuntimeError(f"autograd.grad: element {i} of outputs does not require grad and has no grad_fn")
+    stop = {id(t): [t, None] for t in inputs if t._op is not None}
+    leaves, seen = {}, set()   # every leaf the pass reaches: its .grad is set aside and put back afterwards
+    stack = list(outputs)
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if t._op is None:
+            leaves[id(t)] = (t, t.grad)
+            t.grad = None
+        else:
+            stack.extend(x for x in t._op.inputs if x.requires_grad)
+    try:
+        for root, g in zip(outputs, grad_outputs):
+            if id(root) in stop:   # an output that is itself an input: its own gradient
+                g = _tensor.ones(root.shape, dtype=root.dtype) if g is None else copy_of(g)
+                kept = stop[id(root)]
+                kept[1] = g if kept[1] is None else kept[1] + g
+            else:
+                backward(root, g, stop)
+        results = [stop[id(t)][1] if t._op is not None else t.grad for t in inputs]
+    finally:
+        for t, before in leaves.values():
+            t.grad = before
+    for i, (t, r) in enumerate(zip(inputs, results)):
+        if r is None and not allow_unused and not materialize_grads:
+            raise RuntimeError(f"autograd.grad: input {i} (shape {t.shape}) was not used in the graph; pass "
+                               f"allow_unused=True to get None for it")
+    return tuple(_tensor.zeros(t.shape, dtype=t.dtype) if r is None and materialize_grads else r
+                 for t, r in zip(inputs, results))
 
 
 # The buffers of gradients a caller passed to backward(grad) or Op.backward(grad), while that pass

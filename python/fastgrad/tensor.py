@@ -57,9 +57,15 @@ def _checked_shape(shape, infer=False):
 
 
 class Tensor:
-    """Made by fg.tensor, zeros, ones, randn and the ops, not by calling Tensor(data): `Tensor()` is
-    the bare object that empty() fills in, because an __init__ would cost every op a call."""
+    """Made by fg.tensor, zeros, ones, randn and the ops (empty() fills in a bare object.__new__(Tensor):
+    an __init__ would cost every op a call). Tensor(...) itself is PyTorch's legacy constructor."""
     __slots__ = ("_buf", "_shape", "_dtype", "_numel", "_version", "requires_grad", "grad", "_op", "__weakref__")
+
+    def __new__(cls, *args, **kwargs):
+        """torch.Tensor(data) (a sequence or array, as float32), torch.Tensor(*sizes) (a float32
+        tensor of that shape, zero-filled here), torch.Tensor() (empty); so are FloatTensor and the
+        other typed ones with their dtype."""
+        return _legacy_tensor(float32, args, kwargs)
 
     # ---- metadata: fixed at creation, read-only ---------------------------------------------------
     @property
@@ -114,25 +120,10 @@ class Tensor:
     def to(self, *args, **kwargs):
         """to(dtype), to(device), to(device, dtype), to(other_tensor), with copy= and
         non_blocking= accepted as in PyTorch. Only the CPU exists; a new dtype is a cast."""
-        dtype = kwargs.pop("dtype", None)
-        copy = kwargs.pop("copy", False)
-        device = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a._dtype
-            elif isinstance(a, (str, Device)) and not (isinstance(a, str) and a in _dtype_names):
-                device = a
-            else:
-                dtype = a
-        if device is not None:
-            as_device(device)
-        if dtype is None or as_dtype(dtype) is self._dtype:
+        dtype, copy = _to_arguments(args, kwargs)
+        if dtype is None or dtype is self._dtype:
             return _cast(self, self._dtype) if copy else self
-        return _cast(self, as_dtype(dtype))
+        return _cast(self, dtype)
 
     def type(self, dtype=None):
         """The dtype's name with no argument (PyTorch prints 'torch.FloatTensor'), else a cast."""
@@ -771,7 +762,7 @@ def empty(shape, dtype, numel=None, zeroed=False, buf=None):
             raise out_of_memory(shape, dtype, numel) from None
         if zeroed and zeroed_hook is not None:
             zeroed_hook(buf, dtype, numel)
-    t = Tensor()
+    t = _bare(Tensor)
     t._shape = shape
     t._dtype = dtype
     t._numel = numel
@@ -781,6 +772,48 @@ def empty(shape, dtype, numel=None, zeroed=False, buf=None):
     t.grad = None
     t._op = None
     return t
+
+
+_bare = object.__new__   # a Tensor with nothing set: empty() fills it in
+
+
+def FloatTensor(*args, **kwargs):
+    return _legacy_tensor(float32, args, kwargs)
+
+
+def DoubleTensor(*args, **kwargs):
+    return _legacy_tensor(float64, args, kwargs)
+
+
+def LongTensor(*args, **kwargs):
+    return _legacy_tensor(int64, args, kwargs)
+
+
+def BoolTensor(*args, **kwargs):
+    return _legacy_tensor(bool_, args, kwargs)
+
+
+class Size(tuple):
+    """torch.Size: a tuple of dimensions (tensors' .shape are plain tuples, which compare equal)."""
+
+    def numel(self):
+        return math.prod(self)
+
+    def __repr__(self):
+        return f"fastgrad.Size({list(self)})"
+
+
+def _legacy_tensor(dtype, args, kwargs):
+    device = kwargs.pop("device", None)
+    if kwargs:
+        raise TypeError(f"Tensor(): unexpected keyword arguments {sorted(kwargs)}")
+    if device is not None:
+        as_device(device)
+    if all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in args):
+        return zeros(*args, dtype=dtype) if args else zeros(0, dtype=dtype)   # (sizes; () is empty)
+    if len(args) == 1:
+        return tensor(args[0], dtype=dtype)
+    raise TypeError(f"Tensor(): expects sizes or one sequence of data, got {args!r}")
 
 
 def out_of_memory(shape, dtype, numel):
@@ -798,6 +831,29 @@ def _view(t, shape, requires_grad):
 
 
 _MATRIX_DIMS = (0, 1, -1, -2)
+
+
+def _to_arguments(args, kwargs):
+    """(dtype or None, copy) from the arguments of Tensor.to and Module.to: to(dtype), to(device),
+    to(device, dtype), to(other_tensor), dtype=, device=, copy=, non_blocking=, memory_format=. The
+    device must be the CPU (as_device raises otherwise)."""
+    dtype = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    device = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a._dtype
+        elif isinstance(a, (str, Device)) and not (isinstance(a, str) and a in _dtype_names):
+            device = a
+        else:
+            dtype = a
+    if device is not None:
+        as_device(device)
+    return (None if dtype is None else as_dtype(dtype)), copy
 
 
 def _write_back_T(base, t):

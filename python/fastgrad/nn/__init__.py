@@ -23,6 +23,14 @@ from .parameter import Parameter  # noqa: E402
 __all__ += ["utils", "LayerNorm", "GELU", "SiLU", "LogSigmoid", "Softplus", "ModuleList", "ModuleDict", "Parameter",
             "MultiheadAttention", "TransformerEncoderLayer"]
 
+# ---- recurrent layers (lead) ----
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: E402
+
+__all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+from .transformer import Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder  # noqa: E402
+
+__all__ += ["TransformerEncoder", "TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
+
 # ---- PyTorch's other activation layers (activation.py) ----
 from .activation import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, Mish, PReLU,  # noqa: E402
                          ReLU6, Softmin, Softshrink, Softsign, Tanhshrink, Threshold)

@@ -78,15 +78,55 @@ def dropout(x, p=0.5, training=True, inplace=False):
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
-    """Softmax + cross-entropy in one fused kernel over integer class targets (class dimension last),
-    with PyTorch's weight, ignore_index, reduction ('mean', 'sum', 'none') and label_smoothing."""
-    return ops.CrossEntropy(_legacy_reduction(size_average, reduce, reduction), weight, ignore_index,
-                            label_smoothing).forward(input, target)
+    """Softmax + cross-entropy in one fused kernel over integer class targets, with PyTorch's weight,
+    ignore_index, reduction ('mean', 'sum', 'none') and label_smoothing. Classes are dimension 1 of
+    an (N, C, d1, ...) input, as in PyTorch; a float target of the input's shape holds class
+    probabilities instead (soft labels)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if isinstance(target, Tensor) and target.dtype.is_floating_point and isinstance(input, Tensor):
+        return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
+    op = ops.CrossEntropy(reduction, weight, ignore_index, label_smoothing)
+    return _classes_last(op, input, target, reduction)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
-    """-weight[t]·logp[i, t] reduced by mean, sum or none; input is log-probabilities (log_softmax's)."""
-    return ops.NLLLoss(_legacy_reduction(size_average, reduce, reduction), weight, ignore_index).forward(input, target)
+    """-weight[t]·logp[i, t] reduced by mean, sum or none; input is log-probabilities (log_softmax's),
+    classes on dimension 1 of an (N, C, d1, ...) input."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _classes_last(ops.NLLLoss(reduction, weight, ignore_index), input, target, reduction)
+
+
+def _classes_last(op, input, target, reduction):
+    """op (the fused class-target loss, classes last) on PyTorch's (N, C, d1, ...) layout: the classes
+    moved last and the rest flattened into rows; a 'none' loss comes back in target's shape."""
+    if not (isinstance(input, Tensor) and input.ndim > 2 and isinstance(target, Tensor)
+            and target.ndim == input.ndim - 1):
+        return op.forward(input, target)
+    if target.shape != input.shape[:1] + input.shape[2:]:
+        raise ValueError(f"{type(op).__name__}: targets of shape {target.shape} do not match the input of shape "
+                         f"{input.shape}: expected {input.shape[:1] + input.shape[2:]} (classes are dimension 1)")
+    loss = op.forward(input.movedim(1, -1).reshape(-1, input.shape[1]), target.reshape(-1))
+    return loss.reshape(target.shape) if reduction == "none" else loss
+
+
+def _soft_cross_entropy(input, target, weight, reduction, label_smoothing):
+    """Cross-entropy against class probabilities of input's shape: -sum_c w_c·q_c·log_softmax(x)_c
+    per element, q smoothed toward uniform by label_smoothing; the mean divides by the number of
+    elements (not by weights), as PyTorch's does."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if target.shape != input.shape:
+        raise ValueError(f"cross_entropy: class-probability targets must have the input's shape {input.shape}, "
+                         f"got {target.shape}")
+    dim = 1 if input.ndim > 1 else 0
+    classes = input.shape[dim]
+    if label_smoothing:
+        target = target * (1.0 - label_smoothing) + label_smoothing / classes
+    weighted = target * log_softmax(input, dim)
+    if weight is not None:
+        weighted = weighted * weight.reshape((classes,) + (1,) * (input.ndim - dim - 1))
+    loss = -weighted.sum(dim)
+    return loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.mean()
 
 
 def _legacy_reduction(size_average, reduce, reduction):

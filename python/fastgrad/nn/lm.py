@@ -131,6 +131,18 @@ class ModuleDict(Module):
     def named_children(self):
         return iter(list(self._dict.items()))
 
+    def __getattr__(self, name):   # (only for names that are not attributes) d.encoder is d["encoder"]
+        modules = self.__dict__.get("_dict")
+        if modules is not None and name in modules:
+            return modules[name]
+        raise AttributeError(f"'ModuleDict' object has no attribute or key {name!r}")
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Module):
+            self[name] = value   # d.encoder = layer, as torch registers it: a key
+        else:
+            super().__setattr__(name, value)
+
     def __setitem__(self, key, module):
         if not isinstance(key, str) or not key or "." in key:
             raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
@@ -310,6 +322,17 @@ class MultiheadAttention(Module):
         return merged
 
 
+def activation_arg(activation, where):
+    """A transformer layer's activation: "relu", "gelu" or a callable, as a callable."""
+    if isinstance(activation, str):
+        if activation not in ("relu", "gelu"):
+            raise ValueError(f"{where}: activation should be relu/gelu, not {activation!r}")
+        return F.relu if activation == "relu" else F.gelu
+    if not callable(activation):
+        raise TypeError(f"{where}: activation must be 'relu', 'gelu' or a callable, got {type(activation).__name__}")
+    return activation
+
+
 class TransformerEncoderLayer(Module):
     """PyTorch's nn.TransformerEncoderLayer: self-attention (MultiheadAttention) and a feed-forward
     block (linear1, activation, linear2), each with dropout and a residual connection, LayerNorm
@@ -320,12 +343,7 @@ class TransformerEncoderLayer(Module):
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         where = "TransformerEncoderLayer"
         _positive_int(dim_feedforward, where, "dim_feedforward")
-        if isinstance(activation, str):
-            if activation not in ("relu", "gelu"):
-                raise ValueError(f"{where}: activation should be relu/gelu, not {activation!r}")
-            activation = F.relu if activation == "relu" else F.gelu
-        elif not callable(activation):
-            raise TypeError(f"{where}: activation must be 'relu', 'gelu' or a callable, got {type(activation).__name__}")
+        activation = activation_arg(activation, where)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             device=device, dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, device=device, dtype=dtype)

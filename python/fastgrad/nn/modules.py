@@ -8,20 +8,52 @@ fastgrad loads into the same architecture built with torch.nn, and back.
 """
 import math
 import numbers
-from collections import namedtuple
+from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 
 from .. import ops
-from ..dtypes import numeric_array
 from ..ops._checks import reduction_arg
 from ..creation import empty
-from ..tensor import Tensor, tensor
+from ..dtypes import as_dtype, float32, float64, numeric_array
+from ..tensor import Tensor, as_device, tensor, _to_arguments
 from . import functional as F
 from . import init
 
 # What load_state_dict(strict=False) reports, as in PyTorch.
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class _Listing(list):
+    """What parameters(), buffers(), children() and modules() return: a list (the tutorial adds two
+    layers' parameters with +) that next() also walks, as it walks PyTorch's generators
+    (`next(model.parameters())` is how PyTorch code finds a model's dtype)."""
+    _at = 0
+
+    def __next__(self):
+        if self._at >= len(self):
+            raise StopIteration
+        self._at += 1
+        return self[self._at - 1]
+
+
+class _HookHandle:
+    """What register_forward_hook returns: handle.remove() takes the hook off."""
+    _next_id = 0
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.id = hooks, _HookHandle._next_id
+        _HookHandle._next_id += 1
+        hooks[self.id] = hook
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 class Module:
@@ -53,6 +85,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
+        if _hooked(self):
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     # ---- the tree of modules ---------------------------------------------------------------------
@@ -64,7 +98,7 @@ class Module:
                 yield from ((f"{name}.{i}", v) for i, v in enumerate(value) if isinstance(v, Module))
 
     def children(self):
-        return [m for _, m in self.named_children()]
+        return _Listing(m for _, m in self.named_children())
 
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         """(name, module) for this module and every submodule, depth first; a module reached twice is
@@ -86,7 +120,7 @@ class Module:
         return self
 
     def modules(self):
-        return [m for _, m in self.named_modules()]
+        return _Listing(m for _, m in self.named_modules())
 
     def _own_parameters(self):
         registered = self.__dict__.get("_parameter_names", ())
@@ -123,7 +157,7 @@ class Module:
                     yield prefix + (mod_prefix + "." + name if mod_prefix else name), b
 
     def buffers(self, recurse=True):
-        return [b for _, b in self.named_buffers(recurse=recurse)]
+        return _Listing(b for _, b in self.named_buffers(recurse=recurse))
 
     # ---- parameters ------------------------------------------------------------------------------
     def named_parameters(self, prefix=""):
@@ -135,7 +169,7 @@ class Module:
                 yield prefix + name, p
 
     def parameters(self):
-        return [p for _, p in self.named_parameters()]
+        return _Listing(p for _, p in self.named_parameters())
 
     def zero_grad(self, set_to_none=True):
         """Clears the gradients: sets them to None (the default, as in PyTorch) or, with
@@ -145,6 +179,120 @@ class Module:
                 p.grad = None
             else:
                 p.grad.zero_()
+
+    # ---- devices and dtypes: PyTorch code moves its models; fastgrad runs on the CPU ---------------
+    def to(self, *args, **kwargs):
+        """to(device), to(dtype), to(device, dtype), to(tensor), as in PyTorch: the device must be the
+        CPU; a dtype (floating point) casts the floating-point parameters and buffers in place, each
+        keeping its identity (an optimizer made before still holds it)."""
+        dtype, _ = _to_arguments(args, kwargs)
+        if dtype is not None and not dtype.is_floating_point:
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype!r}")
+        return self if dtype is None else self._cast(dtype, floating_only=True)
+
+    def type(self, dst_type):
+        """Casts every parameter and buffer to dst_type (PyTorch's Module.type)."""
+        return self._cast(as_dtype(dst_type), floating_only=False)
+
+    def float(self):
+        return self._cast(float32, floating_only=True)
+
+    def double(self):
+        return self._cast(float64, floating_only=True)
+
+    def half(self):
+        raise TypeError("half(): fastgrad has no float16 tensors (float32, float64, int64, bool)")
+
+    bfloat16 = half
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        as_device("cuda")   # raises: fastgrad runs on the CPU
+
+    def share_memory(self):
+        return self   # (one process's memory: nothing to share)
+
+    def _cast(self, dtype, floating_only):
+        for module in self.modules():
+            for _, t in list(module._own_parameters()) + list(module._own_buffers()):
+                if t._dtype is not dtype and (t._dtype.is_floating_point or not floating_only):
+                    t.data = t.data.to(dtype)
+                    if t.grad is not None:
+                        t.grad = t.grad.to(dtype)
+        return self
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    # ---- registering and finding submodules, parameters and buffers by name -----------------------
+    def add_module(self, name, module):
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"add_module: module name must be a non-empty string without '.', got {name!r}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
+        setattr(self, name, module)
+
+    register_module = add_module
+
+    def register_parameter(self, name, param):
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"register_parameter: parameter name must be a non-empty string without '.', got "
+                           f"{name!r}")
+        if param is not None and not (isinstance(param, Tensor) and param._op is None):
+            raise TypeError(f"register_parameter: cannot assign {type(param).__name__} as parameter {name!r} (a leaf "
+                            f"Tensor or None is required)")
+        self.__dict__.setdefault("_parameter_names", set()).add(name)
+        object.__setattr__(self, name, param)
+
+    def get_submodule(self, target):
+        module = self
+        for part in target.split(".") if target else ():
+            child = dict(module.named_children()).get(part)
+            if child is None:
+                raise AttributeError(f"{type(module).__name__} has no attribute `{part}` (looking up {target!r})")
+            module = child
+        return module
+
+    def get_parameter(self, target):
+        return self._get_tensor(target, "_own_parameters", "parameter")
+
+    def get_buffer(self, target):
+        return self._get_tensor(target, "_own_buffers", "buffer")
+
+    def _get_tensor(self, target, own, what):
+        prefix, _, name = target.rpartition(".")
+        module = self.get_submodule(prefix)
+        found = dict(getattr(module, own)()).get(name)
+        if found is None:
+            raise AttributeError(f"`{name}` is not an nn.Module {what} of {type(module).__name__} "
+                                 f"(looking up {target!r})")
+        return found
+
+    # ---- hooks ---------------------------------------------------------------------------------------
+    def register_forward_hook(self, hook):
+        """hook(module, args, output) after each forward; a result other than None replaces the output."""
+        return _HookHandle(self.__dict__.setdefault("_forward_hooks", {}), hook)
+
+    def register_forward_pre_hook(self, hook):
+        """hook(module, args) before each forward; a result other than None (a tuple, or one value)
+        replaces the arguments."""
+        return _HookHandle(self.__dict__.setdefault("_forward_pre_hooks", {}), hook)
+
+    def _call_with_hooks(self, args, kwargs):
+        for hook in list(self.__dict__.get("_forward_pre_hooks", {}).values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self.__dict__.get("_forward_hooks", {}).values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
 
     def train(self, mode=True):
         """Training mode (the default) or, with mode=False, evaluation mode, for every submodule:
@@ -204,28 +352,46 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(head + lines) + "\n)"
 
 
+def _hooked(module):
+    return "_forward_hooks" in module.__dict__ or "_forward_pre_hooks" in module.__dict__
+
+
 class Sequential(Module):
-    """Applies its layers in order: model.forward(x) is layerN.forward(...layer1.forward(x)), so
-    model.forward(x).backward() runs back through the whole chain. Layers are named 0, 1, ..."""
+    """Applies its layers in order: model.forward(x) is layerN(...layer1(x)), so
+    model.forward(x).backward() runs back through the whole chain. Layers are named 0, 1, ..., or by
+    the keys of an OrderedDict passed alone (Sequential(OrderedDict(fc=..., act=...)), as in PyTorch:
+    then seq.fc is that layer too)."""
 
     def __init__(self, *layers):
+        names = None
+        if len(layers) == 1 and isinstance(layers[0], OrderedDict):
+            names, layers = [str(k) for k in layers[0]], tuple(layers[0].values())
         for i, layer in enumerate(layers):
             if not isinstance(layer, Module):
                 raise TypeError(f"Sequential: layer {i} is a {type(layer).__name__}, not a fastgrad.nn.Module")
         self.layers = list(layers)
+        self._names = names
 
     def named_children(self):
-        return ((str(i), layer) for i, layer in enumerate(self.layers))
+        names = self._names
+        return ((names[i] if names else str(i), layer) for i, layer in enumerate(self.layers))
+
+    def __getattr__(self, name):   # (only for names that are not attributes) a layer named by its key
+        names = self.__dict__.get("_names")
+        if names and name in names:
+            return self.__dict__["layers"][names.index(name)]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
 
     def forward(self, x):
         layers, i = self.layers, 0
         while i < len(layers):
             layer = layers[i]
-            if type(layer) is Linear and i + 1 < len(layers) and type(layers[i + 1]) is ReLU:
+            if (type(layer) is Linear and i + 1 < len(layers) and type(layers[i + 1]) is ReLU
+                    and not _hooked(layer) and not _hooked(layers[i + 1])):
                 x = ops.LinearReLU().forward(x, layer.weight, layer.bias)   # the same values, one kernel
                 i += 2
             else:
-                x = layer.forward(x)
+                x = layer(x)
                 i += 1
         return x
 
@@ -233,10 +399,16 @@ class Sequential(Module):
         if not isinstance(layer, Module):
             raise TypeError(f"Sequential.append: {type(layer).__name__} is not a fastgrad.nn.Module")
         self.layers.append(layer)
+        if self._names is not None:
+            self._names.append(str(len(self.layers) - 1))
         return self
 
     def __getitem__(self, i):
-        return Sequential(*self.layers[i]) if isinstance(i, slice) else self.layers[i]
+        if not isinstance(i, slice):
+            return self.layers[i]
+        if self._names is None:
+            return Sequential(*self.layers[i])
+        return Sequential(OrderedDict(zip(self._names[i], self.layers[i])))
 
     def __len__(self):
         return len(self.layers)

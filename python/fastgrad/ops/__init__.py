@@ -23,3 +23,7 @@ __all__ = ["Add", "Sub", "Mul", "Div", "MatMul", "Linear", "LinearReLU", "ReLU",
            "AsStrided", "Cat", "Triangle", "Unary", "Clamp", "Pow", "Maximum", "Minimum", "Where", "Reduce",
            "Index", "IndexPut", "ScatterAdd", "Embedding",
            "Conv", "Pool", "BatchNorm", "LayerNorm", "Activation", "Normalize", "ScaledDotProductAttention"]
+
+from .rnn import RNNGates  # noqa: E402
+
+__all__ += ["RNNGates"]

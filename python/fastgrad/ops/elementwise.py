@@ -6,7 +6,7 @@ from .._C import ffi, lib
 from .. import autograd
 from ..autograd import Op, accumulate_grad, broadcast, grad_targets
 from ..dtypes import SMALL_ARRAY
-from ..tensor import Tensor, alloc_uninitialized, empty, new_buffer, out_of_memory, scalar, zeros
+from ..tensor import Tensor, _bare, alloc_uninitialized, empty, new_buffer, out_of_memory, scalar, zeros
 from ._checks import operands
 from .matmul import Linear, MatMul, affine_sum
 
@@ -43,7 +43,7 @@ class _Binary(Op):
                 and a._dtype.is_floating_point):
             return self._general_forward(a, b)
         dtype, size = a._dtype, a._numel
-        out = Tensor()   # out = empty(a.shape, dtype, size), in line
+        out = _bare(Tensor)   # out = empty(a.shape, dtype, size), in line
         out._shape = a._shape
         out._dtype = dtype
         out._numel = size

@@ -13,12 +13,14 @@ a cell of the optimizer (`_lr_cell(group)`), and each parameter's step count is 
 tensor, state["step"] (as in PyTorch), that the update kernel increments (`live_state`) or step()
 does.
 """
+import collections
 import numbers
 
 import numpy as np
 
 from .. import dtypes
 from .._C import ffi
+from ..autograd import enable_grad
 from ..tensor import Tensor, tensor
 
 
@@ -34,7 +36,9 @@ class Optimizer:
             raise TypeError(f"{type(self).__name__}: params must be an iterable of tensors (e.g. model.parameters()), "
                             f"got a single Tensor; wrap it in a list")
         self.defaults = defaults
-        self.state = {}   # parameter -> {"step": 0-dim float64 Tensor, buffer name: Tensor}
+        # parameter -> {"step": 0-dim float64 Tensor, buffer name: Tensor}; a defaultdict, as PyTorch's,
+        # so an optimizer written by hand may take self.state[p] of a parameter it has not seen
+        self.state = collections.defaultdict(dict)
         self.param_groups = []
         self._lr_cells = {}   # id(group) -> double[1]: the group's lr as the kernels read it
         groups = list(params)
@@ -79,7 +83,14 @@ class Optimizer:
                 else:
                     p.grad.zero_()
 
-    def step(self):
+    def step(self, closure=None):
+        """One update of every parameter with a gradient. closure (optional, as in PyTorch): a function
+        that recomputes the loss and its gradients, called first (with gradients on); its loss is
+        returned."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
         for group in self.param_groups:
             self._lr_cells[id(group)][0] = group["lr"]
             for p in group["params"]:
@@ -96,11 +107,12 @@ class Optimizer:
                     raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.shape} ({p.dtype!r}) has a "
                                      f"gradient of shape {p.grad.shape} ({p.grad.dtype!r})")
                 state = self.state.get(p)
-                if state is None:
+                if not state:   # (None, or the {} a look-up in the defaultdict made)
                     state = self.state[p] = {"step": _step_count(0)}
                 if not self.live_state:
                     state["step"]._buf[0] += 1
                 self._update(p, p.grad, group, state)
+        return loss
 
     def _update(self, p, grad, group, state):
         raise NotImplementedError
@@ -172,7 +184,7 @@ class Optimizer:
             self._check_hyperparameters(dict(group, **{k: v for k, v in saved.items() if k != "params"}))
         for group, saved in zip(self.param_groups, groups):
             group.update((k, v) for k, v in saved.items() if k != "params")
-        self.state = loaded
+        self.state = collections.defaultdict(dict, loaded)
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]

@@ -4,8 +4,8 @@ gradient values."""
 import math
 import numbers
 
-from .._C import ffi
-from ..tensor import Tensor, empty, zeros
+from ..._C import ffi
+from ...tensor import Tensor, empty, zeros
 
 
 def _grads(parameters):
@@ -50,3 +50,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip = _number(clip_value, "clip_grad_value_", "clip_value")
     for g in _grads(parameters):
         g.dtype.k.clip_value(g._buf, clip, g._numel)
+
+from . import rnn  # noqa: E402  (fg.nn.utils.rnn: padding and packing sequences)
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "rnn"]
