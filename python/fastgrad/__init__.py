@@ -71,4 +71,4 @@ __all__ += ["einsum", "addmm", "mv"]
 from . import pointwise  # noqa: E402
 from .pointwise import addcdiv, addcmul, erf, erfc, erfinv, lerp, logaddexp, nan_to_num  # noqa: E402
 
-__all__ += pointwise.__all__
+__all__ += ["erf", "erfc", "erfinv", "lerp", "addcmul", "addcdiv", "nan_to_num", "logaddexp"]

@@ -359,11 +359,11 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data.numpy() if isinstance(data, Tensor) else data, dtype=dtype, device=device)
 
 
-def get_default_dtype():
+def get_default_dtype() -> _dtypes.DType:
     return _dtypes.default_float()
 
 
-def set_default_dtype(d):
+def set_default_dtype(d: object) -> None:
     """The float dtype that float data, fg.zeros, fg.randn, layers' parameters, ... get when no
     dtype is given: fg.float32 (the default) or fg.float64, as torch.set_default_dtype."""
     d = as_dtype(d)

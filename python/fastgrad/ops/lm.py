@@ -72,8 +72,9 @@ class LayerNorm(Op):
 
 
 class Activation(Op):
-    """A smooth pointwise activation from csrc/norm_act.inc, chosen by name: gelu (approximate
-    'none' or 'tanh'), silu, logsigmoid, softplus(beta, threshold). When a gradient will be needed,
+    """A pointwise activation from csrc/norm_act.inc, chosen by name: gelu (approximate 'none' or
+    'tanh'), silu, logsigmoid, softplus(beta, threshold), and PyTorch's piecewise ones (hardtanh ...
+    hardshrink, parameters a and b as fastgrad.h's enum fg_act_op says). When a gradient will be needed,
     forward also keeps the slope act'(x) (computed with the value, sharing its exp or erf), and
     backward is one multiply."""
     CODES = {"gelu": lib.FG_ACT_GELU, "gelu_tanh": lib.FG_ACT_GELU_TANH, "silu": lib.FG_ACT_SILU,
