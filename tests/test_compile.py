@@ -167,6 +167,77 @@ def test_train_eval_switch_and_replaced_parameter_record_again():
         assert bits(compiled(x)) == bits(expected)
 
 
+def test_training_flag_and_data_replaced_directly_record_again():
+    """The changes a replay notices through _changes.count, made without train()/eval() or plain
+    assignment: the flag assigned, a parameter's buffer swapped by .data, register_parameter."""
+    layer = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
+    compiled = fg.compile(lambda x: layer(x) * 1.0)
+    x = fg.ones(2, 3)
+    for _ in range(3):
+        compiled(x)
+    layer[1].training = False
+    expected = F.linear(x, layer[0].weight, layer[0].bias)
+    for _ in range(3):   # warm-up, record, replay
+        assert bits(compiled(x)) == bits(expected)
+    layer[0].weight.data = fg.full((3, 3), 0.5)   # a new buffer under the same parameter
+    expected = F.linear(x, layer[0].weight, layer[0].bias)
+    for _ in range(3):
+        assert bits(compiled(x)) == bits(expected)
+    layer[0].register_parameter("bias", fg.full((3,), 2.0, requires_grad=True))
+    expected = F.linear(x, layer[0].weight, layer[0].bias)
+    for _ in range(3):
+        assert bits(compiled(x)) == bits(expected)
+    count = compile_module._changes.count
+    compiled(x)
+    assert compile_module._changes.count == count and compiled.last.checked == count   # a replay changes nothing
+
+
+def test_one_tensor_passed_twice_or_two_tensors_get_their_own_plans():
+    compiled = fg.compile(lambda a, b: a * b + a)
+    x, y = fg.tensor([1.0, 2.0]), fg.tensor([3.0, 4.0])
+    for _ in range(3):
+        assert compiled(x, y).tolist() == [4.0, 10.0]
+    for _ in range(3):
+        assert compiled(x, x).tolist() == [2.0, 6.0]
+    assert compiled(y, x).tolist() == [6.0, 12.0]
+    assert len(compiled.plans) == 2
+
+
+def test_constant_arguments_keywords_hyperparameters_and_outside_gradients():
+    """What the written-out fast path checks besides tensors, each against the eager result."""
+    scaled = fg.compile(lambda x, k: x * k)
+    x = fg.tensor([1.0, 2.0])
+    for k, out in [(2.0, [2.0, 4.0])] * 3 + [(3.0, [3.0, 6.0])] * 3 + [(2, [2.0, 4.0])] * 3:
+        assert scaled(x, k).tolist() == out
+    assert scaled(x, k=2.0).tolist() == [2.0, 4.0] and scaled(x=x, k=3.0).tolist() == [3.0, 6.0]
+
+    data = batches(2)
+    models, steps = [], []
+    for _ in range(2):   # gradients accumulate across calls: no zero_grad() inside the step
+        fg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(64, 10))
+        opt = fg.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+        def step(x, y, model=model, opt=opt):
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+            return model[0].weight.grad
+        models.append(model)
+        steps.append((step, opt))
+    (eager, eager_opt), (step, opt) = steps
+    compiled = fg.compile(step)
+    for i in range(12):
+        if i == 5:
+            for o in (eager_opt, opt):
+                o.param_groups[0]["momentum"] = 0.5   # a hyperparameter the plan baked in
+        if i == 8:
+            for m in models:
+                m[0].weight.grad = None   # the gradient the plan accumulates into, replaced
+        assert bits(eager(*data[i % 2])) == bits(compiled(*data[i % 2])), f"step {i}"
+    for p, q in zip(models[0].parameters(), models[1].parameters()):
+        assert bits(p) == bits(q)
+
+
 def test_inputs_are_copied_and_outputs_are_overwritten_by_the_next_call():
     compiled = fg.compile(lambda x: x * 2.0)
     a, b = fg.tensor([1.0, 2.0]), fg.tensor([3.0, 4.0])
@@ -488,10 +559,6 @@ def test_embedding_takes_its_indices_as_input():
 
 def test_a_replay_is_one_call_into_c(monkeypatch):
     model, step = mlp_step("adam", scheduler=True)
-    compiled = fg.compile(step)
-    x, y = batches(1)[0]
-    compiled(x, y)
-    compiled(x, y)
     calls = []
     real_lib = compile_module.lib
 
@@ -501,7 +568,12 @@ def test_a_replay_is_one_call_into_c(monkeypatch):
             if not callable(real):
                 return real
             return lambda *args: calls.append(name) or real(*args)
-    monkeypatch.setattr(compile_module, "lib", Counting())
+    monkeypatch.setattr(compile_module, "lib", Counting())   # before recording: the plan keeps what it finds
+    compiled = fg.compile(step)
+    x, y = batches(1)[0]
+    compiled(x, y)
+    compiled(x, y)
+    calls.clear()
     for ns in compile_module._NAMESPACES:   # every kernel Python reaches goes through these
         for attr, real in list(vars(ns).items()):
             if not attr.startswith("__") and callable(real):

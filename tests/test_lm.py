@@ -179,6 +179,72 @@ def test_attention_agrees_with_the_plain_composition():
         np.testing.assert_allclose(t.grad.numpy(), ref, rtol=1e-4, atol=1e-5)
 
 
+# Shapes around the kernel's blocks: 4 query (or key) rows at a time, two vectors of columns, then one
+# vector, then single columns (19 = 16 + 3 floats, 8 + 8 + 3 doubles); more queries than keys and fewer.
+ATTN_BLOCKS = [((2, 9, 19), (2, 13, 19), (2, 13, 11)), ((1, 6, 16), (1, 6, 16), (1, 6, 16)),
+               ((3, 5, 8), (3, 4, 8), (3, 4, 17))]
+
+
+@pytest.mark.parametrize("shapes", ATTN_BLOCKS)
+@pytest.mark.parametrize("causal", [False, True])
+def test_attention_blocked_rows_gradcheck(shapes, causal):
+    check_op(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=causal),
+             lambda q, k, v: np_attention(q, k, v, causal=causal), *shapes)
+
+
+def test_attention_matches_torch_at_gpt_sizes():
+    """The char GPT's heads (64 positions, 16 wide) and odd ones, causal and masked, float32."""
+    torch = pytest.importorskip("torch")
+    tF = torch.nn.functional
+    rng = np.random.default_rng(5)
+    for (b, h, t, s, d), kwargs in [((2, 4, 64, 64, 16), {"is_causal": True}), ((2, 3, 37, 37, 16), {"is_causal": True}),
+                                    ((2, 2, 21, 30, 24), {}), ((1, 2, 33, 19, 16), {"mask": True})]:
+        q, k, v = (rng.standard_normal(shape).astype(np.float32) for shape in ((b, h, t, d), (b, h, s, d), (b, h, s, d)))
+        mask = rng.random((t, s)) > 0.3 if kwargs.pop("mask", False) else None
+        if mask is not None:
+            mask[:, 0] = True
+        ours = [fg.tensor(a, requires_grad=True) for a in (q, k, v)]
+        theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
+        out = F.scaled_dot_product_attention(*ours, attn_mask=None if mask is None else fg.tensor(mask), **kwargs)
+        tout = tF.scaled_dot_product_attention(*theirs, attn_mask=None if mask is None else torch.tensor(mask), **kwargs)
+        np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-5, atol=2e-6)
+        g = rng.standard_normal(out.shape).astype(np.float32)
+        out.backward(fg.tensor(g))
+        tout.backward(torch.tensor(g))
+        for a, ta in zip(ours, theirs):
+            np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("path,threads", KERNEL_CONFIGS)
+def test_attention_on_every_path_and_thread_count(path, threads):
+    """130 heads, so two threads take part: every path agrees with numpy, and 1 and 2 threads give the
+    same bits, with dropout too (its mask comes from the seed)."""
+    rng = np.random.default_rng(12)
+    q, k, v = (rng.standard_normal((130, 20, 9)) for _ in range(3))
+    g = rng.standard_normal((130, 20, 9))
+
+    def run(dtype):
+        results = []
+        for kwargs in ({"is_causal": True}, {}, {"is_causal": True, "dropout_p": 0.3}):
+            fg.manual_seed(4)
+            ts = [fg.tensor(a, dtype=dtype, requires_grad=True) for a in (q, k, v)]
+            out = F.scaled_dot_product_attention(*ts, **kwargs)
+            out.backward(fg.tensor(g, dtype=dtype))
+            results += [out.numpy().copy()] + [t.grad.numpy().copy() for t in ts]
+        return results
+
+    with kernel_config(path, threads):
+        got = {dt: run(dt) for dt in (fg.float32, fg.float64)}
+        if threads is not None:
+            fg.set_num_threads(1)
+            for dt, results in got.items():
+                for r, s in zip(results, run(dt)):
+                    np.testing.assert_array_equal(r, s)
+    for dt, tol in ((fg.float64, 1e-12), (fg.float32, 2e-5)):
+        np.testing.assert_allclose(got[dt][0], np_attention(q, k, v, causal=True), rtol=tol, atol=tol)
+        np.testing.assert_allclose(got[dt][4], np_attention(q, k, v), rtol=tol, atol=tol)
+
+
 # ---- the class-target losses --------------------------------------------------------------------------
 def np_ce(z, t, w=None, ignore=-100, smoothing=0.0, reduction="mean"):
     logp = np_log_softmax(z)

@@ -179,3 +179,17 @@ def test_legacy_constructors_and_size():
         fg.Tensor([1], [2])
     with pytest.raises(TypeError, match="unexpected keyword"):
         fg.Tensor(2, dtype=fg.float64)
+
+
+def test_a_captured_step_refuses_a_module_with_a_forward_hook():
+    model = nn.Linear(3, 2)
+    handle = model.register_forward_hook(lambda m, args, out: None)
+    step = fg.compile(lambda x: model(x).sum())
+    x = fg.randn(4, 3)
+    step(x)   # the warm-up runs eagerly, hooks and all
+    with pytest.raises(fg.CaptureError, match="forward hook on Linear"):
+        step(x)
+    handle.remove()
+    step = fg.compile(lambda x: model(x).sum())
+    for _ in range(3):
+        assert float(step(x)) == float(model(x).sum())

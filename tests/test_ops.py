@@ -4,7 +4,7 @@ import pytest
 
 import fastgrad as fg
 import fastgrad.nn.functional as F
-from gradcheck import check_op, np_cross_entropy, np_softmax, random_inputs
+from gradcheck import check_op, np_cross_entropy, np_log_softmax, np_softmax, random_inputs
 
 # Shapes with 1s and odd sizes; pairs broadcast like numpy.
 SAME = [(1,), (7,), (3, 5), (1, 1), (2, 3, 4)]
@@ -101,11 +101,38 @@ def test_softmax_family_stays_finite_for_huge_logits(dtype):
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
-@pytest.mark.parametrize("rows, cols", [(1, 1), (1, 3), (6, 5), (7, 2)])
+@pytest.mark.parametrize("rows, cols", [(1, 1), (1, 3), (6, 5), (7, 2), (130, 10), (70, 17)])
 def test_cross_entropy(rows, cols, reduction):
     targets = np.random.default_rng(rows * cols).integers(0, cols, size=rows)
     check_op(lambda t: fg.nn.functional.cross_entropy(t, targets, reduction=reduction),
              lambda a: np_cross_entropy(a, targets, reduction), (rows, cols))
+
+
+@pytest.mark.parametrize("dtype", [fg.float32, fg.float64], ids=repr)
+def test_cross_entropy_rows_in_blocks_keep_their_own_losses(dtype):
+    """Short rows (under 16 classes) are done 64 at a time: an infinite row inside a block is NaN
+    alone, each row's loss and probabilities are its own (reduction='none'), an ignored one is left
+    out of the mean."""
+    x = np.random.default_rng(3).standard_normal((150, 7)) * 3
+    x[70, 2] = np.inf
+    t = np.random.default_rng(4).integers(0, 7, size=150)
+    z = fg.tensor(x, dtype=dtype, requires_grad=True)
+    loss = fg.nn.functional.cross_entropy(z, t, reduction="none")
+    x = z.numpy().astype(np.float64)   # as the tensor holds it
+    with np.errstate(invalid="ignore"):   # (numpy's reference of the infinite row)
+        expected, expected_grad = -np_log_softmax(x)[np.arange(150), t], np_softmax(x) - np.eye(7)[t]
+    got = loss.numpy()
+    assert np.isnan(got[70]) and np.isfinite(np.delete(got, 70)).all()
+    tolerance = dict(atol=1e-6, rtol=1e-6) if dtype is fg.float32 else dict(atol=1e-13, rtol=1e-12)
+    np.testing.assert_allclose(np.delete(got, 70), np.delete(expected, 70), **tolerance)
+    t_ignored = t.copy()
+    t_ignored[70] = -100   # reduced, the row sums' logs are pooled per block: an ignored row stays out
+    mean = fg.nn.functional.cross_entropy(z.detach(), t_ignored).item()
+    np.testing.assert_allclose(mean, np.delete(expected, 70).mean(), **tolerance)
+    loss.sum().backward()
+    g = z.grad.numpy()
+    assert np.isnan(g[70]).all()
+    np.testing.assert_allclose(np.delete(g, 70, axis=0), np.delete(expected_grad, 70, axis=0), atol=1e-6)
 
 
 def test_cross_entropy_gradient_is_p_minus_onehot():

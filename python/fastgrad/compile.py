@@ -15,7 +15,8 @@ which arguments are the same tensor, and the values of the other arguments):
             rewrote: a later call overwrites them; .clone() one to keep it). Returned tensors carry
             no autograd graph. Python around it only matches the arguments against the last plan
             (_Expected), checks the guards, points the copies at the new tensors and refreshes the
-            optimizers' lr cells.
+            optimizers' lr cells: for positional calls all of it written out per plan as one
+            straight-line function (_replay_function), ~1 us.
 The step's intermediates (buffers nothing outside the plan holds afterwards, written by the plan
 before they are read) share one arena, placed by their first and last use (_arena).
 
@@ -35,19 +36,21 @@ then an error), a module switched between train() and eval(), a module's paramet
 updated in place), an optimizer whose hyperparameters other than lr changed, whose state was
 replaced (load_state_dict) or whose gradients the step accumulates into were replaced. Gradients
 the step itself makes are put back as p.grad by each replay instead (another plan of the same
-model may have set its own).
+model may have set its own). The module guards (train()/eval(), parameters and their buffers) are
+walked only when _changes.count moved (Module.__setattr__ and Tensor.data's setter bump it); the
+optimizer's are checked on every call.
 Not captured, by design: Python values fn reads from elsewhere than its arguments (globals,
 closures) other than optimizer hyperparameters are constants of the plan.
 """
 import bisect
+import builtins
 import functools
-import itertools
 import operator
 import struct
 import sys
 import threading
 
-from . import dtypes
+from . import _changes, dtypes
 from ._C import ffi, lib
 from .nn.modules import Module
 from .optim.lr_scheduler import LRScheduler
@@ -398,29 +401,28 @@ class _Plan:
 
     def _guard_modules(self, modules):
         """What the recorded call saw of its modules: train()/eval(), and each parameter's object and
-        buffer (a parameter replaced, not updated in place, makes a new plan). Kept as three lists,
-        (object, attribute, the object it must be), that guards_hold walks in C (map)."""
-        self.guard_objects, self.guard_attributes, self.guard_values = [], [], []
+        buffer (a parameter replaced, not updated in place, makes a new plan). Each such change bumps
+        _changes.count (Module.__setattr__, Tensor.data's setter), so these are walked only when it
+        moved (guards_hold)."""
+        self.counted = []   # (object, attribute, the object it must be)
+        self.checked = -1   # the _changes.count at which self.counted last held
         for m, training, own in modules:
-            self._guard(m, "training", training)   # a bool: `is` compares it
+            self.counted.append((m, "training", training))   # a bool: `is` compares it
             for name, p, buf in own:
-                self._guard(m, name, p)
-                self._guard(p, "_buf", buf)
-
-    def _guard(self, obj, attribute, value):
-        self.guard_objects.append(obj)
-        self.guard_attributes.append(attribute)
-        self.guard_values.append(value)
+                self.counted.append((m, name, p))
+                self.counted.append((p, "_buf", buf))
 
     def _guard_optimizers(self, rec):
         """Per optimizer its groups' lr cells (written on each replay) and what the recorded calls
-        baked in: the other hyperparameters, the number of groups, the state dict (load_state_dict()
-        replaces it), each updated parameter's .grad where the step accumulated into it. A gradient
-        the recorded call made (after zero_grad()) is instead put back as p.grad by each replay,
-        which rewrites it: another plan of the same model (another batch size) may have set its own."""
+        baked in, checked on every call (no count sees these change): the other hyperparameters, the
+        number of groups, the state dict (load_state_dict() replaces it), each updated parameter's
+        .grad where the step accumulated into it. A gradient the recorded call made (after
+        zero_grad()) is instead put back as p.grad by each replay, which rewrites it: another plan
+        of the same model (another batch size) may have set its own."""
         self.lr_cells = []
-        self.made_params, self.made_grads = [], []   # parameters, the gradient tensors the recorded call made
-        self.frozen = []   # (getter, owner, the value getter(owner) must equal)
+        self.made = []      # (parameter, the gradient tensor the recorded call made)
+        self.watched = []   # (object, attribute, the object it must be)
+        self.frozen = []    # (getter, owner, the value getter(owner) must equal)
         for opt, params in rec.optimizer_params.items():
             for group in opt.param_groups:
                 self.lr_cells.append((opt._lr_cell(group), group))
@@ -429,18 +431,29 @@ class _Plan:
                     get = operator.itemgetter(*keys)
                     self.frozen.append((get, group, get(group)))
             self.frozen.append((len, opt.param_groups, len(opt.param_groups)))
-            self._guard(opt, "state", opt.state)
+            self.watched.append((opt, "state", opt.state))
             for p in params:
                 before = rec.grads_before.get(id(p), p.grad)
                 if before is p.grad:
-                    self._guard(p, "grad", p.grad)
+                    self.watched.append((p, "grad", p.grad))
                 else:
-                    self.made_params.append(p)
-                    self.made_grads.append(p.grad)
+                    self.made.append((p, p.grad))
+
+    def counted_hold(self):
+        """The module guards, walked when _changes.count moved since they last held."""
+        count = _changes.count   # read first: a change during the walk moves it again
+        for obj, attribute, value in self.counted:
+            if getattr(obj, attribute) is not value:
+                return False
+        self.checked = count
+        return True
 
     def guards_hold(self):
-        if not all(map(operator.is_, map(getattr, self.guard_objects, self.guard_attributes), self.guard_values)):
+        if self.checked != _changes.count and not self.counted_hold():
             return False
+        for obj, attribute, value in self.watched:
+            if getattr(obj, attribute) is not value:
+                return False
         for get, owner, value in self.frozen:
             if get(owner) != value:
                 return False
@@ -451,19 +464,81 @@ class _Plan:
             src.p = t._buf
         for cell, group in self.lr_cells:
             cell[0] = group["lr"]
-        if self.made_grads:
-            list(map(setattr, self.made_params, _GRAD_NAMES, self.made_grads))
+        for p, grad in self.made:
+            p.grad = grad
         failed = lib.fg_plan_run(self.steps, self.n, self.slots)
         if failed >= 0:
-            if self.steps[failed].kernel != lib.FG_PLAN_CHECK_RANGE:
-                raise MemoryError("compiled step: a kernel could not get its scratch memory (it reported a "
-                                  "failure); the step stopped there")
-            raise IndexError("compiled step: an index input holds a value out of range (its bounds were checked "
-                             "at capture; the replay checks them again)")
+            self.failed(failed)
         return self.result
 
+    def failed(self, step):
+        if self.steps[step].kernel != lib.FG_PLAN_CHECK_RANGE:
+            raise MemoryError("compiled step: a kernel could not get its scratch memory (it reported a "
+                              "failure); the step stopped there")
+        raise IndexError("compiled step: an index input holds a value out of range (its bounds were checked "
+                         "at capture; the replay checks them again)")
 
-_GRAD_NAMES = itertools.repeat("grad")
+
+_MISS = object()   # what a replay function answers when the call is not its plan's
+
+
+def _no_replay(args):
+    return _MISS
+
+
+def _replay_function(plan, lock):
+    """Compiled.__call__'s fast path for one plan: _Expected.match's checks for positional arguments,
+    guards_hold's and run's work, written out as straight-line Python for this plan's arguments and
+    guards. A loop, zip or map per call cost more than the checks themselves (~2 us of Python around
+    a 64-32-10 step, ~0.8 us written out). Returns _MISS when the arguments or a guard do not hold;
+    the slow path (_signature, the plans by signature, guards_hold, run) then decides. The source is
+    kept as plan.replay_source."""
+    expect = plan.expect
+    if expect.n < 0:   # recorded with keyword arguments: the slow path only
+        return _no_replay
+    env = {"_MISS": _MISS, "_Tensor": Tensor, "_changes": _changes, "_plan": plan, "_lock": lock,
+           "_run": lib.fg_plan_run, "_steps": plan.steps, "_n": plan.n, "_slots": plan.slots,
+           "_result": plan.result}
+
+    def const(value):   # a name the code reads the object by
+        name = f"_k{len(env)}"
+        env[name] = value
+        return name
+    miss = []   # conditions, any of which means _MISS
+    for i, shape, dtype, requires_grad in expect.tensors:
+        miss += [f"a{i}.__class__ is not _Tensor", f"a{i}._shape != {const(shape)}",
+                 f"a{i}._dtype is not {const(dtype)}", f"a{i}.requires_grad != {const(requires_grad)}"]
+    for i, kind, value in expect.values:
+        miss += [f"type(a{i}) is not {const(kind)}", f"a{i} != {const(value)}"]
+    miss += [f"a{i} is not a{j}" for i, j in expect.same] + [f"a{i} is a{j}" for i, j in expect.apart]
+    miss.append("_plan.checked != _changes.count and not _plan.counted_hold()")
+    miss += [f"{const(obj)}.{attribute} is not {const(value)}" for obj, attribute, value in plan.watched]
+    miss += [f"{const(get)}({const(owner)}) != {const(value)}" for get, owner, value in plan.frozen]
+    work = [f"{const(source)}.p = a{i}._buf" for source, (i, *_) in zip(plan.sources, expect.tensors)]
+    work += [f"{const(cell)}[0] = {const(group)}['lr']" for cell, group in plan.lr_cells]
+    work += [f"{const(p)}.grad = {const(grad)}" for p, grad in plan.made]
+    lines = ["def replay(args):",
+             f"    if len(args) != {expect.n}:",
+             "        return _MISS"]
+    if expect.n:
+        lines.append(f"    {''.join(f'a{i}, ' for i in range(expect.n))}= args")
+    lines += [f"    if {condition}:\n        return _MISS" for condition in miss]
+    lines += ["    _lock.acquire()",
+              "    try:"] + [f"        {line}" for line in work] + [
+              "        failed = _run(_steps, _n, _slots)",
+              "    finally:",
+              "        _lock.release()",
+              "    if failed >= 0:",
+              "        _plan.failed(failed)",
+              "    return _result"]
+    plan.replay_source = source = "\n".join(lines)
+    if source not in _REPLAY_CODE:   # compiling it costs ~4 eager steps; plans of one model share it
+        _REPLAY_CODE[source] = builtins.compile(source, "<fastgrad.compile replay>", "exec")
+    exec(_REPLAY_CODE[source], env)
+    return env["replay"]
+
+
+_REPLAY_CODE = {}   # source -> code object: the source names the plan's objects, never holds them
 
 
 def _arena(rec, calls, kernels):
@@ -528,44 +603,48 @@ class _Expected:
 
     def __init__(self, key, args, has_kwargs):
         self.n = -1 if has_kwargs else len(args)
-        self.tensors, self.values, self.same = [], [], []   # same: (i, j), argument i is argument j
-        first = {}
+        self.tensors, self.values = [], []
+        self.same, self.apart = [], []   # (i, j): argument i must be / must not be argument j
+        which = {}   # argument index -> (its signature, which distinct tensor)
         for i, k in enumerate(key):
             if len(k) == 4:   # (shape, dtype name, requires_grad, which distinct tensor)
                 self.tensors.append((i, k[0], args[i], k[2]))   # args[i]: its dtype
-                if first.setdefault(k[3], i) != i:
-                    self.same.append((i, first[k[3]]))
+                # only arguments of one signature can be one tensor: those pairs are checked
+                for j, (signature, distinct) in which.items():
+                    if signature == k[:3]:
+                        (self.same if distinct == k[3] else self.apart).append((i, j))
+                which[i] = (k[:3], k[3])
             else:
                 self.values.append((i, k[1], k[2]))
-        self.distinct = len(first)
         self.signatures = [(Tensor, shape, dtype, requires_grad) for _, shape, dtype, requires_grad in self.tensors]
 
     def match(self, args):
         if len(args) != self.n:
             return None
-        if not self.values:   # tensors only, the usual step(x, y): one C-level pass over them
+        if self.values:
+            tensors = []
+            for i, shape, dtype, requires_grad in self.tensors:
+                a = args[i]
+                if type(a) is not Tensor or a._shape != shape or a._dtype is not dtype or a.requires_grad != requires_grad:
+                    return None
+                tensors.append(a)
+            for i, kind, value in self.values:
+                a = args[i]
+                if type(a) is not kind or a != value:
+                    return None
+        else:   # tensors only, the usual step(x, y): one C-level pass over them
             try:
                 if list(map(_TENSOR_SIGNATURE, args)) != self.signatures:
                     return None
             except AttributeError:
                 return None
-            if len(set(map(id, args))) != self.distinct or self.same and any(args[i] is not args[j]
-                                                                              for i, j in self.same):
+            tensors = args
+        for i, j in self.same:
+            if args[i] is not args[j]:
                 return None
-            return args
-        tensors = []
-        for i, shape, dtype, requires_grad in self.tensors:
-            a = args[i]
-            if type(a) is not Tensor or a._shape != shape or a._dtype is not dtype or a.requires_grad != requires_grad:
+        for i, j in self.apart:
+            if args[i] is args[j]:
                 return None
-            tensors.append(a)
-        for i, kind, value in self.values:
-            a = args[i]
-            if type(a) is not kind or a != value:
-                return None
-        if len(set(map(id, tensors))) != self.distinct or self.same and any(args[i] is not args[j]
-                                                                             for i, j in self.same):
-            return None
         return tensors
 
 
@@ -625,23 +704,23 @@ class Compiled:
         self.fn = fn
         self.plans = {}    # signature -> _Plan, or False after the warm-up call
         self.last = None   # the plan the last replay ran: the next call tries it first
+        self.replay = _no_replay   # its fast path (_replay_function)
         self.lock = threading.Lock()
 
     def __call__(self, *args, **kwargs):
-        plan = self.last
-        if plan is not None and not kwargs:
-            tensors = plan.expect.match(args)
-            if tensors is not None and plan.guards_hold():
-                with self.lock:
-                    return plan.run(tensors)
+        if not kwargs:
+            result = self.replay(args)
+            if result is not _MISS:
+                return result
         key = _signature(args, kwargs)
         plan = self.plans.get(key)   # None: a new signature; False: warmed up; else its plan
         if plan:
             if plan.guards_hold():
-                self.last = plan
+                self.last, self.replay = plan, plan.replay
                 with self.lock:
                     return plan.run(_tensors_of(args, kwargs))
             plan = self.last = None   # something changed: warm up and record again, as for a new signature
+            self.replay = _no_replay
             del self.plans[key]
         if plan is None:
             if len(self.plans) >= MAX_PLANS:
@@ -674,7 +753,8 @@ class Compiled:
             dtypes_of_args = [(a._dtype if isinstance(a, Tensor) else a) for a in args]
             has_kwargs = bool(kwargs)
             del args, kwargs, inputs   # the input copies, if nothing else holds them, may go into the arena
-            self.plans[key] = self.last = _Plan(rec, key, dtypes_of_args, has_kwargs, copies, result)
+            plan = self.plans[key] = self.last = _Plan(rec, key, dtypes_of_args, has_kwargs, copies, result)
+            plan.replay = self.replay = _replay_function(plan, self.lock)
         return result
 
 

@@ -16,6 +16,7 @@ import numbers
 
 import numpy as np
 
+from . import _changes
 from ._C import ffi, lib
 from .dtypes import as_dtype, bool_, default_float, dtype_of_array, float32, float64, int64, kernels, numeric_array, SMALL_ARRAY
 
@@ -170,6 +171,7 @@ class Tensor:
             other._version = [0, 0]
         self._buf, self._shape, self._dtype, self._numel = other._buf, other._shape, other._dtype, other._numel
         self._version = other._version
+        _changes.changed()   # a captured plan holding the old buffer rechecks its guards
 
     def __array__(self, dtype=None, copy=None):
         """np.asarray(t) is the zero-copy view; np.array(t) (copy=True) a snapshot."""

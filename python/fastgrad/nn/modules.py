@@ -12,7 +12,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
 
-from .. import ops
+from .. import _changes, ops
 from ..ops._checks import reduction_arg
 from ..creation import empty
 from ..dtypes import as_dtype, float32, float64, numeric_array
@@ -65,6 +65,7 @@ class Module:
                 "_buffer_names", ()):
             self.__dict__.setdefault("_parameter_names", set()).add(name)
         object.__setattr__(self, name, value)
+        _changes.changed()   # training flag or a parameter replaced: captured plans recheck their guards
 
     def register_buffer(self, name, tensor, persistent=True):
         """A tensor the module keeps that is not a parameter (running statistics, masks): it follows
@@ -247,6 +248,7 @@ class Module:
                             f"Tensor or None is required)")
         self.__dict__.setdefault("_parameter_names", set()).add(name)
         object.__setattr__(self, name, param)
+        _changes.changed()   # a parameter replaced: captured plans recheck their guards
 
     def get_submodule(self, target):
         module = self
@@ -283,12 +285,19 @@ class Module:
         return _HookHandle(self.__dict__.setdefault("_forward_pre_hooks", {}), hook)
 
     def _call_with_hooks(self, args, kwargs):
-        for hook in list(self.__dict__.get("_forward_pre_hooks", {}).values()):
+        pre_hooks = list(self.__dict__.get("_forward_pre_hooks", {}).values())
+        hooks = list(self.__dict__.get("_forward_hooks", {}).values())
+        if pre_hooks or hooks:
+            from ..compile import CaptureError, _capturing   # (here: a cycle at import time; hooks are rare)
+            if _capturing is not None:
+                raise CaptureError(f"compile: a forward hook on {type(self).__name__} runs Python, which a replay "
+                                   f"would skip; remove it (handle.remove()) or call the step uncompiled")
+        for hook in pre_hooks:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
         output = self.forward(*args, **kwargs)
-        for hook in list(self.__dict__.get("_forward_hooks", {}).values()):
+        for hook in hooks:
             result = hook(self, args, output)
             if result is not None:
                 output = result
