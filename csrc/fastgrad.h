@@ -285,7 +285,12 @@ void fg_layer_norm_backward_f64(double *dx, double *dweight, double *dbias, cons
  * slope is not NULL (forward computes both at once; backward then only multiplies). a and b are the
  * op's parameters: softplus's beta and threshold (unused by the others).
  * Backward: dx (+)= dout·slope (accumulate 0 overwrites dx). */
-enum fg_act_op { FG_ACT_GELU, FG_ACT_GELU_TANH, FG_ACT_SILU, FG_ACT_LOGSIGMOID, FG_ACT_SOFTPLUS };
+enum fg_act_op { FG_ACT_GELU, FG_ACT_GELU_TANH, FG_ACT_SILU, FG_ACT_LOGSIGMOID, FG_ACT_SOFTPLUS,
+                 /* PyTorch's other pointwise activations; a, b: hardtanh's min_val, max_val; celu's alpha;
+                  * threshold's threshold, value; softshrink's and hardshrink's lambd. At the kinks the
+                  * slope is PyTorch's (hardtanh's 0 at both bounds, hardswish's 0 at -3 and 1 at 3). */
+                 FG_ACT_HARDTANH, FG_ACT_HARDSIGMOID, FG_ACT_HARDSWISH, FG_ACT_MISH, FG_ACT_SELU, FG_ACT_CELU,
+                 FG_ACT_SOFTSIGN, FG_ACT_THRESHOLD, FG_ACT_TANHSHRINK, FG_ACT_SOFTSHRINK, FG_ACT_HARDSHRINK };
 void fg_act_f32(float *out, float *slope, const float *x, int op, double a, double b, int64_t n);
 void fg_act_f64(double *out, double *slope, const double *x, int op, double a, double b, int64_t n);
 void fg_act_backward_f32(float *dx, const float *dout, const float *slope, int accumulate, int64_t n);
@@ -355,7 +360,8 @@ void fg_eye(void *out, int type, int64_t n, int64_t m);
 /* Unary math, one op code per function. f32/f64 serve all of them; i64 serves NEG, ABS, SIGN, SQUARE
  * and, as copies, FLOOR, CEIL, ROUND (half to even), TRUNC. out may alias x. */
 enum fg_unary_op { FG_NEG, FG_ABS, FG_SIGN, FG_SQUARE, FG_EXP, FG_EXP2, FG_EXPM1, FG_LOG, FG_LOG2, FG_LOG10, FG_LOG1P,
-                   FG_SQRT, FG_RSQRT, FG_RECIPROCAL, FG_SIN, FG_COS, FG_FLOOR, FG_CEIL, FG_ROUND, FG_TRUNC };
+                   FG_SQRT, FG_RSQRT, FG_RECIPROCAL, FG_SIN, FG_COS, FG_FLOOR, FG_CEIL, FG_ROUND, FG_TRUNC,
+                   FG_ERF, FG_ERFC, FG_ERFINV };
 void fg_unary_f32(float *out, const float *x, int op, int64_t n);
 void fg_unary_f64(double *out, const double *x, int op, int64_t n);
 void fg_unary_i64(int64_t *out, const int64_t *x, int op, int64_t n);

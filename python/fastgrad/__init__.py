@@ -73,3 +73,8 @@ from . import tensor_functions  # noqa: E402
 from .tensor_functions import *  # noqa: F401,F403,E402
 
 __all__ += tensor_functions.__all__
+# ---- erf, erfc, erfinv, lerp, addcmul, addcdiv, nan_to_num, logaddexp (pointwise.py) ----
+from . import pointwise  # noqa: E402
+from .pointwise import addcdiv, addcmul, erf, erfc, erfinv, lerp, logaddexp, nan_to_num  # noqa: E402
+
+__all__ += ["erf", "erfc", "erfinv", "lerp", "addcmul", "addcdiv", "nan_to_num", "logaddexp"]

@@ -3,7 +3,7 @@ its buffer with a kernel (fg_range, fg_fill), so a captured step that makes one 
 import math
 import numbers
 
-from .dtypes import as_dtype, float32, int64, kernels
+from .dtypes import as_dtype, default_float, int64, kernels
 from .tensor import Tensor, _checked_shape, _filled, as_device, empty as _empty
 
 
@@ -38,7 +38,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if (end - start) * step < 0:
         raise ValueError(f"arange: the range from {start} to {end} does not go in the direction of step {step}")
     integral = all(isinstance(v, numbers.Integral) for v in (start, end, step))
-    dtype = as_dtype(dtype) if dtype is not None else (int64 if integral else float32)
+    dtype = as_dtype(dtype) if dtype is not None else (int64 if integral else default_float())
     n = -((start - end) // step) if integral else max(0, math.ceil((end - start) / step))
     t = _new((int(n),), dtype, requires_grad, device)
     kernels.range(t._buf, dtype.code, float(start), float(step), 0.0, 0, t._numel)
@@ -50,7 +50,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     start, end = _number(start, "linspace: start"), _number(end, "linspace: end")
     if not isinstance(steps, numbers.Integral) or isinstance(steps, bool) or steps < 0:
         raise ValueError(f"linspace: steps must be a non-negative integer, got {steps!r}")
-    dtype = float32 if dtype is None else as_dtype(dtype)
+    dtype = default_float() if dtype is None else as_dtype(dtype)
     t = _new((int(steps),), dtype, requires_grad, device)
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
     kernels.range(t._buf, dtype.code, float(start), step, float(end), 1, t._numel)
@@ -61,7 +61,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     """A tensor of `size` holding fill_value; its dtype follows the value (bool, int64 or float32)."""
     value = fill_value.item() if isinstance(fill_value, Tensor) else fill_value
     if dtype is None:
-        dtype = "bool" if isinstance(value, bool) else int64 if isinstance(value, numbers.Integral) else float32
+        dtype = "bool" if isinstance(value, bool) else int64 if isinstance(value, numbers.Integral) else default_float()
     size = (size,) if isinstance(size, numbers.Integral) else tuple(size)
     return _filled(size, dtype, _number(int(value) if isinstance(value, bool) else value, "full: fill_value"),
                    requires_grad, device)
@@ -74,7 +74,7 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
     """Uninitialised memory, as in PyTorch: write it before reading it."""
-    return _new(_checked_shape(size), float32 if dtype is None else as_dtype(dtype), requires_grad, device)
+    return _new(_checked_shape(size), default_float() if dtype is None else as_dtype(dtype), requires_grad, device)
 
 
 def empty_like(t, dtype=None, device=None, requires_grad=False):
@@ -87,7 +87,7 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
     for name, v in (("n", n), ("m", m)):
         if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 0:
             raise ValueError(f"eye: {name} must be a non-negative integer, got {v!r}")
-    dtype = float32 if dtype is None else as_dtype(dtype)
+    dtype = default_float() if dtype is None else as_dtype(dtype)
     t = _new((int(n), int(m)), dtype, requires_grad, device)
     kernels.eye(t._buf, dtype.code, int(n), int(m))
     return t

@@ -104,10 +104,19 @@ def as_dtype(dtype):
 
 
 def dtype_of_array(array):
-    """The fastgrad dtype a numpy array becomes by default: floats are float32 (numpy's float64
-    too, as fastgrad's default), integers int64, bools bool."""
+    """The fastgrad dtype a numpy array becomes by default: floats are the default float dtype
+    (float32 unless fg.set_default_dtype changed it; numpy's float64 too), integers int64, bools bool."""
     kind = array.dtype.kind
-    return float32 if kind == "f" else bool_ if kind == "b" else int64
+    return _default_float[0] if kind == "f" else bool_ if kind == "b" else int64
+
+
+# fg.set_default_dtype / get_default_dtype: the float dtype made where none is given (float data,
+# fg.zeros, fg.randn, layers' parameters, an integer tensor's float results)
+_default_float = [float32]
+
+
+def default_float():
+    return _default_float[0]
 
 
 def promote(a, b):

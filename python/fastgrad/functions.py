@@ -4,6 +4,7 @@ import math
 import numbers
 
 from ._C import lib
+from . import dtypes as _dtypes
 from .dtypes import as_dtype, float32, int64
 from .tensor import Tensor, tensor
 from . import inplace
@@ -358,11 +359,20 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data.numpy() if isinstance(data, Tensor) else data, dtype=dtype, device=device)
 
 
-def get_default_dtype():
-    return float32
+def get_default_dtype() -> _dtypes.DType:
+    return _dtypes.default_float()
+
+
+def set_default_dtype(d: object) -> None:
+    """The float dtype that float data, fg.zeros, fg.randn, layers' parameters, ... get when no
+    dtype is given: fg.float32 (the default) or fg.float64, as torch.set_default_dtype."""
+    d = as_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"set_default_dtype: only floating-point types are supported as the default type, got {d!r}")
+    _dtypes._default_float[0] = d
 
 
 pi, e, inf, nan = math.pi, math.e, math.inf, math.nan
 
 __all__ += ["sort", "argsort", "topk", "mm", "dot", "outer", "isclose", "allclose", "equal", "is_tensor", "numel",
-            "as_tensor", "get_default_dtype", "pi", "e", "inf", "nan"]
+            "as_tensor", "get_default_dtype", "set_default_dtype", "pi", "e", "inf", "nan"]

@@ -12,7 +12,7 @@ import numpy as np
 
 from ._C import ffi, lib
 from . import tensor as _tensor
-from .dtypes import as_dtype, float32, int64, kernels
+from .dtypes import as_dtype, default_float, int64, kernels
 from .tensor import Tensor, _checked_shape, as_device, empty
 
 
@@ -103,7 +103,7 @@ def _state(generator):
 def _new(shape, dtype, requires_grad, device, what):
     if device is not None:
         as_device(device)
-    dtype = float32 if dtype is None else as_dtype(dtype)
+    dtype = default_float() if dtype is None else as_dtype(dtype)
     if requires_grad and not dtype.is_floating_point:
         raise RuntimeError(f"{what}: only floating-point tensors can require gradients, got {dtype!r}")
     return empty(_checked_shape(shape), dtype), dtype

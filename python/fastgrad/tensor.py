@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _changes
 from ._C import ffi, lib
-from .dtypes import as_dtype, bool_, dtype_of_array, float32, float64, int64, kernels, numeric_array, SMALL_ARRAY
+from .dtypes import as_dtype, bool_, default_float, dtype_of_array, float32, float64, int64, kernels, numeric_array, SMALL_ARRAY
 
 # Outputs are always overwritten by their kernel, so most buffers skip the memset ffi.new would do.
 alloc_uninitialized = ffi.new_allocator(should_clear_after_alloc=False)
@@ -257,7 +257,7 @@ class Tensor:
 
     def __repr__(self):
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
-        extra = f", dtype={self._dtype!r}" if self._dtype is not float32 and self._dtype is not int64 else ""
+        extra = f", dtype={self._dtype!r}" if self._dtype is not default_float() and self._dtype is not int64 else ""
         if self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
@@ -630,6 +630,22 @@ class Tensor:
     clip = clamp
     def clamp_(self, min=None, max=None): return _fn.clamp_(self, min, max)  # noqa: A002
     clip_ = clamp_
+    # erf and friends, lerp, addcmul, addcdiv, nan_to_num, logaddexp (fastgrad/pointwise.py)
+    def erf(self): return _pw.erf(self)
+    def erfc(self): return _pw.erfc(self)
+    def erfinv(self): return _pw.erfinv(self)
+    def erf_(self): return _pw.erf_(self)
+    def erfc_(self): return _pw.erfc_(self)
+    def erfinv_(self): return _pw.erfinv_(self)
+    def lerp(self, end, weight): return _pw.lerp(self, end, weight)
+    def lerp_(self, end, weight): return _pw.lerp_(self, end, weight)
+    def addcmul(self, tensor1, tensor2, *, value=1): return _pw.addcmul(self, tensor1, tensor2, value=value)
+    def addcmul_(self, tensor1, tensor2, *, value=1): return _pw.addcmul_(self, tensor1, tensor2, value=value)
+    def addcdiv(self, tensor1, tensor2, *, value=1): return _pw.addcdiv(self, tensor1, tensor2, value=value)
+    def addcdiv_(self, tensor1, tensor2, *, value=1): return _pw.addcdiv_(self, tensor1, tensor2, value=value)
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None): return _pw.nan_to_num(self, nan, posinf, neginf)
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None): return _pw.nan_to_num_(self, nan, posinf, neginf)
+    def logaddexp(self, other): return _pw.logaddexp(self, other)
 
     def __eq__(self, other):
         # anything that is not a number or a tensor (None, a string) is simply unequal, as in PyTorch
@@ -932,7 +948,7 @@ def _as_array(data, dtype, requires_grad=False):
     if dtype is None:
         target = dtype_of_array(array)
         if requires_grad and not target.is_floating_point:
-            target = float32
+            target = default_float()
     else:
         target = as_dtype(dtype)
         if requires_grad and not target.is_floating_point:
@@ -1000,12 +1016,12 @@ def fill(t, value):
         kernels.fill(t._buf, t._dtype.code, 0.0, int(value), t._numel)
 
 
-def zeros(*shape, dtype=float32, device=None, requires_grad=False):
-    return _filled(shape, float32 if dtype is None else dtype, 0, requires_grad, device)
+def zeros(*shape, dtype=None, device=None, requires_grad=False):
+    return _filled(shape, default_float() if dtype is None else dtype, 0, requires_grad, device)
 
 
-def ones(*shape, dtype=float32, device=None, requires_grad=False):
-    return _filled(shape, float32 if dtype is None else dtype, 1, requires_grad, device)
+def ones(*shape, dtype=None, device=None, requires_grad=False):
+    return _filled(shape, default_float() if dtype is None else dtype, 1, requires_grad, device)
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False):
@@ -1083,6 +1099,7 @@ from .ops import Add, Cast, Div, MatMul, Mul, ReLU, Reshape, Sigmoid, Sub, Sum, 
 from .ops import shape as _shape  # noqa: E402
 # the math helper's methods
 from . import functions as _fn  # noqa: E402
+from . import pointwise as _pw  # noqa: E402
 from .ops.compare import bitwise as _bitwise  # noqa: E402
 from .ops.elementwise import Pow  # noqa: E402
 _COMPARABLE = (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)

@@ -50,3 +50,9 @@ __all__ += ["BCELoss", "BCEWithLogitsLoss", "HuberLoss", "KLDivLoss", "L1Loss", 
 from .distance import CosineSimilarity, PairwiseDistance  # noqa: E402
 
 __all__ += ["CosineSimilarity", "PairwiseDistance"]
+# ---- PyTorch's other activation layers (activation.py) ----
+from .activation import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, Mish, PReLU,  # noqa: E402
+                         ReLU6, Softmin, Softshrink, Softsign, Tanhshrink, Threshold)
+
+__all__ += ["Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "SELU", "CELU", "Softsign", "Threshold", "GLU",
+            "PReLU", "Softmin", "Tanhshrink", "Softshrink", "Hardshrink"]

@@ -367,7 +367,7 @@ def gelu(input, approximate="none"):
 
 
 def silu(input, inplace=False):
-    return ops.Activation("silu").forward(input)
+    return _activation(input, ops.Activation("silu").forward, "silu", inplace)
 
 
 def logsigmoid(input):
@@ -471,3 +471,117 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return ops.PointwiseLoss("kl_div", reduction, log_target=log_target).forward(input, target)
 # ---- distances (composed from existing ops in fastgrad/tensor_functions.py) ----
 from ..tensor_functions import cosine_similarity, pairwise_distance  # noqa: E402,F401
+# ---- PyTorch's other activations: op codes of csrc/norm_act.inc's act kernel, or composed --------------
+def _number(value, op, name, low=None):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or value != value:
+        raise TypeError(f"{op}: {name} must be a real number, got {value!r}")
+    if low is not None and value < low:
+        raise ValueError(f"{op}: {name} must be >= {low}, got {value!r}")
+    return float(value)
+
+
+def _act(input, name, inplace=False, a=0.0, b=0.0):
+    return _activation(input, ops.Activation(name, a, b).forward, name, inplace)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """min(max(x, min_val), max_val); the gradient is 0 at both bounds, as PyTorch's."""
+    lo, hi = _number(min_val, "hardtanh", "min_val"), _number(max_val, "hardtanh", "max_val")
+    if lo > hi:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    return _act(input, "hardtanh", inplace, lo, hi)
+
+
+def relu6(input, inplace=False):
+    return _act(input, "hardtanh", inplace, 0.0, 6.0)
+
+
+def hardsigmoid(input, inplace=False):
+    return _act(input, "hardsigmoid", inplace)
+
+
+def hardswish(input, inplace=False):
+    return _act(input, "hardswish", inplace)
+
+
+def mish(input, inplace=False):
+    return _act(input, "mish", inplace)
+
+
+def selu(input, inplace=False):
+    return _act(input, "selu", inplace)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if _number(alpha, "celu", "alpha") == 0:
+        raise ValueError("celu: alpha cannot be 0")
+    return _act(input, "celu", inplace, float(alpha))
+
+
+def softsign(input):
+    return _act(input, "softsign")
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x where x > threshold, else value."""
+    return _act(input, "threshold", inplace, _number(threshold, "threshold", "threshold"),
+                _number(value, "threshold", "value"))
+
+
+def tanhshrink(input):
+    return _act(input, "tanhshrink")
+
+
+def softshrink(input, lambd=0.5):
+    return _act(input, "softshrink", a=_number(lambd, "softshrink", "lambd", low=0))
+
+
+def hardshrink(input, lambd=0.5):
+    return _act(input, "hardshrink", a=_number(lambd, "hardshrink", "lambd"))
+
+
+def _dim_of(x, dim, op):
+    n = max(x.ndim, 1)
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool) or not -n <= dim < n:
+        raise IndexError(f"{op}: dim {dim!r} is out of range for a tensor of shape {x.shape}")
+    return dim % n
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b) for the halves a, b of input along dim."""
+    x = float_arg(input, "glu")
+    if x.ndim == 0:
+        raise ValueError("glu: does not apply to a 0-d tensor (it halves a dimension)")
+    d = _dim_of(x, dim, "glu")
+    if x.shape[d] % 2:
+        raise ValueError(f"glu: halving dimension must be even, but dimension {d} of shape {x.shape} is "
+                         f"size {x.shape[d]}")
+    h = x.shape[d] // 2
+    return x.narrow(d, 0, h) * x.narrow(d, h, h).sigmoid()
+
+
+def prelu(input, weight):
+    """x where x > 0, else weight * x, with one weight, or one per channel (dimension 1)."""
+    x = float_arg(input, "prelu")
+    if not isinstance(weight, Tensor) or weight.dtype is not x.dtype or weight.ndim > 1:
+        raise TypeError(f"prelu: weight must be a 0-d or 1-d {x.dtype!r} tensor, got "
+                        f"{(weight.dtype, weight.shape) if isinstance(weight, Tensor) else type(weight).__name__}")
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if weight.numel() not in (1, channels):
+        raise ValueError(f"prelu: mismatch of parameter numbers and input channel size: weight has "
+                         f"{weight.numel()} elements, input of shape {x.shape} has {channels} channels")
+    w = weight.reshape(()) if weight.numel() == 1 else weight.reshape((channels,) + (1,) * (x.ndim - 2))
+    return _functions.where(x > 0, x, w * x)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-input, dim); dim=None picks PyTorch's legacy implicit dimension (with its warning)."""
+    x = float_arg(input, "softmin")
+    if dtype is not None:
+        x = x.to(dtype)
+    if dim is None:
+        import warnings
+        warnings.warn("Implicit dimension choice for softmin has been deprecated. Change the call to include "
+                      "dim=X as an argument.", stacklevel=_stacklevel)
+        dim = 0 if x.ndim in (0, 1, 3) else 1
+    return _functions.softmax(-x, dim)

@@ -4,7 +4,7 @@ import numbers
 import numpy as np
 
 from .._C import ffi
-from ..dtypes import bool_, float32, int64, kernels, promote
+from ..dtypes import bool_, default_float, int64, kernels, promote
 from ..tensor import Tensor, empty, scalar, tensor
 
 
@@ -34,7 +34,7 @@ def operands(a, b, op, true_division=False):
             raise OverflowError(f"{op}: the integer {b} does not fit int64")
         b = scalar(dtype.python(b), dtype)
     elif isinstance(b, numbers.Real):
-        dtype = a._dtype if a._dtype.is_floating_point else float32
+        dtype = a._dtype if a._dtype.is_floating_point else default_float()
         b = scalar(float(b), dtype)
     elif isinstance(b, (np.ndarray, list, tuple)):
         b = tensor(b, dtype=a._dtype if a._dtype.is_floating_point else None)
@@ -42,7 +42,7 @@ def operands(a, b, op, true_division=False):
     else:
         raise TypeError(f"{op}: unsupported operand of type {type(b).__name__}")
     if true_division and not dtype.is_floating_point:
-        dtype = float32
+        dtype = default_float()
     if dtype is bool_:
         raise TypeError(f"{op}: arithmetic on two bool tensors is not supported; convert with .long() or .float()")
     return cast_to(a, dtype), cast_to(b, dtype)
@@ -74,7 +74,7 @@ def float_arg(x, op, name="input"):
     """x for an op that computes in floating point: integer and bool tensors become float32, as
     PyTorch's tanh, exp or softmax make them."""
     tensor_arg(x, op, name)
-    return x if x._dtype.is_floating_point else cast_to(x, float32)
+    return x if x._dtype.is_floating_point else cast_to(x, default_float())
 
 
 def same_dtype(op, *tensors):

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._C import ffi, lib
 from ..autograd import Op, accumulate_grad, broadcast_shape, broadcast_strides
-from ..dtypes import bool_, float32, int64, kernels
+from ..dtypes import bool_, default_float, float32, int64, kernels
 from ..tensor import Tensor, empty, scalar
 from ._checks import operands, tensor_arg
 
@@ -105,7 +105,7 @@ def _as_operand(v, name):
     if isinstance(v, numbers.Integral):
         return scalar(int(v), int64)
     if isinstance(v, numbers.Real):
-        return scalar(float(v), float32)
+        return scalar(float(v), default_float())
     raise TypeError(f"{name}: expects tensors or numbers, got {type(v).__name__}")
 
 

@@ -72,12 +72,19 @@ class LayerNorm(Op):
 
 
 class Activation(Op):
-    """A smooth pointwise activation from csrc/norm_act.inc, chosen by name: gelu (approximate
-    'none' or 'tanh'), silu, logsigmoid, softplus(beta, threshold). When a gradient will be needed,
+    """A pointwise activation from csrc/norm_act.inc, chosen by name: gelu (approximate 'none' or
+    'tanh'), silu, logsigmoid, softplus(beta, threshold), and PyTorch's piecewise ones (hardtanh ...
+    hardshrink, parameters a and b as fastgrad.h's enum fg_act_op says). When a gradient will be needed,
     forward also keeps the slope act'(x) (computed with the value, sharing its exp or erf), and
     backward is one multiply."""
     CODES = {"gelu": lib.FG_ACT_GELU, "gelu_tanh": lib.FG_ACT_GELU_TANH, "silu": lib.FG_ACT_SILU,
-             "logsigmoid": lib.FG_ACT_LOGSIGMOID, "softplus": lib.FG_ACT_SOFTPLUS}
+             "logsigmoid": lib.FG_ACT_LOGSIGMOID, "softplus": lib.FG_ACT_SOFTPLUS,
+             # the piecewise ones (nn/functional.py checks their parameters a, b)
+             "hardtanh": lib.FG_ACT_HARDTANH, "hardsigmoid": lib.FG_ACT_HARDSIGMOID,
+             "hardswish": lib.FG_ACT_HARDSWISH, "mish": lib.FG_ACT_MISH, "selu": lib.FG_ACT_SELU,
+             "celu": lib.FG_ACT_CELU, "softsign": lib.FG_ACT_SOFTSIGN, "threshold": lib.FG_ACT_THRESHOLD,
+             "tanhshrink": lib.FG_ACT_TANHSHRINK, "softshrink": lib.FG_ACT_SOFTSHRINK,
+             "hardshrink": lib.FG_ACT_HARDSHRINK}
     reads = ()   # backward reads the slope it made, not x
 
     def __init__(self, name, a=0.0, b=0.0):

@@ -3,7 +3,7 @@ import numbers
 
 from .._C import ffi, lib
 from ..autograd import Op, accumulate_grad, broadcast_shape, broadcast_strides, grad_buffer, grad_target
-from ..dtypes import bool_, float32, int64
+from ..dtypes import bool_, default_float, float32, int64
 from ..tensor import Tensor, empty, scalar, zeros
 from ._checks import cast_to, float_arg, tensor_arg
 
@@ -17,6 +17,7 @@ UNARY = {
     "log": (lib.FG_LOG, "float"), "log2": (lib.FG_LOG2, "float"), "log10": (lib.FG_LOG10, "float"),
     "log1p": (lib.FG_LOG1P, "float"), "sqrt": (lib.FG_SQRT, "float"), "rsqrt": (lib.FG_RSQRT, "float"),
     "reciprocal": (lib.FG_RECIPROCAL, "float"), "sin": (lib.FG_SIN, "float"), "cos": (lib.FG_COS, "float"),
+    "erf": (lib.FG_ERF, "float"), "erfc": (lib.FG_ERFC, "float"), "erfinv": (lib.FG_ERFINV, "float"),
 }
 
 
@@ -68,7 +69,7 @@ def _bound_dtype(x, bound):
         return bound._dtype if bound._dtype.is_floating_point else None
     if isinstance(bound, bool) or not isinstance(bound, numbers.Real):
         raise TypeError(f"clamp: min and max must be numbers, tensors or None, got {type(bound).__name__}")
-    return float32 if not isinstance(bound, numbers.Integral) else None
+    return default_float() if not isinstance(bound, numbers.Integral) else None
 
 
 class Clamp(Op):
