@@ -63,10 +63,10 @@ class Tensor:
     __slots__ = ("_buf", "_shape", "_dtype", "_numel", "_version", "requires_grad", "grad", "_op", "__weakref__")
 
     def __new__(cls, *args, **kwargs):
-        """torch.Tensor(data) (a sequence or array, as float32), torch.Tensor(*sizes) (a float32
-        tensor of that shape, zero-filled here), torch.Tensor() (empty); so are FloatTensor and the
-        other typed ones with their dtype."""
-        return _legacy_tensor(float32, args, kwargs)
+        """torch.Tensor(data) (a sequence or array, in the default float dtype), torch.Tensor(*sizes)
+        (a tensor of that shape, zero-filled here), torch.Tensor() (empty); so are FloatTensor and
+        the other typed ones with their dtype."""
+        return _legacy_tensor(default_float(), args, kwargs)
 
     # ---- metadata: fixed at creation, read-only ---------------------------------------------------
     @property
