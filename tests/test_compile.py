@@ -260,7 +260,9 @@ def test_out_of_range_targets_are_checked_on_replay():
         compiled(x, bad)
 
 
-def test_zero_allocations_per_replayed_step(monkeypatch):
+def count_buffer_allocations(monkeypatch):
+    """[n]: n counts every tensor buffer fastgrad allocates from now on (the small-array allocators
+    and the large-buffer path)."""
     tensor_module = sys.modules["fastgrad.tensor"]
     buffers = [0]
 
@@ -269,8 +271,13 @@ def test_zero_allocations_per_replayed_step(monkeypatch):
             buffers[0] += 1
             return alloc(*args)
         return counted
-    monkeypatch.setattr(tensor_module, "alloc_uninitialized", counting(tensor_module.alloc_uninitialized))
-    monkeypatch.setattr(tensor_module, "_alloc_zeroed", counting(tensor_module._alloc_zeroed))
+    for name in ("alloc_uninitialized", "_alloc_zeroed", "new_buffer"):
+        monkeypatch.setattr(tensor_module, name, counting(getattr(tensor_module, name)))
+    return buffers
+
+
+def test_zero_allocations_per_replayed_step(monkeypatch):
+    buffers = count_buffer_allocations(monkeypatch)
     model, step = mlp_step("adam")
     compiled = fg.compile(step)
     x, y = batches(1)[0]

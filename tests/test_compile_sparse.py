@@ -94,17 +94,8 @@ def test_out_of_range_indices_are_checked_on_replay():
 
 
 def test_zero_allocations_per_replayed_sparse_step(monkeypatch):
-    tensor_module = sys.modules["fastgrad.tensor"]
-    buffers = [0]
-
-    def counting(alloc):
-        def counted(*args):
-            buffers[0] += 1
-            return alloc(*args)
-        return counted
-    monkeypatch.setattr(tensor_module, "alloc_uninitialized", counting(tensor_module.alloc_uninitialized))
-    monkeypatch.setattr(tensor_module, "_alloc_zeroed", counting(tensor_module._alloc_zeroed))
-    monkeypatch.setattr(tensor_module, "new_buffer", counting(tensor_module.new_buffer))
+    from test_compile import count_buffer_allocations
+    buffers = count_buffer_allocations(monkeypatch)
     _, _, step = word2vec_step()
     compiled = fg.compile(step)
     data = word2vec_batches(3)

@@ -47,6 +47,21 @@ def _check(f_out, t_out, leaves, f_module, t_module, rtol=1e-9, atol=1e-12):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=rtol, atol=atol, err_msg=name)
 
 
+def _add_state(rng, lstm, h_shape, c_shape, leaves, f_args, t_args):
+    """A random initial state (h, or the LSTM's (h, c)) as leaves of both libraries, appended to the
+    call's arguments."""
+    h = _leaf(rng.standard_normal(h_shape))
+    leaves.append(h)
+    if lstm:
+        c = _leaf(rng.standard_normal(c_shape))
+        leaves.append(c)
+        f_args.append((h[0], c[0]))
+        t_args.append((h[1], c[1]))
+    else:
+        f_args.append(h[0])
+        t_args.append(h[1])
+
+
 @pytest.mark.parametrize("cls,kw", LAYERS, ids=[f"{c}-{k}" for c, k in LAYERS])
 @pytest.mark.parametrize("with_state", [False, True])
 def test_layer_matches_torch(cls, kw, with_state):
@@ -59,16 +74,8 @@ def test_layer_matches_torch(cls, kw, with_state):
     f_args, t_args = [x], [tx]
     if with_state:
         layers = kw.get("num_layers", 1) * (2 if kw.get("bidirectional") else 1)
-        h = _leaf(rng.standard_normal((layers, batch, kw.get("proj_size") or 7)))
-        leaves.append(h)
-        if cls == "LSTM":
-            c = _leaf(rng.standard_normal((layers, batch, 7)))
-            leaves.append(c)
-            f_args.append((h[0], c[0]))
-            t_args.append((h[1], c[1]))
-        else:
-            f_args.append(h[0])
-            t_args.append(h[1])
+        _add_state(rng, cls == "LSTM", (layers, batch, kw.get("proj_size") or 7), (layers, batch, 7), leaves,
+                   f_args, t_args)
     _check(f(*f_args), t(*t_args), leaves, f, t)
 
 
@@ -94,16 +101,7 @@ def test_cell_matches_torch(cls, batched, with_state):
     x, tx = _leaf(rng.standard_normal(shape + (5,)))
     leaves, f_args, t_args = [(x, tx)], [x], [tx]
     if with_state:
-        h = _leaf(rng.standard_normal(shape + (7,)))
-        leaves.append(h)
-        if cls == "LSTMCell":
-            c = _leaf(rng.standard_normal(shape + (7,)))
-            leaves.append(c)
-            f_args.append((h[0], c[0]))
-            t_args.append((h[1], c[1]))
-        else:
-            f_args.append(h[0])
-            t_args.append(h[1])
+        _add_state(rng, cls == "LSTMCell", shape + (7,), shape + (7,), leaves, f_args, t_args)
     _check(f(*f_args), t(*t_args), leaves, f, t)
 
 

@@ -18,7 +18,7 @@ from . import autograd
 from .dtypes import as_dtype, bool_, float32, float64, int64
 from .ops import index as _index
 from .ops._checks import cast_to
-from .ops.index import Index, IndexPut, ScatterAdd, Selection
+from .ops.index import Index, IndexPut, ScatterAdd, Selection, add_selected_
 from .tensor import Tensor, _dim_index, ones, tensor, zeros
 
 
@@ -261,15 +261,8 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 def index_add_(input, dim, index, source, *, alpha=1):
     """index_add in place, under inplace.py's rules."""
-    from . import inplace
     sel, source = _index_add_args(input, dim, index, source, alpha, "index_add_")
-    if inplace._recording(input, source):
-        if input._op is None and input.requires_grad:
-            raise RuntimeError(inplace._LEAF_ERROR.format(name="index_add_"))
-        return inplace._take_over(input, ScatterAdd(sel).forward(inplace._alias(input), source))
-    sel.add_into(input._buf, source)
-    inplace._mark_written(input)
-    return input
+    return add_selected_(input, sel, source, "index_add_")
 
 
 # ---- random, scans, ranges ---------------------------------------------------------------------

@@ -333,6 +333,27 @@ def activation_arg(activation, where):
     return activation
 
 
+def transformer_layer_init(layer, where, attentions, d_model, nhead, dim_feedforward, dropout, activation,
+                           layer_norm_eps, batch_first, norm_first, bias, device, dtype):
+    """A transformer layer's submodules, named and ordered as PyTorch's: its attentions (self_attn,
+    and a decoder's multihead_attn), the feed-forward block (linear1, dropout, linear2), then one
+    LayerNorm (norm1, norm2, ...) and one Dropout (dropout1, ...) per block."""
+    _positive_int(dim_feedforward, where, "dim_feedforward")
+    for name in attentions:
+        setattr(layer, name, MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
+                                                device=device, dtype=dtype))
+    layer.linear1 = Linear(d_model, dim_feedforward, bias=bias, device=device, dtype=dtype)
+    layer.dropout = Dropout(dropout)
+    layer.linear2 = Linear(dim_feedforward, d_model, bias=bias, device=device, dtype=dtype)
+    layer.norm_first = bool(norm_first)
+    blocks = range(1, len(attentions) + 2)
+    for i in blocks:
+        setattr(layer, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype))
+    for i in blocks:
+        setattr(layer, f"dropout{i}", Dropout(dropout))
+    layer.activation = activation_arg(activation, where)
+
+
 class TransformerEncoderLayer(Module):
     """PyTorch's nn.TransformerEncoderLayer: self-attention (MultiheadAttention) and a feed-forward
     block (linear1, activation, linear2), each with dropout and a residual connection, LayerNorm
@@ -341,19 +362,8 @@ class TransformerEncoderLayer(Module):
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
-        where = "TransformerEncoderLayer"
-        _positive_int(dim_feedforward, where, "dim_feedforward")
-        activation = activation_arg(activation, where)
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                            device=device, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, device=device, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, device=device, dtype=dtype)
-        self.norm_first = bool(norm_first)
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
-        self.activation = activation
+        transformer_layer_init(self, "TransformerEncoderLayer", ("self_attn",), d_model, nhead, dim_feedforward,
+                               dropout, activation, layer_norm_eps, batch_first, norm_first, bias, device, dtype)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         x = src

@@ -7,8 +7,8 @@ import copy
 from ..creation import full
 from ..tensor import Tensor
 from . import init
-from .lm import LayerNorm, ModuleList, MultiheadAttention, TransformerEncoderLayer, _positive_int, activation_arg
-from .modules import Dropout, Linear, Module
+from .lm import LayerNorm, ModuleList, TransformerEncoderLayer, _positive_int, transformer_layer_init
+from .modules import Module
 
 
 def _clones(layer, n, where):
@@ -39,21 +39,9 @@ class TransformerDecoderLayer(Module):
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
-        where = "TransformerDecoderLayer"
-        _positive_int(dim_feedforward, where, "dim_feedforward")
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                            device=device, dtype=dtype)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
-                                                 device=device, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, device=device, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, device=device, dtype=dtype)
-        self.norm_first = bool(norm_first)
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1, self.dropout2, self.dropout3 = Dropout(dropout), Dropout(dropout), Dropout(dropout)
-        self.activation = activation_arg(activation, where)
+        transformer_layer_init(self, "TransformerDecoderLayer", ("self_attn", "multihead_attn"), d_model, nhead,
+                               dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first, bias,
+                               device, dtype)
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):

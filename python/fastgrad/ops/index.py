@@ -580,11 +580,17 @@ def scatter_add(x, dim, index, src):
 
 def scatter_add_(x, dim, index, src):
     """scatter_add in place, under inplace.py's rules."""
-    from .. import inplace
     sel, src = _scatter_add_args(x, dim, index, src, "scatter_add_")
+    return add_selected_(x, sel, src, "scatter_add_")
+
+
+def add_selected_(x, sel, src, name):
+    """x[sel] += src in place (scatter_add_, index_add_), under inplace.py's rules: recorded as a
+    ScatterAdd that x takes over when gradients are on, else one kernel into x's buffer."""
+    from .. import inplace
     if inplace._recording(x, src):
         if x._op is None and x.requires_grad:
-            raise RuntimeError(inplace._LEAF_ERROR.format(name="scatter_add_"))
+            raise RuntimeError(inplace._LEAF_ERROR.format(name=name))
         return inplace._take_over(x, ScatterAdd(sel).forward(inplace._alias(x), src))
     sel.add_into(x._buf, src)
     inplace._mark_written(x)
