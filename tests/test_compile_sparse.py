@@ -13,6 +13,8 @@ import pytest
 import fastgrad as fg
 from fastgrad import nn
 
+pytest.importorskip("tqdm")   # examples/word2vec.py, whose model these tests train, needs its extras
+pytest.importorskip("matplotlib")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
 from word2vec import make_model  # noqa: E402
 
