@@ -177,14 +177,7 @@ def _scatter_args(input, dim, index, src, op):
     if isinstance(src, Tensor):
         if src._dtype is not input._dtype:
             raise TypeError(f"{op}: src has dtype {src._dtype!r}, the input {input._dtype!r}; they must match")
-        if index.ndim != src.ndim and index.size:
-            raise ValueError(f"{op}: index has {index.ndim} dimensions, src has {src.ndim}; they must match")
-        for d, (i, s) in enumerate(zip(index.shape, src._shape)):
-            if i > s:
-                raise ValueError(f"{op}: index of shape {index.shape} is larger than src of shape {src._shape} in "
-                                 f"dimension {d}")
-        if src._shape != index.shape:   # only src's leading part of index's shape is read, as in PyTorch
-            src = _index.getitem(src, tuple(slice(0, n) for n in index.shape))
+        src = _index.src_for_index(src, index, op)
     elif isinstance(src, numbers.Number) and not isinstance(src, complex):
         src = _index._value(src, input._dtype, op)   # a 0-dim tensor, broadcast to every selected element
     else:

@@ -560,16 +560,20 @@ def _scatter_add_args(x, dim, index, src, op):
         raise TypeError(f"{op}: src has dtype {src._dtype!r}, the input {x._dtype!r}; they must match")
     dim = _dim(dim, x.ndim, op)
     index = _long_index(index, op)
+    src = src_for_index(src, index, op)
+    return Selection(index.shape, offsets=_along_dim_offsets(x._shape, dim, index, op).reshape(-1)), src
+
+
+def src_for_index(src, index, op):
+    """src checked against a scatter's index (as many dimensions, none smaller) and cut to its leading
+    part of index's shape: only that part is read, as in PyTorch."""
     if index.ndim != src.ndim and index.size:
         raise ValueError(f"{op}: index has {index.ndim} dimensions, src has {src.ndim}; they must match")
     for d, (i, s) in enumerate(zip(index.shape, src._shape)):
         if i > s:
             raise ValueError(f"{op}: index of shape {index.shape} is larger than src of shape {src._shape} in "
                              f"dimension {d}")
-    sel = Selection(index.shape, offsets=_along_dim_offsets(x._shape, dim, index, op).reshape(-1))
-    if src._shape != index.shape:   # only src's leading part of index's shape is read, as in PyTorch
-        src = getitem(src, tuple(slice(0, n) for n in index.shape))
-    return sel, src
+    return src if src._shape == index.shape else getitem(src, tuple(slice(0, n) for n in index.shape))
 
 
 def scatter_add(x, dim, index, src):
