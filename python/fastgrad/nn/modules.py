@@ -285,13 +285,10 @@ class Module:
         return _HookHandle(self.__dict__.setdefault("_forward_pre_hooks", {}), hook)
 
     def _call_with_hooks(self, args, kwargs):
+        if _capture_hook is not None:
+            _capture_hook(self)   # fastgrad.compile is recording a step: it notes the module, refuses its hooks
         pre_hooks = list(self.__dict__.get("_forward_pre_hooks", {}).values())
         hooks = list(self.__dict__.get("_forward_hooks", {}).values())
-        if pre_hooks or hooks:
-            from ..compile import CaptureError, _capturing   # (here: a cycle at import time; hooks are rare)
-            if _capturing is not None:
-                raise CaptureError(f"compile: a forward hook on {type(self).__name__} runs Python, which a replay "
-                                   f"would skip; remove it (handle.remove()) or call the step uncompiled")
         for hook in pre_hooks:
             result = hook(self, args)
             if result is not None:
@@ -361,8 +358,12 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(head + lines) + "\n)"
 
 
+# Set by fastgrad.compile while it records a step: called with each module called (on any thread).
+_capture_hook = None
+
+
 def _hooked(module):
-    return "_forward_hooks" in module.__dict__ or "_forward_pre_hooks" in module.__dict__
+    return _capture_hook is not None or "_forward_hooks" in module.__dict__ or "_forward_pre_hooks" in module.__dict__
 
 
 class Sequential(Module):
