@@ -540,6 +540,19 @@ def test_intermediates_share_one_arena():
         assert bits(p) == bits(q)
 
 
+def test_recording_keeps_the_fused_layers_of_eager():
+    """Linear then ReLU in a Sequential run as one kernel eagerly; recording (which notes each module
+    called) must not turn that into two."""
+    _, step = mlp_step("sgd_momentum")
+    compiled = fg.compile(step)
+    for x, y in batches(3):
+        compiled(x, y)
+    kernels = {compiled.last.steps[s].kernel for s in range(compiled.last.n)}
+    lib = compile_module.lib
+    assert lib.fg_plan_kernel_id(b"fg_linear_relu_f32") in kernels
+    assert lib.fg_plan_kernel_id(b"fg_relu_f32") not in kernels
+
+
 def test_two_batch_sizes_share_a_model_without_recording_again(monkeypatch):
     recorded = []
     real = compile_module._Plan.__init__

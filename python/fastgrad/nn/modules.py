@@ -86,6 +86,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
+        if _capture_hook is not None:
+            _capture_hook(self)   # fastgrad.compile is recording a step: it notes the module, refuses its hooks
         if _hooked(self):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
@@ -285,8 +287,6 @@ class Module:
         return _HookHandle(self.__dict__.setdefault("_forward_pre_hooks", {}), hook)
 
     def _call_with_hooks(self, args, kwargs):
-        if _capture_hook is not None:
-            _capture_hook(self)   # fastgrad.compile is recording a step: it notes the module, refuses its hooks
         pre_hooks = list(self.__dict__.get("_forward_pre_hooks", {}).values())
         hooks = list(self.__dict__.get("_forward_hooks", {}).values())
         for hook in pre_hooks:
@@ -358,12 +358,12 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(head + lines) + "\n)"
 
 
-# Set by fastgrad.compile while it records a step: called with each module called (on any thread).
+# Set by fastgrad.compile while it records a step: Module.__call__ calls it with the module (on any thread).
 _capture_hook = None
 
 
 def _hooked(module):
-    return _capture_hook is not None or "_forward_hooks" in module.__dict__ or "_forward_pre_hooks" in module.__dict__
+    return "_forward_hooks" in module.__dict__ or "_forward_pre_hooks" in module.__dict__
 
 
 class Sequential(Module):
