@@ -76,8 +76,11 @@ _UINTPTR = ffi.typeof("uintptr_t")
 _PACK = str.maketrans("pid", "Qqd")   # a recorded argument's field -> its struct format
 
 
+_cast = ffi.cast
+
+
 def _address(cdata):
-    return int(ffi.cast(_UINTPTR, cdata))
+    return int(_cast(_UINTPTR, cdata))
 
 
 class _Returned:
@@ -173,25 +176,27 @@ class _Recorder:
             self.written.add(address)   # conservative: any buffer a kernel sees may have changed
         self.calls.append([name, fields, values, source, slot, kernel, const])
 
-    def record(self, name, kernel, const, fields, ctypes, result_kind, real, args):
-        values, call_args, source, pointers = [], list(args), None, []
-        for i, field in enumerate(fields):
+    def record(self, name, kernel, const, fields, pointer_args, scalar_args, ctypes, result_kind, real, args):
+        """One kernel call: run it, and append it to the plan with its pointers as addresses (the
+        scalars stay as given: struct.pack in _Plan converts them as cffi did for the call)."""
+        values, call_args, source, pointers = list(args), args, None, []
+        for i in pointer_args:
             a = args[i]
-            if field == "p":
-                if type(a) is list or type(a) is tuple:   # cffi's temporary array for a sequence: made once here
-                    a = call_args[i] = ffi.new(ffi.getctype(ctypes[i].item, "[]"), list(a))
-                    self.constants.add(_address(a))
-                address = _address(a)
-                if address:
-                    pointers.append((i, a))
-                values.append(address)
-            elif type(a) is _Returned:
+            if type(a) is list or type(a) is tuple:   # cffi's temporary array for a sequence: made once here
+                a = ffi.new(ffi.getctype(ctypes[i].item, "[]"), list(a))
+                call_args = call_args if type(call_args) is list else list(call_args)
+                call_args[i] = a
+                self.constants.add(_address(a))
+            address = values[i] = int(_cast(_UINTPTR, a))
+            if address:
+                pointers.append((i, a))
+        for i in scalar_args:
+            a = args[i]
+            if type(a) is _Returned:
                 if source is not None:
                     a._refuse("a second returned value in one call")
-                source, call_args[i] = (i, a), a.value
-                values.append(0.0)
-            else:
-                values.append(float(a) if field == "d" else int(a))
+                call_args = call_args if type(call_args) is list else list(call_args)
+                source, call_args[i], values[i] = (i, a), a.value, 0.0
         result = real(*call_args)
         slot = -1
         if result_kind == "status":   # 0, or a failure the op raises on: the replay stops there too
@@ -229,9 +234,10 @@ def _wrap(real, name):
             kernel_id = lib.fg_plan_kernel_id(name.encode())
             if kernel_id < 0:
                 raise CaptureError(f"compile: {name} is not in the plan's dispatch table (csrc/build_plan.py)")
-            signature[:] = (kernel_id, lib.fg_plan_kernel_const_args(kernel_id),
-                            tuple("p" if a.kind == "pointer" else _FIELD.get(a.cname, "i") for a in ctype.args),
-                            ctype.args, "void" if result == "void" else "double" if result in _FIELD
+            fields = tuple("p" if a.kind == "pointer" else _FIELD.get(a.cname, "i") for a in ctype.args)
+            signature[:] = (kernel_id, lib.fg_plan_kernel_const_args(kernel_id), fields,
+                            tuple(i for i, f in enumerate(fields) if f == "p"),
+                            tuple(i for i, f in enumerate(fields) if f != "p"), ctype.args, "void" if result == "void" else "double" if result in _FIELD
                             else "status" if result == "int" else "int")
         return rec.record(name, *signature, real, args)
     return kernel
