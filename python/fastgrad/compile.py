@@ -16,7 +16,8 @@ which arguments are the same tensor, and the values of the other arguments):
             no autograd graph. Python around it only matches the arguments against the last plan
             (_Expected), checks the guards, points the copies at the new tensors and refreshes the
             optimizers' lr cells: for positional calls all of it written out per plan as one
-            straight-line function (_replay_function), ~1 us.
+            straight-line function (_replay_function) that becomes the compiled function's
+            __call__ (each Compiled has a class of its own), ~0.9 us on a small MLP's step.
 The step's intermediates (buffers nothing outside the plan holds afterwards, written by the plan
 before they are read) share one arena, placed by their first and last use (_arena).
 
