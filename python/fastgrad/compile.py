@@ -222,24 +222,24 @@ class _Recorder:
 
 
 def _wrap(real, name):
-    signature = []   # (fields, argument types, result kind), read from cffi on the first recorded call
+    signature = []   # record()'s arguments after the name, read from cffi on the first recorded call
 
     def kernel(*args):
         rec = _capturing
         if rec is None or rec.thread != threading.get_ident():
             return real(*args)
         if not signature:
-            ctype = ffi.typeof(real)
-            result = ctype.result.cname
-            # fastgrad.h's convention: an `int` result is a status (0: done), an int64_t one a count
             kernel_id = lib.fg_plan_kernel_id(name.encode())
             if kernel_id < 0:
                 raise CaptureError(f"compile: {name} is not in the plan's dispatch table (csrc/build_plan.py)")
+            ctype = ffi.typeof(real)
+            result = ctype.result.cname
             fields = tuple("p" if a.kind == "pointer" else _FIELD.get(a.cname, "i") for a in ctype.args)
+            # fastgrad.h's convention: an `int` result is a status (0: done), an int64_t one a count
+            kind = "void" if result == "void" else "double" if result in _FIELD else "status" if result == "int" else "int"
             signature[:] = (kernel_id, lib.fg_plan_kernel_const_args(kernel_id), fields,
                             tuple(i for i, f in enumerate(fields) if f == "p"),
-                            tuple(i for i, f in enumerate(fields) if f != "p"), ctype.args, "void" if result == "void" else "double" if result in _FIELD
-                            else "status" if result == "int" else "int")
+                            tuple(i for i, f in enumerate(fields) if f != "p"), ctype.args, kind)
         return rec.record(name, *signature, real, args)
     return kernel
 
