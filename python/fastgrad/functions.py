@@ -1,5 +1,6 @@
 """Module-level forms of the tensor methods, in one place: fg.exp(x), fg.sum(x, dim), fg.where(c, a, b),
 fg.max(x, dim), ... with PyTorch's names, signatures and defaults. Tensor's methods call these."""
+import builtins
 import math
 import numbers
 
@@ -9,10 +10,10 @@ from .dtypes import as_dtype, float32, int64
 from .tensor import Tensor, tensor
 from . import inplace
 from .ops import compare as _cmp
-from .ops._checks import cast_to, tensor_arg
+from .ops._checks import cast_to, raw_view, tensor_arg
 from .ops.activation import ReLU, Sigmoid, Tanh
 from .ops.compare import Where
-from .ops.elementwise import Maximum, Minimum, Pow
+from .ops.elementwise import Add as _Add, Div as _Div, Maximum, Minimum, Mul as _Mul, Pow, Sub as _Sub
 from .ops.reduce import Reduce, Sum, max_min, reduce, reduce_dims
 from .ops.softmax import LogSoftmax, Softmax
 from .ops.unary import Clamp, Unary
@@ -376,3 +377,71 @@ pi, e, inf, nan = math.pi, math.e, math.inf, math.nan
 
 __all__ += ["sort", "argsort", "topk", "mm", "dot", "outer", "isclose", "allclose", "equal", "is_tensor", "numel",
             "as_tensor", "get_default_dtype", "set_default_dtype", "pi", "e", "inf", "nan"]
+
+
+# ---- arithmetic by name: torch.add(x, y, alpha=2), x.mul(y), torch.div(x, y, rounding_mode="floor") --
+def add(input, other, *, alpha=1):
+    """input + alpha * other, as torch.add."""
+    return _Add().forward(input, _scaled(other, alpha, "add"))
+
+
+def sub(input, other, *, alpha=1):
+    """input - alpha * other, as torch.sub."""
+    return _Sub().forward(input, _scaled(other, alpha, "sub"))
+
+
+def mul(input, other):
+    return _Mul().forward(input, other)
+
+
+def div(input, other, *, rounding_mode=None):
+    """input / other, as torch.div: true division (integers give floats), or with rounding_mode
+    "trunc" / "floor" the quotient rounded toward zero / down (integers then give int64, and a zero
+    divisor raises ZeroDivisionError)."""
+    if rounding_mode not in (None, "trunc", "floor"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
+    if rounding_mode is None:
+        return _Div().forward(input, other)
+    integers = not builtins.any(a.dtype.is_floating_point if isinstance(a, Tensor) else isinstance(a, float)
+                                for a in (input, other))
+    if not integers:
+        return (floor if rounding_mode == "floor" else trunc)(_Div().forward(input, other))
+    divisor = other if isinstance(other, Tensor) else tensor(other)
+    if divisor.numel() and not raw_view(cast_to(divisor, int64)).all():   # (a check before the kernels)
+        raise ZeroDivisionError("div: integer division by zero")
+    as_float = [cast_to(a, _dtypes.float64) if isinstance(a, Tensor) else float(a) for a in (input, other)]
+    return cast_to((floor if rounding_mode == "floor" else trunc)(_Div().forward(*as_float)), int64)
+
+
+def _scaled(other, alpha, name):
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Number):
+        raise TypeError(f"{name}: alpha must be a number, got {type(alpha).__name__}")
+    return other if alpha == 1 else other * alpha
+
+
+def tan(input):
+    """sin(input) / cos(input): its gradient follows from theirs (1 / cos^2)."""
+    return sin(input) / cos(input)
+
+
+def select(input, dim, index):
+    """input's slice at index along dim, that dimension removed (as input[..., index, ...])."""
+    tensor_arg(input, "select")
+    if input.dim() == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or not -input.dim() <= dim < input.dim():
+        raise IndexError(f"select: dim {dim!r} is out of range for a tensor of {input.dim()} dimensions")
+    dim = dim % input.dim()
+    size = input.shape[dim]
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral) or not -size <= index < size:
+        raise IndexError(f"select(): index {index!r} out of range for tensor of size {tuple(input.shape)} at "
+                         f"dimension {dim}")
+    return input.narrow(dim, int(index) % size, 1).squeeze(dim)
+
+
+def detach(input):
+    return tensor_arg(input, "detach").detach()
+
+
+subtract, multiply, divide, true_divide = sub, mul, div, div
+__all__ += ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "tan", "select", "detach"]

@@ -477,6 +477,15 @@ class Tensor:
     def div_(self, other):
         return inplace.binary(self, other, Div, "div_")
 
+    # arithmetic by name (functions.py): x.add(y, alpha=2), x.mul(0.5), x.div(y, rounding_mode="floor")
+    def add(self, other, *, alpha=1): return _fn.add(self, other, alpha=alpha)
+    def sub(self, other, *, alpha=1): return _fn.sub(self, other, alpha=alpha)
+    def mul(self, other): return _fn.mul(self, other)
+    def div(self, other, *, rounding_mode=None): return _fn.div(self, other, rounding_mode=rounding_mode)
+    subtract, multiply, divide, true_divide = sub, mul, div, div
+    def tan(self): return _fn.tan(self)
+    def select(self, dim, index): return _fn.select(self, dim, index)
+
     def fill_(self, value):
         return inplace.fill(self, value)
 
