@@ -3,11 +3,14 @@ fg.max(x, dim), ... with PyTorch's names, signatures and defaults. Tensor's meth
 import builtins
 import math
 import numbers
+import sys
+
+import numpy as _np
 
 from ._C import lib
 from . import dtypes as _dtypes
 from .dtypes import as_dtype, float32, int64
-from .tensor import Tensor, tensor
+from .tensor import PRINT_OPTIONS, Tensor, tensor
 from . import inplace
 from .ops import compare as _cmp
 from .ops._checks import cast_to, raw_view, tensor_arg
@@ -445,3 +448,67 @@ def detach(input):
 
 subtract, multiply, divide, true_divide = sub, mul, div, div
 __all__ += ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "tan", "select", "detach"]
+
+
+# ---- printing and the limits of the dtypes -------------------------------------------------------------
+_PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, max_line_width=80),
+             "short": dict(precision=2, threshold=1000, edgeitems=2, max_line_width=80),
+             "full": dict(precision=4, threshold=builtins.float("inf"), edgeitems=3, max_line_width=80)}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """How tensors print, as torch.set_printoptions: a profile ("default", "short", "full") and/or the
+    single options; sci_mode=False never uses scientific notation, None lets the values decide."""
+    options = dict(PRINT_OPTIONS)
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}")
+        options = dict(_PROFILES[profile])
+    for name, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
+                        ("max_line_width", linewidth)):
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
+                raise ValueError(f"set_printoptions: {name.replace('max_line_', 'line')} must be a non-negative "
+                                 f"number, got {value!r}")
+            options[name] = value
+    if options.get("threshold") == builtins.float("inf"):
+        options["threshold"] = sys.maxsize   # numpy's "never summarise"
+    if sci_mode is not None:
+        options["suppress_small"] = not sci_mode
+    PRINT_OPTIONS.clear()
+    PRINT_OPTIONS.update({k: v if k == "suppress_small" else int(v) for k, v in options.items()})
+
+
+class finfo:
+    """The limits of a float dtype (the default one with no argument), as torch.finfo."""
+
+    def __init__(self, type=None):  # noqa: A002
+        dtype = _dtypes.default_float() if type is None else as_dtype(type)
+        if not dtype.is_floating_point:
+            raise TypeError(f"finfo: {dtype!r} is not a floating point dtype (use iinfo)")
+        info = _np.finfo(dtype.np)
+        self.dtype, self.bits = dtype.name, info.bits
+        self.eps, self.max, self.min = builtins.float(info.eps), builtins.float(info.max), builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.tiny)
+        self.resolution = 10.0 ** -info.precision   # (numpy gives it in the dtype: float32 1e-6 is 9.99e-7)
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, eps={self.eps}, "
+                f"smallest_normal={self.smallest_normal}, tiny={self.tiny}, dtype={self.dtype})")
+
+
+class iinfo:
+    """The limits of an integer dtype, as torch.iinfo."""
+
+    def __init__(self, type):  # noqa: A002
+        dtype = as_dtype(type)
+        if dtype.is_floating_point or dtype is _dtypes.bool_:
+            raise TypeError(f"iinfo: {dtype!r} is not an integer dtype (use finfo)")
+        info = _np.iinfo(dtype.np)
+        self.dtype, self.bits, self.max, self.min = dtype.name, info.bits, builtins.int(info.max), builtins.int(info.min)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+
+
+__all__ += ["set_printoptions", "finfo", "iinfo"]
