@@ -78,3 +78,6 @@ from . import pointwise  # noqa: E402
 from .pointwise import addcdiv, addcmul, erf, erfc, erfinv, lerp, logaddexp, nan_to_num  # noqa: E402
 
 __all__ += ["erf", "erfc", "erfinv", "lerp", "addcmul", "addcdiv", "nan_to_num", "logaddexp"]
+
+# ---- torch.distributions' Categorical, Bernoulli, Normal (distributions.py) ----
+from . import distributions  # noqa: E402
