@@ -56,3 +56,10 @@ from .activation import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Ha
 
 __all__ += ["Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "SELU", "CELU", "Softsign", "Threshold", "GLU",
             "PReLU", "Softmin", "Tanhshrink", "Softshrink", "Hardshrink"]
+
+# ---- margin and embedding losses (margin.py; their functions in functional) ----
+from .margin import (CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss, MultiLabelSoftMarginLoss,  # noqa: E402
+                     SoftMarginLoss, TripletMarginLoss)
+
+__all__ += ["CosineEmbeddingLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss",
+            "SoftMarginLoss", "TripletMarginLoss"]
