@@ -347,8 +347,13 @@ def _graph_in_backward_order(root):
     return order
 
 
+backward_passes = 0   # how many backward() calls have run (fastgrad.compile: did a step run one?)
+
+
 def backward(root, grad=None, stop=None):
     """root.backward(grad); stop: see _run_backward (grad() passes it)."""
+    global backward_passes
+    backward_passes += 1
     if not root.requires_grad:
         raise RuntimeError("backward() on a tensor that does not require grad: no input of the graph has "
                            "requires_grad=True (or it was computed under no_grad)")
