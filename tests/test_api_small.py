@@ -135,3 +135,15 @@ def test_retain_grad_keeps_a_non_leaf_gradient_and_accumulates():
     assert u.grad is None
     with pytest.raises(RuntimeError, match="requires_grad=False"):
         fg.ones(2).retain_grad()
+
+
+def test_reproducibility_switches_are_accepted():
+    fg.backends.cudnn.deterministic, fg.backends.cudnn.benchmark = True, False
+    assert fg.backends.cudnn.deterministic and not fg.backends.mps.is_available()
+    fg.use_deterministic_algorithms(True)
+    assert fg.are_deterministic_algorithms_enabled()
+    fg.use_deterministic_algorithms(False)
+    with pytest.raises(TypeError):
+        fg.use_deterministic_algorithms("yes")
+    fg.cuda.empty_cache()
+    assert not fg.cuda.is_available()
