@@ -63,3 +63,8 @@ from .margin import (CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss,
 
 __all__ += ["CosineEmbeddingLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss",
             "SoftMarginLoss", "TripletMarginLoss"]
+
+# ---- EmbeddingBag (sparse.py; F.embedding_bag) ----
+from .sparse import EmbeddingBag  # noqa: E402
+
+__all__ += ["EmbeddingBag"]

@@ -148,6 +148,69 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     return _embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
 
 
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """The sum, mean or max of the embedding rows of each bag of indices: the rows of a 2-D input, or
+    the runs of a 1-D input that start at offsets. An empty bag gives zeros; padding_idx entries are
+    left out (and out of a mean's count); per_sample_weights (mode "sum") weight each row. The bags
+    are a (bags x indices) matrix made from the offsets on the host (an index op, like indexing by a
+    tensor: not capturable), applied to the gathered rows by one product, so gradients reach weight
+    (sparse=True: a row-sparse one) and per_sample_weights."""
+    import numpy as np
+    from .. import functions as _fn
+    from ..creation import full
+    from ..tensor import tensor as _tensor
+    name = "embedding_bag"
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"{name}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+    if max_norm is not None or scale_grad_by_freq:
+        raise NotImplementedError(f"{name}: max_norm and scale_grad_by_freq are not supported")
+    if not isinstance(input, Tensor) or input._dtype.is_floating_point or input.ndim not in (1, 2):
+        raise ValueError(f"{name}: input must be a 1-D or 2-D tensor of integer indices, got "
+                         f"{getattr(input, 'shape', type(input).__name__)}")
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{name}: offsets must be None when input is 2-D (each row is a bag)")
+        bags, length = input.shape
+        starts = np.arange(bags) * length
+    else:
+        if not isinstance(offsets, Tensor) or offsets.ndim != 1 or offsets._dtype.is_floating_point:
+            raise ValueError(f"{name}: a 1-D input needs offsets, a 1-D tensor of integers")
+        starts = offsets.numpy().astype(np.int64)
+        if include_last_offset:
+            if len(starts) == 0 or starts[-1] != input.numel():
+                raise ValueError(f"{name}: with include_last_offset the last offset must be the input's length "
+                                 f"{input.numel()}")
+            starts = starts[:-1]
+        if len(starts) and (starts[0] != 0 or (np.diff(starts) < 0).any() or starts[-1] > input.numel()):
+            raise ValueError(f"{name}: offsets must start at 0 and not decrease nor pass the input's length "
+                             f"{input.numel()}, got {starts.tolist()}")
+    flat = input.reshape(-1)
+    n, bags = flat.numel(), len(starts)
+    ends = np.append(starts[1:], n).astype(np.int64)
+    member = np.zeros((bags, n), dtype=bool)   # member[b, i]: index i is in bag b
+    for b, (lo, hi) in enumerate(zip(starts, ends)):
+        member[b, lo:hi] = True
+    if padding_idx is not None:
+        member &= flat.numpy() != padding_idx % weight.shape[0]
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(f"{name}: per_sample_weights is only supported for mode='sum' (PyTorch too), "
+                                      f"got mode={mode!r}")
+        if not isinstance(per_sample_weights, Tensor) or per_sample_weights.shape != input.shape:
+            raise ValueError(f"{name}: per_sample_weights must be a tensor of the input's shape {input.shape}")
+    rows = embedding(flat, weight, sparse=sparse)   # (n, dim)
+    if mode == "max":
+        chosen = _fn.where(_tensor(member)[:, :, None], rows[None], full((), -math.inf, dtype=weight.dtype))
+        return _fn.where(_tensor(member.any(axis=1))[:, None], chosen.amax(1), full((), 0.0, dtype=weight.dtype))
+    counts = member.sum(axis=1, keepdims=True)
+    scale = member / np.maximum(counts, 1) if mode == "mean" else member.astype(np.float64)
+    bag_matrix = _tensor(scale, dtype=weight.dtype)
+    if per_sample_weights is not None:
+        bag_matrix = bag_matrix * per_sample_weights.reshape(-1)
+    return bag_matrix @ rows
+
+
 def one_hot(tensor, num_classes=-1):
     """int64 class indices -> int64 one-hot vectors along a new last dimension."""
     from ..ops.index import one_hot as _one_hot
