@@ -147,3 +147,11 @@ def test_reproducibility_switches_are_accepted():
         fg.use_deterministic_algorithms("yes")
     fg.cuda.empty_cache()
     assert not fg.cuda.is_available()
+
+
+def test_where_with_the_condition_alone_gives_indices():
+    rows, cols = fg.where(fg.tensor([[1, 0], [2, 3]]) > 0)
+    assert rows.tolist() == [0, 1, 1] and cols.tolist() == [0, 0, 1]
+    with pytest.raises(TypeError, match="both"):
+        fg.where(fg.ones(2) > 0, fg.ones(2))
+
