@@ -155,3 +155,31 @@ def test_where_with_the_condition_alone_gives_indices():
     with pytest.raises(TypeError, match="both"):
         fg.where(fg.ones(2) > 0, fg.ones(2))
 
+
+
+def test_mixed_precision_api_and_other_dtype_names():
+    from contextlib import nullcontext
+    ptdtype = {"float32": fg.float32, "bfloat16": fg.bfloat16, "float16": fg.float16}["bfloat16"]   # nanoGPT's table
+    ctx = nullcontext() if False else fg.amp.autocast(device_type="cpu", dtype=ptdtype)
+    scaler = fg.cuda.amp.GradScaler(enabled=False)
+    model = nn.Linear(3, 1)
+    opt = fg.optim.SGD(model.parameters(), lr=0.5)
+    with ctx:
+        loss = model(fg.ones(2, 3)).sum()
+    before = model.weight.detach().numpy().copy()
+    scaler.scale(loss).backward()
+    scaler.unscale_(opt)
+    scaler.step(opt)
+    scaler.update()
+    np.testing.assert_allclose(model.weight.detach().numpy(), before - 0.5 * 2.0, rtol=1e-6)
+    with pytest.warns(UserWarning, match="disabling"):
+        assert not fg.amp.GradScaler().is_enabled()
+    with pytest.raises(TypeError, match="no bfloat16 tensors"):
+        fg.zeros(2, dtype=fg.bfloat16)
+    with pytest.raises(TypeError, match="no float16 tensors"):
+        fg.ones(2).half()
+    assert fg.zeros(2, dtype=fg.int32).dtype is fg.int64 and fg.uint8 is fg.int64
+    fg.set_float32_matmul_precision("high")
+    assert fg.get_float32_matmul_precision() == "high"
+    with pytest.raises(ValueError):
+        fg.set_float32_matmul_precision("low")
