@@ -183,3 +183,21 @@ def test_mixed_precision_api_and_other_dtype_names():
     assert fg.get_float32_matmul_precision() == "high"
     with pytest.raises(ValueError):
         fg.set_float32_matmul_precision("low")
+
+
+def test_jit_checkpoint_and_assert_close_names():
+    model = nn.Sequential(nn.Linear(3, 3), nn.ReLU())
+    assert fg.jit.script(model) is model and fg.jit.trace(model, fg.ones(1, 3)) is model and not fg.jit.is_scripting()
+    x = fg.ones(2, 3, requires_grad=True)
+    from fastgrad.utils.checkpoint import checkpoint, checkpoint_sequential
+    checkpoint(model, x, use_reentrant=False).sum().backward()
+    first = x.grad.numpy().copy()
+    x.grad = None
+    checkpoint_sequential(model, 2, x).sum().backward()
+    np.testing.assert_array_equal(first, x.grad.numpy())
+    fg.testing.assert_close(fg.ones(2), fg.ones(2) + 1e-7)
+    fg.testing.assert_close([fg.ones(1)], [fg.ones(1)])
+    with pytest.raises(AssertionError, match="not close"):
+        fg.testing.assert_close(fg.ones(2), fg.ones(2) + 1e-3)
+    with pytest.raises(AssertionError, match="dtypes"):
+        fg.testing.assert_close(fg.ones(2), fg.ones(2, dtype=fg.float64))

@@ -117,3 +117,6 @@ from .dtypes import bfloat16, float16  # noqa: E402
 int32 = int16 = int8 = uint8 = int = int64  # noqa: A001
 half = float16
 __all__ += ["float16", "bfloat16", "half", "int32", "int16", "int8", "uint8"]   # (not "int": a star import would shadow the builtin)
+
+# ---- torch.jit's entry points (identity: no TorchScript) and torch.testing.assert_close ----
+from . import jit, testing  # noqa: E402
