@@ -188,8 +188,8 @@ class LBFGS(Optimizer):
                 d = flat_grad.neg()
                 old_dirs, old_stps, ro, H_diag = [], [], [], 1
             else:   # the two-loop recursion over the remembered curvature pairs (y, s)
-                y = flat_grad.sub(prev_flat_grad)
-                s = d.mul(t)
+                y = flat_grad - prev_flat_grad
+                s = d * t
                 ys = y.dot(s).item()
                 if ys > 1e-10:
                     if len(old_dirs) == history_size:
@@ -207,7 +207,7 @@ class LBFGS(Optimizer):
                 for i in range(len(old_dirs) - 1, -1, -1):
                     al[i] = old_stps[i].dot(q).item() * ro[i]
                     q.add_(old_dirs[i], alpha=-al[i])
-                d = r = q.mul(H_diag)
+                d = r = q * H_diag
                 for i in range(len(old_dirs)):
                     be_i = old_dirs[i].dot(r).item() * ro[i]
                     r.add_(old_stps[i], alpha=al[i] - be_i)
@@ -244,7 +244,7 @@ class LBFGS(Optimizer):
 
             if n_iter == max_iter or evals >= max_eval or opt_cond:
                 break
-            if d.mul(t).abs().max().item() <= tolerance_change or abs(loss - prev_loss) < tolerance_change:
+            if (d * t).abs().max().item() <= tolerance_change or abs(loss - prev_loss) < tolerance_change:
                 break
 
         state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
