@@ -322,7 +322,7 @@ def test_lbfgs_matches_pytorch(kw, dtype, torch_dtype):
     tol = dict(rtol=1e-9, atol=1e-10) if dtype == np.float64 else dict(rtol=2e-3, atol=2e-4)
     for i in range(3 if dtype == np.float32 else 6):
         tloss, floss = topt.step(tclosure), fopt.step(fclosure)
-        np.testing.assert_allclose(float(floss), float(tloss), **tol, err_msg=f"step {i}")
+        np.testing.assert_allclose(floss.item(), tloss.item(), **tol, err_msg=f"step {i}")
         np.testing.assert_allclose(fx.numpy(), tx.detach().numpy(), **tol, err_msg=f"step {i}")
         if dtype == np.float64:
             tstate, fstate = topt.state[tx], fopt.state[fx]
@@ -381,3 +381,14 @@ def test_lbfgs_is_refused_by_compile():
     compiled(x)   # the first call runs eagerly
     with pytest.raises(fg.CaptureError, match="host read"):
         compiled(x)
+
+
+def test_lbfgs_refuses_a_gradient_of_the_wrong_shape():
+    p = fg.zeros(3, requires_grad=True)
+    opt = fg.optim.LBFGS([p])
+
+    def closure():
+        p.grad = fg.ones(4)
+        return fg.tensor(1.0)
+    with pytest.raises(ValueError, match="shape"):
+        opt.step(closure)

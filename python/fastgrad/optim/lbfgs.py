@@ -131,9 +131,18 @@ class LBFGS(Optimizer):
 
     # ---- the parameters as one flat vector --------------------------------------------------------
     def _flat_grad(self):
-        params = self.param_groups[0]["params"]
-        return cat([(p.grad if p.grad is not None else zeros_like(p)).reshape(-1)
-                    for p in params])
+        views = []
+        for p in self.param_groups[0]["params"]:
+            g = p.grad
+            if g is None:
+                g = zeros_like(p)
+            elif getattr(g, "is_sparse", False):   # a RowSparseGrad (nn.Embedding(sparse=True)), as PyTorch does
+                g = g.to_dense()
+            if not isinstance(g, Tensor) or g.shape != p.shape or g.dtype is not p.dtype:
+                raise ValueError(f"LBFGS.step: a parameter of shape {p.shape} ({p.dtype!r}) has a gradient of "
+                                 f"shape {getattr(g, 'shape', None)} ({getattr(g, 'dtype', type(g).__name__)!r})")
+            views.append(g.reshape(-1))
+        return cat(views)
 
     def _add_to_params(self, step, direction):
         """p += step · direction's slice of p, for every parameter."""
