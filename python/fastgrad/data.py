@@ -15,7 +15,9 @@ int64 tensors, bools as bool tensors.
 Workers (num_workers > 0) are not implemented: loading in memory is one gather per batch, and a
 clear error beats a silent fallback.
 """
+import bisect
 import collections.abc
+import itertools
 import math
 import numbers
 
@@ -26,8 +28,8 @@ from ._C import ffi
 from .dtypes import as_dtype, bool_, float32, float64, int64, numeric_array
 from .tensor import Tensor, empty, generator as _default_generator
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "Sampler", "SequentialSampler", "RandomSampler",
-           "BatchSampler", "DistributedSampler", "DataLoader", "default_collate"]
+__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "Sampler", "SequentialSampler",
+           "RandomSampler", "BatchSampler", "DistributedSampler", "DataLoader", "default_collate"]
 
 
 # ---- datasets ------------------------------------------------------------------------------------
@@ -75,6 +77,28 @@ class Subset(Dataset):
 
     def __getitem__(self, index):
         return self.dataset[self.indices[index]]
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        if not _is_int(index):
+            raise TypeError(f"ConcatDataset: index must be an int, got {type(index).__name__}")
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {len(self)} samples")
+        index %= len(self)
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        return self.datasets[which][index - (self.cumulative_sizes[which - 1] if which else 0)]
 
 
 def random_split(dataset, lengths, generator=None):
