@@ -109,3 +109,41 @@ def test_orthogonal_init(shape):
     np.testing.assert_array_equal(first, nn.init.orthogonal_(fg.empty(3, 3)).numpy())   # from fastgrad's generator
     with pytest.raises(ValueError):
         nn.init.orthogonal_(fg.empty(3))
+
+
+def test_retain_grad_keeps_a_non_leaf_gradient_and_accumulates():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (fg, torch):
+        x = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        h = x * 2
+        h.retain_grad()
+        out = (h * h).sum()
+        out.retain_grad()
+        assert h.retains_grad and not x.retains_grad
+        out.backward()
+        results.append((h.grad.tolist(), out.grad.tolist(), x.grad.tolist()))
+    assert results[0] == results[1]
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    h.retain_grad()
+    h.sum().backward()
+    (h * h).sum().backward()   # a second pass through h: its .grad accumulates, x's too
+    assert h.grad.tolist() == [1.0 + 6.0, 1.0 + 12.0] and x.grad.tolist() == [3.0 + 18.0, 3.0 + 36.0]
+    u = x * 2   # not retained: consumed as before
+    u.sum().backward()
+    assert u.grad is None
+    with pytest.raises(RuntimeError, match="requires_grad=False"):
+        fg.ones(2).retain_grad()
+
+
+def test_reproducibility_switches_are_accepted():
+    fg.backends.cudnn.deterministic, fg.backends.cudnn.benchmark = True, False
+    assert fg.backends.cudnn.deterministic and not fg.backends.mps.is_available()
+    fg.use_deterministic_algorithms(True)
+    assert fg.are_deterministic_algorithms_enabled()
+    fg.use_deterministic_algorithms(False)
+    with pytest.raises(TypeError):
+        fg.use_deterministic_algorithms("yes")
+    fg.cuda.empty_cache()
+    assert not fg.cuda.is_available()

@@ -78,3 +78,12 @@ from . import pointwise  # noqa: E402
 from .pointwise import addcdiv, addcmul, erf, erfc, erfinv, lerp, logaddexp, nan_to_num  # noqa: E402
 
 __all__ += ["erf", "erfc", "erfinv", "lerp", "addcmul", "addcdiv", "nan_to_num", "logaddexp"]
+
+# ---- torch.distributions' Categorical, Bernoulli, Normal (distributions.py) ----
+from . import distributions  # noqa: E402
+
+# ---- torch.backends' switches and use_deterministic_algorithms (backends.py) ----
+from . import backends  # noqa: E402
+from .backends import are_deterministic_algorithms_enabled, use_deterministic_algorithms  # noqa: E402
+
+__all__ += ["use_deterministic_algorithms", "are_deterministic_algorithms_enabled"]

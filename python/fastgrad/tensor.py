@@ -294,8 +294,12 @@ class Tensor:
         return self
 
     def retain_grad(self):
-        raise NotImplementedError("retain_grad(): fastgrad consumes the gradients of intermediate tensors "
-                                  "(README, \"Differences from PyTorch\")")
+        """Keep this non-leaf tensor's gradient in .grad after backward (accumulating, as a leaf's)."""
+        autograd.retain_grad(self)
+
+    @property
+    def retains_grad(self):
+        return self._op is not None and autograd._retained.get(id(self)) is self
 
     def zero_grad(self):
         self.grad = None
