@@ -392,3 +392,13 @@ def test_lbfgs_refuses_a_gradient_of_the_wrong_shape():
         return fg.tensor(1.0)
     with pytest.raises(ValueError, match="shape"):
         opt.step(closure)
+
+
+def test_nadam_state_loaded_without_mu_product_starts_it_at_one():
+    p = fg.tensor([1.0, 2.0], requires_grad=True)
+    opt = fg.optim.NAdam([p])
+    opt.load_state_dict({"state": {0: {"step": 0.0, "exp_avg": np.zeros(2), "exp_avg_sq": np.zeros(2)}},
+                         "param_groups": opt.state_dict()["param_groups"]})
+    p.grad = fg.tensor([0.5, -0.5])
+    opt.step()
+    assert float(opt.state[p]["mu_product"]) != 1.0   # made, then updated by the kernel

@@ -57,9 +57,9 @@ class _Adaptive(Optimizer):
 
     def _update(self, p, grad, group, state):
         second = self.state_names[1]
+        if self.op == lib.FG_NADAM and "mu_product" not in state:   # (also a loaded state that lacked it)
+            state["mu_product"] = _step_count(1.0)
         if second not in state:
-            if self.op == lib.FG_NADAM:
-                state["mu_product"] = _step_count(1.0)
             state["exp_avg"], state[second] = zeros_like(p), zeros_like(p)
         mu_product = state["mu_product"]._buf if "mu_product" in state else ffi.NULL
         beta1, beta2 = group["betas"]
