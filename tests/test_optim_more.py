@@ -402,3 +402,12 @@ def test_nadam_state_loaded_without_mu_product_starts_it_at_one():
     p.grad = fg.tensor([0.5, -0.5])
     opt.step()
     assert float(opt.state[p]["mu_product"]) != 1.0   # made, then updated by the kernel
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE + ["LBFGS"])
+def test_signature_is_pytorchs(name):
+    import inspect
+
+    def shape(cls):
+        return [(p.name, p.kind, p.default) for p in inspect.signature(cls.__init__).parameters.values()]
+    assert shape(getattr(fg.optim, name)) == shape(getattr(torch.optim, name))
