@@ -147,3 +147,57 @@ def test_reproducibility_switches_are_accepted():
         fg.use_deterministic_algorithms("yes")
     fg.cuda.empty_cache()
     assert not fg.cuda.is_available()
+
+
+def test_where_with_the_condition_alone_gives_indices():
+    rows, cols = fg.where(fg.tensor([[1, 0], [2, 3]]) > 0)
+    assert rows.tolist() == [0, 1, 1] and cols.tolist() == [0, 0, 1]
+    with pytest.raises(TypeError, match="both"):
+        fg.where(fg.ones(2) > 0, fg.ones(2))
+
+
+
+def test_mixed_precision_api_and_other_dtype_names():
+    from contextlib import nullcontext
+    ptdtype = {"float32": fg.float32, "bfloat16": fg.bfloat16, "float16": fg.float16}["bfloat16"]   # nanoGPT's table
+    ctx = nullcontext() if False else fg.amp.autocast(device_type="cpu", dtype=ptdtype)
+    scaler = fg.cuda.amp.GradScaler(enabled=False)
+    model = nn.Linear(3, 1)
+    opt = fg.optim.SGD(model.parameters(), lr=0.5)
+    with ctx:
+        loss = model(fg.ones(2, 3)).sum()
+    before = model.weight.detach().numpy().copy()
+    scaler.scale(loss).backward()
+    scaler.unscale_(opt)
+    scaler.step(opt)
+    scaler.update()
+    np.testing.assert_allclose(model.weight.detach().numpy(), before - 0.5 * 2.0, rtol=1e-6)
+    with pytest.warns(UserWarning, match="disabling"):
+        assert not fg.amp.GradScaler().is_enabled()
+    with pytest.raises(TypeError, match="no bfloat16 tensors"):
+        fg.zeros(2, dtype=fg.bfloat16)
+    with pytest.raises(TypeError, match="no float16 tensors"):
+        fg.ones(2).half()
+    assert fg.zeros(2, dtype=fg.int32).dtype is fg.int64 and fg.uint8 is fg.int64
+    fg.set_float32_matmul_precision("high")
+    assert fg.get_float32_matmul_precision() == "high"
+    with pytest.raises(ValueError):
+        fg.set_float32_matmul_precision("low")
+
+
+def test_jit_checkpoint_and_assert_close_names():
+    model = nn.Sequential(nn.Linear(3, 3), nn.ReLU())
+    assert fg.jit.script(model) is model and fg.jit.trace(model, fg.ones(1, 3)) is model and not fg.jit.is_scripting()
+    x = fg.ones(2, 3, requires_grad=True)
+    from fastgrad.utils.checkpoint import checkpoint, checkpoint_sequential
+    checkpoint(model, x, use_reentrant=False).sum().backward()
+    first = x.grad.numpy().copy()
+    x.grad = None
+    checkpoint_sequential(model, 2, x).sum().backward()
+    np.testing.assert_array_equal(first, x.grad.numpy())
+    fg.testing.assert_close(fg.ones(2), fg.ones(2) + 1e-7)
+    fg.testing.assert_close([fg.ones(1)], [fg.ones(1)])
+    with pytest.raises(AssertionError, match="not close"):
+        fg.testing.assert_close(fg.ones(2), fg.ones(2) + 1e-3)
+    with pytest.raises(AssertionError, match="dtypes"):
+        fg.testing.assert_close(fg.ones(2), fg.ones(2, dtype=fg.float64))

@@ -431,6 +431,24 @@ CASES = {
                            + F.binary_cross_entropy(x.sigmoid(), t.sigmoid(), reduction="none")
                            + F.kl_div(x, t, reduction="none", log_target=True), 2),
 }
+
+
+class _SquareAndScale(fg.autograd.Function):
+    """A custom Function with two outputs: its nodes (_FunctionNode, _OutputGrad) run Python in backward
+    that calls ops, all of which a plan records."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x, x * 3.0
+
+    @staticmethod
+    def backward(ctx, g_square, g_scaled):
+        x, = ctx.saved_tensors
+        return g_square * 2.0 * x + g_scaled * 3.0
+
+
+CASES["_FunctionNode"] = CASES["_OutputGrad"] = _case(lambda x: sum(_SquareAndScale.apply(x)))
 # Ops the capture would refuse in every use, with why (each to be checked to raise CaptureError).
 # None today: the index ops are captured with constant indices and refused with computed ones.
 REFUSED = {}

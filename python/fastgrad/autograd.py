@@ -534,3 +534,31 @@ def queue_callback(fn):
     """Runs fn() when the backward() in progress has finished every op (PyTorch's
     queue_callback): an op's _backward calls it, e.g. to reduce gradients once all are complete."""
     _final_callbacks.append(fn)
+
+
+# ---- custom Functions (autograd_function.py), and what older PyTorch code imports from here --------
+def Variable(data, requires_grad=False, volatile=False):
+    """torch.autograd.Variable, long merged into Tensor: the tensor itself (requires_grad set when asked)."""
+    t = data if isinstance(data, _tensor.Tensor) else _tensor.tensor(data)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+class set_detect_anomaly(contextlib.ContextDecorator):
+    """Accepted (as a call or a context): fastgrad's errors already name the op and shapes involved."""
+
+    def __init__(self, mode=True, check_nan=True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+detect_anomaly = set_detect_anomaly
+
+from . import autograd_function as function  # noqa: E402 (fg.autograd.function, as torch.autograd.function)
+from .autograd_function import Function, FunctionCtx, once_differentiable  # noqa: E402,F401
+import sys as _sys  # noqa: E402
+_sys.modules[__name__ + ".function"] = function

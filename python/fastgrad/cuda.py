@@ -19,3 +19,7 @@ def manual_seed_all(seed):
 
 def empty_cache():
     """Accepted and ignored, as torch.cuda.empty_cache is without a GPU."""
+
+
+# torch.cuda.amp: the disabled GradScaler and autocast of fastgrad.amp
+from . import amp  # noqa: E402

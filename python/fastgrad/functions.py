@@ -148,7 +148,13 @@ def logical_not(input):
 isnan, isinf, isfinite = _cmp.isnan, _cmp.isinf, _cmp.isfinite
 
 
-def where(condition, input, other):
+def where(condition, input=None, other=None):
+    """input where condition holds, else other; where(condition) alone is nonzero(condition, as_tuple=True)."""
+    if input is None and other is None:
+        from .ops.index import nonzero
+        return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where: give both input and other, or neither (the indices of the true elements)")
     return Where().forward(condition, input, other)
 
 
