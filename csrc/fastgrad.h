@@ -241,6 +241,28 @@ void fg_adadelta_f32(float *param, float *square_avg, float *acc_delta, const fl
                      double eps, double weight_decay, int64_t n);
 void fg_adadelta_f64(double *param, double *square_avg, double *acc_delta, const double *grad, double lr, double rho,
                      double eps, double weight_decay, int64_t n);
+/* Adamax, NAdam and RAdam (op), ASGD and Rprop: as SGD and Adam, *lr read and *step counted in
+ * memory; maximize negates the gradient. adaptive: exp_second is Adamax's exp_inf, NAdam's and
+ * RAdam's exp_avg_sq; mu_product (NAdam's running product of momentum factors; may be NULL for the
+ * others) is updated in place; decoupled (NAdam, RAdam) decays the parameter instead of the gradient. */
+enum fg_adaptive_op { FG_ADAMAX, FG_NADAM, FG_RADAM };
+void fg_adaptive_f32(float *param, float *exp_avg, float *exp_second, double *step, double *mu_product,
+                     const float *grad, int op, const double *lr, double beta1, double beta2, double eps,
+                     double weight_decay, double momentum_decay, int decoupled, int maximize, int64_t n);
+void fg_adaptive_f64(double *param, double *exp_avg, double *exp_second, double *step, double *mu_product,
+                     const double *grad, int op, const double *lr, double beta1, double beta2, double eps,
+                     double weight_decay, double momentum_decay, int decoupled, int maximize, int64_t n);
+/* ASGD: ax is the running average of the parameter; *eta and *mu (the step size and averaging
+ * weight this call uses) are replaced by the next step's. */
+void fg_asgd_f32(float *param, float *ax, double *eta, double *mu, double *step, const float *grad, const double *lr,
+                 double lambd, double alpha, double t0, double weight_decay, int maximize, int64_t n);
+void fg_asgd_f64(double *param, double *ax, double *eta, double *mu, double *step, const double *grad,
+                 const double *lr, double lambd, double alpha, double t0, double weight_decay, int maximize, int64_t n);
+/* Rprop: prev starts at 0, step_size at lr (filled by the caller); lr is not read again. */
+void fg_rprop_f32(float *param, float *prev, float *step_size, double *step, const float *grad, double etaminus,
+                  double etaplus, double step_size_min, double step_size_max, int maximize, int64_t n);
+void fg_rprop_f64(double *param, double *prev, double *step_size, double *step, const double *grad, double etaminus,
+                  double etaplus, double step_size_min, double step_size_max, int maximize, int64_t n);
 /* Linear then ReLU, fused: out = relu(x·wᵀ + bias), identical to fg_linear then fg_relu. Backward
  * from the saved output: dpre (m x n, overwritten, the caller's scratch) = dout where out > 0, else 0;
  * then dx (+)= dpre·w, dw (+)= dpreᵀ·x, dbias += column sums of dpre (NULLs skipped). */
