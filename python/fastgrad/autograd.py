@@ -377,6 +377,8 @@ def backward(root, grad=None, stop=None):
 def _run_backward(root, grad, stop=None):
     """Runs the graph's ops backward from root; stop (for grad()): {id: [tensor, gradient]} of
     non-leaf tensors whose gradient is also kept there."""
+    if _tensor_hooks.hooks:   # some tensor has hooks (register_hook): the engine that runs them
+        return _tensor_hooks.run_backward(root, grad, stop)
     if root._op is None:   # a leaf: the gradient accumulates like any other
         accumulate_grad(root, grad)
         return
@@ -508,3 +510,6 @@ def queue_callback(fn):
     """Runs fn() when the backward() in progress has finished every op (PyTorch's
     queue_callback): an op's _backward calls it, e.g. to reduce gradients once all are complete."""
     _final_callbacks.append(fn)
+
+
+from . import tensor_hooks as _tensor_hooks  # noqa: E402  (it builds on this module)

@@ -1105,3 +1105,14 @@ from .ops.elementwise import Pow  # noqa: E402
 _COMPARABLE = (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)
 from .ops import index as index_ops  # noqa: E402
 from . import tensor_functions as _tf  # noqa: E402
+
+
+# ---- tensor hooks (fastgrad/tensor_hooks.py) ---------------------------------------------------------
+def _register_hook(self, hook):
+    """Calls hook(grad) with this tensor's gradient during backward; a tensor it returns replaces the
+    gradient. Returns a handle whose remove() takes the hook off (PyTorch's register_hook)."""
+    return _tensor_hooks.register(self, hook)
+
+
+Tensor.register_hook = _register_hook
+from . import tensor_hooks as _tensor_hooks  # noqa: E402

@@ -1,0 +1,138 @@
+"""More of PyTorch's API: tensor hooks, ParameterList/ParameterDict, RMSNorm, atan2/hypot/fmod/
+remainder/floor_divide, reductions and utilities, each against numpy (check_op) and PyTorch where
+installed."""
+import numpy as np
+import pytest
+
+import fastgrad as fg
+import fastgrad.nn.functional as F
+from fastgrad import nn
+
+from gradcheck import check_op
+
+
+def _t(a, requires_grad=False, dtype=fg.float64):
+    return fg.tensor(np.asarray(a, dtype=np.float64), dtype=dtype, requires_grad=requires_grad)
+
+
+# ---- Tensor.register_hook ---------------------------------------------------------------------------
+def _hook_program_2(lib):
+    x = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    x.grad = lib.tensor([1.0, 1.0, 1.0])
+    h = x.register_hook(lambda g: g * 0.5)    # a leaf's hook runs before accumulation into .grad
+    (x * x).sum().backward()
+    first = x.grad.tolist()
+    h.remove()
+    (x * x).sum().backward()
+    z = x * 1.0
+    z.register_hook(lambda g: g + 1)
+    w = z.exp()
+    gx, = (lib.autograd.grad(w.sum(), x))
+    return first, x.grad.tolist(), gx.tolist()
+
+
+def test_register_hook_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    x0 = [1.0, 2.0, 3.0]
+
+    def run(lib):
+        x = lib.tensor(x0, requires_grad=True)
+        y = x * 2
+        log = []
+        y.register_hook(lambda g: log.append(("y", g.tolist())))
+        y.register_hook(lambda g: g * 10)
+        y.register_hook(lambda g: log.append("removed hook ran")).remove()
+        x.register_hook(lambda g: log.append(("x", g.tolist())))
+        (y[1:] * y[1:]).sum().backward()
+        return log, x.grad.tolist()
+
+    assert run(fg) == run(torch)
+    assert _hook_program_2(fg) == _hook_program_2(torch)
+
+
+def test_register_hook_values_without_torch():
+    x = fg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2
+    seen = []
+    y.register_hook(lambda g: seen.append(g.tolist()))
+    h = y.register_hook(lambda g: g * 10)
+    (y[1:] * y[1:]).sum().backward()   # dy = 2y on y[1:], 0 elsewhere: [0, 8, 12]; dx = 2 * 10 * dy
+    assert seen == [[0.0, 8.0, 12.0]]
+    assert x.grad.tolist() == [0.0, 160.0, 240.0]
+    h.remove()
+    x.grad = None
+    (y * y).sum().backward()
+    assert x.grad.tolist() == [8.0, 16.0, 24.0]
+
+
+def test_hook_on_the_root_and_on_a_leaf_root():
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.register_hook(lambda g: g * 3)
+    y.backward()
+    assert x.grad.tolist() == [6.0, 12.0]
+    leaf = fg.tensor([1.0, 2.0], requires_grad=True)
+    leaf.register_hook(lambda g: g * 2)
+    leaf.backward(fg.tensor([1.0, 1.0]))
+    assert leaf.grad.tolist() == [2.0, 2.0]
+
+
+def test_hook_registered_before_an_inplace_write_sees_the_old_value_gradient():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 1.0
+        log = []
+        y.register_hook(lambda g: log.append(g.tolist()))
+        y.mul_(3)
+        y.sum().backward()
+        return log, x.grad.tolist()
+
+    assert run(fg) == run(torch)
+
+
+def test_bad_hooks():
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        fg.tensor([1.0]).register_hook(lambda g: g)
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="callable"):
+        x.register_hook(3)
+    y = x * 2
+    y.register_hook(lambda g: g.sum())
+    with pytest.raises(RuntimeError, match=r"shape \(2,\)"):
+        y.sum().backward()
+    x.grad = None
+    z = x * 2
+    z.register_hook(lambda g: "no")
+    with pytest.raises(RuntimeError, match="str"):
+        z.sum().backward()
+    assert x.grad is None   # the failed pass left the leaf's .grad as it was
+
+
+def test_compile_refuses_a_step_whose_backward_runs_a_hook():
+    w = fg.tensor([1.0, 2.0], requires_grad=True)
+
+    def step(x):
+        w.grad = None
+        y = x * w
+        y.register_hook(lambda g: g * 2)
+        y.sum().backward()
+        return w.grad
+
+    compiled = fg.compile(step)
+    with pytest.raises(fg.CaptureError, match="register_hook"):
+        for _ in range(3):
+            compiled(fg.tensor([3.0, 4.0]))
+
+
+def test_hooks_are_dropped_with_their_tensors():
+    from fastgrad import tensor_hooks
+    before = len(tensor_hooks.hooks)
+    x = fg.tensor([1.0], requires_grad=True)
+    x.register_hook(lambda g: g)
+    (x * 2).register_hook(lambda g: g)
+    del x
+    import gc
+    gc.collect()
+    assert len(tensor_hooks.hooks) == before
