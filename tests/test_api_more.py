@@ -136,3 +136,73 @@ def test_hooks_are_dropped_with_their_tensors():
     import gc
     gc.collect()
     assert len(tensor_hooks.hooks) == before
+
+
+# ---- nn.ParameterList, nn.ParameterDict -------------------------------------------------------------
+def _containers(lib):
+    nn_ = lib.nn
+    m = nn_.Module()
+    m.pl = nn_.ParameterList([lib.zeros(2), nn_.Parameter(lib.ones(1))])
+    m.pl.append(lib.zeros(3))
+    m.pl.extend([lib.ones(2, 2)])
+    m.pl += [lib.zeros(1)]
+    m.pd = nn_.ParameterDict({"b": lib.zeros(1), "a": lib.ones(2)})
+    m.pd.update({"z": lib.zeros(1), "c": lib.zeros(4)})
+    m.pd["new"] = lib.ones(1)
+    del m.pd["z"]
+    m.pl[1] = lib.full((5,), 2.0)
+    return {
+        "state": [(k, tuple(v.shape)) for k, v in m.state_dict().items()],
+        "named": [n for n, _ in m.named_parameters()],
+        "lens": (len(m.pl), len(m.pd), len(m.pl[1:3]), len(list(m.pl))),
+        "req": [p.requires_grad for p in m.parameters()],
+        "keys": list(m.pd.keys()), "in": ("a" in m.pd, "z" in m.pd),
+        "last": m.pl[-1].tolist(), "get": m.pd.get("missing") is None,
+    }
+
+
+def test_parameter_containers_match_pytorch():
+    torch = pytest.importorskip("torch")
+    assert _containers(fg) == _containers(torch)
+
+
+def test_parameter_containers_train_save_and_load():
+    m = nn.Module()
+    m.pl = nn.ParameterList([fg.tensor([1.0, 2.0])])
+    m.pd = nn.ParameterDict({"w": fg.tensor([3.0])})
+    (m.pl[0].sum() * m.pd["w"]).sum().backward()
+    assert m.pl[0].grad.tolist() == [3.0, 3.0] and m.pd["w"].grad.tolist() == [3.0]
+    opt = fg.optim.SGD(m.parameters(), lr=1.0)
+    opt.step()
+    assert m.pl[0].tolist() == [-2.0, -1.0]
+    state = {k: v.clone() for k, v in m.state_dict().items()}
+    m.pl[0].data.fill_(0.0)
+    m.load_state_dict(state)
+    assert m.pl[0].tolist() == [-2.0, -1.0] and sorted(state) == ["pd.w", "pl.0"]
+    assert "Parameter containing" in repr(m.pl) and "(w)" in repr(m.pd)
+    assert m.pd.pop("w").tolist() == [0.0] and len(m.pd) == 0 and m.parameters() == [m.pl[0]]
+
+
+def test_parameter_containers_bad_inputs():
+    pl = nn.ParameterList([fg.zeros(1)])
+    with pytest.raises(IndexError, match="out of range"):
+        pl[1]
+    with pytest.raises(TypeError, match="integers"):
+        pl["0"]
+    with pytest.raises(TypeError, match="Tensor"):
+        pl.append(3.0)
+    with pytest.raises(TypeError, match="iterable"):
+        pl.extend(fg.zeros(2))
+    with pytest.raises(RuntimeError, match="floating-point"):
+        pl.append(fg.tensor([1]))
+    pd = nn.ParameterDict()
+    with pytest.raises(KeyError, match="'.'"):
+        pd["a.b"] = fg.zeros(1)
+    with pytest.raises(KeyError, match="already exists"):
+        pd["update"] = fg.zeros(1)
+    with pytest.raises(TypeError, match="strings"):
+        pd[3] = fg.zeros(1)
+    with pytest.raises(KeyError):
+        pd["missing"]
+    with pytest.raises(ValueError, match="pair"):
+        pd.update([("a", fg.zeros(1), 3)])

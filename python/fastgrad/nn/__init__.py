@@ -56,3 +56,7 @@ from .activation import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Ha
 
 __all__ += ["Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "SELU", "CELU", "Softsign", "Threshold", "GLU",
             "PReLU", "Softmin", "Tanhshrink", "Softshrink", "Hardshrink"]
+# ---- parameter containers (containers.py) ----
+from .containers import ParameterDict, ParameterList  # noqa: E402
+
+__all__ += ["ParameterList", "ParameterDict"]
