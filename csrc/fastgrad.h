@@ -601,6 +601,19 @@ void fg_pointwise_loss_backward_f64(double *dinput, double *dtarget, const doubl
                                     double param, int op, int reduction, int64_t n, int64_t count,
                                     int accumulate_dinput, int accumulate_dtarget);
 
+/* ---- RMSNorm (rms_norm.inc) over the last `cols` elements of each row: out = x·rstd·weight with
+ * rstd = 1/sqrt(mean(x²) + eps), weight NULL or cols long; rstd (rows entries) is written for
+ * backward. Backward: dx (+)= its gradient (accumulate_dx 0 overwrites), dweight += its gradient
+ * (either may be NULL: skipped). */
+void fg_rms_norm_f32(float *out, float *rstd, const float *x, const float *weight, double eps, int64_t rows,
+                     int64_t cols);
+void fg_rms_norm_f64(double *out, double *rstd, const double *x, const double *weight, double eps, int64_t rows,
+                     int64_t cols);
+void fg_rms_norm_backward_f32(float *dx, float *dweight, const float *dout, const float *x, const float *rstd,
+                              const float *weight, int accumulate_dx, int64_t rows, int64_t cols);
+void fg_rms_norm_backward_f64(double *dx, double *dweight, const double *dout, const double *x, const double *rstd,
+                              const double *weight, int accumulate_dx, int64_t rows, int64_t cols);
+
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py
  * applies FASTGRAD_KERNEL_PATH, FASTGRAD_NUM_THREADS and OMP_NUM_THREADS at import. */

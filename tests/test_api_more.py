@@ -206,3 +206,77 @@ def test_parameter_containers_bad_inputs():
         pd["missing"]
     with pytest.raises(ValueError, match="pair"):
         pd.update([("a", fg.zeros(1), 3)])
+
+
+# ---- RMSNorm -----------------------------------------------------------------------------------------
+def np_rms_norm(x, ns, w=None, eps=None):
+    axes = tuple(range(x.ndim - len(ns), x.ndim))
+    eps = np.finfo(x.dtype).eps if eps is None else eps
+    y = x / np.sqrt((x * x).mean(axis=axes, keepdims=True) + eps)
+    return y if w is None else y * w
+
+
+@pytest.mark.parametrize("shape,ns", [((3, 7), (7,)), ((2, 3, 37), (37,)), ((1, 1), (1,)), ((4, 2, 5), (2, 5)),
+                                      ((5,), (5,)), ((0, 6), (6,)), ((2, 17), (17,))])
+def test_rms_norm_against_numpy(shape, ns):
+    check_op(lambda x, w: F.rms_norm(x, ns, w, eps=1e-5), lambda x, w: np_rms_norm(x, ns, w, 1e-5), shape, ns)
+    check_op(lambda x: F.rms_norm(x, ns), lambda x: np_rms_norm(x, ns), shape)
+
+
+def test_rms_norm_against_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for dtype, tdtype, tol in ((fg.float32, torch.float32, 1e-5), (fg.float64, torch.float64, 1e-12)):
+        for shape, ns, eps in (((4, 33), (33,), None), ((3, 2, 9), (2, 9), 1e-3), ((2, 64), (64,), None)):
+            x0, w0, g0 = rng.standard_normal(shape), rng.standard_normal(ns), rng.standard_normal(shape)
+            m, tm = nn.RMSNorm(ns, eps=eps, dtype=dtype), torch.nn.RMSNorm(ns, eps=eps, dtype=tdtype)
+            m.weight.data.copy_(fg.tensor(w0, dtype=dtype))
+            with torch.no_grad():
+                tm.weight.copy_(torch.tensor(w0))
+            x, tx = fg.tensor(x0, dtype=dtype, requires_grad=True), torch.tensor(x0, dtype=tdtype, requires_grad=True)
+            y, ty = m(x), tm(tx)
+            y.backward(fg.tensor(g0, dtype=dtype))
+            ty.backward(torch.tensor(g0, dtype=tdtype))
+            for a, b in ((y, ty), (x.grad, tx.grad), (m.weight.grad, tm.weight.grad)):
+                np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=tol * 10, atol=tol * 10)
+    assert list(nn.RMSNorm(4).state_dict()) == ["weight"] and nn.RMSNorm(4, elementwise_affine=False).parameters() == []
+    assert repr(nn.RMSNorm([2, 3], eps=1e-6)) == repr(torch.nn.RMSNorm([2, 3], eps=1e-6))
+
+
+def test_rms_norm_huge_finite_inputs_stay_finite():
+    x = fg.tensor([[3e19, -4e19]], dtype=fg.float32)
+    np.testing.assert_allclose(F.rms_norm(x, (2,)).numpy(), [[0.8485281, -1.1313708]], rtol=1e-6)
+
+
+def test_rms_norm_bad_inputs():
+    x = fg.zeros(2, 3)
+    with pytest.raises(ValueError, match="trailing"):
+        F.rms_norm(x, (2,))
+    with pytest.raises(ValueError, match="trailing"):
+        F.rms_norm(x, (1, 2, 3))
+    with pytest.raises(ValueError, match="weight"):
+        F.rms_norm(x, (3,), fg.ones(2))
+    with pytest.raises(ValueError, match="weight"):
+        F.rms_norm(x, (3,), fg.ones(3, dtype=fg.float64))
+    with pytest.raises(ValueError, match="eps"):
+        F.rms_norm(x, (3,), eps=-1.0)
+    with pytest.raises(ValueError, match="normalized_shape"):
+        nn.RMSNorm((2, -1))
+
+
+def test_rms_norm_same_bits_on_every_path_and_thread_count():
+    from gradcheck import KERNEL_CONFIGS, kernel_config
+    rng = np.random.default_rng(1)
+    x0, w0, g0 = rng.standard_normal((300, 257)), rng.standard_normal(257), rng.standard_normal((300, 257))
+    results = []
+    for path, threads in KERNEL_CONFIGS:
+        with kernel_config(path, threads):
+            x, w = fg.tensor(x0, requires_grad=True), fg.tensor(w0, requires_grad=True)
+            y = F.rms_norm(x, (257,), w)
+            y.backward(fg.tensor(g0))
+            results.append([t.numpy().copy() for t in (y, x.grad, w.grad)])
+            if threads == 1:   # one thread against more, on the same path: the same bits
+                assert all(np.array_equal(a, b) for a, b in zip(results[0], results[-1]))
+    for r in results[1:]:
+        for a, b in zip(results[0], r):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)

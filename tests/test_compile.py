@@ -398,6 +398,8 @@ CASES = {
                            + F.binary_cross_entropy_with_logits(x, t.sigmoid(), pos_weight=fg.ones(4), reduction="none")
                            + F.binary_cross_entropy(x.sigmoid(), t.sigmoid(), reduction="none")
                            + F.kl_div(x, t, reduction="none", log_target=True), 2),
+    # the math helper's API additions (tests/test_api_more.py)
+    "RMSNorm": _case(lambda x, w: F.rms_norm(x, (4,), w[0]) + F.rms_norm(x, (3, 4), eps=1e-3), 2),
 }
 # Ops the capture would refuse in every use, with why (each to be checked to raise CaptureError).
 # None today: the index ops are captured with constant indices and refused with computed ones.

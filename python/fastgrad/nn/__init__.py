@@ -60,3 +60,7 @@ __all__ += ["Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "SELU", "CE
 from .containers import ParameterDict, ParameterList  # noqa: E402
 
 __all__ += ["ParameterList", "ParameterDict"]
+# ---- more layers (layers_more.py) ----
+from .layers_more import RMSNorm  # noqa: E402
+
+__all__ += ["RMSNorm"]

@@ -585,3 +585,10 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
                       "dim=X as an argument.", stacklevel=_stacklevel)
         dim = 0 if x.ndim in (0, 1, 3) else 1
     return _functions.softmax(-x, dim)
+
+
+# ---- more of PyTorch's functional API (math helper: layers_more.py, ops/rms_norm.py) -----------------
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x²) + eps) · weight over the trailing `normalized_shape` dimensions; eps=None is
+    the input dtype's machine epsilon, as in PyTorch."""
+    return ops.RMSNorm(normalized_shape, eps).forward(input, weight)
