@@ -56,7 +56,12 @@ void fg_triangle(void *out, const void *in, int64_t elem_size, int upper, int64_
 /* ---- elementwise (elementwise.inc) --------------------------------------------------------- */
 /* POW, MAXIMUM, MINIMUM: the math helper's (ops/elementwise.py Pow, Maximum, Minimum); maximum and
  * minimum propagate NaN, their backward splits the gradient in halves at ties, as PyTorch's. */
-enum fg_binary_op { FG_ADD, FG_SUB, FG_MUL, FG_DIV, FG_POW, FG_MAXIMUM, FG_MINIMUM };
+enum fg_binary_op { FG_ADD, FG_SUB, FG_MUL, FG_DIV, FG_POW, FG_MAXIMUM, FG_MINIMUM,
+                   /* PyTorch's atan2(a, b), hypot, fmod (C's sign: the dividend's), remainder (the divisor's
+                    * sign) and floor_divide (rounds toward -inf); atan2 and hypot are float only, the
+                    * others also int64 (a zero divisor gives 0 there: Python refuses it first). Backward:
+                    * every one but FLOOR_DIVIDE, which PyTorch does not differentiate either. */
+                   FG_ATAN2, FG_HYPOT, FG_FMOD, FG_REMAINDER, FG_FLOOR_DIVIDE };
 
 /* out[i] = a[i] op b[i] for n elements; out may alias a or b. */
 void fg_binary_f32(float *out, const float *a, const float *b, int op, int64_t n);

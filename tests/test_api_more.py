@@ -280,3 +280,104 @@ def test_rms_norm_same_bits_on_every_path_and_thread_count():
     for r in results[1:]:
         for a, b in zip(results[0], r):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+# ---- atan2, hypot, fmod, remainder, floor_divide ------------------------------------------------------
+def _np_floor_divide(a, b):
+    return np.floor_divide(a, b)
+
+
+BINARY = {"atan2": np.arctan2, "hypot": np.hypot, "fmod": np.fmod, "remainder": np.remainder}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@pytest.mark.parametrize("shapes", [((3, 5), (3, 5)), ((3, 1), (4,)), ((1,), (2, 3)), ((0, 3), (3,)), ((), (7,)),
+                                    ((2, 1, 3), (5, 1))])
+def test_binary_math_against_numpy(name, shapes):
+    rng = np.random.default_rng(3)
+    a = rng.uniform(-4, 4, size=shapes[0])
+    b = rng.uniform(0.7, 2.0, size=shapes[1]) * rng.choice([-1.0, 1.0], size=shapes[1])   # away from 0
+    check_op(getattr(fg, name), BINARY[name], inputs=[a, b])
+
+
+def test_binary_math_against_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    a0 = np.concatenate([rng.uniform(-9, 9, 40), [0.0, -0.0, 6.0, -6.0, np.inf, -np.inf, np.nan, 1e-30, -1e-30]])
+    b0 = np.concatenate([rng.uniform(-3, 3, 40), [3.0, -3.0, 0.0, -0.0, 2.0, -2.0, 1.0, 3.0, 3.0]])
+    ints_a, ints_b = rng.integers(-20, 20, 50), rng.choice([-7, -3, -1, 1, 2, 5], 50)
+    for name in ("atan2", "hypot", "fmod", "remainder", "floor_divide"):
+        for dtype, tdtype in ((fg.float32, torch.float32), (fg.float64, torch.float64)):
+            a, b = fg.tensor(a0, dtype=dtype, requires_grad=True), fg.tensor(b0, dtype=dtype, requires_grad=True)
+            ta = torch.tensor(a0, dtype=tdtype, requires_grad=True)
+            tb = torch.tensor(b0, dtype=tdtype, requires_grad=True)
+            y, ty = getattr(fg, name)(a, b), getattr(torch, name)(ta, tb)
+            if name in ("atan2", "hypot"):   # libm against PyTorch's vectorised functions: an ulp apart
+                np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=3e-7, err_msg=name)
+            else:   # exact, signs of zeros too
+                np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy(), err_msg=name)
+                number = ~np.isnan(ty.detach().numpy())   # (a NaN's sign bit means nothing)
+                np.testing.assert_array_equal(np.signbit(y.detach().numpy()[number]),
+                                              np.signbit(ty.detach().numpy()[number]))
+            if name != "floor_divide":
+                g = rng.standard_normal(len(a0))
+                y.backward(fg.tensor(g, dtype=dtype))
+                ty.backward(torch.tensor(g, dtype=tdtype))
+                for p, tp in ((a, ta), (b, tb)):
+                    np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-6, equal_nan=True,
+                                               err_msg=name)
+        if name != "hypot":   # integers: exact, int64 kept (atan2: float32, as PyTorch)
+            y, ty = getattr(fg, name)(fg.tensor(ints_a), fg.tensor(ints_b)), getattr(torch, name)(
+                torch.tensor(ints_a), torch.tensor(ints_b))
+            assert str(y.dtype).split(".")[-1] == str(ty.dtype).split(".")[-1]
+            np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-6)
+    x = np.array([7, -7, 0, 9])
+    for fgx, tx in ((fg.tensor(x), torch.tensor(x)), (fg.tensor(x * 1.5), torch.tensor(x * 1.5))):
+        for expr in (lambda t: t % 3, lambda t: t // 2, lambda t: 5 % (t + 11), lambda t: 17 // (t + 11),
+                     lambda t: t % -2.5, lambda t: t.fmod(-4), lambda t: t.remainder(4), lambda t: t.floor_divide(-4)):
+            np.testing.assert_array_equal(expr(fgx).numpy(), expr(tx).numpy())
+
+
+def test_binary_math_in_place_and_operators():
+    x = fg.tensor([7.0, -7.0])
+    x %= 3
+    assert x.tolist() == [1.0, 2.0]
+    x //= 2
+    assert x.tolist() == [0.0, 1.0]
+    y = fg.tensor([7, -7])
+    y.fmod_(3)
+    assert y.tolist() == [1, -1] and y.dtype is fg.int64
+    z = fg.tensor([1.0, -1.0])
+    z.atan2_(fg.tensor([0.0, 0.0]))
+    np.testing.assert_allclose(z.numpy(), [np.pi / 2, -np.pi / 2], rtol=1e-6)
+    w = fg.tensor([3.0], requires_grad=True)
+    v = w * 1.0
+    v.hypot_(fg.tensor([4.0]))
+    v.backward(fg.tensor([1.0]))
+    np.testing.assert_allclose(w.grad.numpy(), [0.6], rtol=1e-6)
+    assert fg.arctan2 is fg.atan2
+
+
+def test_binary_math_bad_inputs():
+    with pytest.raises(ZeroDivisionError, match="zero"):
+        fg.fmod(fg.tensor([1, 2]), fg.tensor([1, 0]))
+    with pytest.raises(ZeroDivisionError):
+        fg.tensor([1, 2]) % 0
+    with pytest.raises(ZeroDivisionError):
+        fg.tensor([1, 2]) // fg.tensor([0])
+    with pytest.raises(TypeError, match="floating-point"):
+        fg.hypot(fg.tensor([1]), fg.tensor([2]))
+    with pytest.raises(ValueError, match="broadcast"):
+        fg.atan2(fg.zeros(2), fg.zeros(3))
+    with pytest.raises(TypeError, match="dtype mismatch"):
+        fg.remainder(fg.zeros(2), fg.zeros(2, dtype=fg.float64))
+    with pytest.raises(TypeError, match="Tensor"):
+        fg.fmod(1.0, 2.0)
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="floor_divide"):
+        (x // 0.5).sum().backward()
+    with pytest.raises(RuntimeError, match="leaf"):
+        x.fmod_(2.0)
+    i = fg.tensor([1, 2])
+    with pytest.raises(TypeError, match="in place"):
+        i.atan2_(fg.tensor([1, 1]))   # a float result does not fit an int64 tensor

@@ -78,3 +78,8 @@ from . import pointwise  # noqa: E402
 from .pointwise import addcdiv, addcmul, erf, erfc, erfinv, lerp, logaddexp, nan_to_num  # noqa: E402
 
 __all__ += ["erf", "erfc", "erfinv", "lerp", "addcmul", "addcdiv", "nan_to_num", "logaddexp"]
+# ---- atan2, hypot, fmod, remainder, floor_divide, more reductions and utilities (api_more.py) ----
+from . import api_more  # noqa: E402
+from .api_more import *  # noqa: F401,F403,E402
+
+__all__ += api_more.__all__

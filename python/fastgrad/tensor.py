@@ -1116,3 +1116,18 @@ def _register_hook(self, hook):
 
 Tensor.register_hook = _register_hook
 from . import tensor_hooks as _tensor_hooks  # noqa: E402
+
+
+# ---- more math methods (fastgrad/api_more.py) ------------------------------------------------------------
+def _more_methods():
+    from . import api_more as m
+    methods = {name: getattr(m, name) for name in ("atan2", "arctan2", "hypot", "fmod", "remainder", "floor_divide",
+                                                   "atan2_", "hypot_", "fmod_", "remainder_", "floor_divide_")}
+    methods.update(arctan2_=m.atan2_, __mod__=m.remainder, __floordiv__=m.floor_divide, __imod__=m.remainder_,
+                   __ifloordiv__=m.floor_divide_, __rmod__=lambda self, other: m.remainder(other, self),
+                   __rfloordiv__=lambda self, other: m.floor_divide(other, self))
+    for name, fn in methods.items():
+        setattr(Tensor, name, fn)
+
+
+_more_methods()
