@@ -381,3 +381,130 @@ def test_binary_math_bad_inputs():
     i = fg.tensor([1, 2])
     with pytest.raises(TypeError, match="in place"):
         i.atan2_(fg.tensor([1, 1]))   # a float result does not fit an int64 tensor
+
+
+# ---- reductions and utilities -------------------------------------------------------------------------
+def _both(torch, fn, *arrays, **kwargs):
+    """fn on fastgrad tensors and on torch tensors of the same data (float64 for floats)."""
+    def conv(lib, a):
+        if isinstance(a, np.ndarray):
+            return lib.tensor(a) if a.dtype.kind in "bi" else lib.tensor(a, dtype=lib.float64)
+        return a
+    return fn(fg, *[conv(fg, a) for a in arrays], **kwargs), fn(torch, *[conv(torch, a) for a in arrays], **kwargs)
+
+
+def _same(a, b):
+    if isinstance(a, tuple):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _same(x, y)
+        return
+    assert tuple(a.shape) == tuple(b.shape)
+    assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+def test_reductions_and_utilities_match_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 4, 5))
+    x[0, 1, 2] = x[2, 0, 0] = np.nan
+    x[1, 1, :] = 0.0
+    xn = x.copy()
+    xn[1, 2, :] = np.nan   # an all-NaN row
+    ints, bools = rng.integers(-2, 3, (4, 5)), rng.integers(0, 2, (3, 4)).astype(bool)
+    cases = [
+        (lambda L, t: L.count_nonzero(t), x), (lambda L, t: L.count_nonzero(t, dim=1), x),
+        (lambda L, t: L.count_nonzero(t, dim=(0, 2)), x), (lambda L, t: L.count_nonzero(t, 0), ints),
+        (lambda L, t: L.count_nonzero(t), bools), (lambda L, t: L.argwhere(t), ints), (lambda L, t: L.argwhere(t), x),
+        (lambda L, t: L.nansum(t), x), (lambda L, t: L.nansum(t, 1, keepdim=True), x), (lambda L, t: L.nansum(t), ints),
+        (lambda L, t: L.nanmean(t), xn), (lambda L, t: L.nanmean(t, dim=2), xn),
+        (lambda L, t: L.nanmean(t, (0, 1), True), xn),
+        (lambda L, t: L.var_mean(t), x[2:]), (lambda L, t: L.var_mean(t, 1), x[1:]),
+        (lambda L, t: L.var_mean(t, dim=(1, 2), correction=0, keepdim=True), x[1:]),
+        (lambda L, t: L.std_mean(t, 2, unbiased=False), x[1:]), (lambda L, t: L.std_mean(t, False), x[1:]),
+        (lambda L, t: tuple(L.aminmax(t)), ints), (lambda L, t: tuple(L.aminmax(t, dim=1)), ints),
+        (lambda L, t: tuple(L.aminmax(t, dim=-1, keepdim=True)), x[1:]),
+        (lambda L, t: tuple(L.aminmax(t, keepdim=True)), ints),
+        (lambda L, t: L.diff(t), x), (lambda L, t: L.diff(t, n=2, dim=0), x), (lambda L, t: L.diff(t, 3, 1), ints),
+        (lambda L, t: L.diff(t, 7), ints), (lambda L, t: L.diff(t, 0), ints), (lambda L, t: L.diff(t, dim=0), bools),
+        (lambda L, t, p, a: L.diff(t, 2, 1, prepend=p, append=a), x, x[:, :2], x[:, :1]),
+        (lambda L, t: L.tile(t, (2,)), ints), (lambda L, t: L.tile(t, (2, 1, 3)), ints), (lambda L, t: t.tile(2, 2), x),
+        (lambda L, t: L.tile(t, ()), ints),
+        (lambda L, a, b: L.tensordot(a, b), x, rng.standard_normal((4, 5, 2))),
+        (lambda L, a, b: L.tensordot(a, b, dims=0), x[0, 0], x[1, 1]),
+        (lambda L, a, b: L.tensordot(a, b, dims=([0, 2], [2, 0])), x, rng.standard_normal((5, 6, 3))),
+        (lambda L, a, b: L.tensordot(a, b, dims=([1], [0])), x, rng.standard_normal((4,))),
+        (lambda L, i, a, b: L.baddbmm(i, a, b), x[:, :, :2], x, rng.standard_normal((3, 5, 2))),
+        (lambda L, i, a, b: L.baddbmm(i, a, b, beta=0.5, alpha=-2), x[0, 0, :2], x, rng.standard_normal((3, 5, 2))),
+        (lambda L, i, a, b: L.addbmm(i, a, b, beta=0, alpha=3), np.full((4, 2), np.nan), x,
+         rng.standard_normal((3, 5, 2))),
+        (lambda L, i, a, b: L.addbmm(i, a, b), x[0, 0, :2], x, rng.standard_normal((3, 5, 2))),
+        (lambda L, i, m, v: L.addmv(i, m, v, beta=2), x[0, :, 0], x[1], x[2, 0]),
+        (lambda L, i, m, v: i.addmv(m, v, alpha=0.5), x[0, :, 0], x[1], x[2, 0]),
+    ]
+    for i, (fn, *arrays) in enumerate(cases):
+        arrays = [np.ascontiguousarray(a) for a in arrays]
+        ours, theirs = _both(torch, fn, *arrays)
+        try:
+            _same(ours, theirs)
+        except AssertionError as e:
+            raise AssertionError(f"case {i}") from e
+
+
+def test_reductions_and_utilities_gradients():
+    check_op(lambda x: fg.nansum(x, 1), lambda x: np.nansum(x, 1), (3, 4))
+    check_op(lambda x: fg.nanmean(x, 0), lambda x: np.nanmean(x, 0), (3, 4))
+    x = fg.tensor([[1.0, np.nan], [3.0, 4.0]], dtype=fg.float64, requires_grad=True)
+    fg.nanmean(x, 0).sum().backward()   # a NaN gets no gradient; the others 1 / (their count)
+    assert x.grad.tolist() == [[0.5, 0.0], [0.5, 1.0]]
+    check_op(lambda x: fg.var_mean(x, 1)[0] + fg.var_mean(x, 1)[1], lambda x: x.var(1, ddof=1) + x.mean(1), (3, 5))
+    check_op(lambda x: sum(fg.std_mean(x, 0, correction=0)), lambda x: x.std(0) + x.mean(0), (4, 2))
+    check_op(lambda x: fg.aminmax(x, dim=1).max - fg.aminmax(x, dim=1).min, lambda x: x.max(1) - x.min(1), (3, 7))
+    check_op(lambda x, p: fg.diff(x, 2, 0, prepend=p), lambda x, p: np.diff(np.concatenate([p, x]), 2, 0),
+             (4, 3), (1, 3))
+    check_op(lambda x: fg.diff(x, dim=1), lambda x: np.diff(x, axis=1), (2, 1))
+    check_op(lambda x: fg.tile(x, (2, 1, 3)), lambda x: np.tile(x, (2, 1, 3)), (2, 3))
+    check_op(lambda a, b: fg.tensordot(a, b, ([2, 0], [0, 1])), lambda a, b: np.tensordot(a, b, ([2, 0], [0, 1])),
+             (2, 3, 5), (5, 2, 4))
+    check_op(lambda a, b: fg.tensordot(a, b, 0), lambda a, b: np.tensordot(a, b, 0), (3,), (2,))
+    check_op(lambda i, a, b: fg.baddbmm(i, a, b, beta=0.5, alpha=2), lambda i, a, b: 0.5 * i + 2 * (a @ b),
+             (1, 3), (2, 4, 3), (2, 3, 3))
+    check_op(lambda i, a, b: fg.addbmm(i, a, b), lambda i, a, b: i + (a @ b).sum(0), (4, 1), (3, 4, 2), (3, 2, 5))
+    check_op(lambda i, m, v: fg.addmv(i, m, v, beta=-1), lambda i, m, v: -i + m @ v, (3,), (3, 4), (4,))
+    check_op(lambda i, m, v: fg.addmv(i, m, v), lambda i, m, v: i + m @ v, (1,), (0, 2), (2,))
+
+
+def test_reductions_and_utilities_bad_inputs():
+    with pytest.raises(TypeError, match="Tensor"):
+        fg.count_nonzero([1, 2])
+    with pytest.raises(TypeError, match="floating point"):
+        fg.nanmean(fg.tensor([1, 2]))
+    with pytest.raises(ValueError, match="empty"):
+        fg.aminmax(fg.zeros(0))
+    with pytest.raises(ValueError, match="empty"):
+        fg.aminmax(fg.zeros(2, 0), dim=1)
+    with pytest.raises(IndexError, match="out of range"):
+        fg.diff(fg.zeros(3), dim=1)
+    with pytest.raises(ValueError, match="order"):
+        fg.diff(fg.zeros(3), n=-1)
+    with pytest.raises(ValueError, match="one-dimensional"):
+        fg.diff(fg.tensor(1.0))
+    with pytest.raises(ValueError, match="number of dimensions"):
+        fg.diff(fg.zeros(2, 3), prepend=fg.zeros(3))
+    with pytest.raises(ValueError):
+        fg.diff(fg.zeros(2, 3), dim=1, prepend=fg.zeros(3, 1))
+    with pytest.raises(ValueError, match="do not match"):
+        fg.tensordot(fg.zeros(2, 3), fg.zeros(3, 2))
+    with pytest.raises(ValueError, match="dims must be in"):
+        fg.tensordot(fg.zeros(2, 3), fg.zeros(3), 2)
+    with pytest.raises(ValueError, match="same length"):
+        fg.tensordot(fg.zeros(2, 3), fg.zeros(3, 2), ([0, 1], [0]))
+    with pytest.raises(ValueError, match="twice"):
+        fg.tensordot(fg.zeros(2, 2), fg.zeros(2, 2), ([0, 0], [0, 1]))
+    with pytest.raises(ValueError, match="broadcast"):
+        fg.baddbmm(fg.zeros(3, 4, 4), fg.zeros(2, 4, 3), fg.zeros(2, 3, 4))
+    with pytest.raises(ValueError):
+        fg.addmv(fg.zeros(3), fg.zeros(3, 4), fg.zeros(3))
+    with pytest.raises(ValueError):
+        fg.addbmm(fg.zeros(3, 3), fg.zeros(3, 3), fg.zeros(3, 3, 3))

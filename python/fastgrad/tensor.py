@@ -1131,3 +1131,13 @@ def _more_methods():
 
 
 _more_methods()
+
+
+def _utility_methods():
+    from . import api_more as m
+    for name in ("count_nonzero", "argwhere", "nansum", "nanmean", "aminmax", "diff", "baddbmm", "addbmm", "addmv"):
+        setattr(Tensor, name, getattr(m, name))
+    Tensor.tile = lambda self, *dims: m.tile(self, _one_or_many(dims))
+
+
+_utility_methods()
