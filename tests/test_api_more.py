@@ -508,3 +508,93 @@ def test_reductions_and_utilities_bad_inputs():
         fg.addmv(fg.zeros(3), fg.zeros(3, 4), fg.zeros(3))
     with pytest.raises(ValueError):
         fg.addbmm(fg.zeros(3, 3), fg.zeros(3, 3), fg.zeros(3, 3, 3))
+
+
+# ---- PixelShuffle, PixelUnshuffle, Dropout1d, Bilinear -------------------------------------------------
+def np_pixel_shuffle(x, r):
+    *b, c, h, w = x.shape
+    n = len(b)
+    y = x.reshape(*b, c // (r * r), r, r, h, w).transpose(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return y.reshape(*b, c // (r * r), h * r, w * r)
+
+
+@pytest.mark.parametrize("shape,r", [((1, 4, 2, 3), 2), ((2, 9, 1, 2), 3), ((4, 2, 3), 2), ((2, 1, 5, 1, 1), 1),
+                                     ((0, 4, 2, 2), 2), ((2, 3, 4, 1, 2), 2)])
+def test_pixel_shuffle_and_unshuffle(shape, r):
+    check_op(lambda x: F.pixel_shuffle(x, r), lambda x: np_pixel_shuffle(x, r), shape)
+    out_shape = np_pixel_shuffle(np.zeros(shape), r).shape
+    check_op(lambda x: F.pixel_unshuffle(x, r), lambda x: _np_unshuffle(x, r), out_shape)
+    x = fg.randn(*shape)
+    assert F.pixel_unshuffle(nn.PixelShuffle(r)(x), r).tolist() == x.tolist()
+    torch = pytest.importorskip("torch")
+    y = F.pixel_shuffle(x, r)
+    assert y.tolist() == torch.nn.PixelShuffle(r)(torch.tensor(x.numpy())).tolist()
+    assert nn.PixelUnshuffle(r)(y).tolist() == torch.nn.PixelUnshuffle(r)(torch.tensor(y.numpy())).tolist()
+    assert repr(nn.PixelShuffle(r)) == repr(torch.nn.PixelShuffle(r))
+
+
+def _np_unshuffle(x, r):
+    *b, c, h, w = x.shape
+    n = len(b)
+    y = x.reshape(*b, c, h // r, r, w // r, r).transpose(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return y.reshape(*b, c * r * r, h // r, w // r)
+
+
+def test_pixel_shuffle_bad_inputs():
+    with pytest.raises(ValueError, match="divisible"):
+        F.pixel_shuffle(fg.zeros(1, 3, 2, 2), 2)
+    with pytest.raises(ValueError, match="divisible"):
+        F.pixel_unshuffle(fg.zeros(1, 1, 3, 2), 2)
+    with pytest.raises(ValueError, match="3 dimensions"):
+        F.pixel_shuffle(fg.zeros(4, 2), 2)
+    with pytest.raises(ValueError, match="positive"):
+        nn.PixelShuffle(0)
+    with pytest.raises(ValueError, match="positive"):
+        F.pixel_unshuffle(fg.zeros(1, 1, 2, 2), 1.5)
+
+
+def test_dropout1d():
+    fg.manual_seed(0)
+    x = fg.ones(8, 16, 5)
+    y = nn.Dropout1d(0.5)(x).numpy()
+    per_channel = y.reshape(8 * 16, 5)
+    assert all(len(set(row)) == 1 for row in per_channel)   # a whole channel is kept or dropped
+    assert set(per_channel[:, 0]) == {0.0, 2.0}
+    m = nn.Dropout1d(0.5).eval()
+    assert m(x) is x
+    z = fg.ones(3, 7)
+    assert F.dropout1d(z, 1.0).tolist() == fg.zeros(3, 7).tolist()
+    w = fg.ones(2, 3, requires_grad=True)
+    (F.dropout1d(w, 0.5) * 1.0).sum().backward()
+    assert set(w.grad.numpy().ravel()) <= {0.0, 2.0}
+    with pytest.raises(ValueError, match=r"\(N, C, L\)"):
+        F.dropout1d(fg.ones(2, 3, 4, 5))
+    with pytest.raises(ValueError):
+        nn.Dropout1d(1.5)
+
+
+def test_bilinear():
+    check_op(lambda a, b, w, c: F.bilinear(a, b, w, c), lambda a, b, w, c: np.einsum("ni,oij,nj->no", a, w, b) + c,
+             (3, 2), (3, 4), (5, 2, 4), (5,))
+    check_op(lambda a, b, w: F.bilinear(a, b, w), lambda a, b, w: np.einsum("xyi,oij,xyj->xyo", a, w, b),
+             (2, 3, 1), (2, 3, 3), (2, 1, 3))
+    check_op(lambda a, b, w: F.bilinear(a, b, w), lambda a, b, w: np.einsum("i,oij,j->o", a, w, b), (3,), (2,), (1, 3, 2))
+    fg.manual_seed(0)
+    m = nn.Bilinear(4, 3, 6)
+    assert m.weight.shape == (6, 4, 3) and m.bias.shape == (6,)
+    assert np.abs(m.weight.numpy()).max() <= 0.5 and np.abs(m.weight.numpy()).max() > 0.3   # U(-1/√4, 1/√4)
+    assert nn.Bilinear(2, 2, 2, bias=False).bias is None
+    torch = pytest.importorskip("torch")
+    tm = torch.nn.Bilinear(4, 3, 6)
+    m.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    x1, x2 = np.random.default_rng(0).standard_normal((5, 4)), np.random.default_rng(1).standard_normal((5, 3))
+    np.testing.assert_allclose(m(fg.tensor(x1), fg.tensor(x2)).numpy(),
+                               tm(torch.tensor(x1, dtype=torch.float32), torch.tensor(x2, dtype=torch.float32))
+                               .detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert repr(m) == repr(tm)
+    with pytest.raises(ValueError, match="expects input1"):
+        m(fg.zeros(5, 3), fg.zeros(5, 3))
+    with pytest.raises(ValueError, match="expects input1"):
+        m(fg.zeros(5, 4), fg.zeros(4, 3))
+    with pytest.raises(ValueError, match="bias"):
+        F.bilinear(fg.zeros(5, 4), fg.zeros(5, 3), m.weight, fg.zeros(5))

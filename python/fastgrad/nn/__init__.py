@@ -61,6 +61,6 @@ from .containers import ParameterDict, ParameterList  # noqa: E402
 
 __all__ += ["ParameterList", "ParameterDict"]
 # ---- more layers (layers_more.py) ----
-from .layers_more import RMSNorm  # noqa: E402
+from .layers_more import Bilinear, Dropout1d, PixelShuffle, PixelUnshuffle, RMSNorm  # noqa: E402
 
-__all__ += ["RMSNorm"]
+__all__ += ["RMSNorm", "PixelShuffle", "PixelUnshuffle", "Dropout1d", "Bilinear"]
