@@ -598,3 +598,64 @@ def test_bilinear():
         m(fg.zeros(5, 4), fg.zeros(4, 3))
     with pytest.raises(ValueError, match="bias"):
         F.bilinear(fg.zeros(5, 4), fg.zeros(5, 3), m.weight, fg.zeros(5))
+
+
+# ---- in-place unary variants, frac, fix, positive, signbit, bitwise_not ---------------------------------
+IN_PLACE_CASES = [("log_", ()), ("log2_", ()), ("log10_", ()), ("log1p_", ()), ("expm1_", ()), ("floor_", ()),
+                  ("ceil_", ()), ("round_", ()), ("trunc_", ()), ("fix_", ()), ("square_", ()), ("sign_", ()),
+                  ("reciprocal_", ()), ("rsqrt_", ()), ("sin_", ()), ("cos_", ()), ("pow_", (3,)),
+                  ("clamp_min_", (0.6,)), ("clamp_max_", (0.6,)), ("frac_", ())]
+
+
+@pytest.mark.parametrize("name,args", IN_PLACE_CASES)
+def test_in_place_unary_matches_pytorch(name, args):
+    torch = pytest.importorskip("torch")
+    x0 = np.array([0.25, 1.5, 2.75, 0.5, 3.25])
+
+    def run(lib):
+        x = lib.tensor(x0, dtype=lib.float64, requires_grad=True)
+        y = x * 1.0
+        alias = y
+        out = getattr(y, name)(*args)
+        (out * lib.tensor(x0, dtype=lib.float64)).sum().backward()
+        plain = lib.tensor(x0, dtype=lib.float64)
+        getattr(plain, name)(*args)
+        return out is alias, y.tolist(), x.grad.tolist(), plain.tolist()
+
+    ours, theirs = run(fg), run(torch)
+    assert ours[0] and theirs[0]
+    for a, b in zip(ours[1:], theirs[1:]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_unary_functions_match_pytorch():
+    torch = pytest.importorskip("torch")
+    x0 = [1.7, -1.7, 0.0, -0.0, -np.inf, np.inf, 3.0, -1e-300]
+    for name in ("frac", "fix", "positive", "signbit"):
+        ours, theirs = getattr(fg, name)(fg.tensor(x0, dtype=fg.float64)), getattr(torch, name)(torch.tensor(x0, dtype=torch.float64))
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy(), err_msg=name)
+    ints = [5, -3, 0, 2**62, -2**63]
+    for name in ("signbit", "bitwise_not", "positive"):
+        np.testing.assert_array_equal(getattr(fg.tensor(ints), name)().numpy(), getattr(torch.tensor(ints), name)()
+                                      .numpy(), err_msg=name)
+    b = [True, False]
+    np.testing.assert_array_equal(fg.bitwise_not(fg.tensor(b)).numpy(), torch.bitwise_not(torch.tensor(b)).numpy())
+    np.testing.assert_array_equal(fg.signbit(fg.tensor(b)).numpy(), torch.signbit(torch.tensor(b)).numpy())
+    t = fg.tensor([5, -3])
+    assert t.bitwise_not_() is t and t.tolist() == [-6, 2]
+    check_op(fg.frac, lambda x: x - np.trunc(x), inputs=[[0.3, -1.6, 2.2, -0.4]])
+
+
+def test_unary_bad_inputs():
+    with pytest.raises(TypeError, match="in place"):
+        fg.tensor([1, 2]).log_()   # a float result cannot be written into an int64 tensor
+    with pytest.raises(TypeError, match="floating-point"):
+        fg.frac(fg.tensor([1, 2]))
+    with pytest.raises(TypeError, match="bool"):
+        fg.positive(fg.tensor([True]))
+    with pytest.raises(TypeError, match="integer or bool"):
+        fg.bitwise_not(fg.tensor([1.0]))
+    with pytest.raises(RuntimeError, match="leaf"):
+        fg.tensor([1.0], requires_grad=True).floor_()
+    with pytest.raises(TypeError, match="Tensor"):
+        fg.signbit([1.0])

@@ -243,3 +243,68 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     """beta * input + alpha * (mat @ vec)."""
     from .einsum import mv
     return _add_scaled(input, mv(mat, vec), beta, alpha, "addmv")
+
+
+# ---- unary functions and in-place variants programs call ----------------------------------------------
+__all__ += ["frac", "fix", "positive", "signbit", "bitwise_not"]
+
+
+def frac(input):
+    """input - trunc(input): the fractional part with input's sign (gradient 1, as PyTorch's)."""
+    tensor_arg(input, "frac")
+    if not input.dtype.is_floating_point:
+        raise TypeError(f"frac: expects a floating-point tensor, got {input.dtype!r} (as PyTorch)")
+    return input - _fn.trunc(input)
+
+
+def fix(input):
+    """trunc's other name."""
+    return _fn.trunc(input)
+
+
+def positive(input):
+    """input itself (PyTorch's positive; bool tensors are refused)."""
+    tensor_arg(input, "positive")
+    if input.dtype is bool_:
+        raise TypeError("positive: the + operator on a bool tensor is not supported (as PyTorch)")
+    return input
+
+
+def signbit(input):
+    """True where the sign bit is set: negative numbers, -0.0 and -inf (a NaN counts as unsigned:
+    fastgrad has no kernel that reads a NaN's sign bit)."""
+    tensor_arg(input, "signbit")
+    if input.dtype is bool_:
+        return _fn.ne(input, input)   # all False
+    negative = _fn.lt(input, 0)
+    if not input.dtype.is_floating_point:
+        return negative
+    return _fn.logical_or(negative, _fn.logical_and(_fn.eq(input, 0), _fn.lt(_fn.reciprocal(input), 0)))   # -0.0
+
+
+def bitwise_not(input):
+    """~input on bool and int64 tensors (-input - 1 in two's complement)."""
+    tensor_arg(input, "bitwise_not")
+    if input.dtype is bool_:
+        return _fn.logical_not(input)
+    if input.dtype.is_floating_point:
+        raise TypeError(f"bitwise_not: expects an integer or bool tensor, got {input.dtype!r}")
+    return -input - 1
+
+
+def _unary_in_place(fn, name):
+    def method(self, *args, **kwargs):
+        return inplace.apply(self, lambda t: fn(t, *args, **kwargs), name)
+    method.__name__ = name
+    return method
+
+
+def _method(name):
+    return lambda t, *args, **kwargs: getattr(t, name)(*args, **kwargs)
+
+
+IN_PLACE = {name + "_": _unary_in_place(_method(name), name + "_")
+            for name in ("log", "log2", "log10", "log1p", "expm1", "floor", "ceil", "round", "trunc", "square", "sign",
+                         "reciprocal", "rsqrt", "sin", "cos", "pow", "clamp_min", "clamp_max", "logical_not")}
+IN_PLACE.update(frac_=_unary_in_place(frac, "frac_"), fix_=_unary_in_place(fix, "fix_"),
+                bitwise_not_=_unary_in_place(bitwise_not, "bitwise_not_"))

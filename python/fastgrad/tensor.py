@@ -1141,3 +1141,14 @@ def _utility_methods():
 
 
 _utility_methods()
+
+
+def _unary_methods():
+    from . import api_more as m
+    for name in ("frac", "fix", "positive", "signbit", "bitwise_not"):
+        setattr(Tensor, name, getattr(m, name))
+    for name, fn in m.IN_PLACE.items():
+        setattr(Tensor, name, fn)
+
+
+_unary_methods()
