@@ -659,3 +659,20 @@ def test_unary_bad_inputs():
         fg.tensor([1.0], requires_grad=True).floor_()
     with pytest.raises(TypeError, match="Tensor"):
         fg.signbit([1.0])
+
+
+def test_hooks_with_retain_grad_match_pytorch():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        y.register_hook(lambda g: g * 10)   # the retained gradient is the hooked one
+        z = y.exp()
+        z.retain_grad()
+        (y[1:].sum() + z.sum()).backward()
+        return y.grad.tolist(), z.grad.tolist(), x.grad.tolist()
+
+    for a, b in zip(run(fg), run(torch)):
+        np.testing.assert_allclose(a, b, rtol=1e-6)

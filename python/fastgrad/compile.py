@@ -3,8 +3,11 @@ them in C (csrc/plan.c) on later calls: one call from Python per step, no Python
 allocated.
 
 How a call goes, per input signature (the shapes, dtypes and requires_grad of the tensor arguments,
-which arguments are the same tensor, and the values of the other arguments):
-  1st call: runs fn eagerly (a warm-up: optimizers make their state, gradients come to exist);
+which arguments are the same tensor, the values of the other arguments, and grad mode):
+  1st call: runs fn eagerly (a warm-up: optimizers make their state, gradients come to exist); if
+            it returns a tensor that still has its autograd graph and ran no backward() (a compiled
+            model's forward in a training loop), the signature stays eager: a replay's outputs
+            have no graph to give;
   2nd call: runs fn eagerly while every kernel namespace (a dtype's `k`, dtypes.kernels) records
             each call: the kernel, its pointers (absolute addresses of buffers the plan keeps
             alive: parameters, gradients, optimizer and generator state, intermediates) and its
@@ -49,10 +52,12 @@ import operator
 import struct
 import sys
 import threading
+import warnings
 
-from . import _changes, dtypes
+from . import _changes, autograd, dtypes
 from ._C import ffi, lib
 from .nn import modules as _modules
+from .nn.modules import Module
 from .optim.lr_scheduler import LRScheduler
 from .optim.optimizer import Optimizer
 from .ops import _checks
@@ -434,7 +439,8 @@ class _Plan:
         self.slots = ffi.new("double[]", max(rec.slots, 1))
         self.n = len(calls)
         self.sources = [self.arg_block[at + 1] for at in args[:len(copies)]]   # per replay
-        self.expect = _Expected(key, dtypes_of_args, has_kwargs)
+        self.expect = _Expected(key[0], dtypes_of_args, has_kwargs)
+        self.grad_enabled = key[1]
         self._guard_modules(rec.modules.values())
         self._guard_optimizers(rec)
 
@@ -534,6 +540,7 @@ def _replay_function(plan, lock):
     if expect.n < 0:
         return None
     env = {"_slow": Compiled._call, "_Tensor": Tensor, "_changes": _changes, "_plan": plan, "_lock": lock,
+           "_grad_enabled": autograd.is_grad_enabled,
            "_run": lib.fg_plan_run, "_steps": plan.steps, "_n": plan.n, "_slots": plan.slots,
            "_result": plan.result}
 
@@ -548,6 +555,8 @@ def _replay_function(plan, lock):
     for i, kind, value in expect.values:
         miss += [f"type(a{i}) is not {const(kind)}", f"a{i} != {const(value)}"]
     miss += [f"a{i} is not a{j}" for i, j in expect.same] + [f"a{i} is a{j}" for i, j in expect.apart]
+    if not plan.grad_enabled:   # recorded under no_grad: with grad on, eager would return a graph
+        miss.append("_grad_enabled()")
     miss.append("_plan.checked != _changes.count and not _plan.counted_hold()")
     miss += [f"{const(obj)}.{attribute} is not {const(value)}" for obj, attribute, value in plan.watched]
     miss += [f"{const(get)}({const(owner)}) != {const(value)}" for get, owner, value in plan.frozen]
@@ -730,20 +739,30 @@ def _check_result(result):
     return result
 
 
+_EAGER = "eager"   # Compiled.plans' mark of a signature whose calls run fn eagerly (see _call)
+
+
 class Compiled:
     """fn, recorded per input signature and replayed (see the module docstring). Each instance has a
     class of its own, whose __call__ is the last replayed plan's replay function (_replay_function):
-    a call that hits it runs one Python frame, not a __call__ that then calls the replay."""
+    a call that hits it runs one Python frame, not a __call__ that then calls the replay. Attributes
+    it lacks come from fn (a compiled module's parameters(), train(), state_dict(), ...)."""
 
     def __new__(cls, fn):
         return object.__new__(type(cls.__name__, (cls,), {"__module__": cls.__module__}))
 
     def __init__(self, fn):
-        functools.update_wrapper(self, fn)
-        self.fn = fn
-        self.plans = {}    # signature -> _Plan, or False after the warm-up call
+        if not isinstance(fn, Module):   # (a module's __dict__ is its state: read it through __getattr__)
+            functools.update_wrapper(self, fn)
+        self.fn = self._orig_mod = fn
+        self.plans = {}    # (signature, grad mode) -> _Plan, False after the warm-up call, or _EAGER
         self.last = None   # the plan the last replay ran: its replay function is __call__
         self.lock = threading.Lock()
+
+    def __getattr__(self, name):
+        if name in ("fn", "_orig_mod"):   # (not set yet: during __init__ or unpickling)
+            raise AttributeError(name)
+        return getattr(self.fn, name)
 
     def __call__(self, *args, **kwargs):
         return self._call(args, kwargs)
@@ -754,8 +773,10 @@ class Compiled:
         type(self).__call__ = plan.replay if plan is not None and plan.replay else Compiled.__call__
 
     def _call(self, args, kwargs):
-        key = _signature(args, kwargs)
+        key = _signature(args, kwargs), autograd.is_grad_enabled()
         plan = self.plans.get(key)   # None: a new signature; False: warmed up; else its plan
+        if plan is _EAGER:
+            return self.fn(*args, **kwargs)
         if plan:
             if plan.guards_hold():
                 if plan is not self.last:
@@ -767,12 +788,29 @@ class Compiled:
             del self.plans[key]
         if plan is None:
             if len(self.plans) >= MAX_PLANS:
-                raise CaptureError(f"compile: {self.fn.__name__} was called with more than {MAX_PLANS} input "
+                raise CaptureError(f"compile: {_name(self.fn)} was called with more than {MAX_PLANS} input "
                                    f"signatures (shapes, dtypes, constants); pad the inputs to a few shapes or call "
                                    f"the function uncompiled")
-            self.plans[key] = False
-            return _check_result(self.fn(*args, **kwargs))   # the warm-up call
+            return self._warm_up(key, args, kwargs)
         return self._record(key, args, kwargs)   # the call after the warm-up
+
+    def _warm_up(self, key, args, kwargs):
+        """The first call of a signature, eager. A result that still has its autograd graph, from a call
+        that ran no backward(), is a forward whose graph the caller will use (torch.compile(model)
+        in a training loop): a replay could not give it one, so this signature stays eager."""
+        passes = autograd.backward_passes
+        result = self.fn(*args, **kwargs)
+        if autograd.backward_passes == passes and any(r._op is not None and r.requires_grad for r in _tensors(result)):
+            self.plans[key] = _EAGER
+            if not getattr(self, "_warned", False):
+                self._warned = True
+                warnings.warn(f"fg.compile: {_name(self.fn)} returns tensors whose autograd graph the caller needs "
+                              f"(no backward() runs inside it), which a replayed plan cannot give, so it runs eagerly; "
+                              f"compile the whole training step (forward, loss, backward, optimizer step) to capture "
+                              f"it", stacklevel=4)
+            return result
+        self.plans[key] = False
+        return _check_result(result)
 
     def _record(self, key, args, kwargs):
         global _capturing
@@ -802,9 +840,19 @@ class Compiled:
         return result
 
 
-def compile(fn=None):
+def compile(fn=None, *, fullgraph=False, dynamic=None, backend=None, mode=None, options=None, disable=False):
     """fg.compile(fn) or @fg.compile: fn recorded on its second call per input signature and replayed
-    in C afterwards (module docstring: what is captured, refused and guarded)."""
+    in C afterwards (module docstring: what is captured, refused and guarded). torch.compile's
+    keywords are accepted and, but for disable=True (fn itself, uncompiled), have no effect."""
     if fn is None:
-        return compile
-    return Compiled(fn)
+        return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
+                                 options=options, disable=disable)
+    return fn if disable else Compiled(fn)
+
+
+def _name(fn):
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def _tensors(result):
+    return [r for r in (result if isinstance(result, (tuple, list)) else (result,)) if isinstance(r, Tensor)]

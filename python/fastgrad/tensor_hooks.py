@@ -117,6 +117,15 @@ def run_backward(root, grad, stop=None):
     saved = {}
     for i, t in leaves.items():
         saved[i], t.grad = t.grad, None
+    # non-leaves that called retain_grad(): as in autograd's engine, their .grad is set aside and this
+    # pass's gradient (after the hooks, as PyTorch runs the retain hook last) is added to it after
+    retained = {}
+    if autograd._retained:
+        for group in tensors.values():
+            for i, t in group.items():
+                if autograd._retained.get(i) is t:
+                    retained[i] = [t, t.grad, None]
+                    t.grad = None
     try:
         if root._op is None:
             accumulate_grad(root, grad)
@@ -133,18 +142,23 @@ def run_backward(root, grad, stop=None):
             d = hooks.get(id(op))
             if d:
                 g = _apply(d, g, f"a tensor of shape {op.out_shape}")
-            if stop is not None:
-                for t in tensors[id(op)].values():
-                    if id(t) in stop:
-                        kept = stop[id(t)]
-                        kept[1] = copy_of(g) if kept[1] is None else kept[1] + g
+            for t in tensors[id(op)].values():
+                if stop is not None and id(t) in stop:
+                    kept = stop[id(t)]
+                    kept[1] = copy_of(g) if kept[1] is None else kept[1] + g
+                if id(t) in retained:
+                    retained[id(t)][2] = copy_of(g)
             if autograd._epoch > op.epoch:
                 op.check_versions()
             op._backward(g)
     except BaseException:
         for i, t in leaves.items():
             t.grad = saved[i]
+        for t, before, _ in retained.values():
+            t.grad = before
         raise
+    for t, before, now in retained.values():
+        t.grad = before if now is None else now if before is None else before + now
     for i, t in leaves.items():
         new, t.grad = t.grad, saved[i]
         if new is None:
