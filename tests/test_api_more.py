@@ -676,3 +676,15 @@ def test_hooks_with_retain_grad_match_pytorch():
 
     for a, b in zip(run(fg), run(torch)):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_compile_refuses_integer_remainder_as_a_host_read_and_replays_float_math():
+    compiled = fg.compile(lambda x, y: fg.remainder(x, y))
+    x, y = fg.tensor([5, -5]), fg.tensor([3, 3])
+    with pytest.raises(fg.CaptureError, match="host read"):
+        for _ in range(3):
+            compiled(x, y)
+    compiled = fg.compile(lambda x, y: fg.floor_divide(x, y) + fg.atan2(x, y))
+    for seed in range(3):
+        a, b = fg.randn(4, generator=fg.Generator().manual_seed(seed)), fg.randn(4) + 3.0
+        assert compiled(a, b).tolist() == (fg.floor_divide(a, b) + fg.atan2(a, b)).tolist()
