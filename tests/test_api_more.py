@@ -688,3 +688,20 @@ def test_compile_refuses_integer_remainder_as_a_host_read_and_replays_float_math
     for seed in range(3):
         a, b = fg.randn(4, generator=fg.Generator().manual_seed(seed)), fg.randn(4) + 3.0
         assert compiled(a, b).tolist() == (fg.floor_divide(a, b) + fg.atan2(a, b)).tolist()
+
+
+def test_hooks_see_the_summed_gradient_of_a_tensor_used_twice():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        y = x * x
+        calls = []
+        y.register_hook(lambda g: calls.append(g.tolist()))
+        x.register_hook(lambda g: calls.append(("x", g.tolist())))
+        z = (y * 3).sum() + (y[0] * y[1]).sum() + y.sum(0)[1]   # fan-out, an index, a reduction
+        gx, = lib.autograd.grad(z, [x])
+        return calls, gx.tolist(), x.grad
+
+    ours, theirs = run(fg), run(torch)
+    assert ours[0] == theirs[0] and ours[1] == theirs[1] and ours[2] is None and theirs[2] is None
