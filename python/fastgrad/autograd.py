@@ -286,6 +286,14 @@ def broadcast_shape(*shapes):
     return tuple(out)
 
 
+def broadcasts_to(shape, target):
+    """Whether shape broadcasts to target itself (a value for an indexed region, a gradient to sum)."""
+    try:
+        return broadcast_shape(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
 class Broadcast:
     """How an op broadcasts operands of shapes a and b: the result's shape and element count, and,
     as C arrays ready for a kernel, that shape and a's and b's strides over it."""
