@@ -56,7 +56,12 @@ void fg_triangle(void *out, const void *in, int64_t elem_size, int upper, int64_
 /* ---- elementwise (elementwise.inc) --------------------------------------------------------- */
 /* POW, MAXIMUM, MINIMUM: the math helper's (ops/elementwise.py Pow, Maximum, Minimum); maximum and
  * minimum propagate NaN, their backward splits the gradient in halves at ties, as PyTorch's. */
-enum fg_binary_op { FG_ADD, FG_SUB, FG_MUL, FG_DIV, FG_POW, FG_MAXIMUM, FG_MINIMUM };
+enum fg_binary_op { FG_ADD, FG_SUB, FG_MUL, FG_DIV, FG_POW, FG_MAXIMUM, FG_MINIMUM,
+                   /* PyTorch's atan2(a, b), hypot, fmod (C's sign: the dividend's), remainder (the divisor's
+                    * sign) and floor_divide (rounds toward -inf); atan2 and hypot are float only, the
+                    * others also int64 (a zero divisor gives 0 there: Python refuses it first). Backward:
+                    * every one but FLOOR_DIVIDE, which PyTorch does not differentiate either. */
+                   FG_ATAN2, FG_HYPOT, FG_FMOD, FG_REMAINDER, FG_FLOOR_DIVIDE };
 
 /* out[i] = a[i] op b[i] for n elements; out may alias a or b. */
 void fg_binary_f32(float *out, const float *a, const float *b, int op, int64_t n);
@@ -622,6 +627,19 @@ void fg_pointwise_loss_backward_f64(double *dinput, double *dtarget, const doubl
                                     const double *target, const double *weight, const double *pos_weight,
                                     double param, int op, int reduction, int64_t n, int64_t count,
                                     int accumulate_dinput, int accumulate_dtarget);
+
+/* ---- RMSNorm (rms_norm.inc) over the last `cols` elements of each row: out = x·rstd·weight with
+ * rstd = 1/sqrt(mean(x²) + eps), weight NULL or cols long; rstd (rows entries) is written for
+ * backward. Backward: dx (+)= its gradient (accumulate_dx 0 overwrites), dweight += its gradient
+ * (either may be NULL: skipped). */
+void fg_rms_norm_f32(float *out, float *rstd, const float *x, const float *weight, double eps, int64_t rows,
+                     int64_t cols);
+void fg_rms_norm_f64(double *out, double *rstd, const double *x, const double *weight, double eps, int64_t rows,
+                     int64_t cols);
+void fg_rms_norm_backward_f32(float *dx, float *dweight, const float *dout, const float *x, const float *rstd,
+                              const float *weight, int accumulate_dx, int64_t rows, int64_t cols);
+void fg_rms_norm_backward_f64(double *dx, double *dweight, const double *dout, const double *x, const double *rstd,
+                              const double *weight, int accumulate_dx, int64_t rows, int64_t cols);
 
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py

@@ -391,6 +391,8 @@ def backward(root, grad=None, stop=None):
 def _run_backward(root, grad, stop=None):
     """Runs the graph's ops backward from root; stop (for grad()): {id: [tensor, gradient]} of
     non-leaf tensors whose gradient is also kept there."""
+    if _tensor_hooks.hooks:   # some tensor has hooks (register_hook): the engine that runs them
+        return _tensor_hooks.run_backward(root, grad, stop)
     if root._op is None:   # a leaf: the gradient accumulates like any other
         accumulate_grad(root, grad)
         return
@@ -570,3 +572,4 @@ from . import autograd_function as function  # noqa: E402 (fg.autograd.function,
 from .autograd_function import Function, FunctionCtx, once_differentiable  # noqa: E402,F401
 import sys as _sys  # noqa: E402
 _sys.modules[__name__ + ".function"] = function
+from . import tensor_hooks as _tensor_hooks  # noqa: E402  (it builds on this module)
