@@ -31,12 +31,12 @@ def test_div_rounding_modes_match_pytorch(mode):
     a, b = np.array([[3.0, -7.5], [2.0, 9.0], [-0.5, 0.25]]), np.array([[2.0, 2.0], [-4.0, 3.0], [3.0, -0.125]])
     np.testing.assert_array_equal(fg.div(fg.tensor(a), fg.tensor(b), rounding_mode=mode).numpy(),
                                   torch.div(torch.tensor(a), torch.tensor(b), rounding_mode=mode).numpy())
-    ia, ib = np.array([7, -7, 5, -9, 0]), np.array([2, 2, -3, -4, 5])
+    ia, ib = np.array([7, -7, 5, -9, 0, 2**60 + 3, -(2**60) - 1]), np.array([2, 2, -3, -4, 5, 7, 3])   # exact past 2**53
     got, want = fg.tensor(ia).div(fg.tensor(ib), rounding_mode=mode), torch.tensor(ia).div(torch.tensor(ib), rounding_mode=mode)
     assert got.dtype is fg.int64 and got.tolist() == want.tolist()
     assert fg.div(fg.tensor(ia), 2, rounding_mode=mode).tolist() == torch.div(torch.tensor(ia), 2, rounding_mode=mode).tolist()
     with pytest.raises(ZeroDivisionError):
-        fg.div(fg.tensor(ia), fg.tensor([1, 1, 0, 1, 1]), rounding_mode=mode)
+        fg.div(fg.tensor(ia), fg.tensor([1, 1, 0, 1, 1, 1, 1]), rounding_mode=mode)
 
 
 def test_div_true_division_of_integers_and_bad_mode():

@@ -13,7 +13,7 @@ from .dtypes import as_dtype, float32, int64
 from .tensor import PRINT_OPTIONS, Tensor, tensor
 from . import inplace
 from .ops import compare as _cmp
-from .ops._checks import cast_to, raw_view, tensor_arg
+from .ops._checks import cast_to, tensor_arg
 from .ops.activation import ReLU, Sigmoid, Tanh
 from .ops.compare import Where
 from .ops.elementwise import Add as _Add, Div as _Div, Maximum, Minimum, Mul as _Mul, Pow, Sub as _Sub
@@ -415,11 +415,11 @@ def div(input, other, *, rounding_mode=None):
                                 for a in (input, other))
     if not integers:
         return (floor if rounding_mode == "floor" else trunc)(_Div().forward(input, other))
-    divisor = other if isinstance(other, Tensor) else tensor(other)
-    if divisor.numel() and not raw_view(cast_to(divisor, int64)).all():   # (a check before the kernels)
-        raise ZeroDivisionError("div: integer division by zero")
-    as_float = [cast_to(a, _dtypes.float64) if isinstance(a, Tensor) else float(a) for a in (input, other)]
-    return cast_to((floor if rounding_mode == "floor" else trunc)(_Div().forward(*as_float)), int64)
+    from .api_more import floor_divide, fmod   # exact int64 kernels (they refuse a zero divisor)
+    input = input if isinstance(input, Tensor) else tensor(input)
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    return floor_divide(input - fmod(input, other), other)   # a multiple of other: its floor is the truncation
 
 
 def _scaled(other, alpha, name):
