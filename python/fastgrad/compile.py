@@ -25,7 +25,8 @@ The step's intermediates (buffers nothing outside the plan holds afterwards, wri
 before they are read) share one arena, placed by their first and last use (_arena).
 
 What changes between steps is never frozen:
-  - learning rates and step counts: the update kernels of SGD, Adam, AdamW and SparseAdam (Optimizer.live_state)
+  - learning rates and step counts: the update kernels of SGD, Adam, AdamW, SparseAdam, NAdam, RAdam,
+    Adamax, ASGD and Rprop (Optimizer.live_state)
     read group["lr"] from a cell of the optimizer, which each replay refreshes (a scheduler's
     change takes effect), and increment state["step"], a tensor, themselves (Adam's bias
     corrections follow); other optimizers are refused;
@@ -303,7 +304,7 @@ def _optimizer_step(real):
         if not type(self).live_state:
             raise CaptureError(f"compile: {type(self).__name__}.step() inside a compiled step: its kernels take the "
                                f"learning rate and step count as Python numbers, which a replay would freeze (SGD, "
-                               f"Adam and AdamW read them from memory)")
+                               f"Adam, AdamW, NAdam, RAdam, Adamax, ASGD and Rprop read them from memory)")
         rec.in_optimizer = type(self).__name__
         rec.optimizer_params.setdefault(self, [])
         try:
