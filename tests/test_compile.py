@@ -116,6 +116,7 @@ def test_item_inside_step_is_refused():
     def step(x):
         loss = model(x).sum()
         seen.append(loss.item())
+        loss.backward()
         return loss
     compiled = fg.compile(step)
     x = fg.ones(2, 4)
@@ -153,7 +154,7 @@ def test_new_input_shape_records_a_new_plan_and_the_cache_is_bounded():
 
 def test_train_eval_switch_and_replaced_parameter_record_again():
     layer = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
-    compiled = fg.compile(lambda x: layer(x) * 1.0)
+    compiled = fg.compile(fg.no_grad()(lambda x: layer(x) * 1.0))   # a forward: no graph to give back
     x = fg.ones(2, 3)
     for _ in range(3):
         compiled(x)
@@ -171,7 +172,7 @@ def test_training_flag_and_data_replaced_directly_record_again():
     """The changes a replay notices through _changes.count, made without train()/eval() or plain
     assignment: the flag assigned, a parameter's buffer swapped by .data, register_parameter."""
     layer = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
-    compiled = fg.compile(lambda x: layer(x) * 1.0)
+    compiled = fg.compile(fg.no_grad()(lambda x: layer(x) * 1.0))   # a forward: no graph to give back
     x = fg.ones(2, 3)
     for _ in range(3):
         compiled(x)
@@ -190,6 +191,37 @@ def test_training_flag_and_data_replaced_directly_record_again():
     count = compile_module._changes.count
     compiled(x)
     assert compile_module._changes.count == count and compiled.last.checked == count   # a replay changes nothing
+
+
+def test_a_forward_whose_graph_the_caller_needs_runs_eagerly():
+    """torch.compile(model) in a training loop: the outputs' graph is used outside the call, which a
+    replay could not give, so the signature stays eager (with a warning) and training still trains;
+    under no_grad (evaluation) the same module is captured and replayed."""
+    fg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    twin = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    twin.load_state_dict(model.state_dict())
+    compiled = fg.compile(model, mode="max-autotune")   # torch.compile's keywords are accepted
+    opt, twin_opt = fg.optim.SGD(compiled.parameters(), lr=0.1), fg.optim.SGD(twin.parameters(), lr=0.1)
+    x, y = batches(1, batch=6, features=4, classes=3)[0]
+    with pytest.warns(UserWarning, match="runs eagerly"):
+        compiled(x)
+    for _ in range(4):
+        for m, o in ((compiled, opt), (twin, twin_opt)):
+            o.zero_grad()
+            F.cross_entropy(m(x), y).backward()
+            o.step()
+    for p, q in zip(model.parameters(), twin.parameters()):
+        assert bits(p) == bits(q)
+    assert list(compiled.plans.values()) == [compile_module._EAGER]
+    compiled.eval()   # the module's own train()/eval(), state_dict(), ... through the wrapper
+    assert not model.training and list(compiled.state_dict()) == list(model.state_dict())
+    with fg.no_grad():
+        outs = [bits(compiled(x)) for _ in range(3)]
+    assert outs[0] == outs[2] == bits(twin.eval()(x)) and isinstance(compiled.last, compile_module._Plan)
+    out = compiled(x)   # grad on again: not the no_grad plan's replay, an output with its graph
+    assert out.requires_grad and out._op is not None
+    assert fg.compile(model, disable=True) is model
 
 
 def test_one_tensor_passed_twice_or_two_tensors_get_their_own_plans():
@@ -399,6 +431,24 @@ CASES = {
                            + F.binary_cross_entropy(x.sigmoid(), t.sigmoid(), reduction="none")
                            + F.kl_div(x, t, reduction="none", log_target=True), 2),
 }
+
+
+class _SquareAndScale(fg.autograd.Function):
+    """A custom Function with two outputs: its nodes (_FunctionNode, _OutputGrad) run Python in backward
+    that calls ops, all of which a plan records."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x, x * 3.0
+
+    @staticmethod
+    def backward(ctx, g_square, g_scaled):
+        x, = ctx.saved_tensors
+        return g_square * 2.0 * x + g_scaled * 3.0
+
+
+CASES["_FunctionNode"] = CASES["_OutputGrad"] = _case(lambda x: sum(_SquareAndScale.apply(x)))
 # Ops the capture would refuse in every use, with why (each to be checked to raise CaptureError).
 # None today: the index ops are captured with constant indices and refused with computed ones.
 REFUSED = {}
@@ -451,7 +501,7 @@ def test_op_captures_and_replays_to_eager_bits(name):
 @pytest.mark.parametrize("op", [lambda x, i: x[i], lambda x, i: F.embedding(i, x, padding_idx=0),
                                 lambda x, i: fg.gather(x, 0, i.reshape(3, 1) * 1)])
 def test_indices_computed_or_given_as_input_are_refused(op):
-    compiled = fg.compile(op)
+    compiled = fg.compile(fg.no_grad()(op))
     x, i = _float(3, 4), fg.tensor([2, 0, 1])
     compiled(x, i)
     with pytest.raises(fg.CaptureError, match="host read"):
@@ -538,6 +588,19 @@ def test_intermediates_share_one_arena():
         assert compile_module._address(p._buf) in kept and compile_module._address(p.grad._buf) in kept
     for p, q in zip(eager_model.parameters(), model.parameters()):
         assert bits(p) == bits(q)
+
+
+def test_recording_keeps_the_fused_layers_of_eager():
+    """Linear then ReLU in a Sequential run as one kernel eagerly; recording (which notes each module
+    called) must not turn that into two."""
+    _, step = mlp_step("sgd_momentum")
+    compiled = fg.compile(step)
+    for x, y in batches(3):
+        compiled(x, y)
+    kernels = {compiled.last.steps[s].kernel for s in range(compiled.last.n)}
+    lib = compile_module.lib
+    assert lib.fg_plan_kernel_id(b"fg_linear_relu_f32") in kernels
+    assert lib.fg_plan_kernel_id(b"fg_relu_f32") not in kernels
 
 
 def test_two_batch_sizes_share_a_model_without_recording_again(monkeypatch):

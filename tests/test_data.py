@@ -189,8 +189,8 @@ def test_unbounded_or_unsupported_datasets_are_clear_errors():
             return 1.0
     with pytest.raises(TypeError, match="no __len__"):
         fg.data.DataLoader(Endless(), batch_size=2)
-    with pytest.raises(ValueError, match="num_workers=2 is not supported"):
-        fg.data.DataLoader(list(range(4)), num_workers=2)
+    with pytest.raises(ValueError, match="num_workers"):
+        fg.data.DataLoader(list(range(4)), num_workers=-1)
     with pytest.raises(ValueError, match="mutually exclusive"):
         fg.data.DataLoader(list(range(4)), sampler=fg.data.SequentialSampler(range(4)), shuffle=True)
     with pytest.raises(TypeError, match="generator must be"):
@@ -232,3 +232,41 @@ def test_subset_and_random_split():
     assert int(y.item()) == test.indices[1]
     with pytest.raises(ValueError, match="summing"):
         fg.data.random_split(dataset, [3, 3])
+
+
+def test_num_workers_loads_the_same_batches_in_the_main_process():
+    data = fg.data.TensorDataset(fg.arange(10), fg.arange(10) * 2)
+    plain = [x.tolist() for x, _ in fg.data.DataLoader(data, batch_size=4, shuffle=True, generator=fg.Generator().manual_seed(3))]
+    workers = fg.data.DataLoader(data, batch_size=4, shuffle=True, num_workers=4, pin_memory=True, persistent_workers=True,
+                                 prefetch_factor=2, generator=fg.Generator().manual_seed(3))
+    assert [x.tolist() for x, _ in workers] == plain and workers.num_workers == 4
+    assert fg.utils.data.get_worker_info() is None
+
+
+def test_iterable_dataset_is_batched_as_it_streams():
+    class Stream(fg.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(fg.tensor([float(i), -float(i)]) for i in range(5))
+    batches = list(fg.utils.data.DataLoader(Stream(), batch_size=2))
+    assert [b.tolist() for b in batches] == [[[0.0, -0.0], [1.0, -1.0]], [[2.0, -2.0], [3.0, -3.0]], [[4.0, -4.0]]]
+    assert len(list(fg.utils.data.DataLoader(Stream(), batch_size=2, drop_last=True))) == 2
+    with pytest.raises(ValueError, match="IterableDataset"):
+        fg.utils.data.DataLoader(Stream(), shuffle=True)
+    with pytest.raises(TypeError):
+        len(fg.utils.data.DataLoader(Stream(), batch_size=2))   # a stream without __len__
+
+
+def test_subset_and_weighted_random_samplers():
+    data = fg.data.TensorDataset(fg.arange(10))
+    fg.manual_seed(0)
+    seen = [x.tolist() for (x,) in fg.data.DataLoader(data, batch_size=2, sampler=fg.data.SubsetRandomSampler([1, 3, 5, 7]))]
+    assert sorted(sum(seen, [])) == [1, 3, 5, 7] and len(seen) == 2
+    sampler = fg.data.WeightedRandomSampler([0.0, 1.0, 0.0, 3.0], 4000)
+    draws = np.array(list(sampler))
+    assert set(draws.tolist()) <= {1, 3} and abs((draws == 3).mean() - 0.75) < 0.04 and len(sampler) == 4000
+    assert sorted(fg.data.WeightedRandomSampler([1.0, 1.0, 2.0], 3, replacement=False)) == [0, 1, 2]
+    with pytest.raises(ValueError, match="weights"):
+        fg.data.WeightedRandomSampler([-1.0, 1.0], 2)
+    with pytest.raises(ValueError, match="without replacement"):
+        fg.data.WeightedRandomSampler([0.0, 1.0], 2, replacement=False)
+

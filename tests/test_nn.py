@@ -71,6 +71,24 @@ def test_cross_entropy(reduction):
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("dtype", [fg.float32, fg.float64])
+@pytest.mark.parametrize("shape", [(32, 10), (7, 3), (5, 40)])
+def test_cross_entropy_backward_one_pass_same_bits(reduction, dtype, shape):
+    """Unweighted, unsmoothed, with no row ignored, the backward runs over the whole block at once;
+    a weight of ones takes the row-by-row loop: the gradients must be the same bits."""
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal(shape) * 3
+    targets = fg.tensor(rng.integers(0, shape[1], shape[0]))
+    grads = []
+    for weight in (None, fg.ones(shape[1], dtype=dtype)):
+        x = fg.tensor(z, dtype=dtype, requires_grad=True)
+        F.cross_entropy(x, targets, weight=weight, reduction=reduction).backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+    assert np.abs(grads[0]).max() > 0
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_nll_loss(reduction):
     def ref(a):
         picked = -a[np.arange(5), TARGETS]

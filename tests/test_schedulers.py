@@ -255,6 +255,8 @@ def sgd():
     ("L.ChainedScheduler([L.StepLR(O, 2), 3])", TypeError, "not a learning-rate scheduler"),
     ("L.ChainedScheduler([])", ValueError, "at least one scheduler"),
     ("L.StepLR(sgd(), 2, last_epoch=3)", ValueError, "has no 'initial_lr'"),
+    ("L.StepLR(sgd(), 0.0)", ValueError, "step_size must be a positive number"),
+    ("L.CosineAnnealingLR(sgd(), T_max=float('inf'))", ValueError, "T_max must be a positive number"),
 ])
 def test_bad_arguments(expr, error, match):
     with pytest.raises(error, match=match):
@@ -282,3 +284,23 @@ def test_scheduler_step_inside_a_compiled_step_is_refused(make):
     with pytest.raises(fg.CaptureError, match="scheduler"):
         for _ in range(3):
             compiled(x)
+
+
+@pytest.mark.parametrize("make", ["L.StepLR(o, 1.0, gamma=0.95)", "L.StepLR(o, 2.5, gamma=0.5)",
+                                  "L.CosineAnnealingLR(o, T_max=7.5)"])
+def test_float_periods_follow_pytorch(make):
+    """PyTorch computes with these periods and never checks they are ints (its word language model
+    example passes StepLR(optimizer, 1.0, gamma=0.95))."""
+    torch = pytest.importorskip("torch")
+    rates = []
+    for lib, L in ((fg, ours_lib), (torch, torch.optim.lr_scheduler)):
+        o = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=1.0)
+        sched = eval(make, {"L": L, "o": o})
+        lrs = []
+        for _ in range(8):
+            o.step()
+            sched.step()
+            lrs.append(sched.get_last_lr()[0])
+        rates.append(lrs)
+    np.testing.assert_allclose(rates[0], rates[1], rtol=1e-12)
+

@@ -78,3 +78,45 @@ from . import pointwise  # noqa: E402
 from .pointwise import addcdiv, addcmul, erf, erfc, erfinv, lerp, logaddexp, nan_to_num  # noqa: E402
 
 __all__ += ["erf", "erfc", "erfinv", "lerp", "addcmul", "addcdiv", "nan_to_num", "logaddexp"]
+
+# ---- torch.distributions' Categorical, Bernoulli, Normal (distributions.py) ----
+from . import distributions  # noqa: E402
+
+# ---- torch.backends' switches and use_deterministic_algorithms (backends.py) ----
+from . import backends  # noqa: E402
+from .backends import are_deterministic_algorithms_enabled, use_deterministic_algorithms  # noqa: E402
+
+__all__ += ["use_deterministic_algorithms", "are_deterministic_algorithms_enabled"]
+
+# ---- mixed precision as CPU programs meet it: autocast and a pass-through GradScaler (amp.py) ----
+from . import amp  # noqa: E402
+from .amp import autocast  # noqa: E402
+import types as _types  # noqa: E402
+cpu = _types.ModuleType("fastgrad.cpu", "torch.cpu: its amp")
+cpu.amp = amp
+_float32_matmul_precision = ["highest"]
+
+
+def set_float32_matmul_precision(precision):
+    """Accepted ("highest", "high", "medium"): fastgrad's float32 products always run in float32."""
+    if precision not in ("highest", "high", "medium"):
+        raise ValueError(f"set_float32_matmul_precision: expected 'highest', 'high' or 'medium', got {precision!r}")
+    _float32_matmul_precision[0] = precision
+
+
+def get_float32_matmul_precision():
+    return _float32_matmul_precision[0]
+
+
+__all__ += ["amp", "autocast", "set_float32_matmul_precision", "get_float32_matmul_precision"]
+
+# PyTorch's other element types by name: the narrower integers are fastgrad's int64 (data of them
+# widens to it, as fg.load does), float16/bfloat16 exist for programs that name them (autocast's
+# dtype=, a table of dtypes) and are a TypeError for a tensor
+from .dtypes import bfloat16, float16  # noqa: E402
+int32 = int16 = int8 = uint8 = int = int64  # noqa: A001
+half = float16
+__all__ += ["float16", "bfloat16", "half", "int32", "int16", "int8", "uint8"]   # (not "int": a star import would shadow the builtin)
+
+# ---- torch.jit's entry points (identity: no TorchScript) and torch.testing.assert_close ----
+from . import jit, testing  # noqa: E402

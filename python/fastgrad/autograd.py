@@ -9,6 +9,7 @@ it (grad_targets): the same values, without a pass over the buffer.
 import contextlib
 import math
 import threading
+import weakref
 
 from ._C import ffi
 from . import tensor as _tensor
@@ -346,8 +347,13 @@ def _graph_in_backward_order(root):
     return order
 
 
+backward_passes = 0   # how many backward() calls have run (fastgrad.compile: did a step run one?)
+
+
 def backward(root, grad=None, stop=None):
     """root.backward(grad); stop: see _run_backward (grad() passes it)."""
+    global backward_passes
+    backward_passes += 1
     if not root.requires_grad:
         raise RuntimeError("backward() on a tensor that does not require grad: no input of the graph has "
                            "requires_grad=True (or it was computed under no_grad)")
@@ -380,17 +386,37 @@ def _run_backward(root, grad, stop=None):
     if root._op is None:   # a leaf: the gradient accumulates like any other
         accumulate_grad(root, grad)
         return
+    order = _graph_in_backward_order(root)
+    # non-leaves that called retain_grad(): their .grad (earlier passes') is set aside while this pass
+    # uses the attribute to gather their gradient, then this pass's copy is added to it
+    retained = {id(t): [t, t.grad, None] for t in order if _retained.get(id(t)) is t} if _retained else {}
+    for t, _, _ in retained.values():
+        t.grad = None
     root.grad = grad
-    for t in _graph_in_backward_order(root):
+    for t in order:
         g, t.grad = t.grad, None   # a non-leaf's gradient is consumed by its op, not kept
         if g is not None:
             if stop is not None and id(t) in stop:
                 kept = stop[id(t)]
                 kept[1] = copy_of(g) if kept[1] is None else kept[1] + g   # (the op below may hand g over)
+            if id(t) in retained:
+                retained[id(t)][2] = copy_of(g)
             op = t._op
             if _epoch > op.epoch:
                 op.check_versions()
             op._backward(g)
+    for t, before, now in retained.values():
+        t.grad = before if now is None else now if before is None else before + now
+
+
+_retained = weakref.WeakValueDictionary()   # id -> a non-leaf tensor whose gradient backward keeps (retain_grad)
+
+
+def retain_grad(t):
+    if not t.requires_grad:
+        raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+    if t._op is not None:   # (a leaf keeps its gradient anyway)
+        _retained[id(t)] = t
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
@@ -508,3 +534,31 @@ def queue_callback(fn):
     """Runs fn() when the backward() in progress has finished every op (PyTorch's
     queue_callback): an op's _backward calls it, e.g. to reduce gradients once all are complete."""
     _final_callbacks.append(fn)
+
+
+# ---- custom Functions (autograd_function.py), and what older PyTorch code imports from here --------
+def Variable(data, requires_grad=False, volatile=False):
+    """torch.autograd.Variable, long merged into Tensor: the tensor itself (requires_grad set when asked)."""
+    t = data if isinstance(data, _tensor.Tensor) else _tensor.tensor(data)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+class set_detect_anomaly(contextlib.ContextDecorator):
+    """Accepted (as a call or a context): fastgrad's errors already name the op and shapes involved."""
+
+    def __init__(self, mode=True, check_nan=True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+detect_anomaly = set_detect_anomaly
+
+from . import autograd_function as function  # noqa: E402 (fg.autograd.function, as torch.autograd.function)
+from .autograd_function import Function, FunctionCtx, once_differentiable  # noqa: E402,F401
+import sys as _sys  # noqa: E402
+_sys.modules[__name__ + ".function"] = function

@@ -3,8 +3,11 @@ them in C (csrc/plan.c) on later calls: one call from Python per step, no Python
 allocated.
 
 How a call goes, per input signature (the shapes, dtypes and requires_grad of the tensor arguments,
-which arguments are the same tensor, and the values of the other arguments):
-  1st call: runs fn eagerly (a warm-up: optimizers make their state, gradients come to exist);
+which arguments are the same tensor, the values of the other arguments, and grad mode):
+  1st call: runs fn eagerly (a warm-up: optimizers make their state, gradients come to exist); if
+            it returns a tensor that still has its autograd graph and ran no backward() (a compiled
+            model's forward in a training loop), the signature stays eager: a replay's outputs
+            have no graph to give;
   2nd call: runs fn eagerly while every kernel namespace (a dtype's `k`, dtypes.kernels) records
             each call: the kernel, its pointers (absolute addresses of buffers the plan keeps
             alive: parameters, gradients, optimizer and generator state, intermediates) and its
@@ -16,7 +19,8 @@ which arguments are the same tensor, and the values of the other arguments):
             no autograd graph. Python around it only matches the arguments against the last plan
             (_Expected), checks the guards, points the copies at the new tensors and refreshes the
             optimizers' lr cells: for positional calls all of it written out per plan as one
-            straight-line function (_replay_function), ~1 us.
+            straight-line function (_replay_function) that becomes the compiled function's
+            __call__ (each Compiled has a class of its own), ~0.9 us on a small MLP's step.
 The step's intermediates (buffers nothing outside the plan holds afterwards, written by the plan
 before they are read) share one arena, placed by their first and last use (_arena).
 
@@ -42,21 +46,22 @@ optimizer's are checked on every call.
 Not captured, by design: Python values fn reads from elsewhere than its arguments (globals,
 closures) other than optimizer hyperparameters are constants of the plan.
 """
-import bisect
 import builtins
 import functools
 import operator
 import struct
 import sys
 import threading
+import warnings
 
-from . import _changes, dtypes
+from . import _changes, autograd, dtypes
 from ._C import ffi, lib
+from .nn import modules as _modules
 from .nn.modules import Module
 from .optim.lr_scheduler import LRScheduler
 from .optim.optimizer import Optimizer
 from .ops import _checks
-from .tensor import Tensor, empty
+from .tensor import Tensor, alloc_uninitialized, empty
 
 _tensor = sys.modules["fastgrad.tensor"]   # the module: the package's `tensor` is the function
 
@@ -77,8 +82,11 @@ _UINTPTR = ffi.typeof("uintptr_t")
 _PACK = str.maketrans("pid", "Qqd")   # a recorded argument's field -> its struct format
 
 
+_cast = ffi.cast
+
+
 def _address(cdata):
-    return int(ffi.cast(_UINTPTR, cdata))
+    return int(_cast(_UINTPTR, cdata))
 
 
 class _Returned:
@@ -130,7 +138,9 @@ class _Returned:
 class _Recorder:
     def __init__(self, inputs):
         self.thread = threading.get_ident()
-        self.calls = []        # [kernel name, fields, values, from (index, _Returned) or None, ret slot]
+        self.calls = []        # [kernel name, fields, values, from (index, _Returned) or None, ret slot, kernel
+                               #  id, its const pointer arguments as bits]
+        self.uses = []         # (call, its values, argument index, start of the owned buffer it points into)
         self.owners = {}       # address -> (bytes, cdata): buffers the plan keeps alive
         self.written = set()   # addresses of buffers a recorded kernel or an input may have changed
         self.slots = 0
@@ -149,34 +159,50 @@ class _Recorder:
         if ffi.typeof(cdata).kind == "array":
             self.owners[_address(cdata)] = (ffi.sizeof(cdata), cdata)
 
-    def check_owned(self, address, kernel, i):
+    def owner_of(self, cdata, address, kernel, i):
+        """The start of the owned buffer that address (cdata's) points into; an array seen for the first
+        time becomes an owner."""
+        self.own(cdata)
+        if address in self.owners:
+            return address
         for start, (size, _) in self.owners.items():
             if start <= address < start + size:
-                return
+                return start
         raise CaptureError(f"compile: argument {i} of {kernel} points into a buffer the capture never saw whole, "
                            f"so the plan cannot keep it alive; this op is not capturable yet")
 
-    def record(self, name, fields, ctypes, result_kind, real, args):
-        values, call_args, source = [], list(args), None
-        for i, (field, a) in enumerate(zip(fields, args)):
-            if field == "p":
-                if isinstance(a, (list, tuple)):   # cffi's temporary array for a Python sequence: made once here
-                    a = call_args[i] = ffi.new(ffi.getctype(ctypes[i].item, "[]"), list(a))
-                    self.constants.add(_address(a))
-                address = _address(a)
-                if address and address not in self.owners:
-                    self.own(a)
-                    if address not in self.owners:
-                        self.check_owned(address, name, i)
-                self.written.add(address)   # conservative: any buffer a kernel sees may have changed
-                values.append(address)
-            elif isinstance(a, _Returned):
+    def append(self, name, kernel, const, fields, values, pointers, source=None, slot=-1):
+        """One call of the plan; pointers: (argument index, the cdata or tensor buffer it came from) of
+        its nonzero pointer arguments."""
+        at = len(self.calls)
+        for i, cdata in pointers:
+            address = values[i]
+            start = address if address in self.owners else self.owner_of(cdata, address, name, i)
+            self.uses.append((at, values, i, start))
+            self.written.add(address)   # conservative: any buffer a kernel sees may have changed
+        self.calls.append([name, fields, values, source, slot, kernel, const])
+
+    def record(self, name, kernel, const, fields, pointer_args, scalar_args, ctypes, result_kind, real, args):
+        """One kernel call: run it, and append it to the plan with its pointers as addresses (the
+        scalars stay as given: struct.pack in _Plan converts them as cffi did for the call)."""
+        values, call_args, source, pointers = list(args), args, None, []
+        for i in pointer_args:
+            a = args[i]
+            if type(a) is list or type(a) is tuple:   # cffi's temporary array for a sequence: made once here
+                a = ffi.new(ffi.getctype(ctypes[i].item, "[]"), list(a))
+                call_args = call_args if type(call_args) is list else list(call_args)
+                call_args[i] = a
+                self.constants.add(_address(a))
+            address = values[i] = int(_cast(_UINTPTR, a))
+            if address:
+                pointers.append((i, a))
+        for i in scalar_args:
+            a = args[i]
+            if type(a) is _Returned:
                 if source is not None:
                     a._refuse("a second returned value in one call")
-                source, call_args[i] = (i, a), a.value
-                values.append(0.0)
-            else:
-                values.append(float(a) if field == "d" else int(a))
+                call_args = call_args if type(call_args) is list else list(call_args)
+                source, call_args[i], values[i] = (i, a), a.value, 0.0
         result = real(*call_args)
         slot = -1
         if result_kind == "status":   # 0, or a failure the op raises on: the replay stops there too
@@ -190,7 +216,7 @@ class _Recorder:
         if self.in_optimizer and self.pending_optimizer is None:
             raise CaptureError(f"compile: {self.in_optimizer}.step() called {name} outside Optimizer._kernel, so "
                                f"its hyperparameters would be frozen into the plan (sparse gradients?)")
-        self.calls.append([name, fields, values, source, slot])
+        self.append(name, kernel, const, fields, values, pointers, source, slot)
         return result
 
     def host_read(self, t, what):
@@ -201,21 +227,25 @@ class _Recorder:
 
 
 def _wrap(real, name):
-    signature = []   # (fields, argument types, result kind), read from cffi on the first recorded call
+    signature = []   # record()'s arguments after the name, read from cffi on the first recorded call
 
     def kernel(*args):
         rec = _capturing
         if rec is None or rec.thread != threading.get_ident():
             return real(*args)
         if not signature:
+            kernel_id = lib.fg_plan_kernel_id(name.encode())
+            if kernel_id < 0:
+                raise CaptureError(f"compile: {name} is not in the plan's dispatch table (csrc/build_plan.py)")
             ctype = ffi.typeof(real)
             result = ctype.result.cname
+            fields = tuple("p" if a.kind == "pointer" else _FIELD.get(a.cname, "i") for a in ctype.args)
             # fastgrad.h's convention: an `int` result is a status (0: done), an int64_t one a count
-            signature[:] = (tuple("p" if a.kind == "pointer" else _FIELD.get(a.cname, "i") for a in ctype.args),
-                            ctype.args, "void" if result == "void" else "double" if result in _FIELD
-                            else "status" if result == "int" else "int")
-        fields, types, kind = signature
-        return rec.record(name, fields, types, kind, real, args)
+            kind = "void" if result == "void" else "double" if result in _FIELD else "status" if result == "int" else "int"
+            signature[:] = (kernel_id, lib.fg_plan_kernel_const_args(kernel_id), fields,
+                            tuple(i for i, f in enumerate(fields) if f == "p"),
+                            tuple(i for i, f in enumerate(fields) if f != "p"), ctype.args, kind)
+        return rec.record(name, *signature, real, args)
     return kernel
 
 
@@ -233,18 +263,22 @@ _HOST_READS = {"item": ".item()", "numpy": ".numpy()", "tolist": ".tolist()", "_
                "__repr__": "printing", "__str__": "printing", "__format__": "formatting"}
 
 
-def _module_call(real):
-    def call(self, *args, **kwargs):
-        rec = _capturing
-        if rec is not None and rec.thread == threading.get_ident() and id(self) not in rec.modules:
-            for m in self.modules():   # children too: Sequential calls their forward directly
-                rec.modules[id(m)] = (m, m.training, [(n, p, p._buf) for n, p in m._own_parameters()])
-                for _, p in m._own_parameters():
-                    rec.grads_before.setdefault(id(p), p.grad)
-                for _, b in m._own_buffers():   # known whole: the step may read a slice of one
-                    rec.own(b._buf)
-        return real(self, *args, **kwargs)
-    return call
+def _module_called(module):
+    """Each module the step calls: its train()/eval() flag and parameters become guards, its buffers
+    owned; forward hooks are refused (Python a replay would skip)."""
+    rec = _capturing
+    if rec is None or rec.thread != threading.get_ident():
+        return
+    if module.__dict__.get("_forward_hooks") or module.__dict__.get("_forward_pre_hooks"):
+        raise CaptureError(f"compile: a forward hook on {type(module).__name__} runs Python, which a replay "
+                           f"would skip; remove it (handle.remove()) or call the step uncompiled")
+    if id(module) not in rec.modules:
+        for m in module.modules():   # children too: Sequential calls their forward directly
+            rec.modules[id(m)] = (m, m.training, [(n, p, p._buf) for n, p in m._own_parameters()])
+            for _, p in m._own_parameters():
+                rec.grads_before.setdefault(id(p), p.grad)
+            for _, b in m._own_buffers():   # known whole: the step may read a slice of one
+                rec.own(b._buf)
 
 
 def _optimizer_kernel(real):
@@ -318,40 +352,45 @@ def _range_check(t, high, allowed=-2**63):
     (a loss's ignore_index)."""
     rec = _capturing
     if rec is not None and rec.thread == threading.get_ident():
-        rec.calls.append(["<range check>", ("p", "i", "i", "i", "i"), [_address(t._buf), t._numel, 0, high, allowed],
-                          None, -1])
+        rec.append("<range check>", lib.FG_PLAN_CHECK_RANGE, ~0, ("p", "i", "i", "i", "i"),
+                   [_address(t._buf), t._numel, 0, high, allowed], [(0, t._buf)])
 
 
 _MISSING = object()
-_PATCHES = []   # (owner, attribute, its recording wrapper), made on the first capture
+_KERNEL_PATCHES = []   # (kernel namespace, {name: its recording wrapper}), made on the first capture
+_PATCHES = []          # (owner, attribute, its recording wrapper): the rest
 
 
 def _patches():
     if not _PATCHES:   # made once: a capture costs a few eager steps, not hundreds
         for ns in _NAMESPACES:
             suffix = ns.__name__[len("fastgrad.kernels"):]
-            for attr, real in list(vars(ns).items()):
-                if not attr.startswith("__") and callable(real):
-                    _PATCHES.append((ns, attr, _wrap(real, f"fg_{attr}{suffix}")))
+            _KERNEL_PATCHES.append((ns, {attr: _wrap(real, f"fg_{attr}{suffix}") for attr, real in vars(ns).items()
+                                         if not attr.startswith("__") and callable(real)}))
         for attr, what in _HOST_READS.items():
             _PATCHES.append((Tensor, attr, _host_read_guard(getattr(Tensor, attr), what)))
-        _PATCHES.extend([(Module, "__call__", _module_call(Module.__call__)),
+        _PATCHES.extend([(_modules, "_capture_hook", _module_called),
                          (Optimizer, "_kernel", _optimizer_kernel(Optimizer._kernel)),
                          (Optimizer, "step", _optimizer_step(Optimizer.step)),
                          (_checks, "range_hook", _range_check),
                          *[(cls, "step", _scheduler_step(cls.step)) for cls in _schedulers_with_step()],
                          (_tensor, "zeroed_hook", _zeroed)])
-    return _PATCHES
+    return _KERNEL_PATCHES, _PATCHES
 
 
 class _Patched:
-    """Every kernel namespace, the host reads of Tensor, Module.__call__, Optimizer.step and
-    Optimizer._kernel wrapped for the time of one capture (other threads' calls pass through)."""
+    """Every kernel namespace, the host reads of Tensor, nn.modules._capture_hook, Optimizer.step and
+    Optimizer._kernel wrapped for the time of one capture (other threads' calls pass through). A
+    kernel namespace holds nothing but kernels: it is copied and updated whole (~400 names: one
+    setattr each cost ~10 eager steps of a small MLP per capture)."""
 
     def __enter__(self):
-        self.saved = []
-        for owner, attr, new in _patches():
-            self.saved.append((owner, attr, owner.__dict__.get(attr, _MISSING)))
+        kernel_patches, patches = _patches()
+        self.saved_namespaces = [(vars(ns), dict(vars(ns))) for ns, _ in kernel_patches]
+        self.saved = [(owner, attr, owner.__dict__.get(attr, _MISSING)) for owner, attr, _ in patches]
+        for ns, wrappers in kernel_patches:
+            vars(ns).update(wrappers)
+        for owner, attr, new in patches:
             setattr(owner, attr, new)
         return self
 
@@ -361,6 +400,8 @@ class _Patched:
                 delattr(owner, attr)
             else:
                 setattr(owner, attr, real)
+        for namespace, saved in self.saved_namespaces:
+            namespace.update(saved)
 
 
 class _Plan:
@@ -372,26 +413,21 @@ class _Plan:
         """copies: (address, bytes) of each tensor argument's buffer in the recorded call;
         dtypes_of_args: each positional argument's dtype, or the argument when not a tensor."""
         self.result = result
-        calls = [["<copy>", ("p", "p", "i"), [address, 0, size], None, -1]
+        calls = [["<copy>", ("p", "p", "i"), [address, 0, size], None, -1, lib.FG_PLAN_COPY, 0]
                  for address, size in copies] + rec.calls   # first, each input into the buffer the call read
-        special = {"<copy>": lib.FG_PLAN_COPY, "<range check>": lib.FG_PLAN_CHECK_RANGE}
-        kernels = []
-        for name, *_ in calls:
-            kernel = special[name] if name in special else lib.fg_plan_kernel_id(name.encode())
-            if kernel < 0 and name not in special:
-                raise CaptureError(f"compile: {name} is not in the plan's dispatch table (csrc/build_plan.py)")
-            kernels.append(kernel)
-        self.keep, self.arena, self.arena_bytes, self.intermediate_bytes = _arena(rec, calls, kernels)
+        uses = [(c, values, 0, values[0]) for c, (_, _, values, *_) in enumerate(calls[:len(copies)])]
+        uses += [(len(copies) + at, values, i, start) for at, values, i, start in rec.uses]
+        self.keep, self.arena, self.arena_bytes, self.intermediate_bytes = _arena(rec, calls, uses)
         # every step's arguments in one block, both arrays written at once as bytes (fg_plan_arg is 8
         # bytes: a pointer, int64 or double; fg_plan_step is 7 such fields)
-        kinds = "".join("".join(fields) for _, fields, _, _, _ in calls)
+        kinds = "".join("".join(fields) for _, fields, *_ in calls)
         self.arg_block = ffi.new("fg_plan_arg[]", max(len(kinds), 1))
         ffi.memmove(self.arg_block, struct.pack("=" + kinds.translate(_PACK),
-                                                *[v for _, _, values, _, _ in calls for v in values]), 8 * len(kinds))
+                                                *[v for _, _, values, *_ in calls for v in values]), 8 * len(kinds))
         self.steps = ffi.new("fg_plan_step[]", max(len(calls), 1))
         assert ffi.sizeof("fg_plan_step") == 56 and ffi.sizeof("fg_plan_arg") == 8
         block, at, steps, args = _address(self.arg_block), 0, [], []
-        for (name, fields, values, source, slot), kernel in zip(calls, kernels):
+        for name, fields, values, source, slot, kernel, _ in calls:
             from_slot, arg_index, mul, div = -1, 0, 1.0, 1.0
             if source is not None:
                 arg_index, value = source
@@ -402,8 +438,9 @@ class _Plan:
         ffi.memmove(self.steps, b"".join(steps), 56 * len(calls))
         self.slots = ffi.new("double[]", max(rec.slots, 1))
         self.n = len(calls)
-        self.sources = [self.arg_block[at + 1] for at, k in zip(args, kernels) if k == lib.FG_PLAN_COPY]   # per replay
-        self.expect = _Expected(key, dtypes_of_args, has_kwargs)
+        self.sources = [self.arg_block[at + 1] for at in args[:len(copies)]]   # per replay
+        self.expect = _Expected(key[0], dtypes_of_args, has_kwargs)
+        self.grad_enabled = key[1]
         self._guard_modules(rec.modules.values())
         self._guard_optimizers(rec)
 
@@ -491,24 +528,19 @@ class _Plan:
                          "at capture; the replay checks them again)")
 
 
-_MISS = object()   # what a replay function answers when the call is not its plan's
-
-
-def _no_replay(args):
-    return _MISS
-
-
 def _replay_function(plan, lock):
-    """Compiled.__call__'s fast path for one plan: _Expected.match's checks for positional arguments,
+    """A Compiled's __call__ for one plan: _Expected.match's checks for positional arguments,
     guards_hold's and run's work, written out as straight-line Python for this plan's arguments and
     guards. A loop, zip or map per call cost more than the checks themselves (~2 us of Python around
-    a 64-32-10 step, ~0.8 us written out). Returns _MISS when the arguments or a guard do not hold;
-    the slow path (_signature, the plans by signature, guards_hold, run) then decides. The source is
-    kept as plan.replay_source."""
+    a 64-32-10 step, ~0.6 us written out). When the arguments or a guard do not hold it hands the
+    call to Compiled._call (_signature, the plans by signature, guards_hold, run), which decides.
+    None for a plan recorded with keyword arguments (those take _call only). The source is kept as
+    plan.replay_source."""
     expect = plan.expect
-    if expect.n < 0:   # recorded with keyword arguments: the slow path only
-        return _no_replay
-    env = {"_MISS": _MISS, "_Tensor": Tensor, "_changes": _changes, "_plan": plan, "_lock": lock,
+    if expect.n < 0:
+        return None
+    env = {"_slow": Compiled._call, "_Tensor": Tensor, "_changes": _changes, "_plan": plan, "_lock": lock,
+           "_grad_enabled": autograd.is_grad_enabled,
            "_run": lib.fg_plan_run, "_steps": plan.steps, "_n": plan.n, "_slots": plan.slots,
            "_result": plan.result}
 
@@ -516,25 +548,27 @@ def _replay_function(plan, lock):
         name = f"_k{len(env)}"
         env[name] = value
         return name
-    miss = []   # conditions, any of which means _MISS
+    miss = []   # conditions, any of which sends the call to _slow
     for i, shape, dtype, requires_grad in expect.tensors:
         miss += [f"a{i}.__class__ is not _Tensor", f"a{i}._shape != {const(shape)}",
                  f"a{i}._dtype is not {const(dtype)}", f"a{i}.requires_grad != {const(requires_grad)}"]
     for i, kind, value in expect.values:
         miss += [f"type(a{i}) is not {const(kind)}", f"a{i} != {const(value)}"]
     miss += [f"a{i} is not a{j}" for i, j in expect.same] + [f"a{i} is a{j}" for i, j in expect.apart]
+    if not plan.grad_enabled:   # recorded under no_grad: with grad on, eager would return a graph
+        miss.append("_grad_enabled()")
     miss.append("_plan.checked != _changes.count and not _plan.counted_hold()")
     miss += [f"{const(obj)}.{attribute} is not {const(value)}" for obj, attribute, value in plan.watched]
     miss += [f"{const(get)}({const(owner)}) != {const(value)}" for get, owner, value in plan.frozen]
     work = [f"{const(source)}.p = a{i}._buf" for source, (i, *_) in zip(plan.sources, expect.tensors)]
     work += [f"{const(cell)}[0] = {const(group)}['lr']" for cell, group in plan.lr_cells]
     work += [f"{const(p)}.grad = {const(grad)}" for p, grad in plan.made]
-    lines = ["def replay(args):",
-             f"    if len(args) != {expect.n}:",
-             "        return _MISS"]
+    lines = ["def __call__(self, *args, **kwargs):",
+             f"    if kwargs or len(args) != {expect.n}:",
+             "        return _slow(self, args, kwargs)"]
     if expect.n:
         lines.append(f"    {''.join(f'a{i}, ' for i in range(expect.n))}= args")
-    lines += [f"    if {condition}:\n        return _MISS" for condition in miss]
+    lines += [f"    if {condition}:\n        return _slow(self, args, kwargs)" for condition in miss]
     lines += ["    _lock.acquire()",
               "    try:"] + [f"        {line}" for line in work] + [
               "        failed = _run(_steps, _n, _slots)",
@@ -547,62 +581,59 @@ def _replay_function(plan, lock):
     if source not in _REPLAY_CODE:   # compiling it costs ~4 eager steps; plans of one model share it
         _REPLAY_CODE[source] = builtins.compile(source, "<fastgrad.compile replay>", "exec")
     exec(_REPLAY_CODE[source], env)
-    return env["replay"]
+    return env["__call__"]
 
 
 _REPLAY_CODE = {}   # source -> code object: the source names the plan's objects, never holds them
 
 
-def _arena(rec, calls, kernels):
+def _arena(rec, calls, uses):
     """Moves the step's intermediates into one arena: (the buffers the plan keeps, the arena, its
     bytes, the intermediates' bytes). An intermediate is a buffer nothing outside the plan refers to
     after the recorded call (no tensor, gradient or state holds it) whose first use in the calls is a
     write (a kernel's non-const pointer, an input copy's destination): its contents are made within
     each replay, so buffers whose uses [first, last] do not overlap can share memory. Pointers into
-    such a buffer (views) are rewritten to the same offset in its slot."""
-    owners = sorted((start, size, cdata) for start, (size, cdata) in rec.owners.items())
-    rec.owners = None
-    starts = [start for start, _, _ in owners]
+    such a buffer (views) are rewritten to the same offset in its slot. uses: (call, its values,
+    argument index, start of the owned buffer it points into) for every pointer argument."""
+    owners, rec.owners = rec.owners, None
     first, last, written_first = {}, {}, {}
-    uses = []   # (values, i, owner): every pointer argument that points into an owned buffer
-    for s, ((name, fields, values, _, _), kernel) in enumerate(zip(calls, kernels)):
-        const = 0 if kernel == lib.FG_PLAN_COPY else ~0 if kernel < 0 else lib.fg_plan_kernel_const_args(kernel)
-        for i, (field, v) in enumerate(zip(fields, values)):
-            if field != "p" or not v:
-                continue
-            o = bisect.bisect_right(starts, v) - 1
-            if o < 0 or v >= owners[o][0] + owners[o][1]:
-                continue   # (an input copy's source, set per replay)
-            if o not in first:
-                first[o], written_first[o] = s, not (const >> i) & 1
-            last[o] = s
-            uses.append((values, i, o))
-    # references to a buffer held only by `owners` (its tuple, the loop's name, getrefcount's argument)
-    probe = [(0, 0, ffi.new("char[1]"))]
-    alone = sys.getrefcount(probe[0][2]) + 1
-    del probe
-    moved = {o: size for o, (start, size, cdata) in enumerate(owners)
-             if written_first.get(o) and start not in rec.constants and sys.getrefcount(cdata) <= alone}
+    for s, _, i, start in uses:
+        if start not in first:
+            first[start], written_first[start] = s, not (calls[s][6] >> i) & 1
+        last[start] = s
+    alone = _held_only_by(owners)
+    moved = {start: size for start, (size, _) in owners.items()
+             if written_first.get(start) and start not in rec.constants and start in alone}
     # linear scan: each buffer, in order of first use, takes the best-fitting slot free by then
     slots = []   # [offset, bytes, step after which it is free]
     offset_of, end = {}, 0
-    for o in sorted(moved, key=first.get):
-        size = (moved[o] + 63) & ~63
-        fits = [slot for slot in slots if slot[2] < first[o] and slot[1] >= size]
+    for start in sorted(moved, key=first.get):
+        size = (moved[start] + 63) & ~63
+        fits = [slot for slot in slots if slot[2] < first[start] and slot[1] >= size]
         slot = min(fits, key=lambda slot: slot[1]) if fits else None
         if slot is None:
             slot = [end, size, -1]
             slots.append(slot)
             end += size
-        slot[2] = last[o]
-        offset_of[o] = slot[0]
-    arena = ffi.new("char[]", end + 64) if moved else None
+        slot[2] = last[start]
+        offset_of[start] = slot[0]
+    # uninitialised: every byte of it is written by the step before it is read
+    arena = alloc_uninitialized("char[]", end + 64) if moved else None
     base = (_address(arena) + 63) & ~63 if moved else 0
-    for values, i, o in uses:
-        if o in offset_of:
-            values[i] = base + offset_of[o] + (values[i] - owners[o][0])
-    keep = [cdata for o, (_, _, cdata) in enumerate(owners) if o not in offset_of]
+    for _, values, i, start in uses:
+        if start in offset_of:
+            values[i] = base + offset_of[start] + (values[i] - start)
+    keep = [cdata for start, (_, cdata) in owners.items() if start not in offset_of]
     return keep, arena, end, sum(moved.values())
+
+
+def _held_only_by(owners):
+    """The starts of the buffers in owners (address -> (bytes, cdata)) that nothing else refers to: as
+    many references as a probe held the same way has (its tuple, the loop's name, getrefcount's
+    argument)."""
+    probe = {0: (1, ffi.new("char[1]"))}
+    alone = [sys.getrefcount(cdata) for _, (_, cdata) in probe.items()][0]
+    return {start for start, (_, cdata) in owners.items() if sys.getrefcount(cdata) <= alone}
 
 
 _TENSOR_SIGNATURE = operator.attrgetter("__class__", "_shape", "_dtype", "requires_grad")
@@ -708,40 +739,78 @@ def _check_result(result):
     return result
 
 
+_EAGER = "eager"   # Compiled.plans' mark of a signature whose calls run fn eagerly (see _call)
+
+
 class Compiled:
-    """fn, recorded per input signature and replayed (see the module docstring)."""
+    """fn, recorded per input signature and replayed (see the module docstring). Each instance has a
+    class of its own, whose __call__ is the last replayed plan's replay function (_replay_function):
+    a call that hits it runs one Python frame, not a __call__ that then calls the replay. Attributes
+    it lacks come from fn (a compiled module's parameters(), train(), state_dict(), ...)."""
+
+    def __new__(cls, fn):
+        return object.__new__(type(cls.__name__, (cls,), {"__module__": cls.__module__}))
 
     def __init__(self, fn):
-        functools.update_wrapper(self, fn)
-        self.fn = fn
-        self.plans = {}    # signature -> _Plan, or False after the warm-up call
-        self.last = None   # the plan the last replay ran: the next call tries it first
-        self.replay = _no_replay   # its fast path (_replay_function)
+        if not isinstance(fn, Module):   # (a module's __dict__ is its state: read it through __getattr__)
+            functools.update_wrapper(self, fn)
+        self.fn = self._orig_mod = fn
+        self.plans = {}    # (signature, grad mode) -> _Plan, False after the warm-up call, or _EAGER
+        self.last = None   # the plan the last replay ran: its replay function is __call__
         self.lock = threading.Lock()
 
+    def __getattr__(self, name):
+        if name in ("fn", "_orig_mod"):   # (not set yet: during __init__ or unpickling)
+            raise AttributeError(name)
+        return getattr(self.fn, name)
+
     def __call__(self, *args, **kwargs):
-        if not kwargs:
-            result = self.replay(args)
-            if result is not _MISS:
-                return result
-        key = _signature(args, kwargs)
+        return self._call(args, kwargs)
+
+    def _use(self, plan):
+        """Makes plan's replay function this instance's __call__ (None: the slow path only)."""
+        self.last = plan
+        type(self).__call__ = plan.replay if plan is not None and plan.replay else Compiled.__call__
+
+    def _call(self, args, kwargs):
+        key = _signature(args, kwargs), autograd.is_grad_enabled()
         plan = self.plans.get(key)   # None: a new signature; False: warmed up; else its plan
+        if plan is _EAGER:
+            return self.fn(*args, **kwargs)
         if plan:
             if plan.guards_hold():
-                self.last, self.replay = plan, plan.replay
+                if plan is not self.last:
+                    self._use(plan)
                 with self.lock:
                     return plan.run(_tensors_of(args, kwargs))
-            plan = self.last = None   # something changed: warm up and record again, as for a new signature
-            self.replay = _no_replay
+            self._use(None)   # something changed: warm up and record again, as for a new signature
+            plan = None
             del self.plans[key]
         if plan is None:
             if len(self.plans) >= MAX_PLANS:
-                raise CaptureError(f"compile: {self.fn.__name__} was called with more than {MAX_PLANS} input "
+                raise CaptureError(f"compile: {_name(self.fn)} was called with more than {MAX_PLANS} input "
                                    f"signatures (shapes, dtypes, constants); pad the inputs to a few shapes or call "
                                    f"the function uncompiled")
-            self.plans[key] = False
-            return _check_result(self.fn(*args, **kwargs))   # the warm-up call
+            return self._warm_up(key, args, kwargs)
         return self._record(key, args, kwargs)   # the call after the warm-up
+
+    def _warm_up(self, key, args, kwargs):
+        """The first call of a signature, eager. A result that still has its autograd graph, from a call
+        that ran no backward(), is a forward whose graph the caller will use (torch.compile(model)
+        in a training loop): a replay could not give it one, so this signature stays eager."""
+        passes = autograd.backward_passes
+        result = self.fn(*args, **kwargs)
+        if autograd.backward_passes == passes and any(r._op is not None and r.requires_grad for r in _tensors(result)):
+            self.plans[key] = _EAGER
+            if not getattr(self, "_warned", False):
+                self._warned = True
+                warnings.warn(f"fg.compile: {_name(self.fn)} returns tensors whose autograd graph the caller needs "
+                              f"(no backward() runs inside it), which a replayed plan cannot give, so it runs eagerly; "
+                              f"compile the whole training step (forward, loss, backward, optimizer step) to capture "
+                              f"it", stacklevel=4)
+            return result
+        self.plans[key] = False
+        return _check_result(result)
 
     def _record(self, key, args, kwargs):
         global _capturing
@@ -765,14 +834,25 @@ class Compiled:
             dtypes_of_args = [(a._dtype if isinstance(a, Tensor) else a) for a in args]
             has_kwargs = bool(kwargs)
             del args, kwargs, inputs   # the input copies, if nothing else holds them, may go into the arena
-            plan = self.plans[key] = self.last = _Plan(rec, key, dtypes_of_args, has_kwargs, copies, result)
-            plan.replay = self.replay = _replay_function(plan, self.lock)
+            plan = self.plans[key] = _Plan(rec, key, dtypes_of_args, has_kwargs, copies, result)
+            plan.replay = _replay_function(plan, self.lock)
+            self._use(plan)
         return result
 
 
-def compile(fn=None):
+def compile(fn=None, *, fullgraph=False, dynamic=None, backend=None, mode=None, options=None, disable=False):
     """fg.compile(fn) or @fg.compile: fn recorded on its second call per input signature and replayed
-    in C afterwards (module docstring: what is captured, refused and guarded)."""
+    in C afterwards (module docstring: what is captured, refused and guarded). torch.compile's
+    keywords are accepted and, but for disable=True (fn itself, uncompiled), have no effect."""
     if fn is None:
-        return compile
-    return Compiled(fn)
+        return functools.partial(compile, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
+                                 options=options, disable=disable)
+    return fn if disable else Compiled(fn)
+
+
+def _name(fn):
+    return getattr(fn, "__name__", type(fn).__name__)
+
+
+def _tensors(result):
+    return [r for r in (result if isinstance(result, (tuple, list)) else (result,)) if isinstance(r, Tensor)]

@@ -4,7 +4,7 @@ import math
 import numbers
 
 from .dtypes import as_dtype, default_float, int64, kernels
-from .tensor import Tensor, _checked_shape, _filled, as_device, empty as _empty
+from .tensor import Tensor, _checked_shape, _filled, as_device, empty as _empty, size_arg
 
 
 def _number(x, what):
@@ -72,9 +72,10 @@ def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
                 requires_grad=requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
+def empty(*shape, size=None, dtype=None, device=None, requires_grad=False):
     """Uninitialised memory, as in PyTorch: write it before reading it."""
-    return _new(_checked_shape(size), default_float() if dtype is None else as_dtype(dtype), requires_grad, device)
+    return _new(_checked_shape(size_arg(shape, size, "empty")), default_float() if dtype is None else as_dtype(dtype),
+                requires_grad, device)
 
 
 def empty_like(t, dtype=None, device=None, requires_grad=False):

@@ -15,3 +15,11 @@ def manual_seed(seed):
 
 def manual_seed_all(seed):
     """Accepted and ignored, as torch.cuda.manual_seed_all is without a GPU."""
+
+
+def empty_cache():
+    """Accepted and ignored, as torch.cuda.empty_cache is without a GPU."""
+
+
+# torch.cuda.amp: the disabled GradScaler and autocast of fastgrad.amp
+from . import amp  # noqa: E402

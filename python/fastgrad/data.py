@@ -12,10 +12,13 @@ Arrays, tensors and TensorDatasets are batched by one gather per array and batch
 the new tensor's buffer), never sample by sample in Python. Integer data (class labels) come out as
 int64 tensors, bools as bool tensors.
 
-Workers (num_workers > 0) are not implemented: loading in memory is one gather per batch, and a
-clear error beats a silent fallback.
+num_workers > 0 is accepted and loads in the main process, in the same order workers would deliver:
+the batches are the same; worker_init_fn is not called and get_worker_info() is None (PyTorch's
+num_workers=0). IterableDataset streams are batched as they come.
 """
+import bisect
 import collections.abc
+import itertools
 import math
 import numbers
 
@@ -26,7 +29,8 @@ from ._C import ffi
 from .dtypes import as_dtype, bool_, float32, float64, int64, numeric_array
 from .tensor import Tensor, empty, generator as _default_generator
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "Sampler", "SequentialSampler", "RandomSampler",
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "Sampler",
+           "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "get_worker_info",
            "BatchSampler", "DistributedSampler", "DataLoader", "default_collate"]
 
 
@@ -36,6 +40,18 @@ class Dataset:
 
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__} does not define __getitem__")
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define __iter__; DataLoader batches them in the order they come."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} does not define __iter__()")
+
+
+def get_worker_info():
+    """None: fastgrad's DataLoader loads in the main process (PyTorch's answer outside a worker)."""
+    return None
 
 
 class TensorDataset(Dataset):
@@ -75,6 +91,28 @@ class Subset(Dataset):
 
     def __getitem__(self, index):
         return self.dataset[self.indices[index]]
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after another."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        if not _is_int(index):
+            raise TypeError(f"ConcatDataset: index must be an int, got {type(index).__name__}")
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {len(self)} samples")
+        index %= len(self)
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        return self.datasets[which][index - (self.cumulative_sizes[which - 1] if which else 0)]
 
 
 def random_split(dataset, lengths, generator=None):
@@ -168,6 +206,53 @@ class RandomSampler(Sampler):
         if self.replacement:
             return _draws(n, self.num_samples, self.generator)
         return _permutation(n, self.generator)
+
+    def __iter__(self):
+        return iter(self._indices().tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in a new random order every iteration."""
+
+    def __init__(self, indices, generator=None):
+        self.indices, self.generator = list(indices), generator
+        _check_generator(generator)
+
+    def _indices(self):
+        return np.asarray(self.indices, dtype=np.int64)[_permutation(len(self.indices), self.generator)]
+
+    def __iter__(self):
+        return iter(self._indices().tolist())
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """num_samples indices drawn with probabilities proportional to weights (with replacement, or
+    without: each index at most once)."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if not _is_int(num_samples) or num_samples <= 0:
+            raise ValueError(f"WeightedRandomSampler: num_samples must be a positive int, got {num_samples!r}")
+        w = np.asarray(weights.numpy() if isinstance(weights, Tensor) else weights, dtype=np.float64)
+        if w.ndim != 1 or not np.all(np.isfinite(w)) or (w < 0).any() or not w.sum() > 0:
+            raise ValueError("WeightedRandomSampler: weights must be a 1-D sequence of finite non-negative numbers "
+                             "with a positive sum")
+        if not replacement and num_samples > np.count_nonzero(w):
+            raise ValueError(f"WeightedRandomSampler: cannot draw {num_samples} samples without replacement from "
+                             f"{np.count_nonzero(w)} positive weights")
+        self.weights, self.num_samples, self.replacement, self.generator = w, int(num_samples), bool(replacement), generator
+        _check_generator(generator)
+
+    def _indices(self):
+        from .tensor import tensor
+        return random.multinomial(tensor(self.weights), self.num_samples, self.replacement,
+                                  generator=self.generator if isinstance(self.generator, random.Generator) else None
+                                  ).numpy()
 
     def __iter__(self):
         return iter(self._indices().tolist())
@@ -323,9 +408,6 @@ class DataLoader:
             raise ValueError("DataLoader needs a dataset or at least one array")
         if not _is_int(num_workers) or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers must be an int >= 0, got {num_workers!r}")
-        if num_workers > 0:
-            raise ValueError(f"DataLoader: num_workers={num_workers} is not supported: fastgrad loads batches in the "
-                             f"main process (arrays and tensors by one gather per batch); use num_workers=0")
         if seed is not None and generator is not None:
             raise ValueError("DataLoader: give either seed (the array form) or generator, not both")
         if len(datasets) > 1 or not _is_map_style(datasets[0]):
@@ -338,10 +420,17 @@ class DataLoader:
             dataset = datasets[0]
             if dtype is not None:
                 raise ValueError("DataLoader: dtype applies to the array form DataLoader(X, Y, ...) only")
+        self.dataset, self.num_workers, self.collate_fn = dataset, int(num_workers), collate_fn
+        if isinstance(dataset, IterableDataset):
+            if shuffle or sampler is not None or batch_sampler is not None:
+                raise ValueError("DataLoader: an IterableDataset takes no shuffle, sampler or batch_sampler")
+            _check_batch_size(batch_size, "DataLoader")
+            self.batch_size, self.drop_last, self.generator = int(batch_size), bool(drop_last), generator
+            self.sampler = self.batch_sampler = None
+            return
         if not hasattr(dataset, "__len__"):
-            raise TypeError(f"DataLoader: the dataset ({type(dataset).__name__}) has no __len__: fastgrad loads "
-                            f"map-style datasets (with __len__ and __getitem__) only")
-        self.dataset, self.num_workers, self.collate_fn = dataset, 0, collate_fn
+            raise TypeError(f"DataLoader: the dataset ({type(dataset).__name__}) has no __len__: a map-style dataset "
+                            f"needs __len__ and __getitem__ (a stream: subclass IterableDataset)")
         self.generator = np.random.default_rng(seed) if seed is not None else generator
         if batch_sampler is not None:
             if batch_size != 1 or shuffle or sampler is not None or drop_last:
@@ -365,9 +454,27 @@ class DataLoader:
         return isinstance(self.sampler, RandomSampler)
 
     def __len__(self):
+        if self.batch_sampler is None:   # a stream: its length only if it says
+            n = len(self.dataset)
+            return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
         return len(self.batch_sampler)
 
     def __iter__(self):
+        if self.batch_sampler is None:
+            return self._stream()
+        return self._batches()
+
+    def _stream(self):
+        collate, batch = self.collate_fn or default_collate, []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield collate(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield collate(batch)
+
+    def _batches(self):
         gather = getattr(self.dataset, "_gather", None)
         if gather is not None and self.collate_fn is None and isinstance(self.batch_sampler, BatchSampler):
             for rows in self.batch_sampler._index_arrays():   # the fast path: one gather per array and batch

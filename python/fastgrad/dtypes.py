@@ -86,10 +86,27 @@ def numeric_array(value, what):
     return array
 
 
+class Unsupported:
+    """A PyTorch dtype fastgrad has no tensors of (fg.float16, fg.bfloat16): it exists so that programs
+    naming it (a table of dtypes, autocast's dtype=) run; making a tensor of it is a TypeError."""
+
+    def __init__(self, name):
+        self.name = name
+        self.is_floating_point = True
+
+    def __repr__(self):
+        return f"fastgrad.{self.name}"
+
+
+float16, bfloat16 = Unsupported("float16"), Unsupported("bfloat16")
+
+
 def as_dtype(dtype):
     """A fastgrad dtype given as itself, a numpy dtype or type, a Python type or a name."""
     if isinstance(dtype, DType):
         return dtype
+    if isinstance(dtype, Unsupported):
+        raise TypeError(f"fastgrad has no {dtype.name} tensors: they are float32, float64, int64 or bool")
     if isinstance(dtype, str) and dtype in _ALIASES:
         return _ALIASES[dtype]
     if dtype is float:   # as in PyTorch: dtype=float is float64, dtype=int int64, dtype=bool bool

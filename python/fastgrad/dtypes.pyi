@@ -22,9 +22,17 @@ int64: DType
 bool_: DType
 kernels: ModuleType
 SMALL_ARRAY: int
+
+class Unsupported:
+    name: str
+    is_floating_point: bool
+    def __init__(self, name: str) -> None: ...
+
+float16: Unsupported
+bfloat16: Unsupported
 _BY_NAME: dict[str, DType]
 
-DTypeLike = DType | str | type | np.dtype[Any]
+DTypeLike = DType | Unsupported | str | type | np.dtype[Any]
 
 def as_dtype(dtype: DTypeLike) -> DType: ...
 def dtype_of_array(array: np.ndarray[Any, np.dtype[Any]]) -> DType: ...

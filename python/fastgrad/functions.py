@@ -1,18 +1,22 @@
 """Module-level forms of the tensor methods, in one place: fg.exp(x), fg.sum(x, dim), fg.where(c, a, b),
 fg.max(x, dim), ... with PyTorch's names, signatures and defaults. Tensor's methods call these."""
+import builtins
 import math
 import numbers
+import sys
+
+import numpy as _np
 
 from ._C import lib
 from . import dtypes as _dtypes
 from .dtypes import as_dtype, float32, int64
-from .tensor import Tensor, tensor
+from .tensor import PRINT_OPTIONS, Tensor, tensor
 from . import inplace
 from .ops import compare as _cmp
-from .ops._checks import cast_to, tensor_arg
+from .ops._checks import cast_to, raw_view, tensor_arg
 from .ops.activation import ReLU, Sigmoid, Tanh
 from .ops.compare import Where
-from .ops.elementwise import Maximum, Minimum, Pow
+from .ops.elementwise import Add as _Add, Div as _Div, Maximum, Minimum, Mul as _Mul, Pow, Sub as _Sub
 from .ops.reduce import Reduce, Sum, max_min, reduce, reduce_dims
 from .ops.softmax import LogSoftmax, Softmax
 from .ops.unary import Clamp, Unary
@@ -144,7 +148,13 @@ def logical_not(input):
 isnan, isinf, isfinite = _cmp.isnan, _cmp.isinf, _cmp.isfinite
 
 
-def where(condition, input, other):
+def where(condition, input=None, other=None):
+    """input where condition holds, else other; where(condition) alone is nonzero(condition, as_tuple=True)."""
+    if input is None and other is None:
+        from .ops.index import nonzero
+        return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where: give both input and other, or neither (the indices of the true elements)")
     return Where().forward(condition, input, other)
 
 
@@ -376,3 +386,135 @@ pi, e, inf, nan = math.pi, math.e, math.inf, math.nan
 
 __all__ += ["sort", "argsort", "topk", "mm", "dot", "outer", "isclose", "allclose", "equal", "is_tensor", "numel",
             "as_tensor", "get_default_dtype", "set_default_dtype", "pi", "e", "inf", "nan"]
+
+
+# ---- arithmetic by name: torch.add(x, y, alpha=2), x.mul(y), torch.div(x, y, rounding_mode="floor") --
+def add(input, other, *, alpha=1):
+    """input + alpha * other, as torch.add."""
+    return _Add().forward(input, _scaled(other, alpha, "add"))
+
+
+def sub(input, other, *, alpha=1):
+    """input - alpha * other, as torch.sub."""
+    return _Sub().forward(input, _scaled(other, alpha, "sub"))
+
+
+def mul(input, other):
+    return _Mul().forward(input, other)
+
+
+def div(input, other, *, rounding_mode=None):
+    """input / other, as torch.div: true division (integers give floats), or with rounding_mode
+    "trunc" / "floor" the quotient rounded toward zero / down (integers then give int64, and a zero
+    divisor raises ZeroDivisionError)."""
+    if rounding_mode not in (None, "trunc", "floor"):
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
+    if rounding_mode is None:
+        return _Div().forward(input, other)
+    integers = not builtins.any(a.dtype.is_floating_point if isinstance(a, Tensor) else isinstance(a, float)
+                                for a in (input, other))
+    if not integers:
+        return (floor if rounding_mode == "floor" else trunc)(_Div().forward(input, other))
+    divisor = other if isinstance(other, Tensor) else tensor(other)
+    if divisor.numel() and not raw_view(cast_to(divisor, int64)).all():   # (a check before the kernels)
+        raise ZeroDivisionError("div: integer division by zero")
+    as_float = [cast_to(a, _dtypes.float64) if isinstance(a, Tensor) else float(a) for a in (input, other)]
+    return cast_to((floor if rounding_mode == "floor" else trunc)(_Div().forward(*as_float)), int64)
+
+
+def _scaled(other, alpha, name):
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Number):
+        raise TypeError(f"{name}: alpha must be a number, got {type(alpha).__name__}")
+    return other if alpha == 1 else other * alpha
+
+
+def tan(input):
+    """sin(input) / cos(input): its gradient follows from theirs (1 / cos^2)."""
+    return sin(input) / cos(input)
+
+
+def select(input, dim, index):
+    """input's slice at index along dim, that dimension removed (as input[..., index, ...])."""
+    tensor_arg(input, "select")
+    if input.dim() == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or not -input.dim() <= dim < input.dim():
+        raise IndexError(f"select: dim {dim!r} is out of range for a tensor of {input.dim()} dimensions")
+    dim = dim % input.dim()
+    size = input.shape[dim]
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral) or not -size <= index < size:
+        raise IndexError(f"select(): index {index!r} out of range for tensor of size {tuple(input.shape)} at "
+                         f"dimension {dim}")
+    return input.narrow(dim, int(index) % size, 1).squeeze(dim)
+
+
+def detach(input):
+    return tensor_arg(input, "detach").detach()
+
+
+subtract, multiply, divide, true_divide = sub, mul, div, div
+__all__ += ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "tan", "select", "detach"]
+
+
+# ---- printing and the limits of the dtypes -------------------------------------------------------------
+_PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, max_line_width=80),
+             "short": dict(precision=2, threshold=1000, edgeitems=2, max_line_width=80),
+             "full": dict(precision=4, threshold=builtins.float("inf"), edgeitems=3, max_line_width=80)}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """How tensors print, as torch.set_printoptions: a profile ("default", "short", "full") and/or the
+    single options; sci_mode=False never uses scientific notation, None lets the values decide."""
+    options = dict(PRINT_OPTIONS)
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}")
+        options = dict(_PROFILES[profile])
+    for name, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
+                        ("max_line_width", linewidth)):
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
+                raise ValueError(f"set_printoptions: {name.replace('max_line_', 'line')} must be a non-negative "
+                                 f"number, got {value!r}")
+            options[name] = value
+    if options.get("threshold") == builtins.float("inf"):
+        options["threshold"] = sys.maxsize   # numpy's "never summarise"
+    if sci_mode is not None:
+        options["suppress_small"] = not sci_mode
+    PRINT_OPTIONS.clear()
+    PRINT_OPTIONS.update({k: v if k == "suppress_small" else int(v) for k, v in options.items()})
+
+
+class finfo:
+    """The limits of a float dtype (the default one with no argument), as torch.finfo."""
+
+    def __init__(self, type=None):  # noqa: A002
+        dtype = _dtypes.default_float() if type is None else as_dtype(type)
+        if not dtype.is_floating_point:
+            raise TypeError(f"finfo: {dtype!r} is not a floating point dtype (use iinfo)")
+        info = _np.finfo(dtype.np)
+        self.dtype, self.bits = dtype.name, info.bits
+        self.eps, self.max, self.min = builtins.float(info.eps), builtins.float(info.max), builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.tiny)
+        self.resolution = 10.0 ** -info.precision   # (numpy gives it in the dtype: float32 1e-6 is 9.99e-7)
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution}, min={self.min}, max={self.max}, eps={self.eps}, "
+                f"smallest_normal={self.smallest_normal}, tiny={self.tiny}, dtype={self.dtype})")
+
+
+class iinfo:
+    """The limits of an integer dtype, as torch.iinfo."""
+
+    def __init__(self, type):  # noqa: A002
+        dtype = as_dtype(type)
+        if dtype.is_floating_point or dtype is _dtypes.bool_:
+            raise TypeError(f"iinfo: {dtype!r} is not an integer dtype (use finfo)")
+        info = _np.iinfo(dtype.np)
+        self.dtype, self.bits, self.max, self.min = dtype.name, info.bits, builtins.int(info.max), builtins.int(info.min)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+
+
+__all__ += ["set_printoptions", "finfo", "iinfo"]

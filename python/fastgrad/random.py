@@ -13,7 +13,7 @@ import numpy as np
 from ._C import ffi, lib
 from . import tensor as _tensor
 from .dtypes import as_dtype, default_float, int64, kernels
-from .tensor import Tensor, _checked_shape, as_device, empty
+from .tensor import Tensor, _checked_shape, as_device, empty, size_arg
 
 
 class Generator:
@@ -128,17 +128,17 @@ def _real(x, what):
     return float(x)
 
 
-def rand(*shape, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(*shape, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform on [0, 1)."""
-    t, _ = _new(shape, dtype, requires_grad, device, "rand")
+    t, _ = _new(size_arg(shape, size, "rand"), dtype, requires_grad, device, "rand")
     _draw(t, lib.FG_UNIFORM, 0.0, 1.0, generator, "rand")
     t.requires_grad = bool(requires_grad)
     return t
 
 
-def randn(*shape, mean=0.0, std=1.0, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(*shape, size=None, mean=0.0, std=1.0, generator=None, dtype=None, device=None, requires_grad=False):
     """Normally distributed with the given mean and standard deviation (0 and 1 by default)."""
-    t, _ = _new(shape, dtype, requires_grad, device, "randn")
+    t, _ = _new(size_arg(shape, size, "randn"), dtype, requires_grad, device, "randn")
     _draw(t, lib.FG_NORMAL, _real(mean, "randn: mean"), _real(std, "randn: std"), generator, "randn")
     t.requires_grad = bool(requires_grad)
     return t

@@ -127,10 +127,13 @@ class Tensor:
         return _cast(self, dtype)
 
     def type(self, dtype=None):
-        """The dtype's name with no argument (PyTorch prints 'torch.FloatTensor'), else a cast."""
+        """The dtype's name with no argument (PyTorch prints 'torch.FloatTensor'), else a cast to a
+        dtype, a legacy type (fg.FloatTensor, ...) or its name ("torch.LongTensor")."""
         if dtype is None:
             return f"fastgrad.{self._dtype.name}"
-        return self.to(dtype)
+        if isinstance(dtype, str) and dtype.rsplit(".", 1)[-1] in _LEGACY_TYPES:
+            dtype = _LEGACY_TYPES[dtype.rsplit(".", 1)[-1]]
+        return self.to(_LEGACY_TYPES.get(getattr(dtype, "__name__", None), dtype) if callable(dtype) else dtype)
 
     def float(self):
         return self.to(float32)
@@ -256,7 +259,7 @@ class Tensor:
         self._buf[self._flat_index(i, j)] = self._dtype.python(value)
 
     def __repr__(self):
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", **PRINT_OPTIONS)
         extra = f", dtype={self._dtype!r}" if self._dtype is not default_float() and self._dtype is not int64 else ""
         if self.requires_grad:
             extra += ", requires_grad=True"
@@ -291,8 +294,12 @@ class Tensor:
         return self
 
     def retain_grad(self):
-        raise NotImplementedError("retain_grad(): fastgrad consumes the gradients of intermediate tensors "
-                                  "(README, \"Differences from PyTorch\")")
+        """Keep this non-leaf tensor's gradient in .grad after backward (accumulating, as a leaf's)."""
+        autograd.retain_grad(self)
+
+    @property
+    def retains_grad(self):
+        return self._op is not None and autograd._retained.get(id(self)) is self
 
     def zero_grad(self):
         self.grad = None
@@ -476,6 +483,28 @@ class Tensor:
 
     def div_(self, other):
         return inplace.binary(self, other, Div, "div_")
+
+    # arithmetic by name (functions.py): x.add(y, alpha=2), x.mul(0.5), x.div(y, rounding_mode="floor")
+    def add(self, other, *, alpha=1): return _fn.add(self, other, alpha=alpha)
+    def sub(self, other, *, alpha=1): return _fn.sub(self, other, alpha=alpha)
+    def mul(self, other): return _fn.mul(self, other)
+    def div(self, other, *, rounding_mode=None): return _fn.div(self, other, rounding_mode=rounding_mode)
+    subtract, multiply, divide, true_divide = sub, mul, div, div
+    def tan(self): return _fn.tan(self)
+    def select(self, dim, index): return _fn.select(self, dim, index)
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """The main diagonal (every index equal) set to fill_value, in place, as PyTorch: 2-D of any shape
+        or all dimensions equal; wrap=True restarts it every cols + 1 rows of a tall matrix."""
+        if self.dim() < 2:
+            raise RuntimeError(f"fill_diagonal_: dimensions must be larger than 1, got shape {self._shape}")
+        if self.dim() > 2 and len(set(self._shape)) != 1:
+            raise RuntimeError(f"fill_diagonal_: all dimensions of input must be of equal length, got {self._shape}")
+        step = sum(math.prod(self._shape[d + 1:]) for d in range(self.dim()))   # one step along every dim
+        end = self._numel if wrap and self.dim() == 2 else min(self._shape) * step
+        mask = np.zeros(self._numel, dtype=bool)   # which elements: a constant of the shape, not of the values
+        mask[0:end:step] = True
+        return self.masked_fill_(tensor(mask.reshape(self._shape)), fill_value)
 
     def fill_(self, value):
         return inplace.fill(self, value)
@@ -816,6 +845,12 @@ def BoolTensor(*args, **kwargs):
     return _legacy_tensor(bool_, args, kwargs)
 
 
+# fastgrad.set_printoptions: numpy.array2string's precision, threshold, edgeitems, max_line_width, suppress_small;
+# PyTorch's default profile to start with (4 digits)
+PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "max_line_width": 80}
+_LEGACY_TYPES = {"FloatTensor": float32, "DoubleTensor": float64, "LongTensor": int64, "BoolTensor": bool_}
+
+
 class Size(tuple):
     """torch.Size: a tuple of dimensions (tensors' .shape are plain tuples, which compare equal)."""
 
@@ -1016,12 +1051,21 @@ def fill(t, value):
         kernels.fill(t._buf, t._dtype.code, 0.0, int(value), t._numel)
 
 
-def zeros(*shape, dtype=None, device=None, requires_grad=False):
-    return _filled(shape, default_float() if dtype is None else dtype, 0, requires_grad, device)
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False):
+    return _filled(size_arg(shape, size, "zeros"), default_float() if dtype is None else dtype, 0, requires_grad, device)
 
 
-def ones(*shape, dtype=None, device=None, requires_grad=False):
-    return _filled(shape, default_float() if dtype is None else dtype, 1, requires_grad, device)
+def ones(*shape, size=None, dtype=None, device=None, requires_grad=False):
+    return _filled(size_arg(shape, size, "ones"), default_float() if dtype is None else dtype, 1, requires_grad, device)
+
+
+def size_arg(shape, size, name):
+    """The shape given as sizes (zeros(2, 3), zeros((2, 3))) or as the keyword size=(2, 3)."""
+    if size is None:
+        return shape
+    if shape:
+        raise TypeError(f"{name}() got the shape both as sizes {shape} and as size={size!r}")
+    return (size,)
 
 
 def zeros_like(t, dtype=None, device=None, requires_grad=False):

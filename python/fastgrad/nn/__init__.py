@@ -56,3 +56,15 @@ from .activation import (CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Ha
 
 __all__ += ["Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "Mish", "SELU", "CELU", "Softsign", "Threshold", "GLU",
             "PReLU", "Softmin", "Tanhshrink", "Softshrink", "Hardshrink"]
+
+# ---- margin and embedding losses (margin.py; their functions in functional) ----
+from .margin import (CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss, MultiLabelSoftMarginLoss,  # noqa: E402
+                     SoftMarginLoss, TripletMarginLoss)
+
+__all__ += ["CosineEmbeddingLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelSoftMarginLoss",
+            "SoftMarginLoss", "TripletMarginLoss"]
+
+# ---- EmbeddingBag (sparse.py; F.embedding_bag) ----
+from .sparse import EmbeddingBag  # noqa: E402
+
+__all__ += ["EmbeddingBag"]

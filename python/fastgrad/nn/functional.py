@@ -8,7 +8,7 @@ from ..ops._checks import float_arg
 from ..dtypes import kernels
 from ..random import bernoulli_mask
 from ..autograd import no_grad
-from ..tensor import Tensor, empty
+from ..tensor import Tensor, empty, zeros_like
 
 
 def relu(x, inplace=False):
@@ -146,6 +146,69 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     """Rows of weight at the integer indices in input; padding_idx rows get no gradient."""
     from ..ops.index import embedding as _embedding
     return _embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """The sum, mean or max of the embedding rows of each bag of indices: the rows of a 2-D input, or
+    the runs of a 1-D input that start at offsets. An empty bag gives zeros; padding_idx entries are
+    left out (and out of a mean's count); per_sample_weights (mode "sum") weight each row. The bags
+    are a (bags x indices) matrix made from the offsets on the host (an index op, like indexing by a
+    tensor: not capturable), applied to the gathered rows by one product, so gradients reach weight
+    (sparse=True: a row-sparse one) and per_sample_weights."""
+    import numpy as np
+    from .. import functions as _fn
+    from ..creation import full
+    from ..tensor import tensor as _tensor
+    name = "embedding_bag"
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"{name}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+    if max_norm is not None or scale_grad_by_freq:
+        raise NotImplementedError(f"{name}: max_norm and scale_grad_by_freq are not supported")
+    if not isinstance(input, Tensor) or input._dtype.is_floating_point or input.ndim not in (1, 2):
+        raise ValueError(f"{name}: input must be a 1-D or 2-D tensor of integer indices, got "
+                         f"{getattr(input, 'shape', type(input).__name__)}")
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{name}: offsets must be None when input is 2-D (each row is a bag)")
+        bags, length = input.shape
+        starts = np.arange(bags) * length
+    else:
+        if not isinstance(offsets, Tensor) or offsets.ndim != 1 or offsets._dtype.is_floating_point:
+            raise ValueError(f"{name}: a 1-D input needs offsets, a 1-D tensor of integers")
+        starts = offsets.numpy().astype(np.int64)
+        if include_last_offset:
+            if len(starts) == 0 or starts[-1] != input.numel():
+                raise ValueError(f"{name}: with include_last_offset the last offset must be the input's length "
+                                 f"{input.numel()}")
+            starts = starts[:-1]
+        if len(starts) and (starts[0] != 0 or (np.diff(starts) < 0).any() or starts[-1] > input.numel()):
+            raise ValueError(f"{name}: offsets must start at 0 and not decrease nor pass the input's length "
+                             f"{input.numel()}, got {starts.tolist()}")
+    flat = input.reshape(-1)
+    n, bags = flat.numel(), len(starts)
+    ends = np.append(starts[1:], n).astype(np.int64)
+    member = np.zeros((bags, n), dtype=bool)   # member[b, i]: index i is in bag b
+    for b, (lo, hi) in enumerate(zip(starts, ends)):
+        member[b, lo:hi] = True
+    if padding_idx is not None:
+        member &= flat.numpy() != padding_idx % weight.shape[0]
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(f"{name}: per_sample_weights is only supported for mode='sum' (PyTorch too), "
+                                      f"got mode={mode!r}")
+        if not isinstance(per_sample_weights, Tensor) or per_sample_weights.shape != input.shape:
+            raise ValueError(f"{name}: per_sample_weights must be a tensor of the input's shape {input.shape}")
+    rows = embedding(flat, weight, sparse=sparse)   # (n, dim)
+    if mode == "max":
+        chosen = _fn.where(_tensor(member)[:, :, None], rows[None], full((), -math.inf, dtype=weight.dtype))
+        return _fn.where(_tensor(member.any(axis=1))[:, None], chosen.amax(1), full((), 0.0, dtype=weight.dtype))
+    counts = member.sum(axis=1, keepdims=True)
+    scale = member / np.maximum(counts, 1) if mode == "mean" else member.astype(np.float64)
+    bag_matrix = _tensor(scale, dtype=weight.dtype)
+    if per_sample_weights is not None:
+        bag_matrix = bag_matrix * per_sample_weights.reshape(-1)
+    return bag_matrix @ rows
 
 
 def one_hot(tensor, num_classes=-1):
@@ -585,3 +648,90 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
                       "dim=X as an argument.", stacklevel=_stacklevel)
         dim = 0 if x.ndim in (0, 1, 3) else 1
     return _functions.softmax(-x, dim)
+
+
+# ---- margin and embedding losses (their modules: nn/margin.py): composed from ops in the order of
+# PyTorch's own implementation (aten/src/ATen/native/Loss.cpp), so values and gradients follow
+# PyTorch's, kinks included (clamp passes the gradient at the bound) ----
+def _tensors(name, **named):
+    for arg, t in named.items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}: {arg} must be a fastgrad Tensor, got {type(t).__name__}")
+
+
+def _reduce(losses, reduction, name):
+    if reduction == "none":
+        return losses
+    if reduction in ("mean", "sum"):
+        return getattr(losses, reduction)()
+    raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -target * (input1 - input2) + margin): target 1 wants input1 ranked higher, -1 lower."""
+    _tensors("margin_ranking_loss", input1=input1, input2=input2, target=target)
+    if not input1.dim() == input2.dim() == target.dim():
+        raise ValueError(f"margin_ranking_loss: all inputs should have the same number of dimensions, got "
+                         f"{input1.shape}, {input2.shape} and {target.shape}")
+    losses = (-target * (input1 - input2) + margin).clamp(min=0)
+    return _reduce(losses, _legacy_reduction(size_average, reduce, reduction), "margin_ranking_loss")
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """input where target is 1, max(0, margin - input) where it is -1."""
+    _tensors("hinge_embedding_loss", input=input, target=target)
+    zeros = zeros_like(input)
+    below_margin = _functions.where(target != 1, (margin - input).clamp(min=0), zeros)
+    itself = _functions.where(target != -1, input, zeros)
+    return _reduce(below_margin + itself, _legacy_reduction(size_average, reduce, reduction), "hinge_embedding_loss")
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target * input)), as softplus (no overflow for large margins)."""
+    _tensors("soft_margin_loss", input=input, target=target)
+    return _reduce(softplus(-target * input), _legacy_reduction(size_average, reduce, reduction),
+                   "soft_margin_loss")
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where it is -1; the cosine over
+    the last dimension, each squared norm plus 1e-12 as PyTorch."""
+    _tensors("cosine_embedding_loss", input1=input1, input2=input2, target=target)
+    if input1.dim() not in (1, 2) or input1.shape != input2.shape:
+        raise ValueError(f"cosine_embedding_loss: expected 1-D or 2-D inputs of one shape, got {input1.shape} and "
+                         f"{input2.shape}")
+    if target.dim() != input1.dim() - 1:
+        raise ValueError(f"cosine_embedding_loss: target of shape {target.shape} does not match inputs of shape "
+                         f"{input1.shape}")
+    eps = 1e-12
+    cos = (input1 * input2).sum(-1) / _functions.sqrt(((input1 * input1).sum(-1) + eps) * ((input2 * input2).sum(-1) + eps))
+    zeros = zeros_like(cos)
+    losses = _functions.where(target == 1, 1 - cos, zeros) + _functions.where(target == -1, (cos - margin).clamp(min=0), zeros)
+    return _reduce(losses, _legacy_reduction(size_average, reduce, reduction), "cosine_embedding_loss")
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """max(0, margin + d(anchor, positive) - d(anchor, negative)), d the pairwise p-distance; with
+    swap, d(anchor, negative) is replaced by d(positive, negative) where that is smaller."""
+    _tensors("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
+    if not anchor.dim() == positive.dim() == negative.dim() or anchor.dim() not in (1, 2):
+        raise ValueError(f"triplet_margin_loss: expected anchor, positive and negative to be 1-D or 2-D of one "
+                         f"dimensionality, got {anchor.shape}, {positive.shape} and {negative.shape}")
+    to_positive = pairwise_distance(anchor, positive, p, eps)
+    to_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        to_negative = _functions.minimum(to_negative, pairwise_distance(positive, negative, p, eps))
+    losses = (margin + to_positive - to_negative).clamp(min=0)
+    return _reduce(losses, _legacy_reduction(size_average, reduce, reduction), "triplet_margin_loss")
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-(target log sigmoid(input) + (1 - target) log sigmoid(-input)), times weight, averaged over the
+    classes (the last dimension)."""
+    _tensors("multilabel_soft_margin_loss", input=input, target=target)
+    losses = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        losses = losses * weight
+    losses = losses.sum(-1) / input.shape[-1] if input.dim() else losses
+    return _reduce(losses, _legacy_reduction(size_average, reduce, reduction), "multilabel_soft_margin_loss")

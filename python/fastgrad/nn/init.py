@@ -96,6 +96,31 @@ def eye_(tensor):
         return tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype))
 
 
+def orthogonal_(tensor, gain=1.0, generator=None):
+    """A (semi-)orthogonal matrix from the QR decomposition of a normal one (Saxe et al. 2013), as
+    PyTorch: rows x (the other dimensions flattened), scaled by gain. The normal draw comes from
+    fastgrad's generator; the decomposition of that initial value is numpy's (initialisation, not an
+    op of a graph)."""
+    import numpy as np
+    from ..random import randn
+    from ..tensor import tensor as as_tensor
+    if _tensor(tensor, "orthogonal_").ndim < 2:
+        raise ValueError("orthogonal_: only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = randn(rows, cols, generator=generator, dtype=tensor.dtype).numpy().astype(np.float64)
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q *= np.sign(np.diag(r))   # makes the decomposition unique (and the draw uniform)
+    if rows < cols:
+        q = q.T
+    with no_grad():
+        return tensor.copy_(as_tensor((q * gain).reshape(tensor.shape), dtype=tensor.dtype))
+
+
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(_tensor(tensor, "xavier_uniform_"))
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out)) if fan_in + fan_out else 0.0

@@ -86,6 +86,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
+        if _capture_hook is not None:
+            _capture_hook(self)   # fastgrad.compile is recording a step: it notes the module, refuses its hooks
         if _hooked(self):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
@@ -287,11 +289,6 @@ class Module:
     def _call_with_hooks(self, args, kwargs):
         pre_hooks = list(self.__dict__.get("_forward_pre_hooks", {}).values())
         hooks = list(self.__dict__.get("_forward_hooks", {}).values())
-        if pre_hooks or hooks:
-            from ..compile import CaptureError, _capturing   # (here: a cycle at import time; hooks are rare)
-            if _capturing is not None:
-                raise CaptureError(f"compile: a forward hook on {type(self).__name__} runs Python, which a replay "
-                                   f"would skip; remove it (handle.remove()) or call the step uncompiled")
         for hook in pre_hooks:
             result = hook(self, args)
             if result is not None:
@@ -359,6 +356,10 @@ class Module:
             return f"{type(self).__name__}({self.extra_repr()})"
         head = [self.extra_repr()] if self.extra_repr() else []
         return f"{type(self).__name__}(\n  " + "\n  ".join(head + lines) + "\n)"
+
+
+# Set by fastgrad.compile while it records a step: Module.__call__ calls it with the module (on any thread).
+_capture_hook = None
 
 
 def _hooked(module):

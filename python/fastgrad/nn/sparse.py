@@ -55,3 +55,37 @@ class Embedding(Module):
     def extra_repr(self):
         extra = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
         return f"{self.num_embeddings}, {self.embedding_dim}{extra}" + (", sparse=True" if self.sparse else "")
+
+
+class EmbeddingBag(Module):
+    """An Embedding whose lookups are reduced per bag (F.embedding_bag): weight of shape
+    (num_embeddings, embedding_dim) initialised N(0, 1), mode "mean" (default), "sum" or "max"."""
+
+    def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                 mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None, device=None,
+                 dtype=None):
+        if mode not in ("sum", "mean", "max"):
+            raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+        table = Embedding(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                          _weight, device=device, dtype=dtype)
+        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, table.padding_idx
+        self.mode, self.sparse, self.include_last_offset = mode, bool(sparse), bool(include_last_offset)
+        self.weight = table.weight
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                        mode="mean", sparse=False, include_last_offset=False, padding_idx=None):
+        if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:
+            raise ValueError("EmbeddingBag.from_pretrained: embeddings must be a 2-D tensor")
+        bag = cls(*embeddings.shape, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings.numpy(),
+                  include_last_offset, padding_idx, dtype=embeddings.dtype)
+        bag.weight.requires_grad_(not freeze)
+        return bag
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        return F.embedding_bag(input, self.weight, offsets, mode=self.mode, sparse=self.sparse,
+                               per_sample_weights=per_sample_weights, include_last_offset=self.include_last_offset,
+                               padding_idx=self.padding_idx)
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}, mode={self.mode!r}"

@@ -93,6 +93,12 @@ def _check_positive_int(cls, name, value):
         raise ValueError(f"{cls}: {name} must be a positive int, got {value!r}")
 
 
+def _check_positive_number(cls, name, value):
+    """A period PyTorch uses in arithmetic only (StepLR(opt, 1.0), as its word-language-model example)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value > 0 or not math.isfinite(value):
+        raise ValueError(f"{cls}: {name} must be a positive number, got {value!r}")
+
+
 def _check_finite(cls, name, value):
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
         raise ValueError(f"{cls}: {name} must be a finite number, got {value!r}")
@@ -178,7 +184,7 @@ class StepLR(LRScheduler):
     """lr = initial_lr · gamma^(epoch // step_size)."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        _check_positive_int("StepLR", "step_size", step_size)
+        _check_positive_number("StepLR", "step_size", step_size)
         _check_finite("StepLR", "gamma", gamma)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
@@ -299,7 +305,7 @@ class CosineAnnealingLR(LRScheduler):
     to eta_min over T_max epochs (and back up after, as PyTorch's schedule does)."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        _check_positive_int("CosineAnnealingLR", "T_max", T_max)
+        _check_positive_number("CosineAnnealingLR", "T_max", T_max)
         _check_finite("CosineAnnealingLR", "eta_min", eta_min)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)

@@ -12,4 +12,6 @@ _distributed.DistributedSampler = data.DistributedSampler
 sys.modules[_distributed.__name__] = _distributed
 data.distributed = _distributed   # `import fastgrad.utils.data.distributed as d` reads the attribute
 
-__all__ = ["data"]
+from . import checkpoint  # noqa: E402 (fg.utils.checkpoint, as torch.utils.checkpoint)
+
+__all__ = ["data", "checkpoint"]

@@ -51,6 +51,33 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     for g in _grads(parameters):
         g.dtype.k.clip_value(g._buf, clip, g._numel)
 
+def parameters_to_vector(parameters):
+    """The parameters flattened and joined into one 1-D tensor (a copy)."""
+    from ...shape_functions import cat
+    params = [p for p in parameters]
+    if not params or not all(isinstance(p, Tensor) for p in params):
+        raise TypeError("parameters_to_vector: expected a non-empty iterable of tensors")
+    return cat([p.reshape(-1) for p in params])
+
+
+def vector_to_parameters(vec, parameters):
+    """Copies consecutive slices of the 1-D vec into the parameters, in order (their values change in
+    place, outside autograd)."""
+    from ...autograd import no_grad
+    if not isinstance(vec, Tensor) or vec.dim() != 1:
+        raise TypeError(f"vector_to_parameters: expected a 1-D tensor, got "
+                        f"{vec.shape if isinstance(vec, Tensor) else type(vec).__name__}")
+    params = list(parameters)
+    total = sum(p.numel() for p in params)
+    if total != vec.numel():
+        raise ValueError(f"vector_to_parameters: the vector has {vec.numel()} elements, the parameters {total}")
+    offset = 0
+    with no_grad():
+        for p in params:
+            p.copy_(vec[offset:offset + p.numel()].reshape(p.shape))
+            offset += p.numel()
+
+
 from . import rnn  # noqa: E402  (fg.nn.utils.rnn: padding and packing sequences)
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "rnn"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "rnn"]
