@@ -251,10 +251,10 @@ def test_scheduler_state_dict_and_bad_arguments():
     other.load_state_dict(sched.state_dict())
     other.step()
     assert other.get_last_lr() == [pytest.approx(0.0125)]
-    with pytest.raises(ValueError, match="step_size must be a positive int"):
+    with pytest.raises(ValueError, match="step_size must be a positive number"):
         optim.lr_scheduler.StepLR(opt, step_size=0)
-    with pytest.raises(ValueError, match="T_max must be a positive int"):
-        optim.lr_scheduler.CosineAnnealingLR(opt, T_max=2.5)
+    with pytest.raises(ValueError, match="T_max must be a positive number"):
+        optim.lr_scheduler.CosineAnnealingLR(opt, T_max=-2.5)
 
 
 def test_an_optimizer_written_by_hand_and_a_closure_work_as_in_pytorch():

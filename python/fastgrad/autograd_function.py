@@ -110,8 +110,22 @@ class _FunctionNode(Op):
 
     def __init__(self, cls, ctx, args, outputs):
         self.cls, self.ctx, self.args = cls, ctx, args
+        for t in ctx.saved_tensors:   # their in-place markers, so a later write into one is noticed
+            if t is not None and t._version is None:
+                t._version = [0, 0]
         self.shapes = [(o.shape, o.dtype) if isinstance(o, Tensor) else None for o in outputs]
         self.grads = [None] * len(outputs)
+
+    def check_versions(self):
+        """As PyTorch: what forward saved (ctx.save_for_backward) must not have been written in place
+        since; the arguments themselves may be (reads = ()), unless one took over a new graph node."""
+        super().check_versions()
+        for t in self.ctx.saved_tensors:
+            if t is not None and t._version[0] > self.epoch:
+                raise RuntimeError(f"one of the variables needed for gradient computation has been modified by an "
+                                   f"inplace operation: a tensor of shape {t.shape} saved by {self.cls.__name__}."
+                                   f"forward (ctx.save_for_backward) was written in place after it ran; write to a "
+                                   f"copy (t.clone()) instead")
 
     def _backward(self, _):
         grads, self.grads = self.grads, [None] * len(self.grads)
