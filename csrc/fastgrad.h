@@ -56,7 +56,12 @@ void fg_triangle(void *out, const void *in, int64_t elem_size, int upper, int64_
 /* ---- elementwise (elementwise.inc) --------------------------------------------------------- */
 /* POW, MAXIMUM, MINIMUM: the math helper's (ops/elementwise.py Pow, Maximum, Minimum); maximum and
  * minimum propagate NaN, their backward splits the gradient in halves at ties, as PyTorch's. */
-enum fg_binary_op { FG_ADD, FG_SUB, FG_MUL, FG_DIV, FG_POW, FG_MAXIMUM, FG_MINIMUM };
+enum fg_binary_op { FG_ADD, FG_SUB, FG_MUL, FG_DIV, FG_POW, FG_MAXIMUM, FG_MINIMUM,
+                   /* PyTorch's atan2(a, b), hypot, fmod (C's sign: the dividend's), remainder (the divisor's
+                    * sign) and floor_divide (rounds toward -inf); atan2 and hypot are float only, the
+                    * others also int64 (a zero divisor gives 0 there: Python refuses it first). Backward:
+                    * every one but FLOOR_DIVIDE, which PyTorch does not differentiate either. */
+                   FG_ATAN2, FG_HYPOT, FG_FMOD, FG_REMAINDER, FG_FLOOR_DIVIDE };
 
 /* out[i] = a[i] op b[i] for n elements; out may alias a or b. */
 void fg_binary_f32(float *out, const float *a, const float *b, int op, int64_t n);
@@ -241,6 +246,28 @@ void fg_adadelta_f32(float *param, float *square_avg, float *acc_delta, const fl
                      double eps, double weight_decay, int64_t n);
 void fg_adadelta_f64(double *param, double *square_avg, double *acc_delta, const double *grad, double lr, double rho,
                      double eps, double weight_decay, int64_t n);
+/* Adamax, NAdam and RAdam (op), ASGD and Rprop: as SGD and Adam, *lr read and *step counted in
+ * memory; maximize negates the gradient. adaptive: exp_second is Adamax's exp_inf, NAdam's and
+ * RAdam's exp_avg_sq; mu_product (NAdam's running product of momentum factors; may be NULL for the
+ * others) is updated in place; decoupled (NAdam, RAdam) decays the parameter instead of the gradient. */
+enum fg_adaptive_op { FG_ADAMAX, FG_NADAM, FG_RADAM };
+void fg_adaptive_f32(float *param, float *exp_avg, float *exp_second, double *step, double *mu_product,
+                     const float *grad, int op, const double *lr, double beta1, double beta2, double eps,
+                     double weight_decay, double momentum_decay, int decoupled, int maximize, int64_t n);
+void fg_adaptive_f64(double *param, double *exp_avg, double *exp_second, double *step, double *mu_product,
+                     const double *grad, int op, const double *lr, double beta1, double beta2, double eps,
+                     double weight_decay, double momentum_decay, int decoupled, int maximize, int64_t n);
+/* ASGD: ax is the running average of the parameter; *eta and *mu (the step size and averaging
+ * weight this call uses) are replaced by the next step's. */
+void fg_asgd_f32(float *param, float *ax, double *eta, double *mu, double *step, const float *grad, const double *lr,
+                 double lambd, double alpha, double t0, double weight_decay, int maximize, int64_t n);
+void fg_asgd_f64(double *param, double *ax, double *eta, double *mu, double *step, const double *grad,
+                 const double *lr, double lambd, double alpha, double t0, double weight_decay, int maximize, int64_t n);
+/* Rprop: prev starts at 0, step_size at lr (filled by the caller); lr is not read again. */
+void fg_rprop_f32(float *param, float *prev, float *step_size, double *step, const float *grad, double etaminus,
+                  double etaplus, double step_size_min, double step_size_max, int maximize, int64_t n);
+void fg_rprop_f64(double *param, double *prev, double *step_size, double *step, const double *grad, double etaminus,
+                  double etaplus, double step_size_min, double step_size_max, int maximize, int64_t n);
 /* Linear then ReLU, fused: out = relu(x·wᵀ + bias), identical to fg_linear then fg_relu. Backward
  * from the saved output: dpre (m x n, overwritten, the caller's scratch) = dout where out > 0, else 0;
  * then dx (+)= dpre·w, dw (+)= dpreᵀ·x, dbias += column sums of dpre (NULLs skipped). */
@@ -600,6 +627,19 @@ void fg_pointwise_loss_backward_f64(double *dinput, double *dtarget, const doubl
                                     const double *target, const double *weight, const double *pos_weight,
                                     double param, int op, int reduction, int64_t n, int64_t count,
                                     int accumulate_dinput, int accumulate_dtarget);
+
+/* ---- RMSNorm (rms_norm.inc) over the last `cols` elements of each row: out = x·rstd·weight with
+ * rstd = 1/sqrt(mean(x²) + eps), weight NULL or cols long; rstd (rows entries) is written for
+ * backward. Backward: dx (+)= its gradient (accumulate_dx 0 overwrites), dweight += its gradient
+ * (either may be NULL: skipped). */
+void fg_rms_norm_f32(float *out, float *rstd, const float *x, const float *weight, double eps, int64_t rows,
+                     int64_t cols);
+void fg_rms_norm_f64(double *out, double *rstd, const double *x, const double *weight, double eps, int64_t rows,
+                     int64_t cols);
+void fg_rms_norm_backward_f32(float *dx, float *dweight, const float *dout, const float *x, const float *rstd,
+                              const float *weight, int accumulate_dx, int64_t rows, int64_t cols);
+void fg_rms_norm_backward_f64(double *dx, double *dweight, const double *dout, const double *x, const double *rstd,
+                              const double *weight, int accumulate_dx, int64_t rows, int64_t cols);
 
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py

@@ -31,6 +31,7 @@
 #include "sort.inc"
 #include "rnn.inc"
 #include "loss.inc"
+#include "rms_norm.inc"   /* (uses norm_act.inc's vector helpers) */
 #undef T
 #undef FG
 
@@ -53,6 +54,7 @@
 #include "sort.inc"
 #include "rnn.inc"
 #include "loss.inc"
+#include "rms_norm.inc"   /* (uses norm_act.inc's vector helpers) */
 #undef T
 #undef FG
 

@@ -217,7 +217,7 @@ CASES = [
     ("o = fg.optim.SGD([p], lr=0.1); o.load_state_dict({})", ValueError, "'state' and 'param_groups'", False),
     # ---- learning-rate schedules ----------------------------------------------------------------------
     ("fg.optim.lr_scheduler.StepLR([p], 2)", TypeError, "expects a fastgrad optimizer, got list", False),
-    ("fg.optim.lr_scheduler.StepLR(fg.optim.SGD([p], lr=0.1), 0)", ValueError, "step_size must be a positive int", False),
+    ("fg.optim.lr_scheduler.StepLR(fg.optim.SGD([p], lr=0.1), 0)", ValueError, "step_size must be a positive number", False),
     ("fg.optim.lr_scheduler.StepLR(fg.optim.SGD([p], lr=0.1), 2, gamma=float('nan'))", ValueError, "gamma", False),
     ("fg.optim.lr_scheduler.StepLR(fg.optim.SGD([p], lr=0.1), 2, gamma='x')", ValueError, "gamma", False),
     ("fg.optim.lr_scheduler.CosineAnnealingLR(fg.optim.SGD([p], lr=0.1), -1)", ValueError, "T_max", False),

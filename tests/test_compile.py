@@ -430,6 +430,10 @@ CASES = {
                            + F.binary_cross_entropy_with_logits(x, t.sigmoid(), pos_weight=fg.ones(4), reduction="none")
                            + F.binary_cross_entropy(x.sigmoid(), t.sigmoid(), reduction="none")
                            + F.kl_div(x, t, reduction="none", log_target=True), 2),
+    # the math helper's API additions (tests/test_api_more.py)
+    "RMSNorm": _case(lambda x, w: F.rms_norm(x, (4,), w[0]) + F.rms_norm(x, (3, 4), eps=1e-3), 2),
+    "BinaryMath": _case(lambda x, y: fg.atan2(x, y) + fg.hypot(x, y) + fg.fmod(x, y) + fg.remainder(x, y[0])
+                        + fg.floor_divide(x.detach(), y.detach()), 2),
 }
 
 

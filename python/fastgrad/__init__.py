@@ -120,3 +120,9 @@ __all__ += ["float16", "bfloat16", "half", "int32", "int16", "int8", "uint8"]   
 
 # ---- torch.jit's entry points (identity: no TorchScript) and torch.testing.assert_close ----
 from . import jit, testing  # noqa: E402
+
+# ---- atan2, hypot, fmod, remainder, floor_divide, more reductions and utilities (api_more.py) ----
+from . import api_more  # noqa: E402
+from .api_more import *  # noqa: F401,F403,E402
+
+__all__ += api_more.__all__

@@ -286,6 +286,14 @@ def broadcast_shape(*shapes):
     return tuple(out)
 
 
+def broadcasts_to(shape, target):
+    """Whether shape broadcasts to target itself (a value for an indexed region, a gradient to sum)."""
+    try:
+        return broadcast_shape(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
 class Broadcast:
     """How an op broadcasts operands of shapes a and b: the result's shape and element count, and,
     as C arrays ready for a kernel, that shape and a's and b's strides over it."""
@@ -383,6 +391,8 @@ def backward(root, grad=None, stop=None):
 def _run_backward(root, grad, stop=None):
     """Runs the graph's ops backward from root; stop (for grad()): {id: [tensor, gradient]} of
     non-leaf tensors whose gradient is also kept there."""
+    if _tensor_hooks.hooks:   # some tensor has hooks (register_hook): the engine that runs them
+        return _tensor_hooks.run_backward(root, grad, stop)
     if root._op is None:   # a leaf: the gradient accumulates like any other
         accumulate_grad(root, grad)
         return
@@ -562,3 +572,4 @@ from . import autograd_function as function  # noqa: E402 (fg.autograd.function,
 from .autograd_function import Function, FunctionCtx, once_differentiable  # noqa: E402,F401
 import sys as _sys  # noqa: E402
 _sys.modules[__name__ + ".function"] = function
+from . import tensor_hooks as _tensor_hooks  # noqa: E402  (it builds on this module)

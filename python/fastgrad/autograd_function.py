@@ -143,12 +143,7 @@ class _FunctionNode(Op):
             if not isinstance(r, Tensor):
                 raise TypeError(f"function {name}Backward returned a {type(r).__name__} as the gradient of argument "
                                 f"{i}; expected a tensor or None")
-            try:
-                autograd.broadcast_shape(a.shape, r.shape)
-                fits = autograd.broadcast_shape(a.shape, r.shape) == r.shape
-            except ValueError:
-                fits = False
-            if not fits:
+            if not autograd.broadcasts_to(a.shape, r.shape):   # (a gradient broadcast up is summed back)
                 raise RuntimeError(f"function {name}Backward returned an invalid gradient at index {i} - got "
                                    f"{list(r.shape)} but expected shape compatible with {list(a.shape)}")
             r = r.detach().to(a.dtype)

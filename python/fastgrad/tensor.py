@@ -1149,3 +1149,50 @@ from .ops.elementwise import Pow  # noqa: E402
 _COMPARABLE = (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)
 from .ops import index as index_ops  # noqa: E402
 from . import tensor_functions as _tf  # noqa: E402
+
+
+# ---- tensor hooks (fastgrad/tensor_hooks.py) ---------------------------------------------------------
+def _register_hook(self, hook):
+    """Calls hook(grad) with this tensor's gradient during backward; a tensor it returns replaces the
+    gradient. Returns a handle whose remove() takes the hook off (PyTorch's register_hook)."""
+    return _tensor_hooks.register(self, hook)
+
+
+Tensor.register_hook = _register_hook
+from . import tensor_hooks as _tensor_hooks  # noqa: E402
+
+
+# ---- more math methods (fastgrad/api_more.py) ------------------------------------------------------------
+def _more_methods():
+    from . import api_more as m
+    methods = {name: getattr(m, name) for name in ("atan2", "arctan2", "hypot", "fmod", "remainder", "floor_divide",
+                                                   "atan2_", "hypot_", "fmod_", "remainder_", "floor_divide_")}
+    methods.update(arctan2_=m.atan2_, __mod__=m.remainder, __floordiv__=m.floor_divide, __imod__=m.remainder_,
+                   __ifloordiv__=m.floor_divide_, __rmod__=lambda self, other: m.remainder(other, self),
+                   __rfloordiv__=lambda self, other: m.floor_divide(other, self))
+    for name, fn in methods.items():
+        setattr(Tensor, name, fn)
+
+
+_more_methods()
+
+
+def _utility_methods():
+    from . import api_more as m
+    for name in ("count_nonzero", "argwhere", "nansum", "nanmean", "aminmax", "diff", "baddbmm", "addbmm", "addmv"):
+        setattr(Tensor, name, getattr(m, name))
+    Tensor.tile = lambda self, *dims: m.tile(self, _one_or_many(dims))
+
+
+_utility_methods()
+
+
+def _unary_methods():
+    from . import api_more as m
+    for name in ("frac", "fix", "positive", "signbit", "bitwise_not"):
+        setattr(Tensor, name, getattr(m, name))
+    for name, fn in m.IN_PLACE.items():
+        setattr(Tensor, name, fn)
+
+
+_unary_methods()

@@ -68,3 +68,12 @@ __all__ += ["CosineEmbeddingLoss", "HingeEmbeddingLoss", "MarginRankingLoss", "M
 from .sparse import EmbeddingBag  # noqa: E402
 
 __all__ += ["EmbeddingBag"]
+
+# ---- parameter containers (containers.py) ----
+from .containers import ParameterDict, ParameterList  # noqa: E402
+
+__all__ += ["ParameterList", "ParameterDict"]
+# ---- more layers (layers_more.py) ----
+from .layers_more import Bilinear, Dropout1d, PixelShuffle, PixelUnshuffle, RMSNorm  # noqa: E402
+
+__all__ += ["RMSNorm", "PixelShuffle", "PixelUnshuffle", "Dropout1d", "Bilinear"]

@@ -735,3 +735,83 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
         losses = losses * weight
     losses = losses.sum(-1) / input.shape[-1] if input.dim() else losses
     return _reduce(losses, _legacy_reduction(size_average, reduce, reduction), "multilabel_soft_margin_loss")
+# ---- more of PyTorch's functional API (math helper: layers_more.py, ops/rms_norm.py) -----------------
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x²) + eps) · weight over the trailing `normalized_shape` dimensions; eps=None is
+    the input dtype's machine epsilon, as in PyTorch."""
+    return ops.RMSNorm(normalized_shape, eps).forward(input, weight)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zeroes whole channels of (N, C, L) or (C, L) with probability p, scaling the rest by
+    1/(1-p), when training (dropout2d's mask, one value per channel)."""
+    p = check_dropout_p(p)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"dropout1d: input must be a fastgrad Tensor, got {type(input).__name__}")
+    if input.ndim not in (2, 3):
+        raise ValueError(f"dropout1d: expects an input of shape (N, C, L) or (C, L), got {input.shape}")
+    if not training or p == 0:
+        return input
+    mask = bernoulli_mask(input.shape[:-1] + (1,), p, 1 / (1 - p) if p < 1 else 0.0, input.dtype)
+    return input.mul_(mask) if inplace else ops.Mul().forward(input, mask)
+
+
+def _factor(value, op, name):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{op}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(*, C·r², H, W) -> (*, C, H·r, W·r): a reshape, one permute (a copy) and a reshape."""
+    r = _factor(upscale_factor, "pixel_shuffle", "upscale_factor")
+    if not isinstance(input, Tensor) or input.ndim < 3:
+        raise ValueError(f"pixel_shuffle: expects a tensor of at least 3 dimensions (*, C, H, W), got "
+                         f"{getattr(input, 'shape', type(input).__name__)}")
+    *batch, c, h, w = input.shape
+    if c % (r * r):
+        raise ValueError(f"pixel_shuffle: the channels ({c}, of input shape {input.shape}) must be divisible by "
+                         f"upscale_factor² ({r * r})")
+    n = len(batch)
+    x = input.reshape(*batch, c // (r * r), r, r, h, w)
+    x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return x.reshape(*batch, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """(*, C, H·r, W·r) -> (*, C·r², H, W), pixel_shuffle's inverse."""
+    r = _factor(downscale_factor, "pixel_unshuffle", "downscale_factor")
+    if not isinstance(input, Tensor) or input.ndim < 3:
+        raise ValueError(f"pixel_unshuffle: expects a tensor of at least 3 dimensions (*, C, H, W), got "
+                         f"{getattr(input, 'shape', type(input).__name__)}")
+    *batch, c, h, w = input.shape
+    if h % r or w % r:
+        raise ValueError(f"pixel_unshuffle: height and width ({h}, {w}, of input shape {input.shape}) must be "
+                         f"divisible by downscale_factor ({r})")
+    n = len(batch)
+    x = input.reshape(*batch, c, h // r, r, w // r, r)
+    x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return x.reshape(*batch, c * r * r, h // r, w // r)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y[..., o] = sum over i, j of input1[..., i]·weight[o, i, j]·input2[..., j] + bias[o]: one matmul
+    of input1 with weight (as in1 x out·in2), a product with input2 and a sum."""
+    for name, t in (("input1", input1), ("input2", input2), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"bilinear: {name} must be a fastgrad Tensor, got {type(t).__name__}")
+    if weight.ndim != 3 or input1.ndim == 0 or input1.shape[:-1] != input2.shape[:-1] or \
+            input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:
+        raise ValueError(f"bilinear: expects input1 (*, in1), input2 (*, in2) and weight (out, in1, in2), got shapes "
+                         f"{input1.shape}, {input2.shape} and {weight.shape}")
+    out_f, in1, in2 = weight.shape
+    if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (out_f,)):
+        raise ValueError(f"bilinear: bias must be a tensor of shape ({out_f},), got "
+                         f"{getattr(bias, 'shape', type(bias).__name__)}")
+    lead = input1.shape[:-1]
+    x1, x2 = input1.reshape(-1, in1), input2.reshape(-1, in2)
+    t = (x1 @ weight.permute(1, 0, 2).reshape(in1, out_f * in2)).reshape(-1, out_f, in2)
+    y = (t * x2.unsqueeze(1)).sum(-1)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(*lead, out_f)

@@ -35,3 +35,7 @@ __all__ += ["RNNGates"]
 # the pointwise losses (mse, l1, smooth_l1, huber, binary cross-entropy, kl_div): one kernel, one class
 from .pointwise_loss import PointwiseLoss  # noqa: E402
 __all__ += ["PointwiseLoss"]
+
+# RMSNorm (rms_norm.py, csrc/rms_norm.inc)
+from .rms_norm import RMSNorm  # noqa: E402
+__all__ += ["RMSNorm"]

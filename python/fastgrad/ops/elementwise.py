@@ -184,3 +184,34 @@ class Maximum(_MathBinary):
 
 class Minimum(_MathBinary):
     code = lib.FG_MINIMUM
+
+
+# ---- atan2, hypot, fmod, remainder, floor_divide: op codes of the same kernel (the math helper) -------
+class BinaryMath(_MathBinary):
+    """PyTorch's atan2, hypot, fmod, remainder and floor_divide, chosen by name: one class over the
+    binary kernel's op codes. atan2 makes integer operands float (as PyTorch); hypot takes floats
+    only; fmod, remainder and floor_divide keep int64, whose zero divisors are refused first (a check
+    reading the divisor, as Pow's of negative integer exponents). floor_divide has no gradient, as
+    in PyTorch (its backward raises)."""
+    CODES = {"atan2": lib.FG_ATAN2, "hypot": lib.FG_HYPOT, "fmod": lib.FG_FMOD, "remainder": lib.FG_REMAINDER,
+             "floor_divide": lib.FG_FLOOR_DIVIDE}
+
+    def __init__(self, name):
+        self.name, self.code = name, self.CODES[name]
+
+    def _general_forward(self, a, b):
+        a, b = operands(a, b, self.name, true_division=self.name == "atan2")
+        if not a._dtype.is_floating_point:
+            if self.name == "hypot":
+                raise TypeError(f"hypot: expects floating-point tensors, got {a._dtype!r} (as PyTorch); convert "
+                                f"with .float()")
+            if b._numel and not b.numpy().all():   # a check, not the op (integer division by zero)
+                raise ZeroDivisionError(f"{self.name}: integer division by zero (a zero in the divisor of dtype "
+                                        f"{b._dtype!r})")
+        return self.record(binary(self.code, a, b), a, b)
+
+    def _backward(self, g):
+        if self.code == lib.FG_FLOOR_DIVIDE:
+            raise RuntimeError("the derivative for floor_divide is not implemented (as in PyTorch); call it on "
+                               "detached tensors")
+        super()._backward(g)

@@ -20,7 +20,7 @@ import numpy as np
 
 from .._C import ffi, lib
 from .. import autograd
-from ..autograd import Op, accumulate_grad, grad_buffer
+from ..autograd import Op, accumulate_grad, broadcasts_to, grad_buffer
 from ..dtypes import bool_, int64, kernels
 from ..tensor import Tensor, _view, empty, tensor
 from . import _checks
@@ -421,12 +421,7 @@ def setitem(t, key, value):
     from .. import inplace
     sel = select(t._shape, key)
     v = _value(value, t._dtype, "setitem")
-    try:
-        np.broadcast_shapes(v._shape, sel.shape)
-        fits = np.broadcast_shapes(v._shape, sel.shape) == sel.shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not broadcasts_to(v._shape, sel.shape):
         raise ValueError(f"setitem: a value of shape {v._shape} cannot be broadcast to the indexed shape {sel.shape}")
     if inplace._recording(t, v):
         if t._op is None and t.requires_grad:

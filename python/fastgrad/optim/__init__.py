@@ -11,3 +11,9 @@ __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler", "SparseAdam"]
 from .adaptive import Adadelta, Adagrad, RMSprop  # noqa: E402
 
 __all__ += ["Adagrad", "RMSprop", "Adadelta"]
+
+# ---- Adamax, NAdam, RAdam, ASGD, Rprop, LBFGS (pack) ----
+from .lbfgs import LBFGS  # noqa: E402
+from .more import ASGD, NAdam, RAdam, Adamax, Rprop  # noqa: E402
+
+__all__ += ["Adamax", "NAdam", "RAdam", "ASGD", "Rprop", "LBFGS"]

@@ -26,6 +26,7 @@ from ..tensor import Tensor, tensor
 
 class Optimizer:
     state_names = ()   # the per-parameter buffers a subclass keeps, in state_dict order
+    scalar_state_names = ()   # per-parameter 0-dim float64 state its kernel updates (NAdam's mu_product)
     # True: the update kernel, called through _kernel, reads the learning rate from _lr_cell(group)
     # and increments state["step"] itself, so a captured step (fastgrad.compile) can replay it.
     # False: step() counts in Python and the kernels take Python floats (refused in a capture).
@@ -167,10 +168,13 @@ class Optimizer:
             if not isinstance(index, numbers.Integral) or not 0 <= index < len(params):
                 raise ValueError(f"{name}.load_state_dict: state for parameter {index!r}, which does not exist")
             p = params[index]
-            unknown = set(saved) - {"step", *self.state_names}
+            unknown = set(saved) - {"step", *self.scalar_state_names, *self.state_names}
             if unknown:
                 raise ValueError(f"{name}.load_state_dict: unknown state {sorted(unknown)} for parameter {index}")
             entry = {"step": _step_count(float(saved.get("step", 0)))}
+            for key in self.scalar_state_names:
+                if saved.get(key) is not None:
+                    entry[key] = _step_count(float(saved[key]))
             for key in self.state_names:
                 if saved.get(key) is None:
                     continue

@@ -8,6 +8,7 @@ Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 class Optimizer:
     state_names: tuple[str, ...]
+    scalar_state_names: tuple[str, ...]
     live_state: bool
     defaults: dict[str, Any]
     param_groups: list[dict[str, Any]]
