@@ -36,6 +36,15 @@ void *fg_workspace(size_t bytes);
  * FG(name_avx2) and FG(name_portable), each compiled (and auto-vectorised) for its path, and
  * FG(name_on_path), which calls the one fg_kernel_path() names. Used inside the *.inc files. */
 #define FG_INLINE static inline __attribute__((always_inline))
+/* __builtin_shufflevector: gcc 12 and clang; older compilers (manylinux images) take scalar loops */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define FG_HAS_SHUFFLEVECTOR 1
+#endif
+#endif
+#ifndef FG_HAS_SHUFFLEVECTOR
+#define FG_HAS_SHUFFLEVECTOR 0
+#endif
 #if FG_X86
 #define FG_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #define FG_TARGET_AVX512 __attribute__((target("avx512f,fma")))

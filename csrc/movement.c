@@ -89,7 +89,14 @@ FG_INLINE void fg_move_row(char *out, const char *in, int mode, int64_t n, int64
         if (os == 1 && is == 1) for (int64_t j = 0; j < n; j++) o[j] += x[j];
         else for (int64_t j = 0; j < n; j++) o[j * os] += x[j * is];
     } else if (os == 1 && is == 1) {
-        memcpy(out, in, (size_t)(n * mode));
+        const size_t bytes = (size_t)(n * mode);
+        if (bytes > 64) {
+            memcpy(out, in, bytes);
+        } else {   /* a short row (an attention head's 64 bytes): the call to libc's memcpy cost more than the copy */
+            size_t b = 0;
+            for (; b + 16 <= bytes; b += 16) memcpy(out + b, in + b, 16);
+            for (; b < bytes; b++) out[b] = in[b];
+        }
     } else if (os == 1 && is == -1) {   /* flip; constant strides let these loops vectorise */
         for (int64_t j = 0; j < n; j++) memcpy(out + j * mode, in - j * mode, (size_t)mode);
     } else if (os == -1 && is == 1) {   /* flip's gradient */
@@ -111,6 +118,13 @@ FG_INLINE void fg_move_rows(char *out, const char *in, int mode, int64_t size, c
         const int64_t n = len - col < hi - at ? len - col : hi - at;
         fg_move_row(out + (o + col * os) * size, in + (i + col * is) * size, mode, n, os, is);
         at += n;
+        if (last > 0) {   /* whole rows along the next dimension in a plain loop, without the cursor's walk */
+            const int64_t d = last - 1, od = l->os[d], id = l->is[d];
+            for (; at + len <= hi && digit[d] + 1 < l->shape[d]; at += len) {
+                digit[d]++, o += od, i += id;
+                fg_move_row(out + o * size, in + i * size, mode, len, os, is);
+            }
+        }
         fg_step(l, last, digit, &o, &i);
     }
 }

@@ -216,6 +216,29 @@ def test_direct_path_gives_the_packed_bits(path, dtype, m, n, k, threads):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("m, n, k", [(700, 70, 64), (64, 300, 100), (523, 45, 37), (2048, 65, 64)], ids=str)
+def test_a_in_place_gives_the_packed_bits(path, dtype, m, n, k, threads):
+    """Products with k in one block, too large to skip packing altogether, read a row-major A where it
+    lies (B packed whole): the same bits as the packed loops, forced here by NC smaller than n, on 1
+    and 2 threads (split by rows and by columns)."""
+    fast = DTYPES[dtype][1]
+    for trans_a, trans_b, accumulate in COMBOS:
+        fg.set_num_threads(1)
+        in_place = check(dtype, m, n, k, trans_a, trans_b, accumulate)
+        a, b, c = operands(m, n, k, trans_a, trans_b, dtype)
+        fg.set_num_threads(2)
+        assert np.array_equal(in_place, gemm(fast, c.copy(), a, b, m, n, k, trans_a, trans_b, accumulate))
+        for nt in (1, 2):
+            fg.set_num_threads(nt)
+            lib.fg_gemm_set_blocks(0, 0, 1)
+            try:
+                packed = gemm(fast, c.copy(), a, b, m, n, k, trans_a, trans_b, accumulate)
+            finally:
+                lib.fg_gemm_set_blocks(0, 0, 0)
+            assert np.array_equal(in_place, packed), f"in place and packed disagree at {m}x{n}x{k}, {nt} threads"
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("m, n, k", SHAPES[:9] + THREADED[:3] + [(32, 10, 0)], ids=str)
 def test_gemm_bias_is_bias_then_accumulate(path, dtype, m, n, k, threads):
     """fg_gemm_bias adds the bias as C is stored: the bits of C = bias rows, then C += op(A)·op(B),

@@ -462,6 +462,26 @@ def test_same_bits_for_any_thread_count_and_path(path, threads):
         assert r.tobytes() == g.tobytes()
 
 
+def test_short_rows_move_right_on_any_thread_count():
+    """A permute whose contiguous runs are a few elements (an attention head's 16 floats; 13 and 2
+    here) moves them inline, row after row: against numpy, forward and backward (strided add), with
+    the same bits on 1 and 2 threads (the split falls mid-row)."""
+    rng = np.random.default_rng(1)
+    for shape in [(17, 67, 5, 13), (35, 3, 301, 2)]:
+        a = rng.standard_normal(shape).astype(np.float32)
+        g = rng.standard_normal((shape[0], shape[2], shape[1], shape[3])).astype(np.float32)
+        results = []
+        for threads in (1, 2):
+            with kernel_config(None, threads):
+                x = fg.tensor(a, requires_grad=True)
+                y = x.permute(0, 2, 1, 3)
+                (y * fg.tensor(g)).sum().backward()
+                results.append((y.numpy().copy(), x.grad.numpy().copy()))
+        np.testing.assert_array_equal(results[0][0], a.transpose(0, 2, 1, 3))
+        np.testing.assert_array_equal(results[0][1], g.transpose(0, 2, 1, 3))
+        assert all(r.tobytes() == t.tobytes() for r, t in zip(results[0], results[1]))
+
+
 # ---- nn.Flatten / nn.Unflatten --------------------------------------------------------------------
 def test_flatten_and_unflatten_modules():
     x = fg.randn(2, 3, 4, 5)
