@@ -7,6 +7,7 @@ ones, in float32 and float64, on 1 and 2 threads. Results must be bit-identical 
 (the k loop is never split); across paths they differ only by rounding. Also: the derived blocks,
 the path without scratch memory, and set_num_threads' limits.
 """
+import contextlib
 import itertools
 import os
 
@@ -174,12 +175,21 @@ def test_derived_blocks_are_sane(path, itemsize):
     assert mc * kc * itemsize <= l2 // 2 or mc == mr   # an A block fits in L2
 
 
+@contextlib.contextmanager
+def gemm_blocks(mc, kc, nc):
+    """MC, KC, NC set for the block (0: derived; rounded up to whole tiles), derived again after."""
+    lib.fg_gemm_set_blocks(mc, kc, nc)
+    try:
+        yield
+    finally:
+        lib.fg_gemm_set_blocks(0, 0, 0)
+
+
 @pytest.fixture
 def small_blocks():
-    """Tiny MC, KC, NC (rounded up to whole tiles), so that small products cross every block edge."""
-    lib.fg_gemm_set_blocks(1, 16, 1)
-    yield
-    lib.fg_gemm_set_blocks(0, 0, 0)
+    """Tiny MC, KC, NC, so that small products cross every block edge."""
+    with gemm_blocks(1, 16, 1):
+        yield
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
@@ -207,11 +217,8 @@ def test_direct_path_gives_the_packed_bits(path, dtype, m, n, k, threads):
     for trans_a, trans_b, accumulate in COMBOS:
         direct = check(dtype, m, n, k, trans_a, trans_b, accumulate)
         a, b, c = operands(m, n, k, trans_a, trans_b, dtype)
-        lib.fg_gemm_set_blocks(1, 0, 1)
-        try:
+        with gemm_blocks(1, 0, 1):
             packed = gemm(fast, c.copy(), a, b, m, n, k, trans_a, trans_b, accumulate)
-        finally:
-            lib.fg_gemm_set_blocks(0, 0, 0)
         assert np.array_equal(direct, packed), f"direct and packed disagree at {m}x{n}x{k}"
 
 
@@ -230,11 +237,8 @@ def test_a_in_place_gives_the_packed_bits(path, dtype, m, n, k, threads):
         assert np.array_equal(in_place, gemm(fast, c.copy(), a, b, m, n, k, trans_a, trans_b, accumulate))
         for nt in (1, 2):
             fg.set_num_threads(nt)
-            lib.fg_gemm_set_blocks(0, 0, 1)
-            try:
+            with gemm_blocks(0, 0, 1):
                 packed = gemm(fast, c.copy(), a, b, m, n, k, trans_a, trans_b, accumulate)
-            finally:
-                lib.fg_gemm_set_blocks(0, 0, 0)
             assert np.array_equal(in_place, packed), f"in place and packed disagree at {m}x{n}x{k}, {nt} threads"
 
 
@@ -251,14 +255,11 @@ def test_gemm_bias_is_bias_then_accumulate(path, dtype, m, n, k, threads):
         a, b, _ = operands(m, n, k, trans_a, trans_b, dtype)
         for nt, blocks in [(1, (0, 0, 0)), (2, (0, 0, 0)), (1, (1, 16, 1))]:
             fg.set_num_threads(nt)
-            lib.fg_gemm_set_blocks(*blocks)
-            try:
+            with gemm_blocks(*blocks):
                 want = gemm(fast, np.tile(bias, (m, 1)), a, b, m, n, k, trans_a, trans_b, 1)
                 got = np.full((m, n), np.nan, dtype)
                 fused(ffi.from_buffer(ctype, got), ffi.from_buffer(ctype, a), ffi.from_buffer(ctype, b),
                       ffi.from_buffer(ctype, bias), m, n, k, trans_a, trans_b)
-            finally:
-                lib.fg_gemm_set_blocks(0, 0, 0)
             assert np.array_equal(got, want), f"{m}x{n}x{k} trans {trans_a}{trans_b}, {nt} threads, blocks {blocks}"
 
 
