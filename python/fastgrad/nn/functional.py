@@ -266,14 +266,19 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zeroes whole channels of (N, C, H, W) or (C, H, W) with probability p, scaling the rest by
     1/(1-p), when training; the channel mask is broadcast by the C multiply."""
+    return _channel_dropout(input, p, training, inplace, 2, "dropout2d", "(N, C, H, W) or (C, H, W)")
+
+
+def _channel_dropout(input, p, training, inplace, spatial, name, layouts):
+    """dropout1d/dropout2d: one kept-and-scaled value per channel, over `spatial` trailing dimensions."""
     p = check_dropout_p(p)
     if not isinstance(input, Tensor):
-        raise TypeError(f"dropout2d: input must be a fastgrad Tensor, got {type(input).__name__}")
-    if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expects an input of shape (N, C, H, W) or (C, H, W), got {input.shape}")
+        raise TypeError(f"{name}: input must be a fastgrad Tensor, got {type(input).__name__}")
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise ValueError(f"{name}: expects an input of shape {layouts}, got {input.shape}")
     if not training or p == 0:
         return input
-    mask = bernoulli_mask(input.shape[:-2] + (1, 1), p, 1 / (1 - p) if p < 1 else 0.0, input.dtype)
+    mask = bernoulli_mask(input.shape[:-spatial] + (1,) * spatial, p, 1 / (1 - p) if p < 1 else 0.0, input.dtype)
     return input.mul_(mask) if inplace else ops.Mul().forward(input, mask)
 
 
@@ -745,15 +750,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zeroes whole channels of (N, C, L) or (C, L) with probability p, scaling the rest by
     1/(1-p), when training (dropout2d's mask, one value per channel)."""
-    p = check_dropout_p(p)
-    if not isinstance(input, Tensor):
-        raise TypeError(f"dropout1d: input must be a fastgrad Tensor, got {type(input).__name__}")
-    if input.ndim not in (2, 3):
-        raise ValueError(f"dropout1d: expects an input of shape (N, C, L) or (C, L), got {input.shape}")
-    if not training or p == 0:
-        return input
-    mask = bernoulli_mask(input.shape[:-1] + (1,), p, 1 / (1 - p) if p < 1 else 0.0, input.dtype)
-    return input.mul_(mask) if inplace else ops.Mul().forward(input, mask)
+    return _channel_dropout(input, p, training, inplace, 1, "dropout1d", "(N, C, L) or (C, L)")
 
 
 def _factor(value, op, name):
