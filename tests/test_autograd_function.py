@@ -143,6 +143,18 @@ def test_errors_as_pytorch():
     with pytest.raises(RuntimeError, match="apply"):
         WrongShape()
 
+    class InPlace(fg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_dirty(x)
+            return x.mul_(2)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+    with pytest.raises(NotImplementedError, match="in-place custom Functions"):
+        InPlace.apply(fg.ones(3, requires_grad=True) * 1.0)
+
 
 def test_old_names():
     from fastgrad.autograd import Variable

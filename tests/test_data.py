@@ -240,6 +240,8 @@ def test_num_workers_loads_the_same_batches_in_the_main_process():
     workers = fg.data.DataLoader(data, batch_size=4, shuffle=True, num_workers=4, pin_memory=True, persistent_workers=True,
                                  prefetch_factor=2, generator=fg.Generator().manual_seed(3))
     assert [x.tolist() for x, _ in workers] == plain and workers.num_workers == 4
+    with pytest.warns(UserWarning, match="worker_init_fn is not called"):
+        fg.data.DataLoader(data, batch_size=4, num_workers=2, worker_init_fn=lambda worker_id: None)
     assert fg.utils.data.get_worker_info() is None
 
 

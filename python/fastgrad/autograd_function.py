@@ -31,7 +31,10 @@ class FunctionCtx:
         self.non_differentiable = {id(t) for t in tensors}
 
     def mark_dirty(self, *tensors):
-        self.dirty = tensors   # (accepted: an output that is an input gets a node of its own anyway)
+        """Refused: an in-place custom Function makes its input the output in PyTorch, while apply gives
+        an output of its own, so later uses of the input would skip the Function's backward."""
+        raise NotImplementedError("mark_dirty: in-place custom Functions are not supported; return a new tensor "
+                                  "from forward (x.clone() modified) instead of modifying an input")
 
     def set_materialize_grads(self, value):
         """False: backward gets None, not zeros, for an output whose gradient never came."""

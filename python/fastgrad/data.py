@@ -21,6 +21,7 @@ import collections.abc
 import itertools
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -421,6 +422,9 @@ class DataLoader:
             if dtype is not None:
                 raise ValueError("DataLoader: dtype applies to the array form DataLoader(X, Y, ...) only")
         self.dataset, self.num_workers, self.collate_fn = dataset, int(num_workers), collate_fn
+        if num_workers > 0 and worker_init_fn is not None:
+            warnings.warn(f"DataLoader: num_workers={num_workers} loads in the main process, so worker_init_fn is not "
+                          f"called (and get_worker_info() is None)", stacklevel=2)
         if isinstance(dataset, IterableDataset):
             if shuffle or sampler is not None or batch_sampler is not None:
                 raise ValueError("DataLoader: an IterableDataset takes no shuffle, sampler or batch_sampler")
