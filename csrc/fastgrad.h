@@ -706,31 +706,48 @@ void *fg_dlpack_export(void *data, const int64_t *shape, int32_t ndim, uint8_t c
 void fg_dlpack_delete(void *managed, int versioned);
 
 /* ---- captured steps (plan.c): replaying a recorded list of kernel calls ----------------------
- * A plan is an array of steps, each one kernel call with its arguments packed as fg_plan_arg
- * (pointer, int64 or double, as the kernel's parameter is). csrc/build_plan.py generates the
- * dispatch table from this header, so every fg_* function above is replayable without glue. */
+ * A plan is an array of steps, each one kernel call with its pointer arguments in order in p and
+ * its other arguments in order in s, packed as fg_plan_arg (int64 or double, as the kernel's
+ * parameter is). csrc/build_plan.py generates the dispatch table from this header, so every fg_*
+ * function above is replayable without glue. */
 typedef union { void *p; int64_t i; double d; } fg_plan_arg;
-/* kernel: fg_plan_kernel_id(name); FG_PLAN_CHECK_RANGE: args {int64 buffer, n, lo, hi, allowed}
- * must hold values in [lo, hi) or equal to allowed (an index input's bounds, a loss's ignore_index,
- * checked before the kernels that trust them); FG_PLAN_COPY: args {dst, src, bytes}, memcpy (a
- * step's input copied into the plan's buffer: the caller sets src before each run).
+/* kernel: fg_plan_kernel_id(name); FG_PLAN_CHECK_RANGE: p {int64 buffer}, s {n, lo, hi, allowed}:
+ * the buffer must hold values in [lo, hi) or equal to allowed (an index input's bounds, a loss's
+ * ignore_index, checked before the kernels that trust them); FG_PLAN_COPY: p {dst, src}, s {bytes},
+ * memcpy (a step's input copied into the plan's buffer: the caller sets src before each run).
  * ret_slot >= 0 keeps the kernel's returned value in slots[ret_slot]; FG_PLAN_STATUS takes it as a
  * status (kernels returning int: 0 is success) and stops the run on a failure; from_slot >= 0 first sets
- * args[arg_index].d = slots[from_slot] * mul / div (a loss's mean from a kernel's returned sum; the
+ * s[scalar_index].d = slots[from_slot] * mul / div (a loss's mean from a kernel's returned sum; the
  * capture allows one of the two, so the rounding is eager Python's). */
 enum { FG_PLAN_CHECK_RANGE = -1, FG_PLAN_STATUS = -2, FG_PLAN_COPY = -3 };
 typedef struct {
     int64_t kernel;
-    fg_plan_arg *args;
+    void **p;
+    fg_plan_arg *s;
     int64_t ret_slot;
     int64_t from_slot;
-    int64_t arg_index;
+    int64_t scalar_index;
     double mul, div;
 } fg_plan_step;
 /* The id of kernel `name` (e.g. "fg_relu_f32") in the dispatch table, or -1. */
 int64_t fg_plan_kernel_id(const char *name);
-/* Bit i set: argument i of kernel `id` is a pointer to const (the kernel only reads through it). */
-int64_t fg_plan_kernel_const_args(int64_t id);
+/* Fills steps[0..n) for kernels[i] (ids, FG_PLAN_COPY or FG_PLAN_CHECK_RANGE), each taking the next
+ * of its pointer arguments from pointers and of its other arguments from scalars (in call order),
+ * ret_slot and from_slot -1. Returns -1, or the index of an unknown kernel id. */
+int64_t fg_plan_layout(fg_plan_step *steps, const int64_t *kernels, int64_t n, void **pointers, fg_plan_arg *scalars);
+/* The arena of a recorded step's intermediates. owners [starts[o], starts[o] + bytes[o]),
+ * in any order, are the buffers the steps' pointers point into (NULL excepted); movable[o]: nothing outside
+ * the plan holds it. A movable buffer whose first use is a write (a pointer the kernel does not only
+ * read) is made within each replay, so it gets a place offset[o] >= 0 in one arena, shared with
+ * buffers whose uses are over (best fit, in order of first use); the others get -1. owner_of[j]:
+ * the owner of the j-th pointer in call order (-1: NULL); *moved_bytes: the moved buffers' bytes;
+ * scratch: 10 * owners. Returns the arena's bytes, or -1 - j when pointer j points into no owner. */
+int64_t fg_plan_arena(int64_t *offset, int64_t *owner_of, int64_t *moved_bytes, const fg_plan_step *steps, int64_t n,
+                      const uint64_t *starts, const uint64_t *bytes, const uint8_t *movable, int64_t owners,
+                      int64_t *scratch);
+/* Points each pointer into a buffer that fg_plan_arena placed at the same place in arena. */
+void fg_plan_place(fg_plan_step *steps, int64_t n, const int64_t *owner_of, const int64_t *offset,
+                   const uint64_t *starts, char *arena);
 /* Runs the steps in order; returns -1, or the index of the range check or status step that failed
  * (nothing after it ran). Allocates nothing; the kernels keep their threads. */
 int64_t fg_plan_run(const fg_plan_step *steps, int64_t n, double *slots);

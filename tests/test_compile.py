@@ -224,6 +224,23 @@ def test_a_forward_whose_graph_the_caller_needs_runs_eagerly():
     assert fg.compile(model, disable=True) is model
 
 
+def test_a_training_step_under_no_grad_does_what_eager_does():
+    """A plan recorded with grad on is not replayed under no_grad: eager's backward() raises there
+    (nothing requires grad), so the compiled step must raise too and leave the parameters alone."""
+    model, step = mlp_step("sgd_momentum")
+    compiled = fg.compile(step)
+    x, y = batches(1)[0]
+    for _ in range(3):
+        compiled(x, y)
+    before = [bits(p) for p in model.parameters()]
+    with fg.no_grad():
+        with pytest.raises(RuntimeError):
+            step(x, y)
+        with pytest.raises(RuntimeError):
+            compiled(x, y)
+    assert [bits(p) for p in model.parameters()] == before
+
+
 def test_one_tensor_passed_twice_or_two_tensors_get_their_own_plans():
     compiled = fg.compile(lambda a, b: a * b + a)
     x, y = fg.tensor([1.0, 2.0]), fg.tensor([3.0, 4.0])

@@ -49,6 +49,7 @@ closures) other than optimizer hyperparameters are constants of the plan.
 """
 import builtins
 import functools
+import itertools
 import operator
 import struct
 import sys
@@ -60,7 +61,7 @@ from ._C import ffi, lib
 from .nn import modules as _modules
 from .nn.modules import Module
 from .optim.lr_scheduler import LRScheduler
-from .optim.optimizer import Optimizer
+from .optim import optimizer as _optimizer
 from .ops import _checks
 from .tensor import Tensor, alloc_uninitialized, empty
 
@@ -77,17 +78,42 @@ _NAMESPACES = [dtypes.kernels] + [d.k for d in (dtypes.float32, dtypes.float64, 
 _capture_lock = threading.Lock()   # the namespaces are global: one capture at a time
 _capturing = None                  # the recorder, while a capture runs
 _FIELD = {"float": "d", "double": "d"}
-
-
 _UINTPTR = ffi.typeof("uintptr_t")
-_PACK = str.maketrans("pid", "Qqd")   # a recorded argument's field -> its struct format
-
-
 _cast = ffi.cast
+_get_ident = threading.get_ident
+_VIEW = type(ffi.cast("void *", 0))   # the cdata class of casts and pointer arithmetic: never an owner
 
 
 def _address(cdata):
     return int(_cast(_UINTPTR, cdata))
+
+
+class _Kernel:
+    """What a plan needs of one kernel: its id in the dispatch table, which arguments are pointers
+    and which are scalars, and what its result is (None: nothing to keep; "double", "status", "int")."""
+    __slots__ = ("name", "id", "pointers", "scalars", "scalar_format", "ctypes", "result")
+
+    def __init__(self, name, kernel_id, fields, result=None, ctypes=None):
+        self.name, self.id, self.result, self.ctypes = name, kernel_id, result, ctypes
+        self.pointers = tuple(i for i, f in enumerate(fields) if f == "p")
+        self.scalars = tuple(i for i, f in enumerate(fields) if f != "p")
+        self.scalar_format = "".join("d" if fields[i] == "d" else "q" for i in self.scalars)
+
+    @classmethod
+    def of(cls, real, name):
+        kernel_id = lib.fg_plan_kernel_id(name.encode())
+        if kernel_id < 0:
+            raise CaptureError(f"compile: {name} is not in the plan's dispatch table (csrc/build_plan.py)")
+        ctype = ffi.typeof(real)
+        fields = ["p" if a.kind == "pointer" else _FIELD.get(a.cname, "i") for a in ctype.args]
+        # fastgrad.h's convention: an `int` result is a status (0: done), an int64_t one a count
+        result = ctype.result.cname
+        result = None if result == "void" else "double" if result in _FIELD else "status" if result == "int" else "int"
+        return cls(name, kernel_id, fields, result, ctype.args)
+
+
+_COPY = _Kernel("<input copy>", lib.FG_PLAN_COPY, "ppi")             # dst, src, bytes
+_RANGE = _Kernel("<range check>", lib.FG_PLAN_CHECK_RANGE, "piiii")   # buffer, n, lo, hi, allowed
 
 
 class _Returned:
@@ -137,182 +163,144 @@ class _Returned:
 
 
 class _Recorder:
+    """One recorded call of a step. Each kernel call is noted on the tape as it is made, arguments
+    as given (cdata, numbers); turning them into the plan's addresses and values waits for the end
+    (_Layout), where it takes a few C-level passes over all of them."""
+
     def __init__(self, inputs):
-        self.thread = threading.get_ident()
-        self.calls = []        # [kernel name, fields, values, from (index, _Returned) or None, ret slot, kernel
-                               #  id, its const pointer arguments as bits]
-        self.uses = []         # (call, its values, argument index, start of the owned buffer it points into)
-        self.owners = {}       # address -> (bytes, cdata): buffers the plan keeps alive
-        self.written = set()   # addresses of buffers a recorded kernel or an input may have changed
+        self.thread = _get_ident()
+        self.tape = []         # (_Kernel, its arguments, None or (scalar index, the _Returned it takes), result slot)
+        self.marked = []       # the tape's calls with a result slot or a _Returned argument
+        self.owners = {}       # address -> (bytes, cdata): buffers known whole besides the tape's own arrays
+        self.inputs = inputs
         self.slots = 0
         self.optimizer_params = {}  # optimizer -> [parameter], one per kernel call
-        self.constants = set()      # addresses of the arrays record() made of Python sequences
         self.grads_before = {}      # id(parameter) -> its .grad when a module holding it was first called
         self.hyperparameters = {}   # optimizer -> its groups' hyperparameters after its step()
         self.modules = {}           # id -> (module, training, [(name, param, buf)])
-        self.pending_optimizer = None
-        self.in_optimizer = None
+        self.unrouted = None        # the optimizer class whose step() runs, outside its _kernel
+        self.constants = set()      # addresses of the arrays made of Python sequences given for pointers
         for t in inputs:
             self.own(t._buf)
-            self.written.add(_address(t._buf))
 
     def own(self, cdata):
         if ffi.typeof(cdata).kind == "array":
             self.owners[_address(cdata)] = (ffi.sizeof(cdata), cdata)
 
-    def owner_of(self, cdata, address, kernel, i):
-        """The start of the owned buffer that address (cdata's) points into; an array seen for the first
-        time becomes an owner."""
-        self.own(cdata)
-        if address in self.owners:
-            return address
-        for start, (size, _) in self.owners.items():
-            if start <= address < start + size:
-                return start
-        raise CaptureError(f"compile: argument {i} of {kernel} points into a buffer the capture never saw whole, "
-                           f"so the plan cannot keep it alive; this op is not capturable yet")
-
-    def append(self, name, kernel, const, fields, values, pointers, source=None, slot=-1):
-        """One call of the plan; pointers: (argument index, the cdata or tensor buffer it came from) of
-        its nonzero pointer arguments."""
-        at = len(self.calls)
-        for i, cdata in pointers:
-            address = values[i]
-            start = address if address in self.owners else self.owner_of(cdata, address, name, i)
-            self.uses.append((at, values, i, start))
-            self.written.add(address)   # conservative: any buffer a kernel sees may have changed
-        self.calls.append([name, fields, values, source, slot, kernel, const])
-
-    def record(self, name, kernel, const, fields, pointer_args, scalar_args, ctypes, result_kind, real, args):
-        """One kernel call: run it, and append it to the plan with its pointers as addresses (the
-        scalars stay as given: struct.pack in _Plan converts them as cffi did for the call)."""
-        values, call_args, source, pointers = list(args), args, None, []
-        for i in pointer_args:
-            a = args[i]
-            if type(a) is list or type(a) is tuple:   # cffi's temporary array for a sequence: made once here
-                a = ffi.new(ffi.getctype(ctypes[i].item, "[]"), list(a))
-                call_args = call_args if type(call_args) is list else list(call_args)
-                call_args[i] = a
-                self.constants.add(_address(a))
-            address = values[i] = int(_cast(_UINTPTR, a))
-            if address:
-                pointers.append((i, a))
-        for i in scalar_args:
+    def record(self, k, real, args):
+        """The careful path of one kernel call: inside an optimizer's step(), a result the plan keeps
+        (a returned value, a status), or an argument that is a kernel's returned value."""
+        if self.unrouted:
+            raise CaptureError(f"compile: {self.unrouted}.step() called {k.name} outside Optimizer._kernel, so "
+                               f"its hyperparameters would be frozen into the plan (sparse gradients?)")
+        if k.result == "int":
+            raise CaptureError(f"compile: {k.name} returns a count that decides a shape or a branch in Python "
+                               f"(e.g. nonzero, masked_select): not capturable")
+        source = None
+        for j, i in enumerate(k.scalars):
             a = args[i]
             if type(a) is _Returned:
                 if source is not None:
                     a._refuse("a second returned value in one call")
-                call_args = call_args if type(call_args) is list else list(call_args)
-                source, call_args[i], values[i] = (i, a), a.value, 0.0
-        result = real(*call_args)
+                source = (j, a)
+                args = args[:i] + (a.value,) + args[i + 1:]
+        result = real(*args)
         slot = -1
-        if result_kind == "status":   # 0, or a failure the op raises on: the replay stops there too
+        if k.result == "status":   # 0, or a failure the op raises on: the replay stops there too
             slot = lib.FG_PLAN_STATUS
-        elif result_kind == "int":
-            raise CaptureError(f"compile: {name} returns a count that decides a shape or a branch in Python "
-                               f"(e.g. nonzero, masked_select): not capturable")
-        if result_kind == "double":
+        elif k.result == "double":
             slot, self.slots = self.slots, self.slots + 1
-            result = _Returned(result, slot, name)
-        if self.in_optimizer and self.pending_optimizer is None:
-            raise CaptureError(f"compile: {self.in_optimizer}.step() called {name} outside Optimizer._kernel, so "
-                               f"its hyperparameters would be frozen into the plan (sparse gradients?)")
-        self.append(name, kernel, const, fields, values, pointers, source, slot)
+            result = _Returned(result, slot, k.name)
+        if slot != -1 or source is not None:
+            self.marked.append(len(self.tape))
+        self.tape.append((k, args, source, slot))
         return result
 
     def host_read(self, t, what):
-        if _address(t._buf) in self.written:
+        """Refuses a host read of a buffer the step computed or took as input (any buffer a recorded
+        kernel was given may have changed)."""
+        seen = {_address(a) for k, args, _, _ in self.tape for a in map(args.__getitem__, k.pointers)
+                if a is not None and type(a) is not list and type(a) is not tuple}
+        if _address(t._buf) in seen.union(_address(i._buf) for i in self.inputs):
             raise CaptureError(f"compile: {what} on a tensor of shape {t._shape} that the step computed or took "
                                f"as input: a host read inside a captured step would be frozen into the plan. "
                                f"Return the tensor from the step and read it outside instead")
 
 
 def _wrap(real, name):
-    signature = []   # record()'s arguments after the name, read from cffi on the first recorded call
+    described = []   # its _Kernel, made on its first recorded call
 
     def kernel(*args):
         rec = _capturing
-        if rec is None or rec.thread != threading.get_ident():
+        if rec is None or rec.thread != _get_ident():
             return real(*args)
-        if not signature:
-            kernel_id = lib.fg_plan_kernel_id(name.encode())
-            if kernel_id < 0:
-                raise CaptureError(f"compile: {name} is not in the plan's dispatch table (csrc/build_plan.py)")
-            ctype = ffi.typeof(real)
-            result = ctype.result.cname
-            fields = tuple("p" if a.kind == "pointer" else _FIELD.get(a.cname, "i") for a in ctype.args)
-            # fastgrad.h's convention: an `int` result is a status (0: done), an int64_t one a count
-            kind = "void" if result == "void" else "double" if result in _FIELD else "status" if result == "int" else "int"
-            signature[:] = (kernel_id, lib.fg_plan_kernel_const_args(kernel_id), fields,
-                            tuple(i for i, f in enumerate(fields) if f == "p"),
-                            tuple(i for i, f in enumerate(fields) if f != "p"), ctype.args, kind)
-        return rec.record(name, *signature, real, args)
+        k = described[0] if described else described.append(_Kernel.of(real, name)) or described[0]
+        if k.result is None and rec.unrouted is None:   # the usual call: noted, then run
+            rec.tape.append((k, args, None, -1))
+            try:
+                return real(*args)
+            except CaptureError:   # converting an argument refused: a _Returned, which record() routes
+                del rec.tape[-1]
+        return rec.record(k, real, args)
     return kernel
 
 
-def _host_read_guard(method, what):
-    def guarded(self, *args, **kwargs):
-        rec = _capturing
-        if rec is not None and rec.thread == threading.get_ident():
-            rec.host_read(self, what)
-        return method(self, *args, **kwargs)
-    return guarded
-
-
-_HOST_READS = {"item": ".item()", "numpy": ".numpy()", "tolist": ".tolist()", "__bool__": "bool()",
-               "__float__": "float()", "__int__": "int()", "__index__": "use as an index", "get": ".get()",
-               "__repr__": "printing", "__str__": "printing", "__format__": "formatting"}
+def _host_read(t, what):
+    rec = _capturing
+    if rec is not None and rec.thread == _get_ident():
+        rec.host_read(t, what)
 
 
 def _module_called(module):
     """Each module the step calls: its train()/eval() flag and parameters become guards, its buffers
     owned; forward hooks are refused (Python a replay would skip)."""
     rec = _capturing
-    if rec is None or rec.thread != threading.get_ident():
+    if rec is None or rec.thread != _get_ident():
         return
     if module.__dict__.get("_forward_hooks") or module.__dict__.get("_forward_pre_hooks"):
         raise CaptureError(f"compile: a forward hook on {type(module).__name__} runs Python, which a replay "
                            f"would skip; remove it (handle.remove()) or call the step uncompiled")
     if id(module) not in rec.modules:
         for m in module.modules():   # children too: Sequential calls their forward directly
-            rec.modules[id(m)] = (m, m.training, [(n, p, p._buf) for n, p in m._own_parameters()])
-            for _, p in m._own_parameters():
+            own = [(n, p, p._buf) for n, p in m._own_parameters()]
+            rec.modules[id(m)] = (m, m.training, own)
+            for _, p, _ in own:
                 rec.grads_before.setdefault(id(p), p.grad)
             for _, b in m._own_buffers():   # known whole: the step may read a slice of one
                 rec.own(b._buf)
 
 
-def _optimizer_kernel(real):
-    def kernel(self, p, name, *args):
-        rec = _capturing
-        if rec is None or rec.thread != threading.get_ident():
-            return real(self, p, name, *args)
-        rec.optimizer_params.setdefault(self, []).append(p)
-        rec.pending_optimizer = self
-        try:
-            return real(self, p, name, *args)
-        finally:
-            rec.pending_optimizer = None
-    return kernel
+def _optimizer_step(opt, updates, closure):
+    """Optimizer.step() while a step records (optimizer.step_hook): only optimizers whose kernels
+    read lr and the step count from memory are capturable; what else the step baked in is noted."""
+    rec = _capturing
+    if rec is None or rec.thread != _get_ident():
+        return updates(opt, closure)
+    if not type(opt).live_state:
+        raise CaptureError(f"compile: {type(opt).__name__}.step() inside a compiled step: its kernels take the "
+                           f"learning rate and step count as Python numbers, which a replay would freeze (SGD, "
+                           f"Adam, AdamW, NAdam, RAdam, Adamax, ASGD and Rprop read them from memory)")
+    rec.unrouted = type(opt).__name__
+    rec.optimizer_params.setdefault(opt, [])
+    try:
+        return updates(opt, closure)
+    finally:
+        rec.unrouted = None
+        rec.hyperparameters[opt] = _hyperparameters(opt)
 
 
-def _optimizer_step(real):
-    def step(self, *args, **kwargs):
-        rec = _capturing
-        if rec is None or rec.thread != threading.get_ident():
-            return real(self, *args, **kwargs)
-        if not type(self).live_state:
-            raise CaptureError(f"compile: {type(self).__name__}.step() inside a compiled step: its kernels take the "
-                               f"learning rate and step count as Python numbers, which a replay would freeze (SGD, "
-                               f"Adam, AdamW, NAdam, RAdam, Adamax, ASGD and Rprop read them from memory)")
-        rec.in_optimizer = type(self).__name__
-        rec.optimizer_params.setdefault(self, [])
-        try:
-            return real(self, *args, **kwargs)
-        finally:
-            rec.in_optimizer = None
-            rec.hyperparameters[self] = _hyperparameters(self)
-    return step
+def _optimizer_kernel(opt, p, kernel, args):
+    """Optimizer._kernel while a step records (optimizer.kernel_hook): the update of p, whose
+    learning rate and step count the kernel reads from memory."""
+    rec = _capturing
+    if rec is None or rec.thread != _get_ident():
+        return kernel(*args)
+    rec.optimizer_params.setdefault(opt, []).append(p)
+    unrouted, rec.unrouted = rec.unrouted, None
+    try:
+        return kernel(*args)
+    finally:
+        rec.unrouted = unrouted
 
 
 def _hyperparameters(opt):
@@ -322,14 +310,14 @@ def _hyperparameters(opt):
 def _zeroed(buf, dtype, numel):
     """A buffer allocated zeroed inside the step: the replay zeroes it again (the fill kernel)."""
     rec = _capturing
-    if rec is not None and rec.thread == threading.get_ident() and numel:
+    if rec is not None and rec.thread == _get_ident() and numel:
         dtypes.kernels.fill(buf, dtype.code, 0.0, 0, numel)
 
 
 def _scheduler_step(real):
     def step(self, *args, **kwargs):
         rec = _capturing
-        if rec is None or rec.thread != threading.get_ident():
+        if rec is None or rec.thread != _get_ident():
             return real(self, *args, **kwargs)
         _refuse_scheduler(self)
     return step
@@ -352,9 +340,8 @@ def _range_check(t, high, allowed=-2**63):
     """Records a check that each later batch of t holds values in [0, high) or equal to `allowed`
     (a loss's ignore_index)."""
     rec = _capturing
-    if rec is not None and rec.thread == threading.get_ident():
-        rec.append("<range check>", lib.FG_PLAN_CHECK_RANGE, ~0, ("p", "i", "i", "i", "i"),
-                   [_address(t._buf), t._numel, 0, high, allowed], [(0, t._buf)])
+    if rec is not None and rec.thread == _get_ident():
+        rec.tape.append((_RANGE, (t._buf, t._numel, 0, high, allowed), None, -1))
 
 
 _MISSING = object()
@@ -368,20 +355,19 @@ def _patches():
             suffix = ns.__name__[len("fastgrad.kernels"):]
             _KERNEL_PATCHES.append((ns, {attr: _wrap(real, f"fg_{attr}{suffix}") for attr, real in vars(ns).items()
                                          if not attr.startswith("__") and callable(real)}))
-        for attr, what in _HOST_READS.items():
-            _PATCHES.append((Tensor, attr, _host_read_guard(getattr(Tensor, attr), what)))
-        _PATCHES.extend([(_modules, "_capture_hook", _module_called),
-                         (Optimizer, "_kernel", _optimizer_kernel(Optimizer._kernel)),
-                         (Optimizer, "step", _optimizer_step(Optimizer.step)),
-                         (_checks, "range_hook", _range_check),
-                         *[(cls, "step", _scheduler_step(cls.step)) for cls in _schedulers_with_step()],
-                         (_tensor, "zeroed_hook", _zeroed)])
+        # hooks the library's modules call while set (module globals: setting a class attribute
+        # instead, Tensor's or Optimizer's, would unspecialise every attribute read of their
+        # instances, costing the recording call about half an eager step)
+        _PATCHES.extend([(_tensor, "host_read_hook", _host_read), (_tensor, "zeroed_hook", _zeroed),
+                         (_modules, "_capture_hook", _module_called), (_checks, "range_hook", _range_check),
+                         (_optimizer, "step_hook", _optimizer_step), (_optimizer, "kernel_hook", _optimizer_kernel),
+                         *[(cls, "step", _scheduler_step(cls.step)) for cls in _schedulers_with_step()]])
     return _KERNEL_PATCHES, _PATCHES
 
 
 class _Patched:
-    """Every kernel namespace, the host reads of Tensor, nn.modules._capture_hook, Optimizer.step and
-    Optimizer._kernel wrapped for the time of one capture (other threads' calls pass through). A
+    """Every kernel namespace wrapped, and the hooks of tensor, nn.modules, optim.optimizer and
+    ops._checks set, for the time of one capture (other threads' calls pass through). A
     kernel namespace holds nothing but kernels: it is copied and updated whole (~400 names: one
     setattr each cost ~10 eager steps of a small MLP per capture)."""
 
@@ -414,32 +400,32 @@ class _Plan:
         """copies: (address, bytes) of each tensor argument's buffer in the recorded call;
         dtypes_of_args: each positional argument's dtype, or the argument when not a tensor."""
         self.result = result
-        calls = [["<copy>", ("p", "p", "i"), [address, 0, size], None, -1, lib.FG_PLAN_COPY, 0]
-                 for address, size in copies] + rec.calls   # first, each input into the buffer the call read
-        uses = [(c, values, 0, values[0]) for c, (_, _, values, *_) in enumerate(calls[:len(copies)])]
-        uses += [(len(copies) + at, values, i, start) for at, values, i, start in rec.uses]
-        self.keep, self.arena, self.arena_bytes, self.intermediate_bytes = _arena(rec, calls, uses)
-        # every step's arguments in one block, both arrays written at once as bytes (fg_plan_arg is 8
-        # bytes: a pointer, int64 or double; fg_plan_step is 7 such fields)
-        kinds = "".join("".join(fields) for _, fields, *_ in calls)
-        self.arg_block = ffi.new("fg_plan_arg[]", max(len(kinds), 1))
-        ffi.memmove(self.arg_block, struct.pack("=" + kinds.translate(_PACK),
-                                                *[v for _, _, values, *_ in calls for v in values]), 8 * len(kinds))
-        self.steps = ffi.new("fg_plan_step[]", max(len(calls), 1))
-        assert ffi.sizeof("fg_plan_step") == 56 and ffi.sizeof("fg_plan_arg") == 8
-        block, at, steps, args = _address(self.arg_block), 0, [], []
-        for name, fields, values, source, slot, kernel, _ in calls:
-            from_slot, arg_index, mul, div = -1, 0, 1.0, 1.0
+        # first, each input copied into the buffer the recorded call read it from (its source is set
+        # by each replay: self.sources)
+        tape = [(_COPY, (_cast("void *", address), ffi.NULL, size), None, -1) for address, size in copies] + rec.tape
+        rec.tape = rec.inputs = None
+        self.n = len(tape)
+        # every call's pointer arguments, in order, in one block; its other arguments in another
+        self.pointers, owners = _pointers(rec, tape)
+        scalars = [args[i] for k, args, _, _ in tape for i in k.scalars]
+        self.scalars = ffi.new("fg_plan_arg[]", len(scalars) or 1)
+        ffi.memmove(self.scalars, struct.pack("=" + "".join([t[0].scalar_format for t in tape]), *scalars),
+                    8 * len(scalars))
+        kernels = [t[0] for t in tape]
+        self.steps = ffi.new("fg_plan_step[]", self.n or 1)
+        if lib.fg_plan_layout(self.steps, [k.id for k in kernels], self.n, self.pointers, self.scalars) >= 0:
+            raise RuntimeError("compile: a recorded kernel id is not in the dispatch table")   # (a bug)
+        for i in rec.marked:   # the calls whose result is kept or which take a kernel's returned value
+            _, _, source, slot = tape[len(copies) + i]
+            step = self.steps[len(copies) + i]
+            step.ret_slot = slot
             if source is not None:
-                arg_index, value = source
-                from_slot, mul, div = value.slot, value.mul, value.div
-            steps.append(struct.pack("=qQqqqdd", kernel, block + 8 * at, slot, from_slot, arg_index, mul, div))
-            args.append(at)
-            at += len(fields)
-        ffi.memmove(self.steps, b"".join(steps), 56 * len(calls))
+                step.scalar_index, value = source
+                step.from_slot, step.mul, step.div = value.slot, value.mul, value.div
+        del tape   # (its arguments hold buffers: _arena counts who else does)
+        self.keep, self.arena, self.arena_bytes, self.intermediate_bytes = _arena(rec, self.steps, kernels, owners)
         self.slots = ffi.new("double[]", max(rec.slots, 1))
-        self.n = len(calls)
-        self.sources = [self.arg_block[at + 1] for at in args[:len(copies)]]   # per replay
+        self.sources = [2 * c + 1 for c in range(len(copies))]   # each input copy's src in self.pointers
         self.expect = _Expected(key[0], dtypes_of_args, has_kwargs)
         self.grad_enabled = key[1]
         self._guard_modules(rec.modules.values())
@@ -507,7 +493,7 @@ class _Plan:
 
     def run(self, tensors):
         for src, t in zip(self.sources, tensors):
-            src.p = t._buf
+            self.pointers[src] = t._buf
         for cell, group in self.lr_cells:
             cell[0] = group["lr"]
         for p, grad in self.made:
@@ -535,40 +521,60 @@ def _replay_function(plan, lock):
     guards. A loop, zip or map per call cost more than the checks themselves (~2 us of Python around
     a 64-32-10 step, ~0.6 us written out). When the arguments or a guard do not hold it hands the
     call to Compiled._call (_signature, the plans by signature, guards_hold, run), which decides.
-    None for a plan recorded with keyword arguments (those take _call only). The source is kept as
-    plan.replay_source."""
+    None for a plan recorded with keyword arguments (those take _call only). The code depends only
+    on the plan's form (_replay_source), compiled once per form; the objects it compares against are
+    the names _k0, _k1, ... in the order the form lists them."""
     expect = plan.expect
     if expect.n < 0:
         return None
-    env = {"_slow": Compiled._call, "_Tensor": Tensor, "_changes": _changes, "_plan": plan, "_lock": lock,
-           "_grad_enabled": autograd.is_grad_enabled,
-           "_run": lib.fg_plan_run, "_steps": plan.steps, "_n": plan.n, "_slots": plan.slots,
-           "_result": plan.result}
+    form = (expect.n, tuple(i for i, *_ in expect.tensors), tuple(i for i, *_ in expect.values), tuple(expect.same),
+            tuple(expect.apart), plan.grad_enabled, tuple(attribute for _, attribute, _ in plan.watched),
+            len(plan.frozen), tuple(plan.sources), len(plan.lr_cells), len(plan.made))
+    code = _REPLAY_CODE.get(form)
+    if code is None:   # compiling costs ~4 eager steps of a small MLP: plans of one form share it
+        code = _REPLAY_CODE[form] = builtins.compile(_replay_source(*form), "<fastgrad.compile replay>", "exec")
+    constants = [c for _, shape, dtype, requires_grad in expect.tensors for c in (shape, dtype, requires_grad)]
+    constants += [c for _, kind, value in expect.values for c in (kind, value)]
+    constants += [c for obj, _, value in plan.watched for c in (obj, value)]
+    constants += [c for frozen in plan.frozen for c in frozen] + [c for pair in plan.lr_cells for c in pair]
+    constants += [c for pair in plan.made for c in pair]
+    env = {f"_k{i}": c for i, c in enumerate(constants)}
+    env.update(_slow=Compiled._call, _Tensor=Tensor, _changes=_changes, _plan=plan, _lock=lock,
+               _grad_enabled=autograd.is_grad_enabled, _run=lib.fg_plan_run, _pointers=plan.pointers,
+               _steps=plan.steps, _n=plan.n, _slots=plan.slots, _result=plan.result)
+    exec(code, env)
+    return env["__call__"]
 
-    def const(value):   # a name the code reads the object by
-        name = f"_k{len(env)}"
-        env[name] = value
-        return name
+
+def _replay_source(n, tensors, values, same, apart, grad_enabled, watched, frozen, sources, lr_cells, made):
+    """The source of a replay function of this form: n positional arguments, those at `tensors` and
+    `values` checked (shape, dtype, requires_grad; type and value), the pairs `same` and `apart`
+    checked to be / not be one tensor, the grad mode if recorded under no_grad, the module guards
+    when _changes.count moved, `watched` attributes and `frozen` values; then the input copies'
+    sources set (self.pointers[sources[c]]), the lr cells and the gradients made, and the one call."""
+    names = (f"_k{i}" for i in itertools.count())
+    k = functools.partial(next, names)
     miss = []   # conditions, any of which sends the call to _slow
-    for i, shape, dtype, requires_grad in expect.tensors:
-        miss += [f"a{i}.__class__ is not _Tensor", f"a{i}._shape != {const(shape)}",
-                 f"a{i}._dtype is not {const(dtype)}", f"a{i}.requires_grad != {const(requires_grad)}"]
-    for i, kind, value in expect.values:
-        miss += [f"type(a{i}) is not {const(kind)}", f"a{i} != {const(value)}"]
-    miss += [f"a{i} is not a{j}" for i, j in expect.same] + [f"a{i} is a{j}" for i, j in expect.apart]
-    if not plan.grad_enabled:   # recorded under no_grad: with grad on, eager would return a graph
-        miss.append("_grad_enabled()")
+    for i in tensors:
+        miss += [f"a{i}.__class__ is not _Tensor", f"a{i}._shape != {k()}", f"a{i}._dtype is not {k()}",
+                 f"a{i}.requires_grad != {k()}"]
+    for i in values:
+        miss += [f"type(a{i}) is not {k()}", f"a{i} != {k()}"]
+    miss += [f"a{i} is not a{j}" for i, j in same] + [f"a{i} is a{j}" for i, j in apart]
+    # grad mode as recorded: with grad on, eager would return a graph; with it off, a training
+    # step's backward() would raise
+    miss.append("not _grad_enabled()" if grad_enabled else "_grad_enabled()")
     miss.append("_plan.checked != _changes.count and not _plan.counted_hold()")
-    miss += [f"{const(obj)}.{attribute} is not {const(value)}" for obj, attribute, value in plan.watched]
-    miss += [f"{const(get)}({const(owner)}) != {const(value)}" for get, owner, value in plan.frozen]
-    work = [f"{const(source)}.p = a{i}._buf" for source, (i, *_) in zip(plan.sources, expect.tensors)]
-    work += [f"{const(cell)}[0] = {const(group)}['lr']" for cell, group in plan.lr_cells]
-    work += [f"{const(p)}.grad = {const(grad)}" for p, grad in plan.made]
+    miss += [f"{k()}.{attribute} is not {k()}" for attribute in watched]
+    miss += [f"{k()}({k()}) != {k()}" for _ in range(frozen)]
+    work = [f"_pointers[{source}] = a{i}._buf" for source, i in zip(sources, tensors)]
+    work += [f"{k()}[0] = {k()}['lr']" for _ in range(lr_cells)]
+    work += [f"{k()}.grad = {k()}" for _ in range(made)]
     lines = ["def __call__(self, *args, **kwargs):",
-             f"    if kwargs or len(args) != {expect.n}:",
+             f"    if kwargs or len(args) != {n}:",
              "        return _slow(self, args, kwargs)"]
-    if expect.n:
-        lines.append(f"    {''.join(f'a{i}, ' for i in range(expect.n))}= args")
+    if n:
+        lines.append(f"    {''.join(f'a{i}, ' for i in range(n))}= args")
     lines += [f"    if {condition}:\n        return _slow(self, args, kwargs)" for condition in miss]
     lines += ["    _lock.acquire()",
               "    try:"] + [f"        {line}" for line in work] + [
@@ -578,63 +584,74 @@ def _replay_function(plan, lock):
               "    if failed >= 0:",
               "        _plan.failed(failed)",
               "    return _result"]
-    plan.replay_source = source = "\n".join(lines)
-    if source not in _REPLAY_CODE:   # compiling it costs ~4 eager steps; plans of one model share it
-        _REPLAY_CODE[source] = builtins.compile(source, "<fastgrad.compile replay>", "exec")
-    exec(_REPLAY_CODE[source], env)
-    return env["__call__"]
+    return "\n".join(lines)
 
 
-_REPLAY_CODE = {}   # source -> code object: the source names the plan's objects, never holds them
+_REPLAY_CODE = {}   # form -> code object: the form holds no object of a plan
 
 
-def _arena(rec, calls, uses):
-    """Moves the step's intermediates into one arena: (the buffers the plan keeps, the arena, its
-    bytes, the intermediates' bytes). An intermediate is a buffer nothing outside the plan refers to
-    after the recorded call (no tensor, gradient or state holds it) whose first use in the calls is a
-    write (a kernel's non-const pointer, an input copy's destination): its contents are made within
-    each replay, so buffers whose uses [first, last] do not overlap can share memory. Pointers into
-    such a buffer (views) are rewritten to the same offset in its slot. uses: (call, its values,
-    argument index, start of the owned buffer it points into) for every pointer argument."""
+def _pointers(rec, tape):
+    """Every pointer argument of the tape, in call order, in one void *[] block, and the buffers they
+    point into: rec.owners and the arrays among them, address -> (bytes, cdata). Converting them
+    all at once in C is what makes recording cheap: a cast per pointer in Python cost more than
+    the eager step."""
+    objs = [args[i] for k, args, _, _ in tape for i in k.pointers]
+    try:
+        block = ffi.new("void *[]", objs or 1)
+    except TypeError:   # a Python sequence or None given for a pointer
+        objs = [_as_pointer(rec, k, i, args[i]) for k, args, _, _ in tape for i in k.pointers]
+        block = ffi.new("void *[]", objs or 1)
     owners, rec.owners = rec.owners, None
-    first, last, written_first = {}, {}, {}
-    for s, _, i, start in uses:
-        if start not in first:
-            first[start], written_first[start] = s, not (calls[s][6] >> i) & 1
-        last[start] = s
-    alone = _held_only_by(owners)
-    moved = {start: size for start, (size, _) in owners.items()
-             if written_first.get(start) and start not in rec.constants and start in alone}
-    # linear scan: each buffer, in order of first use, takes the best-fitting slot free by then
-    slots = []   # [offset, bytes, step after which it is free]
-    offset_of, end = {}, 0
-    for start in sorted(moved, key=first.get):
-        size = (moved[start] + 63) & ~63
-        fits = [slot for slot in slots if slot[2] < first[start] and slot[1] >= size]
-        slot = min(fits, key=lambda slot: slot[1]) if fits else None
-        if slot is None:
-            slot = [end, size, -1]
-            slots.append(slot)
-            end += size
-        slot[2] = last[start]
-        offset_of[start] = slot[0]
-    # uninitialised: every byte of it is written by the step before it is read
-    arena = alloc_uninitialized("char[]", end + 64) if moved else None
-    base = (_address(arena) + 63) & ~63 if moved else 0
-    for _, values, i, start in uses:
-        if start in offset_of:
-            values[i] = base + offset_of[start] + (values[i] - start)
-    keep = [cdata for start, (_, cdata) in owners.items() if start not in offset_of]
-    return keep, arena, end, sum(moved.values())
+    for a, address in zip(objs, ffi.unpack(_cast("uintptr_t *", block), len(objs))):
+        if address not in owners and type(a) is not _VIEW and address and ffi.typeof(a).kind == "array":
+            owners[address] = (ffi.sizeof(a), a)
+    return block, owners
+
+
+def _as_pointer(rec, k, i, a):
+    """A pointer argument as cdata: a Python sequence (for which cffi made a temporary array for the
+    call) becomes an array the plan owns (rec.constants), None is NULL."""
+    if a is None:
+        return ffi.NULL
+    if type(a) is list or type(a) is tuple:
+        a = ffi.new(ffi.getctype(k.ctypes[i].item, "[]"), list(a))
+        rec.constants.add(_address(a))
+    return a
+
+
+def _arena(rec, steps, kernels, owners):
+    """Moves the step's intermediates into one arena (fg_plan_arena, fg_plan_place): (the buffers the
+    plan keeps, the arena, its bytes, the intermediates' bytes). An intermediate is a buffer nothing
+    outside the plan refers to after the recorded call (no tensor, gradient or state holds it) whose
+    first use in the calls is a write: its contents are made within each replay, so buffers whose
+    uses do not overlap can share memory. Pointers into one (views) move with it."""
+    movable = _held_only_by(owners)
+    if rec.constants:
+        movable = [alone and start not in rec.constants for alone, start in zip(movable, owners)]
+    count, pointers = len(owners), sum([len(k.pointers) for k in kernels])
+    offset, owner_of, moved = ffi.new("int64_t[]", count or 1), ffi.new("int64_t[]", pointers or 1), ffi.new("int64_t *")
+    starts = ffi.new("uint64_t[]", list(owners) or 1)
+    end = lib.fg_plan_arena(offset, owner_of, moved, steps, len(kernels), starts, [size for size, _ in owners.values()],
+                            movable, count, ffi.new("int64_t[]", 10 * count or 1))
+    if end < 0:
+        k, i = [(k, i) for k in kernels for i in k.pointers][-1 - end]
+        raise CaptureError(f"compile: argument {i} of {k.name} points into a buffer the capture never saw whole, "
+                           f"so the plan cannot keep it alive; this op is not capturable yet")
+    arena = None
+    if moved[0]:   # uninitialised: every byte of it is written by the step before it is read
+        arena = alloc_uninitialized("char[]", end + 64)
+        lib.fg_plan_place(steps, len(kernels), owner_of, offset, starts, _cast("char *", (_address(arena) + 63) & ~63))
+    keep = [cdata for (_, cdata), at in zip(owners.values(), offset) if at < 0]
+    return keep, arena, end, moved[0]
 
 
 def _held_only_by(owners):
-    """The starts of the buffers in owners (address -> (bytes, cdata)) that nothing else refers to: as
-    many references as a probe held the same way has (its tuple, the loop's name, getrefcount's
+    """Per buffer in owners (address -> (bytes, cdata)), in order: whether nothing else refers to it
+    (as many references as a probe held the same way has: its tuple, the loop's name, getrefcount's
     argument)."""
     probe = {0: (1, ffi.new("char[1]"))}
     alone = [sys.getrefcount(cdata) for _, (_, cdata) in probe.items()][0]
-    return {start for start, (_, cdata) in owners.items() if sys.getrefcount(cdata) <= alone}
+    return [sys.getrefcount(cdata) <= alone for _, (_, cdata) in owners.items()]
 
 
 _TENSOR_SIGNATURE = operator.attrgetter("__class__", "_shape", "_dtype", "requires_grad")

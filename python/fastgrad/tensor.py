@@ -40,6 +40,20 @@ def new_buffer(dtype, numel, zeroed=False):
 # Set by fastgrad.compile while it records a step: a zeroed buffer's memset is work a replay must
 # redo, so the hook records it as a fill kernel call (zeroed_hook(buf, dtype, numel)).
 zeroed_hook = None
+# Set by fastgrad.compile while it records a step: host_read_hook(tensor, what) refuses a read of
+# values the step computed, which a replay would freeze (the methods marked @_host_read).
+host_read_hook = None
+
+
+def _host_read(what):
+    def mark(method):
+        def read(self, *args, **kwargs):
+            if host_read_hook is not None:
+                host_read_hook(self, what)
+            return method(self, *args, **kwargs)
+        read.__name__, read.__qualname__, read.__doc__ = method.__name__, method.__qualname__, method.__doc__
+        return read
+    return mark
 
 
 def _checked_shape(shape, infer=False):
@@ -151,6 +165,7 @@ class Tensor:
         return self.to(bool_)
 
     # ---- storage ---------------------------------------------------------------------------------
+    @_host_read(".numpy()")
     def numpy(self):
         """A zero-copy numpy view of the buffer: writing to it writes to the tensor."""
         view = np.frombuffer(ffi.buffer(self._buf, self._numel * self._dtype.itemsize), self._dtype.np)
@@ -187,6 +202,7 @@ class Tensor:
     # operators instead of turning the tensor into an array and dropping the graph.
     __array_ufunc__ = None
 
+    @_host_read(".item()")
     def item(self):
         if self._numel != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self._shape}")
@@ -197,24 +213,29 @@ class Tensor:
             raise ValueError(f"{what} of a tensor needs one element, got shape {self._shape}")
         return self._buf[0]
 
+    @_host_read("float()")
     def __float__(self):
         return float(self._scalar("float()"))
 
+    @_host_read("int()")
     def __int__(self):
         return int(self._scalar("int()"))
 
+    @_host_read("bool()")
     def __bool__(self):
         if self._numel != 1:
             raise RuntimeError(f"the truth value of a tensor with {self._numel} elements is ambiguous; "
                                f"use .any() or .all()")
         return bool(self._buf[0])
 
+    @_host_read("use as an index")
     def __index__(self):
         if self._dtype.is_floating_point or self._numel != 1:
             raise TypeError(f"only integer tensors of one element can be used as an index, got "
                             f"{self._dtype!r} of shape {self._shape}")
         return int(self._buf[0])
 
+    @_host_read("formatting")
     def __format__(self, spec):
         if self._numel == 1 and spec:
             return format(self.item(), spec)
@@ -237,6 +258,7 @@ class Tensor:
         memo[id(self)] = out
         return out
 
+    @_host_read(".tolist()")
     def tolist(self):
         return self.numpy().tolist()
 
@@ -252,12 +274,14 @@ class Tensor:
                 raise IndexError(f"index ({i}, {j}) out of range for shape {self.shape}")
         return int(i) * d + int(j)
 
+    @_host_read(".get()")
     def get(self, i, j):
         return self._dtype.python(self._buf[self._flat_index(i, j)])
 
     def set(self, i, j, value):
         self._buf[self._flat_index(i, j)] = self._dtype.python(value)
 
+    @_host_read("printing")
     def __repr__(self):
         body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", **PRINT_OPTIONS)
         extra = f", dtype={self._dtype!r}" if self._dtype is not default_float() and self._dtype is not int64 else ""

@@ -23,6 +23,10 @@ from .._C import ffi
 from ..autograd import enable_grad
 from ..tensor import Tensor, tensor
 
+# Set by fastgrad.compile while it records a step: step_hook(optimizer, step, closure) runs step
+# and notes what it baked in; kernel_hook(optimizer, p, kernel, args) calls the update kernel and
+# routes its learning rate and step count into the plan.
+step_hook = kernel_hook = None
 
 class Optimizer:
     state_names = ()   # the per-parameter buffers a subclass keeps, in state_dict order
@@ -88,6 +92,11 @@ class Optimizer:
         """One update of every parameter with a gradient. closure (optional, as in PyTorch): a function
         that recomputes the loss and its gradients, called first (with gradients on); its loss is
         returned."""
+        if step_hook is not None:
+            return step_hook(self, Optimizer._updates, closure)
+        return self._updates(closure)
+
+    def _updates(self, closure):
         loss = None
         if closure is not None:
             with enable_grad():
@@ -125,6 +134,8 @@ class Optimizer:
     def _kernel(self, p, name, *args):
         """Calls p's dtype's kernel `name`: the one way _update reaches C, so that a captured step
         (fastgrad.compile) can route the update's scalars (lr, step count) into its plan on replay."""
+        if kernel_hook is not None:
+            return kernel_hook(self, p, getattr(p._dtype.k, name), args)
         return getattr(p._dtype.k, name)(*args)
 
     def _accepts_sparse(self, group):
