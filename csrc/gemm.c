@@ -22,14 +22,22 @@
  *     copied and zero-padded scalar by scalar. Accumulating tiles read all their rows of C before
  *     writing any (a masked load that overlaps the previous row's masked store waits for it);
  *   - fg_linear's bias is added as C is stored (fg_gemm_bias), not copied into C first;
- *   - block sizes are derived once, not per call.
+ *   - block sizes are derived once, not per call;
+ *   - they prefetch nothing (FGK(macro_small)): their operands are in L1, and the micro-kernel's
+ *     prefetches (48 of C per 12 x 32 tile, one of A per k, the k loop split in two around them)
+ *     cost 5-25% of them. Larger products keep them (1024³ took 3-5% longer without).
  * One thread, f32, AVX-512, on the 2-core AMD EPYC (Zen 4, shared, noisy; medians of thread CPU
  * time, the C harness described in the README's "Small GEMMs"), before -> after, in ns:
  *   32x32x64  x@W 1290 -> 1240,  x·wᵀ 1760 -> 1400;   32x10x32  x@W 750 -> 410,  x·wᵀ 980 -> 460;
  *   dA 32x64x32 1710 -> 1480, 32x32x10 445 -> 350;    dB 64x32x32 1320 -> 1290, 32x10x32 750 -> 460;
- *   fg_linear 32x64x32 1770 -> 1410, 32x32x10 910 -> 470; a 1x1x1 product 66 -> 42.
- * The interior tiles already ran at one 16-lane FMA a cycle, Zen 4's peak (a 32x32x64 product is
- * 4096 of them: ~1.25 us at ~3.2 GHz), so what is left of a small step's GEMM time is multiply-adds.
+ *   fg_linear 32x64x32 1770 -> 1410, 32x32x10 910 -> 470; a 1x1x1 product 66 -> 42;
+ * then without the prefetches: x·wᵀ 32x32x64 1390 -> 1350, 32x10x32 450 -> 390; dA 32x32x10 (G·W)
+ * 300 -> 245; dB 32x64x32 1325 -> 1230, 10x32x32 255 -> 220; 1x1x1 42 -> 33. One 16-lane FMA a
+ * cycle is Zen 4's peak (~3.66 GHz here: a dependent chain of FMAs takes 1.09 ns a link, 4 cycles);
+ * the MLP step's five products are 10,500 of them, ~2.9 us, and took ~3.45 us in all (the
+ * transposing pack of x·wᵀ ~0.19 us, five calls ~0.16 us, the rest loading and storing C's tiles).
+ * A 12 x 32 tile runs at 96% of that peak at k = 256, 91-93% at k = 32 (12 and 8 rows alike, so
+ * another split of m = 32 (11+11+10, 4 x 8) would only change how many tiles pay that overhead).
  * The portable path has no masked moves: it reads partial B panels from a zero-padded packed copy.
  *
  * Threads (OpenMP, optional) each take a band of C's rows or columns and run the loops on it with
