@@ -114,6 +114,7 @@ class _Kernel:
 
 _COPY = _Kernel("<input copy>", lib.FG_PLAN_COPY, "ppi")             # dst, src, bytes
 _RANGE = _Kernel("<range check>", lib.FG_PLAN_CHECK_RANGE, "piiii")   # buffer, n, lo, hi, allowed
+_FILL = _Kernel.of(lib.fg_fill, "fg_fill")
 
 
 class _Returned:
@@ -308,10 +309,11 @@ def _hyperparameters(opt):
 
 
 def _zeroed(buf, dtype, numel):
-    """A buffer allocated zeroed inside the step: the replay zeroes it again (the fill kernel)."""
+    """A buffer allocated zeroed inside the step: the replay zeroes it again (a fill call on the tape;
+    this time the allocation did)."""
     rec = _capturing
     if rec is not None and rec.thread == _get_ident() and numel:
-        dtypes.kernels.fill(buf, dtype.code, 0.0, 0, numel)
+        rec.tape.append((_FILL, (buf, dtype.code, 0.0, 0, numel), None, -1))
 
 
 def _scheduler_step(real):
