@@ -74,6 +74,6 @@ from .containers import ParameterDict, ParameterList  # noqa: E402
 
 __all__ += ["ParameterList", "ParameterDict"]
 # ---- more layers (layers_more.py) ----
-from .layers_more import Bilinear, Dropout1d, PixelShuffle, PixelUnshuffle, RMSNorm  # noqa: E402
+from .layers_more import Bilinear, Dropout1d, Fold, PixelShuffle, PixelUnshuffle, RMSNorm, Unfold  # noqa: E402
 
-__all__ += ["RMSNorm", "PixelShuffle", "PixelUnshuffle", "Dropout1d", "Bilinear"]
+__all__ += ["RMSNorm", "PixelShuffle", "PixelUnshuffle", "Dropout1d", "Bilinear", "Unfold", "Fold"]
