@@ -49,11 +49,11 @@ closures) other than optimizer hyperparameters are constants of the plan.
 """
 import builtins
 import functools
-import itertools
 import operator
 import struct
 import sys
 import threading
+import types
 import warnings
 
 from . import _changes, autograd, dtypes
@@ -74,7 +74,8 @@ class CaptureError(RuntimeError):
     """Something in a compiled step that a replay could not reproduce faithfully."""
 
 
-_NAMESPACES = [dtypes.kernels] + [d.k for d in (dtypes.float32, dtypes.float64, dtypes.int64, dtypes.bool_)]
+_DTYPES = (dtypes.float32, dtypes.float64, dtypes.int64, dtypes.bool_)
+_NAMESPACES = [dtypes.kernels] + [d.k for d in _DTYPES]
 _capture_lock = threading.Lock()   # the namespaces are global: one capture at a time
 _capturing = None                  # the recorder, while a capture runs
 _FIELD = {"float": "d", "double": "d"}
@@ -347,16 +348,22 @@ def _range_check(t, high, allowed=-2**63):
 
 
 _MISSING = object()
-_KERNEL_PATCHES = []   # (kernel namespace, {name: its recording wrapper}), made on the first capture
-_PATCHES = []          # (owner, attribute, its recording wrapper): the rest
+_RECORDING_K = []      # (dtype, a namespace of recording wrappers of its kernels), made on the first capture
+_KERNEL_WRAPPERS = {}  # dtypes.kernels' names -> their recording wrappers
+_PATCHES = []          # (owner, attribute, its recording wrapper): the hooks
 
 
 def _patches():
     if not _PATCHES:   # made once: a capture costs a few eager steps, not hundreds
-        for ns in _NAMESPACES:
+        def wrappers(ns):
             suffix = ns.__name__[len("fastgrad.kernels"):]
-            _KERNEL_PATCHES.append((ns, {attr: _wrap(real, f"fg_{attr}{suffix}") for attr, real in vars(ns).items()
-                                         if not attr.startswith("__") and callable(real)}))
+            return {attr: _wrap(real, f"fg_{attr}{suffix}") for attr, real in vars(ns).items()
+                    if not attr.startswith("__") and callable(real)}
+        _KERNEL_WRAPPERS.update(wrappers(dtypes.kernels))
+        for d in _DTYPES:
+            recording = types.ModuleType(d.k.__name__)
+            vars(recording).update(wrappers(d.k))
+            _RECORDING_K.append((d, recording))
         # hooks the library's modules call while set (module globals: setting a class attribute
         # instead, Tensor's or Optimizer's, would unspecialise every attribute read of their
         # instances, costing the recording call about half an eager step)
@@ -364,21 +371,24 @@ def _patches():
                          (_modules, "_capture_hook", _module_called), (_checks, "range_hook", _range_check),
                          (_optimizer, "step_hook", _optimizer_step), (_optimizer, "kernel_hook", _optimizer_kernel),
                          *[(cls, "step", _scheduler_step(cls.step)) for cls in _schedulers_with_step()]])
-    return _KERNEL_PATCHES, _PATCHES
+    return _RECORDING_K, _KERNEL_WRAPPERS, _PATCHES
 
 
 class _Patched:
-    """Every kernel namespace wrapped, and the hooks of tensor, nn.modules, optim.optimizer and
-    ops._checks set, for the time of one capture (other threads' calls pass through). A
-    kernel namespace holds nothing but kernels: it is copied and updated whole (~400 names: one
-    setattr each cost ~10 eager steps of a small MLP per capture)."""
+    """Each dtype's kernel namespace (dtype.k) swapped for one of recording wrappers, dtypes.kernels
+    (which modules import by name) updated in place, and the hooks of tensor, nn.modules,
+    optim.optimizer and ops._checks set, for the time of one capture (other threads' calls pass
+    through). Swapping a dtype's namespace is one setattr; updating its ~90 names cost ~3 eager
+    steps of a small MLP, one setattr per name ~10."""
 
     def __enter__(self):
-        kernel_patches, patches = _patches()
-        self.saved_namespaces = [(vars(ns), dict(vars(ns))) for ns, _ in kernel_patches]
+        recording_k, kernel_wrappers, patches = _patches()
+        self.saved_k = [(d, d.k) for d, _ in recording_k]
+        self.saved_kernels = {name: vars(dtypes.kernels)[name] for name in kernel_wrappers}
         self.saved = [(owner, attr, owner.__dict__.get(attr, _MISSING)) for owner, attr, _ in patches]
-        for ns, wrappers in kernel_patches:
-            vars(ns).update(wrappers)
+        for d, recording in recording_k:
+            d.k = recording
+        vars(dtypes.kernels).update(kernel_wrappers)
         for owner, attr, new in patches:
             setattr(owner, attr, new)
         return self
@@ -389,8 +399,9 @@ class _Patched:
                 delattr(owner, attr)
             else:
                 setattr(owner, attr, real)
-        for namespace, saved in self.saved_namespaces:
-            namespace.update(saved)
+        vars(dtypes.kernels).update(self.saved_kernels)
+        for d, k in self.saved_k:
+            d.k = k
 
 
 class _Plan:
@@ -524,28 +535,26 @@ def _replay_function(plan, lock):
     a 64-32-10 step, ~0.6 us written out). When the arguments or a guard do not hold it hands the
     call to Compiled._call (_signature, the plans by signature, guards_hold, run), which decides.
     None for a plan recorded with keyword arguments (those take _call only). The code depends only
-    on the plan's form (_replay_source), compiled once per form; the objects it compares against are
-    the names _k0, _k1, ... in the order the form lists them."""
+    on the plan's form (_replay_source), compiled once per form into a function that makes it; the
+    objects it compares against are that function's arguments _k0, _k1, ... in the order the form
+    lists them."""
     expect = plan.expect
     if expect.n < 0:
         return None
     form = (expect.n, tuple(i for i, *_ in expect.tensors), tuple(i for i, *_ in expect.values), tuple(expect.same),
             tuple(expect.apart), plan.grad_enabled, tuple(attribute for _, attribute, _ in plan.watched),
             len(plan.frozen), tuple(plan.sources), len(plan.lr_cells), len(plan.made))
-    code = _REPLAY_CODE.get(form)
-    if code is None:   # compiling costs ~4 eager steps of a small MLP: plans of one form share it
-        code = _REPLAY_CODE[form] = builtins.compile(_replay_source(*form), "<fastgrad.compile replay>", "exec")
+    make = _REPLAY_MAKERS.get(form)
+    if make is None:   # compiling costs ~4 eager steps of a small MLP: plans of one form share it
+        env = {"_slow": Compiled._call, "_Tensor": Tensor, "_changes": _changes, "_grad_enabled": autograd.is_grad_enabled}
+        exec(builtins.compile(_replay_source(*form), "<fastgrad.compile replay>", "exec"), env)
+        make = _REPLAY_MAKERS[form] = env["_make"]
     constants = [c for _, shape, dtype, requires_grad in expect.tensors for c in (shape, dtype, requires_grad)]
     constants += [c for _, kind, value in expect.values for c in (kind, value)]
     constants += [c for obj, _, value in plan.watched for c in (obj, value)]
     constants += [c for frozen in plan.frozen for c in frozen] + [c for pair in plan.lr_cells for c in pair]
     constants += [c for pair in plan.made for c in pair]
-    env = {f"_k{i}": c for i, c in enumerate(constants)}
-    env.update(_slow=Compiled._call, _Tensor=Tensor, _changes=_changes, _plan=plan, _lock=lock,
-               _grad_enabled=autograd.is_grad_enabled, _run=lib.fg_plan_run, _pointers=plan.pointers,
-               _steps=plan.steps, _n=plan.n, _slots=plan.slots, _result=plan.result)
-    exec(code, env)
-    return env["__call__"]
+    return make(plan, lock, lib.fg_plan_run, plan.pointers, plan.steps, plan.n, plan.slots, plan.result, *constants)
 
 
 def _replay_source(n, tensors, values, same, apart, grad_enabled, watched, frozen, sources, lr_cells, made):
@@ -554,8 +563,11 @@ def _replay_source(n, tensors, values, same, apart, grad_enabled, watched, froze
     checked to be / not be one tensor, the grad mode if recorded under no_grad, the module guards
     when _changes.count moved, `watched` attributes and `frozen` values; then the input copies'
     sources set (self.pointers[sources[c]]), the lr cells and the gradients made, and the one call."""
-    names = (f"_k{i}" for i in itertools.count())
-    k = functools.partial(next, names)
+    used = []   # the constants' names, in order
+
+    def k():
+        used.append(f"_k{len(used)}")
+        return used[-1]
     miss = []   # conditions, any of which sends the call to _slow
     for i in tensors:
         miss += [f"a{i}.__class__ is not _Tensor", f"a{i}._shape != {k()}", f"a{i}._dtype is not {k()}",
@@ -572,7 +584,9 @@ def _replay_source(n, tensors, values, same, apart, grad_enabled, watched, froze
     work = [f"_pointers[{source}] = a{i}._buf" for source, i in zip(sources, tensors)]
     work += [f"{k()}[0] = {k()}['lr']" for _ in range(lr_cells)]
     work += [f"{k()}.grad = {k()}" for _ in range(made)]
-    lines = ["def __call__(self, *args, **kwargs):",
+    constants = "".join(f", {name}" for name in used)
+    lines = [f"def _make(_plan, _lock, _run, _pointers, _steps, _n, _slots, _result{constants}):",
+             "  def __call__(self, *args, **kwargs):",
              f"    if kwargs or len(args) != {n}:",
              "        return _slow(self, args, kwargs)"]
     if n:
@@ -585,11 +599,12 @@ def _replay_source(n, tensors, values, same, apart, grad_enabled, watched, froze
               "        _lock.release()",
               "    if failed >= 0:",
               "        _plan.failed(failed)",
-              "    return _result"]
+              "    return _result",
+              "  return __call__"]
     return "\n".join(lines)
 
 
-_REPLAY_CODE = {}   # form -> code object: the form holds no object of a plan
+_REPLAY_MAKERS = {}   # form -> the function making a replay function of that form from a plan's objects
 
 
 def _pointers(rec, tape):
