@@ -1,6 +1,6 @@
-"""fastgrad/api_ported.py: fg.linalg's norms, fg.special, Tensor.unfold, tensor_split, isin, bincount,
-bucketize and searchsorted, against numpy (check_op: values and finite-difference gradients) and
-PyTorch where installed."""
+"""fastgrad/api_ported.py (fg.linalg's norms, fg.special, Tensor.unfold, tensor_split, isin, bincount,
+bucketize, searchsorted) and nn/spatial.py (affine_grid, grid_sample, local_response_norm,
+channel_shuffle), against PyTorch and, for gradients, finite differences (check_op)."""
 import math
 
 import numpy as np
@@ -116,3 +116,66 @@ def test_nbytes_and_itemsize():
     t = fg.zeros(3, 4, dtype=fg.float64)
     assert (t.nbytes, t.itemsize) == (96, 8) == (torch.zeros(3, 4, dtype=torch.float64).nbytes,
                                                  torch.zeros(1, dtype=torch.float64).itemsize)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+def test_grid_sample_matches_pytorch(mode, padding_mode, align_corners):
+    rng = np.random.default_rng(4)
+    x, grid, up = rng.standard_normal((2, 3, 5, 6)), rng.uniform(-1.3, 1.3, (2, 4, 7, 2)), rng.standard_normal((2, 3, 4, 7))
+    a, g = fg.tensor(x, dtype=fg.float64, requires_grad=True), fg.tensor(grid, dtype=fg.float64, requires_grad=True)
+    b, h = torch.tensor(x, requires_grad=True), torch.tensor(grid, requires_grad=True)
+    ours = fg.nn.functional.grid_sample(a, g, mode, padding_mode, align_corners)
+    theirs = torch.nn.functional.grid_sample(b, h, mode, padding_mode, align_corners)
+    (ours * fg.tensor(up, dtype=fg.float64)).sum().backward()
+    (theirs * torch.tensor(up)).sum().backward()
+    assert np.allclose(ours.detach().numpy(), theirs.detach().numpy())
+    assert np.allclose(a.grad.numpy(), b.grad.numpy())
+    if mode == "bilinear":
+        assert np.allclose(g.grad.numpy(), h.grad.numpy())
+        check_op(lambda t: fg.nn.functional.grid_sample(t, fg.tensor(grid[:1], dtype=t.dtype), mode, padding_mode,
+                                                        align_corners),
+                 lambda t: torch.nn.functional.grid_sample(torch.tensor(t), torch.tensor(grid[:1]), mode, padding_mode,
+                                                           align_corners).numpy(), (1, 2, 5, 6))
+
+
+@pytest.mark.filterwarnings("ignore:Since version 1.3.0")   # PyTorch's, on its unit-size grid
+def test_affine_grid_and_a_spatial_transformer_step():
+    theta = np.random.default_rng(5).standard_normal((2, 2, 3))
+    for align_corners in (False, True):
+        for size in ((2, 3, 4, 5), (2, 1, 1, 3)):
+            ours = fg.nn.functional.affine_grid(fg.tensor(theta, dtype=fg.float64), size, align_corners)
+            theirs = torch.nn.functional.affine_grid(torch.tensor(theta), size, align_corners)
+            assert np.allclose(ours.numpy(), theirs.numpy())
+    # the spatial transformer tutorial's sampling: gradients reach theta through the grid
+    th = fg.tensor(theta, dtype=fg.float64, requires_grad=True)
+    x = fg.tensor(np.random.default_rng(6).standard_normal((2, 1, 6, 6)), dtype=fg.float64)
+    out = fg.nn.functional.grid_sample(x, fg.nn.functional.affine_grid(th, x.shape, False), align_corners=False)
+    out.sum().backward()
+    t = torch.tensor(theta, requires_grad=True)
+    xt = torch.tensor(x.numpy())
+    torch.nn.functional.grid_sample(xt, torch.nn.functional.affine_grid(t, xt.shape, False), align_corners=False).sum().backward()
+    assert np.allclose(th.grad.numpy(), t.grad.numpy())
+    with pytest.raises(ValueError, match="theta must be"):
+        fg.nn.functional.affine_grid(fg.zeros(2, 3, 3), (2, 1, 4, 4))
+    with pytest.raises(ValueError, match="mode must be one of"):
+        fg.nn.functional.grid_sample(fg.zeros(1, 1, 2, 2), fg.zeros(1, 2, 2, 2), mode="bicubic")
+    with pytest.raises(ValueError, match="grid must be"):
+        fg.nn.functional.grid_sample(fg.zeros(1, 1, 2, 2), fg.zeros(2, 2, 2, 2))
+
+
+def test_local_response_norm_and_channel_shuffle():
+    x = np.random.default_rng(7).standard_normal((2, 7, 4, 3))
+    for size in (1, 2, 3, 5):
+        ours = fg.nn.LocalResponseNorm(size, alpha=1e-2, beta=0.7, k=2.0)(fg.tensor(x, dtype=fg.float64))
+        theirs = torch.nn.LocalResponseNorm(size, alpha=1e-2, beta=0.7, k=2.0)(torch.tensor(x))
+        assert np.allclose(ours.numpy(), theirs.numpy())
+    check_op(lambda t: fg.nn.functional.local_response_norm(t, 3, alpha=0.5),
+             lambda t: torch.nn.functional.local_response_norm(torch.tensor(t), 3, alpha=0.5).numpy(), (2, 5, 3))
+    ours = fg.nn.ChannelShuffle(3)(fg.tensor(x[:, :6], dtype=fg.float64))
+    assert np.array_equal(ours.numpy(), torch.nn.ChannelShuffle(3)(torch.tensor(x[:, :6])).numpy())
+    with pytest.raises(ValueError, match="divisible by groups"):
+        fg.nn.functional.channel_shuffle(fg.zeros(1, 7, 2), 3)
+    with pytest.raises(ValueError, match="size must be a positive integer"):
+        fg.nn.functional.local_response_norm(fg.zeros(1, 3, 2), 0)

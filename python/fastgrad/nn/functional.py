@@ -541,6 +541,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return ops.PointwiseLoss("kl_div", reduction, log_target=log_target).forward(input, target)
 # ---- distances (composed from existing ops in fastgrad/tensor_functions.py) ----
 from ..tensor_functions import cosine_similarity, pairwise_distance  # noqa: E402,F401
+# ---- affine_grid, grid_sample, local_response_norm, channel_shuffle (composed, nn/spatial.py) ----
+from .spatial import affine_grid, channel_shuffle, grid_sample, local_response_norm  # noqa: E402,F401
 # ---- PyTorch's other activations: op codes of csrc/norm_act.inc's act kernel, or composed --------------
 def _number(value, op, name, low=None):
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or value != value:

@@ -1,4 +1,5 @@
-"""More of PyTorch's layers: RMSNorm, PixelShuffle/PixelUnshuffle, Dropout1d, Bilinear, Unfold/Fold."""
+"""More of PyTorch's layers: RMSNorm, PixelShuffle/PixelUnshuffle, Dropout1d, Bilinear, Unfold/Fold,
+LocalResponseNorm, ChannelShuffle."""
 import math
 import numbers
 
@@ -127,3 +128,25 @@ class Fold(Module):
     def extra_repr(self):
         return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, dilation={self.dilation}, "
                 f"padding={self.padding}, stride={self.stride}")
+
+
+class LocalResponseNorm(Module):
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, x):
+        return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class ChannelShuffle(Module):
+    def __init__(self, groups):
+        self.groups = groups
+
+    def forward(self, x):
+        return F.channel_shuffle(x, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
