@@ -625,7 +625,11 @@ def _pointers(rec, tape):
         block = ffi.new("void *[]", objs or 1)
     owners, rec.owners = rec.owners, None
     for a, address in zip(objs, ffi.unpack(_cast("uintptr_t *", block), len(objs))):
-        if address not in owners and type(a) is not _VIEW and address and ffi.typeof(a).kind == "array":
+        if address not in owners and type(a) is not _VIEW and address:
+            try:   # arrays only: an owned pointer (ffi.new("T *")) has no length, and its sizeof is the pointer's
+                len(a)
+            except TypeError:
+                continue
             owners[address] = (ffi.sizeof(a), a)
     return block, owners
 
