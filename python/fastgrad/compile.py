@@ -58,7 +58,6 @@ import operator
 import struct
 import sys
 import threading
-import types
 import warnings
 
 from . import _changes, autograd, dtypes
@@ -83,7 +82,6 @@ _DTYPES = (dtypes.float32, dtypes.float64, dtypes.int64, dtypes.bool_)
 _NAMESPACES = [dtypes.kernels] + [d.k for d in _DTYPES]
 _capture_lock = threading.Lock()   # the namespaces are global: one capture at a time
 _capturing = None                  # the recorder, while a capture runs
-_FIELD = {"float": "d", "double": "d"}
 _UINTPTR = ffi.typeof("uintptr_t")
 _cast = ffi.cast
 _get_ident = threading.get_ident
@@ -97,27 +95,25 @@ def _address(cdata):
 class _Kernel:
     """What a plan needs of one kernel: its id in the dispatch table, which arguments are pointers
     and which are scalars, and what its result is (None: nothing to keep; "double", "status", "int")."""
-    __slots__ = ("name", "id", "pointers", "scalars", "scalar_format", "ctypes", "result")
+    __slots__ = ("name", "id", "pointers", "scalars", "scalar_format", "real", "result")
 
-    def __init__(self, name, kernel_id, fields, result=None, ctypes=None):
-        self.name, self.id, self.result, self.ctypes = name, kernel_id, result, ctypes
+    def __init__(self, name, kernel_id, fields, result=None, real=None):
+        self.name, self.id, self.result, self.real = name, kernel_id, result, real
         self.pointers = tuple(i for i, f in enumerate(fields) if f == "p")
         self.scalars = tuple(i for i, f in enumerate(fields) if f != "p")
         self.scalar_format = "".join("d" if fields[i] == "d" else "q" for i in self.scalars)
 
     @classmethod
     def of(cls, real, name):
+        """From the dispatch table's signature of the kernel (generated from fastgrad.h)."""
         kernel_id = lib.fg_plan_kernel_id(name.encode())
         if kernel_id < 0:
             raise CaptureError(f"compile: {name} is not in the plan's dispatch table (csrc/build_plan.py)")
-        ctype = ffi.typeof(real)
-        fields = ["p" if a.kind == "pointer" else _FIELD.get(a.cname, "i") for a in ctype.args]
-        # fastgrad.h's convention: an `int` result is a status (0: done), an int64_t one a count
-        result = ctype.result.cname
-        result = None if result == "void" else "double" if result in _FIELD else "status" if result == "int" else "int"
-        return cls(name, kernel_id, fields, result, ctype.args)
+        result, fields = ffi.string(lib.fg_plan_kernel_signature(kernel_id)).decode().split(":")
+        return cls(name, kernel_id, fields, _RESULTS[result], real)
 
 
+_RESULTS = {"v": None, "d": "double", "s": "status", "i": "int"}
 _COPY = _Kernel("<input copy>", lib.FG_PLAN_COPY, "ppi")             # dst, src, bytes
 _RANGE = _Kernel("<range check>", lib.FG_PLAN_CHECK_RANGE, "piiii")   # buffer, n, lo, hi, allowed
 _FILL = _Kernel.of(lib.fg_fill, "fg_fill")
@@ -352,6 +348,19 @@ def _range_check(t, high, allowed=-2**63):
         rec.tape.append((_RANGE, (t._buf, t._numel, 0, high, allowed), None, -1))
 
 
+class _RecordingKernels:
+    """A dtype's kernel namespace while a step records: each kernel's recording wrapper, made on its
+    first use (a step uses a few of the ~90)."""
+
+    def __init__(self, real):
+        self._real, self._suffix = real, real.__name__[len("fastgrad.kernels"):]
+
+    def __getattr__(self, name):
+        wrapper = _wrap(getattr(self._real, name), f"fg_{name}{self._suffix}")
+        setattr(self, name, wrapper)
+        return wrapper
+
+
 _MISSING = object()
 _RECORDING_K = []      # (dtype, a namespace of recording wrappers of its kernels), made on the first capture
 _KERNEL_WRAPPERS = {}  # dtypes.kernels' names -> their recording wrappers
@@ -360,15 +369,9 @@ _PATCHES = []          # (owner, attribute, its recording wrapper): the hooks
 
 def _patches():
     if not _PATCHES:   # made once: a capture costs a few eager steps, not hundreds
-        def wrappers(ns):
-            suffix = ns.__name__[len("fastgrad.kernels"):]
-            return {attr: _wrap(real, f"fg_{attr}{suffix}") for attr, real in vars(ns).items()
-                    if not attr.startswith("__") and callable(real)}
-        _KERNEL_WRAPPERS.update(wrappers(dtypes.kernels))
-        for d in _DTYPES:
-            recording = types.ModuleType(d.k.__name__)
-            vars(recording).update(wrappers(d.k))
-            _RECORDING_K.append((d, recording))
+        _KERNEL_WRAPPERS.update({attr: _wrap(real, f"fg_{attr}") for attr, real in vars(dtypes.kernels).items()
+                                 if not attr.startswith("__") and callable(real)})
+        _RECORDING_K.extend((d, _RecordingKernels(d.k)) for d in _DTYPES)
         # hooks the library's modules call while set (module globals: setting a class attribute
         # instead, Tensor's or Optimizer's, would unspecialise every attribute read of their
         # instances, costing the recording call about half an eager step)
@@ -596,7 +599,8 @@ def _replay_source(n, tensors, values, same, apart, grad_enabled, watched, froze
              "        return _slow(self, args, kwargs)"]
     if n:
         lines.append(f"    {''.join(f'a{i}, ' for i in range(n))}= args")
-    lines += [f"    if {condition}:\n        return _slow(self, args, kwargs)" for condition in miss]
+    # one condition (compiling a statement per check took ~1.5x as long)
+    lines += ["    if (" + " or\n            ".join(miss) + "):", "        return _slow(self, args, kwargs)"]
     lines += ["    _lock.acquire()",
               "    try:"] + [f"        {line}" for line in work] + [
               "        failed = _run(_steps, _n, _slots)",
@@ -640,7 +644,7 @@ def _as_pointer(rec, k, i, a):
     if a is None:
         return ffi.NULL
     if type(a) is list or type(a) is tuple:
-        a = ffi.new(ffi.getctype(k.ctypes[i].item, "[]"), list(a))
+        a = ffi.new(ffi.getctype(ffi.typeof(k.real).args[i].item, "[]"), list(a))
         rec.constants.add(_address(a))
     return a
 
