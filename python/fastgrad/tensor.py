@@ -52,6 +52,7 @@ def _host_read(what):
                 host_read_hook(self, what)
             return method(self, *args, **kwargs)
         read.__name__, read.__qualname__, read.__doc__ = method.__name__, method.__qualname__, method.__doc__
+        read.__wrapped__ = method   # (inspect.signature shows the method's own)
         return read
     return mark
 
