@@ -52,6 +52,7 @@ def _host_read(what):
                 host_read_hook(self, what)
             return method(self, *args, **kwargs)
         read.__name__, read.__qualname__, read.__doc__ = method.__name__, method.__qualname__, method.__doc__
+        read.__wrapped__ = method   # (inspect.signature shows the method's own)
         return read
     return mark
 
@@ -1220,3 +1221,15 @@ def _unary_methods():
 
 
 _unary_methods()
+
+
+def _ported_methods():
+    from . import api_ported as m
+    Tensor.unfold = m.unfold
+    Tensor.tensor_split = m.tensor_split
+    Tensor.xlogy, Tensor.logit, Tensor.bincount = m.xlogy, m.logit, m.bincount
+    Tensor.nbytes = property(lambda self: self._numel * self._dtype.itemsize)
+    Tensor.itemsize = property(lambda self: self._dtype.itemsize)
+
+
+_ported_methods()
