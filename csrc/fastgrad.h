@@ -731,6 +731,10 @@ typedef struct {
 } fg_plan_step;
 /* The id of kernel `name` (e.g. "fg_relu_f32") in the dispatch table, or -1. */
 int64_t fg_plan_kernel_id(const char *name);
+/* Kernel `id`'s result and arguments, "<result>:<one letter per argument>": result v (void), d (a
+ * double), s (an int status, 0 when done) or i (an int64_t count); arguments p (pointer), i (integer)
+ * or d (float or double). "" for an unknown id. */
+const char *fg_plan_kernel_signature(int64_t id);
 /* Fills steps[0..n) for kernels[i] (ids, FG_PLAN_COPY or FG_PLAN_CHECK_RANGE), each taking the next
  * of its pointer arguments from pointers and of its other arguments from scalars (in call order),
  * ret_slot and from_slot -1. Returns -1, or the index of an unknown kernel id. */

@@ -12,6 +12,10 @@ int64_t fg_plan_kernel_id(const char *name) {
     return -1;
 }
 
+const char *fg_plan_kernel_signature(int64_t id) {
+    return id >= 0 && id < PLAN_KERNELS ? plan_signatures[id] : "";
+}
+
 /* How many pointer and other arguments a step's kernel takes, and which of its pointers it only reads. */
 static void kernel_args(int64_t kernel, int64_t *pointers, int64_t *scalars, uint64_t *reads) {
     if (kernel == FG_PLAN_COPY) {   /* dst, src; bytes */

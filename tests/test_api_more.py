@@ -705,3 +705,64 @@ def test_hooks_see_the_summed_gradient_of_a_tensor_used_twice():
 
     ours, theirs = run(fg), run(torch)
     assert ours[0] == theirs[0] and ours[1] == theirs[1] and ours[2] is None and theirs[2] is None
+
+
+def np_unfold(x, k, d, p, s):
+    """im2col written out with numpy loops: row c·kh·kw + i·kw + j, column oy·ow + ox."""
+    n, c, h, w = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
+    oh = (h + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+    ow = (w + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    out = np.zeros((n, c * k[0] * k[1], oh * ow))
+    for ch in range(c):
+        for i in range(k[0]):
+            for j in range(k[1]):
+                for oy in range(oh):
+                    for ox in range(ow):
+                        out[:, (ch * k[0] + i) * k[1] + j, oy * ow + ox] = xp[:, ch, oy * s[0] + i * d[0], ox * s[1] + j * d[1]]
+    return out
+
+
+def _np_fold(y, shape, k, d, p, s):
+    """fold as unfold's transpose: the matrix of np_unfold applied to each basis image, transposed."""
+    size = int(np.prod(shape[1:]))
+    basis = np.eye(size).reshape((size, 1) + tuple(shape[1:]))
+    columns = np.stack([np_unfold(b, k, d, p, s)[0].ravel() for b in basis], 1)   # (blocks, pixels)
+    return (y.reshape(y.shape[0], -1) @ columns).reshape((y.shape[0],) + tuple(shape[1:]))
+
+
+@pytest.mark.parametrize("shape, k, d, p, s", [((2, 3, 5, 6), (3, 3), (1, 1), (0, 0), (1, 1)),
+                                               ((1, 2, 7, 5), (2, 3), (2, 1), (1, 2), (2, 3)),
+                                               ((2, 1, 4, 4), (4, 4), (1, 1), (0, 0), (1, 1))])
+def test_unfold_and_fold(shape, k, d, p, s):
+    check_op(lambda x: F.unfold(x, k, d, p, s), lambda x: np_unfold(x, k, d, p, s), shape)
+    blocks = np_unfold(np.zeros(shape), k, d, p, s).shape[1:]
+    # fold is unfold's adjoint: <fold(y), x> == <y, unfold(x)>
+    y, x = np.random.default_rng(1).standard_normal((shape[0],) + blocks), np.random.default_rng(2).standard_normal(shape)
+    folded = F.fold(fg.tensor(y, dtype=fg.float64), shape[2:], k, d, p, s).numpy()
+    assert np.isclose((folded * x).sum(), (y * np_unfold(x, k, d, p, s)).sum())
+    check_op(lambda t: F.fold(t, shape[2:], k, d, p, s), lambda t: _np_fold(t, shape, k, d, p, s), (shape[0],) + blocks)
+    unfold, fold = nn.Unfold(k, d, p, s), nn.Fold(shape[2:], k, d, p, s)
+    t = fg.tensor(x, dtype=fg.float64, requires_grad=True)
+    fold(unfold(t)).sum().backward()   # each pixel counted once per block that reads it
+    counts = F.fold(F.unfold(fg.ones(*shape, dtype=fg.float64), k, d, p, s), shape[2:], k, d, p, s)
+    assert np.array_equal(t.grad.numpy(), counts.numpy())
+    torch = pytest.importorskip("torch")
+    assert np.allclose(F.unfold(t, k, d, p, s).detach().numpy(),
+                       torch.nn.functional.unfold(torch.tensor(x), k, d, p, s).numpy())
+    assert np.allclose(folded, torch.nn.functional.fold(torch.tensor(y), shape[2:], k, d, p, s).numpy())
+    unbatched = F.unfold(fg.tensor(x[0], dtype=fg.float64), k, d, p, s)
+    assert unbatched.shape == blocks and np.allclose(unbatched.numpy(), np_unfold(x[:1], k, d, p, s)[0])
+
+
+def test_unfold_and_fold_refuse_what_does_not_fit():
+    with pytest.raises(ValueError, match="does not fit"):
+        F.unfold(fg.zeros(1, 1, 2, 2), 3)
+    with pytest.raises(ValueError, match="3-D .* or 4-D"):
+        F.unfold(fg.zeros(4, 4), 2)
+    with pytest.raises(ValueError, match="kernel_size must be at least 1"):
+        nn.Unfold(0)
+    with pytest.raises(ValueError, match="does not hold 2x2 blocks"):
+        F.fold(fg.zeros(1, 8, 5), (3, 3), 2)   # a 3x3 output has 4 blocks of 2x2, not 5
+    with pytest.raises(TypeError, match="output_size must be an int or a pair"):
+        F.fold(fg.zeros(1, 4, 4), "3", 2)

@@ -126,3 +126,8 @@ from . import api_more  # noqa: E402
 from .api_more import *  # noqa: F401,F403,E402
 
 __all__ += api_more.__all__
+
+# ---- fg.linalg, fg.special, isin, bincount, bucketize, searchsorted, tensor_split (api_ported.py) ----
+from .api_ported import *  # noqa: F401,F403,E402
+from . import api_ported as _api_ported  # noqa: E402
+__all__ += _api_ported.__all__

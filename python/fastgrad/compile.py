@@ -8,10 +8,12 @@ which arguments are the same tensor, the values of the other arguments, and grad
             it returns a tensor that still has its autograd graph and ran no backward() (a compiled
             model's forward in a training loop), the signature stays eager: a replay's outputs
             have no graph to give;
-  2nd call: runs fn eagerly while every kernel namespace (a dtype's `k`, dtypes.kernels) records
-            each call: the kernel, its pointers (absolute addresses of buffers the plan keeps
-            alive: parameters, gradients, optimizer and generator state, intermediates) and its
-            scalars;
+  2nd call: runs fn eagerly while every kernel namespace (a dtype's `k`, dtypes.kernels) notes
+            each call on a tape, its arguments as given; then the tape becomes the plan in a few
+            C-level passes: every pointer converted at once (absolute addresses of buffers the
+            plan keeps alive: parameters, gradients, optimizer and generator state; or moves
+            into its arena: intermediates), the scalars packed, and fg_plan_layout /
+            fg_plan_arena / fg_plan_place (plan.c) giving each step its arguments;
   later:    one call into C (fg_plan_run): the plan's first steps copy the tensor arguments into
             the buffers the recorded call read them from, then the recorded calls run; it returns
             the tensors the recorded call returned (the same objects, whose buffers the replay
@@ -22,7 +24,10 @@ which arguments are the same tensor, the values of the other arguments, and grad
             straight-line function (_replay_function) that becomes the compiled function's
             __call__ (each Compiled has a class of its own), ~0.9 us on a small MLP's step.
 The step's intermediates (buffers nothing outside the plan holds afterwards, written by the plan
-before they are read) share one arena, placed by their first and last use (_arena).
+before they are read) share one arena, placed by their first and last use (_arena). Recording the
+64-32-10 MLP's step costs ~175-190 us, ~6 of its eager steps (one thread, quiet machine): ~70 the
+eager run with its recording (the tape, the module walk for the guards), ~65 the plan (pointers,
+arena, guards), the rest entering and leaving the capture and the replay function.
 
 What changes between steps is never frozen:
   - learning rates and step counts: the update kernels of SGD, Adam, AdamW, SparseAdam, NAdam, RAdam,
@@ -49,7 +54,6 @@ closures) other than optimizer hyperparameters are constants of the plan.
 """
 import builtins
 import functools
-import itertools
 import operator
 import struct
 import sys
@@ -74,10 +78,10 @@ class CaptureError(RuntimeError):
     """Something in a compiled step that a replay could not reproduce faithfully."""
 
 
-_NAMESPACES = [dtypes.kernels] + [d.k for d in (dtypes.float32, dtypes.float64, dtypes.int64, dtypes.bool_)]
+_DTYPES = (dtypes.float32, dtypes.float64, dtypes.int64, dtypes.bool_)
+_NAMESPACES = [dtypes.kernels] + [d.k for d in _DTYPES]
 _capture_lock = threading.Lock()   # the namespaces are global: one capture at a time
 _capturing = None                  # the recorder, while a capture runs
-_FIELD = {"float": "d", "double": "d"}
 _UINTPTR = ffi.typeof("uintptr_t")
 _cast = ffi.cast
 _get_ident = threading.get_ident
@@ -91,29 +95,28 @@ def _address(cdata):
 class _Kernel:
     """What a plan needs of one kernel: its id in the dispatch table, which arguments are pointers
     and which are scalars, and what its result is (None: nothing to keep; "double", "status", "int")."""
-    __slots__ = ("name", "id", "pointers", "scalars", "scalar_format", "ctypes", "result")
+    __slots__ = ("name", "id", "pointers", "scalars", "scalar_format", "real", "result")
 
-    def __init__(self, name, kernel_id, fields, result=None, ctypes=None):
-        self.name, self.id, self.result, self.ctypes = name, kernel_id, result, ctypes
+    def __init__(self, name, kernel_id, fields, result=None, real=None):
+        self.name, self.id, self.result, self.real = name, kernel_id, result, real
         self.pointers = tuple(i for i, f in enumerate(fields) if f == "p")
         self.scalars = tuple(i for i, f in enumerate(fields) if f != "p")
         self.scalar_format = "".join("d" if fields[i] == "d" else "q" for i in self.scalars)
 
     @classmethod
     def of(cls, real, name):
+        """From the dispatch table's signature of the kernel (generated from fastgrad.h)."""
         kernel_id = lib.fg_plan_kernel_id(name.encode())
         if kernel_id < 0:
             raise CaptureError(f"compile: {name} is not in the plan's dispatch table (csrc/build_plan.py)")
-        ctype = ffi.typeof(real)
-        fields = ["p" if a.kind == "pointer" else _FIELD.get(a.cname, "i") for a in ctype.args]
-        # fastgrad.h's convention: an `int` result is a status (0: done), an int64_t one a count
-        result = ctype.result.cname
-        result = None if result == "void" else "double" if result in _FIELD else "status" if result == "int" else "int"
-        return cls(name, kernel_id, fields, result, ctype.args)
+        result, fields = ffi.string(lib.fg_plan_kernel_signature(kernel_id)).decode().split(":")
+        return cls(name, kernel_id, fields, _RESULTS[result], real)
 
 
+_RESULTS = {"v": None, "d": "double", "s": "status", "i": "int"}
 _COPY = _Kernel("<input copy>", lib.FG_PLAN_COPY, "ppi")             # dst, src, bytes
 _RANGE = _Kernel("<range check>", lib.FG_PLAN_CHECK_RANGE, "piiii")   # buffer, n, lo, hi, allowed
+_FILL = _Kernel.of(lib.fg_fill, "fg_fill")
 
 
 class _Returned:
@@ -308,10 +311,11 @@ def _hyperparameters(opt):
 
 
 def _zeroed(buf, dtype, numel):
-    """A buffer allocated zeroed inside the step: the replay zeroes it again (the fill kernel)."""
+    """A buffer allocated zeroed inside the step: the replay zeroes it again (a fill call on the tape;
+    this time the allocation did)."""
     rec = _capturing
     if rec is not None and rec.thread == _get_ident() and numel:
-        dtypes.kernels.fill(buf, dtype.code, 0.0, 0, numel)
+        rec.tape.append((_FILL, (buf, dtype.code, 0.0, 0, numel), None, -1))
 
 
 def _scheduler_step(real):
@@ -344,17 +348,30 @@ def _range_check(t, high, allowed=-2**63):
         rec.tape.append((_RANGE, (t._buf, t._numel, 0, high, allowed), None, -1))
 
 
+class _RecordingKernels:
+    """A dtype's kernel namespace while a step records: each kernel's recording wrapper, made on its
+    first use (a step uses a few of the ~90)."""
+
+    def __init__(self, real):
+        self._real, self._suffix = real, real.__name__[len("fastgrad.kernels"):]
+
+    def __getattr__(self, name):
+        wrapper = _wrap(getattr(self._real, name), f"fg_{name}{self._suffix}")
+        setattr(self, name, wrapper)
+        return wrapper
+
+
 _MISSING = object()
-_KERNEL_PATCHES = []   # (kernel namespace, {name: its recording wrapper}), made on the first capture
-_PATCHES = []          # (owner, attribute, its recording wrapper): the rest
+_RECORDING_K = []      # (dtype, a namespace of recording wrappers of its kernels), made on the first capture
+_KERNEL_WRAPPERS = {}  # dtypes.kernels' names -> their recording wrappers
+_PATCHES = []          # (owner, attribute, its recording wrapper): the hooks
 
 
 def _patches():
     if not _PATCHES:   # made once: a capture costs a few eager steps, not hundreds
-        for ns in _NAMESPACES:
-            suffix = ns.__name__[len("fastgrad.kernels"):]
-            _KERNEL_PATCHES.append((ns, {attr: _wrap(real, f"fg_{attr}{suffix}") for attr, real in vars(ns).items()
-                                         if not attr.startswith("__") and callable(real)}))
+        _KERNEL_WRAPPERS.update({attr: _wrap(real, f"fg_{attr}") for attr, real in vars(dtypes.kernels).items()
+                                 if not attr.startswith("__") and callable(real)})
+        _RECORDING_K.extend((d, _RecordingKernels(d.k)) for d in _DTYPES)
         # hooks the library's modules call while set (module globals: setting a class attribute
         # instead, Tensor's or Optimizer's, would unspecialise every attribute read of their
         # instances, costing the recording call about half an eager step)
@@ -362,21 +379,24 @@ def _patches():
                          (_modules, "_capture_hook", _module_called), (_checks, "range_hook", _range_check),
                          (_optimizer, "step_hook", _optimizer_step), (_optimizer, "kernel_hook", _optimizer_kernel),
                          *[(cls, "step", _scheduler_step(cls.step)) for cls in _schedulers_with_step()]])
-    return _KERNEL_PATCHES, _PATCHES
+    return _RECORDING_K, _KERNEL_WRAPPERS, _PATCHES
 
 
 class _Patched:
-    """Every kernel namespace wrapped, and the hooks of tensor, nn.modules, optim.optimizer and
-    ops._checks set, for the time of one capture (other threads' calls pass through). A
-    kernel namespace holds nothing but kernels: it is copied and updated whole (~400 names: one
-    setattr each cost ~10 eager steps of a small MLP per capture)."""
+    """Each dtype's kernel namespace (dtype.k) swapped for one of recording wrappers, dtypes.kernels
+    (which modules import by name) updated in place, and the hooks of tensor, nn.modules,
+    optim.optimizer and ops._checks set, for the time of one capture (other threads' calls pass
+    through). Swapping a dtype's namespace is one setattr; updating its ~90 names cost ~3 eager
+    steps of a small MLP, one setattr per name ~10."""
 
     def __enter__(self):
-        kernel_patches, patches = _patches()
-        self.saved_namespaces = [(vars(ns), dict(vars(ns))) for ns, _ in kernel_patches]
+        recording_k, kernel_wrappers, patches = _patches()
+        self.saved_k = [(d, d.k) for d, _ in recording_k]
+        self.saved_kernels = {name: vars(dtypes.kernels)[name] for name in kernel_wrappers}
         self.saved = [(owner, attr, owner.__dict__.get(attr, _MISSING)) for owner, attr, _ in patches]
-        for ns, wrappers in kernel_patches:
-            vars(ns).update(wrappers)
+        for d, recording in recording_k:
+            d.k = recording
+        vars(dtypes.kernels).update(kernel_wrappers)
         for owner, attr, new in patches:
             setattr(owner, attr, new)
         return self
@@ -387,8 +407,9 @@ class _Patched:
                 delattr(owner, attr)
             else:
                 setattr(owner, attr, real)
-        for namespace, saved in self.saved_namespaces:
-            namespace.update(saved)
+        vars(dtypes.kernels).update(self.saved_kernels)
+        for d, k in self.saved_k:
+            d.k = k
 
 
 class _Plan:
@@ -522,28 +543,26 @@ def _replay_function(plan, lock):
     a 64-32-10 step, ~0.6 us written out). When the arguments or a guard do not hold it hands the
     call to Compiled._call (_signature, the plans by signature, guards_hold, run), which decides.
     None for a plan recorded with keyword arguments (those take _call only). The code depends only
-    on the plan's form (_replay_source), compiled once per form; the objects it compares against are
-    the names _k0, _k1, ... in the order the form lists them."""
+    on the plan's form (_replay_source), compiled once per form into a function that makes it; the
+    objects it compares against are that function's arguments _k0, _k1, ... in the order the form
+    lists them."""
     expect = plan.expect
     if expect.n < 0:
         return None
     form = (expect.n, tuple(i for i, *_ in expect.tensors), tuple(i for i, *_ in expect.values), tuple(expect.same),
             tuple(expect.apart), plan.grad_enabled, tuple(attribute for _, attribute, _ in plan.watched),
             len(plan.frozen), tuple(plan.sources), len(plan.lr_cells), len(plan.made))
-    code = _REPLAY_CODE.get(form)
-    if code is None:   # compiling costs ~4 eager steps of a small MLP: plans of one form share it
-        code = _REPLAY_CODE[form] = builtins.compile(_replay_source(*form), "<fastgrad.compile replay>", "exec")
+    make = _REPLAY_MAKERS.get(form)
+    if make is None:   # compiling costs ~4 eager steps of a small MLP: plans of one form share it
+        env = {"_slow": Compiled._call, "_Tensor": Tensor, "_changes": _changes, "_grad_enabled": autograd.is_grad_enabled}
+        exec(builtins.compile(_replay_source(*form), "<fastgrad.compile replay>", "exec"), env)
+        make = _REPLAY_MAKERS[form] = env["_make"]
     constants = [c for _, shape, dtype, requires_grad in expect.tensors for c in (shape, dtype, requires_grad)]
     constants += [c for _, kind, value in expect.values for c in (kind, value)]
     constants += [c for obj, _, value in plan.watched for c in (obj, value)]
     constants += [c for frozen in plan.frozen for c in frozen] + [c for pair in plan.lr_cells for c in pair]
     constants += [c for pair in plan.made for c in pair]
-    env = {f"_k{i}": c for i, c in enumerate(constants)}
-    env.update(_slow=Compiled._call, _Tensor=Tensor, _changes=_changes, _plan=plan, _lock=lock,
-               _grad_enabled=autograd.is_grad_enabled, _run=lib.fg_plan_run, _pointers=plan.pointers,
-               _steps=plan.steps, _n=plan.n, _slots=plan.slots, _result=plan.result)
-    exec(code, env)
-    return env["__call__"]
+    return make(plan, lock, lib.fg_plan_run, plan.pointers, plan.steps, plan.n, plan.slots, plan.result, *constants)
 
 
 def _replay_source(n, tensors, values, same, apart, grad_enabled, watched, frozen, sources, lr_cells, made):
@@ -552,8 +571,11 @@ def _replay_source(n, tensors, values, same, apart, grad_enabled, watched, froze
     checked to be / not be one tensor, the grad mode if recorded under no_grad, the module guards
     when _changes.count moved, `watched` attributes and `frozen` values; then the input copies'
     sources set (self.pointers[sources[c]]), the lr cells and the gradients made, and the one call."""
-    names = (f"_k{i}" for i in itertools.count())
-    k = functools.partial(next, names)
+    used = []   # the constants' names, in order
+
+    def k():
+        used.append(f"_k{len(used)}")
+        return used[-1]
     miss = []   # conditions, any of which sends the call to _slow
     for i in tensors:
         miss += [f"a{i}.__class__ is not _Tensor", f"a{i}._shape != {k()}", f"a{i}._dtype is not {k()}",
@@ -570,12 +592,15 @@ def _replay_source(n, tensors, values, same, apart, grad_enabled, watched, froze
     work = [f"_pointers[{source}] = a{i}._buf" for source, i in zip(sources, tensors)]
     work += [f"{k()}[0] = {k()}['lr']" for _ in range(lr_cells)]
     work += [f"{k()}.grad = {k()}" for _ in range(made)]
-    lines = ["def __call__(self, *args, **kwargs):",
+    constants = "".join(f", {name}" for name in used)
+    lines = [f"def _make(_plan, _lock, _run, _pointers, _steps, _n, _slots, _result{constants}):",
+             "  def __call__(self, *args, **kwargs):",
              f"    if kwargs or len(args) != {n}:",
              "        return _slow(self, args, kwargs)"]
     if n:
         lines.append(f"    {''.join(f'a{i}, ' for i in range(n))}= args")
-    lines += [f"    if {condition}:\n        return _slow(self, args, kwargs)" for condition in miss]
+    # one condition (compiling a statement per check took ~1.5x as long)
+    lines += ["    if (" + " or\n            ".join(miss) + "):", "        return _slow(self, args, kwargs)"]
     lines += ["    _lock.acquire()",
               "    try:"] + [f"        {line}" for line in work] + [
               "        failed = _run(_steps, _n, _slots)",
@@ -583,11 +608,12 @@ def _replay_source(n, tensors, values, same, apart, grad_enabled, watched, froze
               "        _lock.release()",
               "    if failed >= 0:",
               "        _plan.failed(failed)",
-              "    return _result"]
+              "    return _result",
+              "  return __call__"]
     return "\n".join(lines)
 
 
-_REPLAY_CODE = {}   # form -> code object: the form holds no object of a plan
+_REPLAY_MAKERS = {}   # form -> the function making a replay function of that form from a plan's objects
 
 
 def _pointers(rec, tape):
@@ -603,7 +629,11 @@ def _pointers(rec, tape):
         block = ffi.new("void *[]", objs or 1)
     owners, rec.owners = rec.owners, None
     for a, address in zip(objs, ffi.unpack(_cast("uintptr_t *", block), len(objs))):
-        if address not in owners and type(a) is not _VIEW and address and ffi.typeof(a).kind == "array":
+        if address not in owners and type(a) is not _VIEW and address:
+            try:   # arrays only: an owned pointer (ffi.new("T *")) has no length, and its sizeof is the pointer's
+                len(a)
+            except TypeError:
+                continue
             owners[address] = (ffi.sizeof(a), a)
     return block, owners
 
@@ -614,7 +644,7 @@ def _as_pointer(rec, k, i, a):
     if a is None:
         return ffi.NULL
     if type(a) is list or type(a) is tuple:
-        a = ffi.new(ffi.getctype(k.ctypes[i].item, "[]"), list(a))
+        a = ffi.new(ffi.getctype(ffi.typeof(k.real).args[i].item, "[]"), list(a))
         rec.constants.add(_address(a))
     return a
 

@@ -1220,3 +1220,15 @@ def _unary_methods():
 
 
 _unary_methods()
+
+
+def _ported_methods():
+    from . import api_ported as m
+    Tensor.unfold = m.unfold
+    Tensor.tensor_split = m.tensor_split
+    Tensor.xlogy, Tensor.logit, Tensor.bincount = m.xlogy, m.logit, m.bincount
+    Tensor.nbytes = property(lambda self: self._numel * self._dtype.itemsize)
+    Tensor.itemsize = property(lambda self: self._dtype.itemsize)
+
+
+_ported_methods()

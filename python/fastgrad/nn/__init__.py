@@ -74,6 +74,8 @@ from .containers import ParameterDict, ParameterList  # noqa: E402
 
 __all__ += ["ParameterList", "ParameterDict"]
 # ---- more layers (layers_more.py) ----
-from .layers_more import Bilinear, Dropout1d, PixelShuffle, PixelUnshuffle, RMSNorm  # noqa: E402
+from .layers_more import (Bilinear, ChannelShuffle, Dropout1d, Fold, LocalResponseNorm, PixelShuffle,  # noqa: E402
+                          PixelUnshuffle, RMSNorm, Unfold)
 
-__all__ += ["RMSNorm", "PixelShuffle", "PixelUnshuffle", "Dropout1d", "Bilinear"]
+__all__ += ["RMSNorm", "PixelShuffle", "PixelUnshuffle", "Dropout1d", "Bilinear", "Unfold", "Fold", "LocalResponseNorm",
+            "ChannelShuffle"]

@@ -8,7 +8,9 @@ from ..ops._checks import float_arg
 from ..dtypes import kernels
 from ..random import bernoulli_mask
 from ..autograd import no_grad
-from ..tensor import Tensor, empty, zeros_like
+from ..ops.conv import pair
+from ..ops.shape import stack
+from ..tensor import Tensor, empty, zeros, zeros_like
 
 
 def relu(x, inplace=False):
@@ -539,6 +541,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return ops.PointwiseLoss("kl_div", reduction, log_target=log_target).forward(input, target)
 # ---- distances (composed from existing ops in fastgrad/tensor_functions.py) ----
 from ..tensor_functions import cosine_similarity, pairwise_distance  # noqa: E402,F401
+# ---- affine_grid, grid_sample, local_response_norm, channel_shuffle (composed, nn/spatial.py) ----
+from .spatial import affine_grid, channel_shuffle, grid_sample, local_response_norm  # noqa: E402,F401
 # ---- PyTorch's other activations: op codes of csrc/norm_act.inc's act kernel, or composed --------------
 def _number(value, op, name, low=None):
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or value != value:
@@ -789,6 +793,62 @@ def pixel_unshuffle(input, downscale_factor):
     x = input.reshape(*batch, c, h // r, r, w // r, r)
     x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
     return x.reshape(*batch, c * r * r, h // r, w // r)
+
+
+def _blocks(op, kernel_size, dilation, padding, stride):
+    return (pair(kernel_size, "kernel_size", op, 1), pair(dilation, "dilation", op, 1), pair(padding, "padding", op, 0),
+            pair(stride, "stride", op, 1))
+
+
+def _block_slices(size, k, d, s):
+    """Per kernel offset (i, j), the strided slices of the padded (H, W) planes it reads in every block."""
+    return [(slice(i * d[0], i * d[0] + s[0] * (size[0] - 1) + 1, s[0]), slice(j * d[1], j * d[1] + s[1] * (size[1] - 1) + 1, s[1]))
+            for i in range(k[0]) for j in range(k[1])]
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col: the sliding kh x kw blocks of (N, C, H, W) (or (C, H, W)) as (N, C·kh·kw, L), row
+    c·kh·kw + i·kw + j holding channel c at kernel offset (i, j) of each of the L blocks (row-major), as
+    PyTorch. Strided slices of the padded input stacked: their gradients and captured replay."""
+    k, d, p, s = _blocks("unfold", kernel_size, dilation, padding, stride)
+    if not isinstance(input, Tensor) or input.ndim not in (3, 4):
+        raise ValueError(f"unfold: expects a 3-D (C, H, W) or 4-D (N, C, H, W) tensor, got "
+                         f"{getattr(input, 'shape', type(input).__name__)}")
+    x = input if input.ndim == 4 else input.unsqueeze(0)
+    n, c, h, w = x.shape
+    size = [(full + 2 * pad - dil * (kk - 1) - 1) // st + 1 for full, pad, dil, kk, st in zip((h, w), p, d, k, s)]
+    if min(size) < 1:
+        raise ValueError(f"unfold: a {k[0]}x{k[1]} kernel with dilation {d} and padding {p} does not fit an input of "
+                         f"spatial size ({h}, {w})")
+    if p != (0, 0):
+        x = pad(x, (p[1], p[1], p[0], p[0]))
+    blocks = stack([x[:, :, rows, cols] for rows, cols in _block_slices(size, k, d, s)], 2)
+    out = blocks.reshape(n, c * k[0] * k[1], size[0] * size[1])
+    return out if input.ndim == 4 else out.squeeze(0)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """col2im, unfold's adjoint: (N, C·kh·kw, L) (or (C·kh·kw, L)) blocks summed into (N, C, H, W), each
+    block's values added where unfold read them (overlaps add up), as PyTorch."""
+    k, d, p, s = _blocks("fold", kernel_size, dilation, padding, stride)
+    h, w = pair(output_size, "output_size", "fold", 1)
+    if not isinstance(input, Tensor) or input.ndim not in (2, 3):
+        raise ValueError(f"fold: expects a 2-D (C·kh·kw, L) or 3-D (N, C·kh·kw, L) tensor, got "
+                         f"{getattr(input, 'shape', type(input).__name__)}")
+    x = input if input.ndim == 3 else input.unsqueeze(0)
+    n, rows, blocks = x.shape
+    size = [(full + 2 * pad - dil * (kk - 1) - 1) // st + 1 for full, pad, dil, kk, st in zip((h, w), p, d, k, s)]
+    if rows % (k[0] * k[1]) or min(size) < 1 or size[0] * size[1] != blocks:
+        raise ValueError(f"fold: input of shape {tuple(input.shape)} does not hold {k[0]}x{k[1]} blocks of an output "
+                         f"of size ({h}, {w}) with dilation {d}, padding {p} and stride {s}: it needs C·{k[0] * k[1]} "
+                         f"rows and {max(size[0], 0) * max(size[1], 0)} blocks")
+    c = rows // (k[0] * k[1])
+    x = x.reshape(n, c, k[0] * k[1], size[0], size[1])
+    out = zeros(n, c, h + 2 * p[0], w + 2 * p[1], dtype=input.dtype)
+    for at, (rows_at, cols_at) in enumerate(_block_slices(size, k, d, s)):
+        out[:, :, rows_at, cols_at] += x[:, :, at]
+    out = out[:, :, p[0]:p[0] + h, p[1]:p[1] + w]
+    return out if input.ndim == 3 else out.squeeze(0)
 
 
 def bilinear(input1, input2, weight, bias=None):

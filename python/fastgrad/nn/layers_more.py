@@ -1,4 +1,5 @@
-"""More of PyTorch's layers: RMSNorm, PixelShuffle/PixelUnshuffle, Dropout1d, Bilinear."""
+"""More of PyTorch's layers: RMSNorm, PixelShuffle/PixelUnshuffle, Dropout1d, Bilinear, Unfold/Fold,
+LocalResponseNorm, ChannelShuffle."""
 import math
 import numbers
 
@@ -97,3 +98,55 @@ class Bilinear(Module):
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class Unfold(Module):
+    """F.unfold as a module: (N, C, H, W) -> (N, C·kh·kw, L)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+        F._blocks("Unfold", kernel_size, dilation, padding, stride)   # checked now, not at the first call
+
+    def forward(self, x):
+        return F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, stride={self.stride}"
+
+
+class Fold(Module):
+    """F.fold as a module: (N, C·kh·kw, L) -> (N, C, H, W), overlapping blocks summed."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        self.output_size, self.kernel_size, self.dilation, self.padding, self.stride = \
+            output_size, kernel_size, dilation, padding, stride
+        F._blocks("Fold", kernel_size, dilation, padding, stride)
+
+    def forward(self, x):
+        return F.fold(x, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")
+
+
+class LocalResponseNorm(Module):
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, x):
+        return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class ChannelShuffle(Module):
+    def __init__(self, groups):
+        self.groups = groups
+
+    def forward(self, x):
+        return F.channel_shuffle(x, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"

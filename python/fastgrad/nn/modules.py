@@ -123,16 +123,7 @@ class Module:
         return self
 
     def modules(self):
-        """named_modules() without the names (their strings cost most of a walk: a captured step
-        walks its model's modules when it records)."""
-        seen, found, stack = set(), _Listing(), [self]
-        while stack:   # depth first, each module where it is first reached
-            m = stack.pop()
-            if id(m) not in seen:
-                seen.add(id(m))
-                found.append(m)
-                stack.extend(reversed([child for _, child in m.named_children()]))
-        return found
+        return _Listing(m for _, m in self.named_modules())
 
     def _own_parameters(self):
         registered = self.__dict__.get("_parameter_names", ())

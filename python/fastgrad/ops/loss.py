@@ -40,11 +40,11 @@ class _ClassTargetLoss(Op):
             raise TypeError(f"{self.name}: input must be floating point, got {x.dtype!r}")
         if isinstance(targets, Tensor) and targets._dtype is int64:
             # checked by a kernel (numpy only to name a bad value), then copied by a kernel: a captured
-            # step re-checks the range of each new batch first (_checks.range_hook), then replays both
+            # step checks the range of each new batch itself (_checks.range_hook), then replays the copy
             if _checks.range_hook is not None:
                 _checks.range_hook(targets, cols, self.ignore_index)
-            if targets._shape != x._shape[:-1] or int64.k.check_range(targets._buf, targets._numel, 0, cols,
-                                                                      self.ignore_index):
+            if targets._shape != x._shape[:-1] or lib.fg_check_range_i64(targets._buf, targets._numel, 0, cols,
+                                                                         self.ignore_index):
                 class_targets(raw_view(targets), x.shape[:-1], cols, self.name, self.ignore_index)
             self.targets = empty(targets._shape, int64, targets._numel)
             kernels.cast(self.targets._buf, int64.code, targets._buf, int64.code, targets._numel)

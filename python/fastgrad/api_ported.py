@@ -1,0 +1,202 @@
+"""Functions that programs written for PyTorch call, composed from existing ops (so their gradients
+and captured replay come from those ops): torch.linalg's norms (fg.linalg), torch.special's
+common functions (fg.special), sliding windows (Tensor.unfold), tensor_split, and the counting
+and searching functions isin, bincount, bucketize and searchsorted. The counting ones compare
+every element with every boundary or test value: O(n·m) work, meant for the sizes of labels and
+bin edges, not for sorting large arrays."""
+import math
+import numbers
+import types
+
+from . import functions as _fn, pointwise as _pointwise
+from .dtypes import float64, int64
+from .ops._checks import tensor_arg
+from .ops.shape import stack
+from .tensor import Tensor, ones, tensor as _tensor, zeros
+
+__all__ = ["linalg", "special", "isin", "bincount", "bucketize", "searchsorted", "tensor_split", "xlogy", "logit"]
+
+
+def _as_tensor(x, like):
+    return x if isinstance(x, Tensor) else _tensor(x, dtype=like.dtype if like.dtype.is_floating_point else None)
+
+
+# ---- torch.linalg's norms --------------------------------------------------------------------------
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """sum(|x|^ord)^(1/ord) over dim (all elements by default); ord inf / -inf: the largest / smallest
+    |x|, ord 0: the count of nonzeros."""
+    tensor_arg(x, "linalg.vector_norm")
+    if dtype is not None:
+        x = x.to(dtype)
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"linalg.vector_norm: expects a floating point tensor, got {x.dtype!r}")
+    if isinstance(ord, bool) or not isinstance(ord, numbers.Real):
+        raise TypeError(f"linalg.vector_norm: ord must be a number or inf, got {ord!r}")
+    if dim is None:
+        x, dim = (x.reshape(-1), 0) if not keepdim else (x, tuple(range(x.ndim)))
+    if ord == math.inf:
+        return x.abs().amax(dim, keepdim)
+    if ord == -math.inf:
+        return x.abs().amin(dim, keepdim)
+    if ord == 0:
+        return (x != 0).to(x.dtype).sum(dim, keepdim)
+    if ord > 0:
+        return _fn.norm(x, float(ord), dim, keepdim)
+    return (x.abs() ** ord).sum(dim, keepdim) ** (1.0 / ord)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """The Frobenius norm, or ord 1 / -1 (largest / smallest column sum of |A|) and inf / -inf (row
+    sums) over the two dims; the nuclear and spectral norms (ord 'nuc', 2, -2) need an SVD, which
+    fastgrad does not have."""
+    tensor_arg(A, "linalg.matrix_norm")
+    if dtype is not None:
+        A = A.to(dtype)
+    if A.ndim < 2 or len(dim) != 2:
+        raise ValueError(f"linalg.matrix_norm: expects a tensor of at least 2 dimensions and two dims, got shape "
+                         f"{A.shape} and dim={dim!r}")
+    rows, cols = (d % A.ndim for d in dim)
+    if ord == "fro":
+        return _fn.norm(A, 2.0, (rows, cols), keepdim)
+    if ord in (1, -1, math.inf, -math.inf):
+        summed, over = (rows, cols) if ord in (1, -1) else (cols, rows)   # column sums for ord 1
+        sums = A.abs().sum(summed, keepdim=True)
+        out = sums.amax(over, keepdim=True) if ord > 0 else sums.amin(over, keepdim=True)
+        return out if keepdim else out.squeeze(max(rows, cols)).squeeze(min(rows, cols))
+    raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} needs singular values, which fastgrad does not compute "
+                              f"(supported: 'fro', 1, -1, inf, -inf)")
+
+
+def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """torch.linalg.norm: with ord None, the 2-norm of the flattened tensor (over dim if given); a
+    vector norm for one dim (or a 1-D input), a matrix norm for two dims (or a 2-D input)."""
+    tensor_arg(A, "linalg.norm")
+    if isinstance(dim, numbers.Integral):
+        dim = (dim,)
+    if ord is None:
+        return vector_norm(A, 2, dim, keepdim, dtype=dtype)
+    if (dim is not None and len(dim) == 2) or (dim is None and A.ndim == 2):
+        return matrix_norm(A, ord, dim if dim is not None else (-2, -1), keepdim, dtype=dtype)
+    if dim is None and A.ndim != 1:
+        raise ValueError(f"linalg.norm: ord={ord!r} needs a 1-D or 2-D input or dim, got shape {A.shape}")
+    return vector_norm(A, ord, dim, keepdim, dtype=dtype)
+
+
+linalg = types.SimpleNamespace(norm=linalg_norm, vector_norm=vector_norm, matrix_norm=matrix_norm)
+
+
+# ---- torch.special's common functions ----------------------------------------------------------------
+def xlogy(input, other):
+    """input · log(other), and 0 where input is 0 unless other is NaN (as PyTorch)."""
+    input, other = (_as_tensor(input, other) if not isinstance(input, Tensor) else input,
+                    _as_tensor(other, input) if not isinstance(other, Tensor) else other)
+    product = input * other.log()
+    return _fn.where((input == 0) & ~other.isnan(), zeros(1, dtype=product.dtype), product)
+
+
+def logit(input, eps=None):
+    """log(p / (1 - p)), p clamped to [eps, 1 - eps] when eps is given."""
+    tensor_arg(input, "logit")
+    p = input if eps is None else input.clamp(eps, 1 - eps)
+    return (p / (1 - p)).log()
+
+
+special = types.SimpleNamespace(
+    expit=_fn.sigmoid, logit=logit, xlogy=xlogy, erf=_pointwise.erf, erfc=_pointwise.erfc, erfinv=_pointwise.erfinv,
+    log1p=_fn.log1p, expm1=_fn.expm1, exp2=_fn.exp2, logsumexp=_fn.logsumexp, softmax=_fn.softmax,
+    log_softmax=_fn.log_softmax)
+
+
+# ---- windows and splits -----------------------------------------------------------------------------
+def unfold(self, dimension, size, step):
+    """Tensor.unfold: the windows of `size` elements every `step` along dimension, as a new last
+    dimension (the windows replace dimension), as PyTorch: narrows stacked."""
+    tensor_arg(self, "unfold")
+    dim = dimension % self.ndim if self.ndim else 0
+    length = self.shape[dim] if self.ndim else 1
+    for name, v in (("size", size), ("step", step)):
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < (0 if name == "size" else 1):
+            raise ValueError(f"unfold: {name} must be an integer >= {0 if name == 'size' else 1}, got {v!r}")
+    if size > length:
+        raise ValueError(f"unfold: size {size} is larger than dimension {dimension} of shape {self.shape}")
+    x = self if self.ndim else self.reshape(1)
+    windows = [x.narrow(dim, start, size) for start in range(0, length - size + 1, step)]
+    return stack(windows, dim).movedim(dim + 1, -1)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Pieces along dim: n sections (the first length % n of them one longer), or split before each
+    index; views, as PyTorch."""
+    tensor_arg(input, "tensor_split")
+    dim %= input.ndim
+    length = input.shape[dim]
+    if isinstance(indices_or_sections, numbers.Integral) and not isinstance(indices_or_sections, bool):
+        n = int(indices_or_sections)
+        if n < 1:
+            raise ValueError(f"tensor_split: the number of sections must be at least 1, got {n}")
+        size, extra = divmod(length, n)
+        bounds = [i * size + min(i, extra) for i in range(n + 1)]
+    else:
+        bounds = [0] + [min(max(int(i), 0), length) for i in indices_or_sections] + [length]
+    return tuple(input.narrow(dim, lo, max(hi - lo, 0)) for lo, hi in zip(bounds, bounds[1:]))
+
+
+# ---- counting and searching ---------------------------------------------------------------------------
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each element equals one of test_elements (a bool tensor of elements' shape)."""
+    elements = elements if isinstance(elements, Tensor) else _tensor(elements)
+    test = test_elements if isinstance(test_elements, Tensor) else _tensor(test_elements)
+    found = (elements.unsqueeze(-1) == test.reshape(-1)).any(-1) if test.numel() else zeros(elements.shape).bool()
+    return ~found if invert else found
+
+
+def bincount(input, weights=None, minlength=0):
+    """Counts of each value of a 1-D tensor of non-negative integers (weights summed instead when
+    given): one index_add."""
+    tensor_arg(input, "bincount")
+    if input.dtype is not int64 or input.ndim != 1:
+        raise ValueError(f"bincount: expects a 1-D int64 tensor, got {input.dtype!r} of shape {input.shape}")
+    if input.numel() and int(input.min()) < 0:
+        raise ValueError("bincount: the input must hold non-negative integers")
+    length = max(int(input.max()) + 1 if input.numel() else 0, int(minlength))
+    if weights is None:
+        return zeros(length, dtype=float64).index_add(0, input, ones(input.shape[0], dtype=float64)).to(int64)
+    if not isinstance(weights, Tensor) or weights.shape != input.shape:
+        raise ValueError(f"bincount: weights must be a tensor of the input's shape {input.shape}")
+    dtype = weights.dtype if weights.dtype.is_floating_point else float64
+    return zeros(length, dtype=dtype).index_add(0, input, weights.to(dtype))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The index of each value's bucket among sorted 1-D boundaries: the count of boundaries below
+    it (right=False: boundaries[i-1] < x <= boundaries[i]) or at or below it (right=True)."""
+    input = input if isinstance(input, Tensor) else _tensor(input)
+    tensor_arg(boundaries, "bucketize")
+    if boundaries.ndim != 1:
+        raise ValueError(f"bucketize: boundaries must be 1-D, got shape {boundaries.shape}")
+    x, b = input.unsqueeze(-1), boundaries
+    return ((x >= b) if right else (x > b)).to(int64).sum(-1)
+
+
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
+    """Where each value would be inserted into the sorted last dimension to keep it sorted: the
+    count of entries below it (side 'left') or at or below it ('right'), per row of a batched
+    sequence."""
+    tensor_arg(sorted_sequence, "searchsorted")
+    if sorter is not None:
+        raise NotImplementedError("searchsorted: sorter= is not supported; sort the sequence first")
+    if side is not None:
+        if side not in ("left", "right"):
+            raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+        right = side == "right"
+    scalar = not isinstance(values, Tensor)
+    v = _tensor([values] if scalar else values, dtype=sorted_sequence.dtype) if scalar else values
+    if sorted_sequence.ndim == 1:
+        out = ((v.unsqueeze(-1) >= sorted_sequence) if right else (v.unsqueeze(-1) > sorted_sequence)).to(int64).sum(-1)
+    else:
+        if v.shape[:-1] != sorted_sequence.shape[:-1]:
+            raise ValueError(f"searchsorted: values' leading dimensions {v.shape[:-1]} must match the sequence's "
+                             f"{sorted_sequence.shape[:-1]}")
+        s = sorted_sequence.unsqueeze(-2)
+        out = ((v.unsqueeze(-1) >= s) if right else (v.unsqueeze(-1) > s)).to(int64).sum(-1)
+    return out[0] if scalar else out
