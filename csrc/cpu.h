@@ -72,6 +72,22 @@ void *fg_workspace(size_t bytes);
         else for (int64_t i = 0; i < (n); i++) (d)[i] = (expr);                                       \
     } while (0)
 
+/* FG_COLUMN_BLOCKS(lo, hi, j, w, stmt): runs stmt over columns [lo, hi) in blocks [j, j + w) of
+ * w = 16, 8, 4, 2 or 1 columns, w a constant in each, so that sums over rows kept per column stay in
+ * registers from row to row (out[j] += ... row after row waits each time on the row before's store).
+ * Constant widths because gcc makes no masked vector of a narrower block out of plain C. */
+#define FG_COLUMN_BLOCKS(lo, hi, j, w, stmt)                                                           \
+    do {                                                                                              \
+        for (int64_t j = (lo); j < (hi);) {                                                           \
+            const int64_t fg_left_ = (hi) - j;                                                        \
+            if (fg_left_ >= 16) { const int w = 16; stmt; j += w; }                                   \
+            else if (fg_left_ >= 8) { const int w = 8; stmt; j += w; }                                \
+            else if (fg_left_ >= 4) { const int w = 4; stmt; j += w; }                                \
+            else if (fg_left_ >= 2) { const int w = 2; stmt; j += w; }                                \
+            else { const int w = 1; stmt; j += w; }                                                   \
+        }                                                                                             \
+    } while (0)
+
 /* Memory-bound loops: below this many elements per thread a second thread does not pay. */
 #define FG_ELEMENTS_PER_THREAD 32768
 
