@@ -554,7 +554,7 @@ def _replay_function(plan, lock):
             len(plan.frozen), tuple(plan.sources), len(plan.lr_cells), len(plan.made))
     make = _REPLAY_MAKERS.get(form)
     if make is None:   # compiling costs ~4 eager steps of a small MLP: plans of one form share it
-        env = {"_slow": Compiled._call, "_Tensor": Tensor, "_changes": _changes, "_grad_enabled": autograd.is_grad_enabled}
+        env = {"_slow": Compiled._call, "_Tensor": Tensor, "_changes": _changes, "_autograd": autograd}
         exec(builtins.compile(_replay_source(*form), "<fastgrad.compile replay>", "exec"), env)
         make = _REPLAY_MAKERS[form] = env["_make"]
     constants = [c for _, shape, dtype, requires_grad in expect.tensors for c in (shape, dtype, requires_grad)]
@@ -585,7 +585,8 @@ def _replay_source(n, tensors, values, same, apart, grad_enabled, watched, froze
     miss += [f"a{i} is not a{j}" for i, j in same] + [f"a{i} is a{j}" for i, j in apart]
     # grad mode as recorded: with grad on, eager would return a graph; with it off, a training
     # step's backward() would raise
-    miss.append("not _grad_enabled()" if grad_enabled else "_grad_enabled()")
+    enabled = "(_autograd._threads_without_grad == 0 or _autograd._mode.enabled)"   # is_grad_enabled(), in line
+    miss.append(f"not {enabled}" if grad_enabled else enabled)
     miss.append("_plan.checked != _changes.count and not _plan.counted_hold()")
     miss += [f"{k()}.{attribute} is not {k()}" for attribute in watched]
     miss += [f"{k()}({k()}) != {k()}" for _ in range(frozen)]
