@@ -25,9 +25,10 @@ which arguments are the same tensor, the values of the other arguments, and grad
             __call__ (each Compiled has a class of its own), ~0.9 us on a small MLP's step.
 The step's intermediates (buffers nothing outside the plan holds afterwards, written by the plan
 before they are read) share one arena, placed by their first and last use (_arena). Recording the
-64-32-10 MLP's step costs ~175-190 us, ~6 of its eager steps (one thread, quiet machine): ~70 the
-eager run with its recording (the tape, the module walk for the guards), ~65 the plan (pointers,
-arena, guards), the rest entering and leaving the capture and the replay function.
+64-32-10 MLP's step costs ~170-180 us once Python has specialised this code (~5.5 of its eager steps,
+one thread; ~230 us for a process's 2nd-6th recordings, ~1.2 ms for its first): ~70 the eager run
+with its recording (the tape, the module walk for the guards), ~65 the plan (pointers, arena,
+guards), the rest entering and leaving the capture and the replay function.
 
 What changes between steps is never frozen:
   - learning rates and step counts: the update kernels of SGD, Adam, AdamW, SparseAdam, NAdam, RAdam,
