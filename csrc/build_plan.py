@@ -3,11 +3,12 @@ python build_plan.py <fastgrad.h> <plan_table.inc>.
 
 For every function fg_* the header declares, a trampoline call_<name>(p, s, ret) that passes its
 pointer arguments (p: in order) and its other arguments (s: fg_plan_arg, int64 or double, in order)
-to the real function and stores a double (or integer) result in *ret; then the table of trampolines, their names, which fg_plan_kernel_id
-searches, and per kernel its signature as fastgrad.compile reads it (fg_plan_kernel_signature), how
-many pointer and other arguments it takes and which of its pointers are const (fg_plan_layout and fg_plan_arena in plan.c: the arena planner tells a buffer's first
-write from a read). The header stays the only place a signature is written: a new kernel is replayable as
-soon as it is declared there.
+to the real function and stores a double (or integer) result in *ret; then the table of trampolines;
+their names, which fg_plan_kernel_id searches; per kernel its signature as fastgrad.compile reads it
+(fg_plan_kernel_signature); and how many pointer and other arguments it takes and which of its
+pointers are const, which fg_plan_layout and fg_plan_arena (plan.c) read (the arena planner tells a
+buffer's first write from a read). The header stays the only place a signature is written: a new
+kernel is replayable as soon as it is declared there.
 """
 import sys
 

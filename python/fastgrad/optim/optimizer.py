@@ -28,6 +28,7 @@ from ..tensor import Tensor, tensor
 # routes its learning rate and step count into the plan.
 step_hook = kernel_hook = None
 
+
 class Optimizer:
     state_names = ()   # the per-parameter buffers a subclass keeps, in state_dict order
     scalar_state_names = ()   # per-parameter 0-dim float64 state its kernel updates (NAdam's mu_product)
