@@ -119,3 +119,19 @@ def test_draws_of_partial_groups_are_finite_and_replays_move_on(dtype):
         assert np.array_equal(fg.randn(n, dtype=dtype).numpy(), first)
     z = fg.randn(64 * 4096).numpy()   # the float32 log and sin/cos: the normal's quantiles
     assert np.allclose(np.quantile(z, [0.01, 0.1, 0.5, 0.9, 0.99]), [-2.326, -1.2816, 0, 1.2816, 2.326], atol=0.03)
+
+
+def test_a_program_that_never_seeds_draws_the_same_numbers_every_run():
+    """As PyTorch: the default generator and a new Generator start from the same fixed seed, and so
+    does the host generator behind shuffle orders; seed() picks a non-deterministic one."""
+    import subprocess
+    import sys
+    program = ("import fastgrad as fg; print(fg.initial_seed(), fg.randn(3).tolist(), fg.randint(0, 9, (4,)).tolist(), "
+               "[b.tolist() for b, in fg.data.DataLoader(fg.data.TensorDataset(fg.arange(6)), batch_size=3, "
+               "shuffle=True)])")
+    runs = [subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)]
+    assert runs[0] == runs[1] and runs[0].startswith("67280421310721 ")
+    assert fg.Generator().initial_seed() == 67280421310721
+    g = fg.Generator()
+    assert g.seed() != 67280421310721 and g.initial_seed() != 67280421310721

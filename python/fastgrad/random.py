@@ -16,13 +16,19 @@ from .dtypes import as_dtype, default_float, int64, kernels
 from .tensor import Tensor, _checked_shape, as_device, empty, size_arg
 
 
+# PyTorch's seed of a new generator, the default one included: a program that never seeds draws the
+# same numbers on every run (PyTorch's numbers are other ones: its generator is another algorithm).
+DEFAULT_SEED = 67280421310721
+
+
 class Generator:
-    """A random-number generator: fg.Generator().manual_seed(0), then generator= on any draw."""
+    """A random-number generator: fg.Generator().manual_seed(0), then generator= on any draw. A new
+    one starts from DEFAULT_SEED, as PyTorch's; seed() picks a non-deterministic seed."""
 
     def __init__(self, device="cpu"):
         as_device(device)
         self._state = ffi.new("int64_t[2]")
-        self.manual_seed(int.from_bytes(np.random.default_rng().bytes(8), "little") >> 1)
+        self.manual_seed(DEFAULT_SEED)
 
     def manual_seed(self, seed):
         seed = _check_seed(seed)

@@ -1145,7 +1145,7 @@ _CPU = Device("cpu")
 _dtype_names = {"float32", "float64", "int64", "bool", "float", "double", "long"}
 
 
-_rng = np.random.default_rng()
+_rng = np.random.default_rng(67280421310721)   # random.DEFAULT_SEED: runs that never seed repeat
 
 
 def seed_host_generator(seed):
