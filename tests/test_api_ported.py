@@ -55,6 +55,8 @@ def test_special_and_its_methods():
     assert np.allclose(ours.numpy(), theirs.numpy())
     check_op(lambda t: fg.special.logit(t), lambda a: np.log(a / (1 - a)), inputs=[np.array([0.2, 0.4, 0.9])])
     check_op(lambda a, b: a.xlogy(b), lambda a, b: a * np.log(b), inputs=[np.array([0.5, 2.0]), np.array([1.5, 3.0])])
+    with pytest.raises(TypeError, match="xlogy: expects a fastgrad Tensor"):
+        fg.special.xlogy(2.0, 3.0)
     for name in ("expit", "erf", "erfc", "erfinv", "log1p", "expm1", "exp2"):
         ours, theirs = both(getattr(fg.special, name), getattr(torch.special, name), np.array([-0.5, 0.1, 0.3]))
         assert np.allclose(ours.numpy(), theirs.numpy()), name
@@ -106,6 +108,8 @@ def test_counting_and_searching():
         ours, theirs = both(lambda s, v: fg.searchsorted(s, v, right=right),
                             lambda s, v: torch.searchsorted(s, v, right=right), edges, values)
         assert np.array_equal(ours.numpy(), theirs.numpy())
+    assert fg.searchsorted(fg.tensor(edges), 2.0).item() == torch.searchsorted(torch.tensor(edges), 2.0).item() == 1
+    assert fg.searchsorted(fg.tensor(edges), [0.5, 5.0], right=True).tolist() == [0, 4]
     rows = np.sort(np.random.default_rng(3).standard_normal((2, 6)), 1)
     ours, theirs = both(lambda s, v: fg.searchsorted(s, v, side="right"), lambda s, v: torch.searchsorted(s, v, side="right"),
                         rows, values)

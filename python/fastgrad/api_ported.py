@@ -88,6 +88,8 @@ linalg = types.SimpleNamespace(norm=linalg_norm, vector_norm=vector_norm, matrix
 # ---- torch.special's common functions ----------------------------------------------------------------
 def xlogy(input, other):
     """input · log(other), and 0 where input is 0 unless other is NaN (as PyTorch)."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(f"xlogy: expects a fastgrad Tensor, got {type(input).__name__} and {type(other).__name__}")
     input, other = (_as_tensor(input, other) if not isinstance(input, Tensor) else input,
                     _as_tensor(other, input) if not isinstance(other, Tensor) else other)
     product = input * other.log()
@@ -189,14 +191,11 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
         if side not in ("left", "right"):
             raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
         right = side == "right"
-    scalar = not isinstance(values, Tensor)
-    v = _tensor([values] if scalar else values, dtype=sorted_sequence.dtype) if scalar else values
-    if sorted_sequence.ndim == 1:
-        out = ((v.unsqueeze(-1) >= sorted_sequence) if right else (v.unsqueeze(-1) > sorted_sequence)).to(int64).sum(-1)
-    else:
-        if v.shape[:-1] != sorted_sequence.shape[:-1]:
+    v = values if isinstance(values, Tensor) else _tensor(values, dtype=sorted_sequence.dtype)
+    s = sorted_sequence
+    if s.ndim > 1:   # one sorted row per row of values
+        if v.shape[:-1] != s.shape[:-1]:
             raise ValueError(f"searchsorted: values' leading dimensions {v.shape[:-1]} must match the sequence's "
-                             f"{sorted_sequence.shape[:-1]}")
-        s = sorted_sequence.unsqueeze(-2)
-        out = ((v.unsqueeze(-1) >= s) if right else (v.unsqueeze(-1) > s)).to(int64).sum(-1)
-    return out[0] if scalar else out
+                             f"{s.shape[:-1]}")
+        s = s.unsqueeze(-2)
+    return ((v.unsqueeze(-1) >= s) if right else (v.unsqueeze(-1) > s)).to(int64).sum(-1)
