@@ -8,7 +8,7 @@ from ..ops._checks import float_arg
 from ..dtypes import kernels
 from ..random import bernoulli_mask
 from ..autograd import no_grad
-from ..ops.conv import pair
+from ..ops.conv import _out_size, pair
 from ..ops.shape import stack
 from ..tensor import Tensor, empty, zeros, zeros_like
 
@@ -795,6 +795,11 @@ def pixel_unshuffle(input, downscale_factor):
     return x.reshape(*batch, c * r * r, h // r, w // r)
 
 
+def _block_counts(spatial, k, d, p, s):
+    """How many blocks unfold takes along each of (H, W): the convolutions' output size."""
+    return [_out_size(full, kk, st, 2 * pad, dil) for full, kk, st, pad, dil in zip(spatial, k, s, p, d)]
+
+
 def _blocks(op, kernel_size, dilation, padding, stride):
     return (pair(kernel_size, "kernel_size", op, 1), pair(dilation, "dilation", op, 1), pair(padding, "padding", op, 0),
             pair(stride, "stride", op, 1))
@@ -816,7 +821,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
                          f"{getattr(input, 'shape', type(input).__name__)}")
     x = input if input.ndim == 4 else input.unsqueeze(0)
     n, c, h, w = x.shape
-    size = [(full + 2 * pad - dil * (kk - 1) - 1) // st + 1 for full, pad, dil, kk, st in zip((h, w), p, d, k, s)]
+    size = _block_counts((h, w), k, d, p, s)
     if min(size) < 1:
         raise ValueError(f"unfold: a {k[0]}x{k[1]} kernel with dilation {d} and padding {p} does not fit an input of "
                          f"spatial size ({h}, {w})")
@@ -837,11 +842,11 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                          f"{getattr(input, 'shape', type(input).__name__)}")
     x = input if input.ndim == 3 else input.unsqueeze(0)
     n, rows, blocks = x.shape
-    size = [(full + 2 * pad - dil * (kk - 1) - 1) // st + 1 for full, pad, dil, kk, st in zip((h, w), p, d, k, s)]
+    size = _block_counts((h, w), k, d, p, s)
     if rows % (k[0] * k[1]) or min(size) < 1 or size[0] * size[1] != blocks:
         raise ValueError(f"fold: input of shape {tuple(input.shape)} does not hold {k[0]}x{k[1]} blocks of an output "
                          f"of size ({h}, {w}) with dilation {d}, padding {p} and stride {s}: it needs C·{k[0] * k[1]} "
-                         f"rows and {max(size[0], 0) * max(size[1], 0)} blocks")
+                         f"rows and {size[0] * size[1]} blocks")
     c = rows // (k[0] * k[1])
     x = x.reshape(n, c, k[0] * k[1], size[0], size[1])
     out = zeros(n, c, h + 2 * p[0], w + 2 * p[1], dtype=input.dtype)
