@@ -172,12 +172,10 @@ def bincount(input, weights=None, minlength=0):
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The index of each value's bucket among sorted 1-D boundaries: the count of boundaries below
     it (right=False: boundaries[i-1] < x <= boundaries[i]) or at or below it (right=True)."""
-    input = input if isinstance(input, Tensor) else _tensor(input)
     tensor_arg(boundaries, "bucketize")
     if boundaries.ndim != 1:
         raise ValueError(f"bucketize: boundaries must be 1-D, got shape {boundaries.shape}")
-    x, b = input.unsqueeze(-1), boundaries
-    return ((x >= b) if right else (x > b)).to(int64).sum(-1)
+    return searchsorted(boundaries, input, right=right)   # the same count, the arguments swapped
 
 
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
