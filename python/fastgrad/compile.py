@@ -188,8 +188,9 @@ class _Recorder:
             self.own(t._buf)
 
     def own(self, cdata):
-        if ffi.typeof(cdata).kind == "array":
-            self.owners[_address(cdata)] = (ffi.sizeof(cdata), cdata)
+        size = _array_bytes(cdata)
+        if size is not None:
+            self.owners[_address(cdata)] = (size, cdata)
 
     def record(self, k, real, args):
         """The careful path of one kernel call: inside an optimizer's step(), a result the plan keeps
@@ -630,13 +631,24 @@ def _pointers(rec, tape):
         block = ffi.new("void *[]", objs or 1)
     owners, rec.owners = rec.owners, None
     for a, address in zip(objs, ffi.unpack(_cast("uintptr_t *", block), len(objs))):
-        if address not in owners and type(a) is not _VIEW and address:
-            try:   # arrays only: an owned pointer (ffi.new("T *")) has no length, and its sizeof is the pointer's
-                len(a)
-            except TypeError:
-                continue
-            owners[address] = (ffi.sizeof(a), a)
+        if address and address not in owners:
+            size = _array_bytes(a)
+            if size is not None:
+                owners[address] = (size, a)
     return block, owners
+
+
+def _array_bytes(cdata):
+    """The bytes of a cdata array, a buffer a plan can own; None for a pointer (a cast, pointer
+    arithmetic, or an owned pointer from ffi.new("T *"), which has no length and whose sizeof is
+    the pointer's). Telling them by length is ~2x faster than by ctype."""
+    if type(cdata) is _VIEW:
+        return None
+    try:
+        len(cdata)
+    except TypeError:
+        return None
+    return ffi.sizeof(cdata)
 
 
 def _as_pointer(rec, k, i, a):
