@@ -192,19 +192,23 @@ def small_blocks():
         yield
 
 
+def checked_on_one_and_two_threads(dtype, m, n, k, trans_a, trans_b, accumulate):
+    """The product on one thread, checked against numpy (check), and the same bits on two threads."""
+    fg.set_num_threads(1)
+    one = check(dtype, m, n, k, trans_a, trans_b, accumulate)
+    a, b, c = operands(m, n, k, trans_a, trans_b, dtype)
+    fg.set_num_threads(2)
+    assert np.array_equal(one, gemm(DTYPES[dtype][1], c.copy(), a, b, m, n, k, trans_a, trans_b, accumulate))
+    return one
+
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("m, n, k", [(37, 70, 45), (100, 33, 50), (13, 129, 17)], ids=str)
 def test_block_edges(path, dtype, m, n, k, threads, small_blocks):
     """With blocks smaller than the product in every dimension: still the product, and the same bits
     on 1 and 2 threads (split by rows and by columns)."""
-    fast = DTYPES[dtype][1]
-    for trans_a, trans_b, accumulate in COMBOS:
-        fg.set_num_threads(1)
-        one = check(dtype, m, n, k, trans_a, trans_b, accumulate)
-        a, b, c = operands(m, n, k, trans_a, trans_b, dtype)
-        fg.set_num_threads(2)
-        two = gemm(fast, c.copy(), a, b, m, n, k, trans_a, trans_b, accumulate)
-        assert np.array_equal(one, two)
+    for combo in COMBOS:
+        checked_on_one_and_two_threads(dtype, m, n, k, *combo)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
@@ -230,11 +234,8 @@ def test_a_in_place_gives_the_packed_bits(path, dtype, m, n, k, threads):
     and 2 threads (split by rows and by columns)."""
     fast = DTYPES[dtype][1]
     for trans_a, trans_b, accumulate in COMBOS:
-        fg.set_num_threads(1)
-        in_place = check(dtype, m, n, k, trans_a, trans_b, accumulate)
+        in_place = checked_on_one_and_two_threads(dtype, m, n, k, trans_a, trans_b, accumulate)
         a, b, c = operands(m, n, k, trans_a, trans_b, dtype)
-        fg.set_num_threads(2)
-        assert np.array_equal(in_place, gemm(fast, c.copy(), a, b, m, n, k, trans_a, trans_b, accumulate))
         for nt in (1, 2):
             fg.set_num_threads(nt)
             with gemm_blocks(0, 0, 1):
