@@ -45,6 +45,14 @@ def test_matrix_norm_and_norm(ord):
         fg.linalg.matrix_norm(fg.ones(2, 2), "nuc")
 
 
+def test_linalg_and_special_import_as_modules():
+    """PyTorch programs import them as modules: `import torch.linalg as LA`, `from torch.special import ...`."""
+    import fastgrad.linalg as LA
+    from fastgrad.special import expit
+    assert LA is fg.linalg and expit is fg.special.expit
+    assert LA.norm(fg.ones(2, 2)).item() == 2.0
+
+
 def test_special_and_its_methods():
     x = np.array([0.0, 0.0, 0.5, 2.0])
     y = np.array([0.0, np.nan, 3.0, 0.25])

@@ -6,6 +6,7 @@ every element with every boundary or test value: O(n·m) work, meant for the siz
 bin edges, not for sorting large arrays."""
 import math
 import numbers
+import sys
 import types
 
 from . import functions as _fn, pointwise as _pointwise
@@ -82,7 +83,17 @@ def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
     return vector_norm(A, ord, dim, keepdim, dtype=dtype)
 
 
-linalg = types.SimpleNamespace(norm=linalg_norm, vector_norm=vector_norm, matrix_norm=matrix_norm)
+def _module(name, doc, **functions):
+    """A namespace importable as PyTorch's is (`import fastgrad.linalg as LA`, `from fastgrad.special
+    import expit`): a module registered under fastgrad's name."""
+    module = types.ModuleType(f"fastgrad.{name}", doc)
+    vars(module).update(functions)
+    module.__all__ = list(functions)
+    sys.modules[module.__name__] = module
+    return module
+
+
+linalg = _module("linalg", "torch.linalg's norms.", norm=linalg_norm, vector_norm=vector_norm, matrix_norm=matrix_norm)
 
 
 # ---- torch.special's common functions ----------------------------------------------------------------
@@ -103,10 +114,10 @@ def logit(input, eps=None):
     return (p / (1 - p)).log()
 
 
-special = types.SimpleNamespace(
-    expit=_fn.sigmoid, logit=logit, xlogy=xlogy, erf=_pointwise.erf, erfc=_pointwise.erfc, erfinv=_pointwise.erfinv,
-    log1p=_fn.log1p, expm1=_fn.expm1, exp2=_fn.exp2, logsumexp=_fn.logsumexp, softmax=_fn.softmax,
-    log_softmax=_fn.log_softmax)
+special = _module(
+    "special", "torch.special's common functions.", expit=_fn.sigmoid, logit=logit, xlogy=xlogy,
+    erf=_pointwise.erf, erfc=_pointwise.erfc, erfinv=_pointwise.erfinv, log1p=_fn.log1p, expm1=_fn.expm1,
+    exp2=_fn.exp2, logsumexp=_fn.logsumexp, softmax=_fn.softmax, log_softmax=_fn.log_softmax)
 
 
 # ---- windows and splits -----------------------------------------------------------------------------
