@@ -263,11 +263,26 @@ def test_bad_arguments(expr, error, match):
         eval(expr, {"L": ours_lib, "sgd": sgd, "fg": fg, "O": sgd()})
 
 
+def _halving(optimizer):
+    """A program's own scheduler, whose step() does not call LRScheduler.step; its class made after
+    other steps were compiled, so no walk of LRScheduler's subclasses at a first capture sees it."""
+    class Halving(ours_lib.LRScheduler):
+        def __init__(self, optimizer):
+            self.optimizer = optimizer
+
+        def step(self):
+            for group in self.optimizer.param_groups:
+                group["lr"] /= 2
+    return Halving(optimizer)
+
+
 @pytest.mark.parametrize("make", [lambda o: ours_lib.ReduceLROnPlateau(o), lambda o: ours_lib.ChainedScheduler(
     [ours_lib.ExponentialLR(o, 0.9)]), lambda o: ours_lib.CosineAnnealingWarmRestarts(o, 3),
-    lambda o: ours_lib.SequentialLR(o, [ours_lib.ExponentialLR(o, 0.9), ours_lib.StepLR(o, 2)], [3])])
+    lambda o: ours_lib.SequentialLR(o, [ours_lib.ExponentialLR(o, 0.9), ours_lib.StepLR(o, 2)], [3]),
+    lambda o: ours_lib.StepLR(o, 30), _halving])
 def test_scheduler_step_inside_a_compiled_step_is_refused(make):
-    """Schedulers with their own step() are refused inside a capture as LRScheduler.step is."""
+    """Schedulers are refused inside a capture, those with their own step() (a program's own
+    subclass's too) as LRScheduler.step is, and whether or not the rate changes at that step."""
     model = fg.nn.Linear(3, 1)
     opt = fg.optim.SGD(model.parameters(), lr=0.1)
     sched = make(opt)

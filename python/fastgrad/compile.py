@@ -54,7 +54,10 @@ Not captured, by design: Python values fn reads from elsewhere than its argument
 closures) other than optimizer hyperparameters are constants of the plan.
 """
 import builtins
+import contextlib
 import functools
+import gc
+import itertools
 import operator
 import struct
 import sys
@@ -65,7 +68,7 @@ from . import _changes, autograd, dtypes
 from ._C import ffi, lib
 from .nn import modules as _modules
 from .nn.modules import Module
-from .optim.lr_scheduler import LRScheduler
+from .optim import lr_scheduler as _lr_scheduler
 from .optim import optimizer as _optimizer
 from .ops import _checks
 from .tensor import Tensor, alloc_uninitialized, empty
@@ -87,6 +90,10 @@ _UINTPTR = ffi.typeof("uintptr_t")
 _cast = ffi.cast
 _get_ident = threading.get_ident
 _VIEW = type(ffi.cast("void *", 0))   # the cdata class of casts and pointer arithmetic: never an owner
+# C-level pieces for passes over a whole tape
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
+_ID, _SCALAR_FORMAT = operator.attrgetter("id"), operator.attrgetter("scalar_format")
+_chain, _compress, _repeat = itertools.chain.from_iterable, itertools.compress, itertools.repeat
 
 
 def _address(cdata):
@@ -96,13 +103,16 @@ def _address(cdata):
 class _Kernel:
     """What a plan needs of one kernel: its id in the dispatch table, which arguments are pointers
     and which are scalars, and what its result is (None: nothing to keep; "double", "status", "int")."""
-    __slots__ = ("name", "id", "pointers", "scalars", "scalar_format", "real", "result")
+    __slots__ = ("name", "id", "pointers", "scalars", "scalar_format", "real", "result", "take_pointers",
+                 "take_scalars")
 
     def __init__(self, name, kernel_id, fields, result=None, real=None):
         self.name, self.id, self.result, self.real = name, kernel_id, result, real
         self.pointers = tuple(i for i, f in enumerate(fields) if f == "p")
         self.scalars = tuple(i for i, f in enumerate(fields) if f != "p")
         self.scalar_format = "".join("d" if fields[i] == "d" else "q" for i in self.scalars)
+        # a call's pointer and other arguments, each as a tuple, taken at C speed when the plan is made
+        self.take_pointers, self.take_scalars = _taker(self.pointers), _taker(self.scalars)
 
     @classmethod
     def of(cls, real, name):
@@ -112,6 +122,14 @@ class _Kernel:
             raise CaptureError(f"compile: {name} is not in the plan's dispatch table (csrc/build_plan.py)")
         result, fields = ffi.string(lib.fg_plan_kernel_signature(kernel_id)).decode().split(":")
         return cls(name, kernel_id, fields, _RESULTS[result], real)
+
+
+def _taker(indices):
+    """args -> the tuple of args[i] for i in indices, as one C-level call (itemgetter gives a lone item
+    bare, so one index or a run of them is a slice)."""
+    if not indices or indices == tuple(range(indices[0], indices[-1] + 1)):
+        return operator.itemgetter(slice(indices[0], indices[-1] + 1) if indices else slice(0, 0))
+    return operator.itemgetter(*indices)
 
 
 _RESULTS = {"v": None, "d": "double", "s": "status", "i": "int"}
@@ -175,7 +193,7 @@ class _Recorder:
         self.thread = _get_ident()
         self.tape = []         # (_Kernel, its arguments, None or (scalar index, the _Returned it takes), result slot)
         self.marked = []       # the tape's calls with a result slot or a _Returned argument
-        self.owners = {}       # address -> (bytes, cdata): buffers known whole besides the tape's own arrays
+        self.owners = {}       # address -> cdata array: buffers known whole besides the tape's own arrays
         self.inputs = inputs
         self.slots = 0
         self.optimizer_params = {}  # optimizer -> [parameter], one per kernel call
@@ -188,9 +206,8 @@ class _Recorder:
             self.own(t._buf)
 
     def own(self, cdata):
-        size = _array_bytes(cdata)
-        if size is not None:
-            self.owners[_address(cdata)] = (size, cdata)
+        if _is_array(cdata):
+            self.owners[_address(cdata)] = cdata
 
     def record(self, k, real, args):
         """The careful path of one kernel call: inside an optimizer's step(), a result the plan keeps
@@ -320,26 +337,13 @@ def _zeroed(buf, dtype, numel):
         rec.tape.append((_FILL, (buf, dtype.code, 0.0, 0, numel), None, -1))
 
 
-def _scheduler_step(real):
-    def step(self, *args, **kwargs):
-        rec = _capturing
-        if rec is None or rec.thread != _get_ident():
-            return real(self, *args, **kwargs)
-        _refuse_scheduler(self)
-    return step
-
-
-def _schedulers_with_step(cls=LRScheduler):
-    """LRScheduler and its subclasses that define their own step() (ReduceLROnPlateau, SequentialLR, ...)."""
-    found = [cls] if "step" in vars(cls) else []
-    for sub in cls.__subclasses__():
-        found += [c for c in _schedulers_with_step(sub) if c not in found]
-    return found
-
-
-def _refuse_scheduler(self):
-    raise CaptureError(f"compile: {type(self).__name__}.step() inside a compiled step: a replay runs no Python, so "
-                       f"the learning rate would stay frozen; call the scheduler outside the compiled function")
+def _scheduler_stepped(scheduler):
+    """A scheduler's step() (lr_scheduler.step_hook): refused inside a recording."""
+    rec = _capturing
+    if rec is not None and rec.thread == _get_ident():
+        raise CaptureError(f"compile: {type(scheduler).__name__}.step() inside a compiled step: a replay runs no "
+                           f"Python, so the learning rate would stay frozen; call the scheduler outside the compiled "
+                           f"function")
 
 
 def _range_check(t, high, allowed=-2**63):
@@ -380,14 +384,14 @@ def _patches():
         _PATCHES.extend([(_tensor, "host_read_hook", _host_read), (_tensor, "zeroed_hook", _zeroed),
                          (_modules, "_capture_hook", _module_called), (_checks, "range_hook", _range_check),
                          (_optimizer, "step_hook", _optimizer_step), (_optimizer, "kernel_hook", _optimizer_kernel),
-                         *[(cls, "step", _scheduler_step(cls.step)) for cls in _schedulers_with_step()]])
+                         (_lr_scheduler, "step_hook", _scheduler_stepped)])
     return _RECORDING_K, _KERNEL_WRAPPERS, _PATCHES
 
 
 class _Patched:
     """Each dtype's kernel namespace (dtype.k) swapped for one of recording wrappers, dtypes.kernels
     (which modules import by name) updated in place, and the hooks of tensor, nn.modules,
-    optim.optimizer and ops._checks set, for the time of one capture (other threads' calls pass
+    optim.optimizer, optim.lr_scheduler and ops._checks set, for the time of one capture (other threads' calls pass
     through). Swapping a dtype's namespace is one setattr: updating its ~90 names in place was most
     of the ~17 us that entering and leaving a capture cost (now ~10)."""
 
@@ -428,15 +432,14 @@ class _Plan:
         tape = [(_COPY, (_cast("void *", address), ffi.NULL, size), None, -1) for address, size in copies] + rec.tape
         rec.tape = rec.inputs = None
         self.n = len(tape)
+        kernels, calls = list(map(_FIRST, tape)), list(map(_SECOND, tape))
         # every call's pointer arguments, in order, in one block; its other arguments in another
-        self.pointers, owners = _pointers(rec, tape)
-        scalars = [args[i] for k, args, _, _ in tape for i in k.scalars]
+        self.pointers, owners = _pointers(rec, kernels, calls)
+        scalars = list(_chain([k.take_scalars(args) for k, args in zip(kernels, calls)]))
         self.scalars = ffi.new("fg_plan_arg[]", len(scalars) or 1)
-        ffi.memmove(self.scalars, struct.pack("=" + "".join([t[0].scalar_format for t in tape]), *scalars),
-                    8 * len(scalars))
-        kernels = [t[0] for t in tape]
+        ffi.memmove(self.scalars, struct.pack("=" + "".join(map(_SCALAR_FORMAT, kernels)), *scalars), 8 * len(scalars))
         self.steps = ffi.new("fg_plan_step[]", self.n or 1)
-        if lib.fg_plan_layout(self.steps, [k.id for k in kernels], self.n, self.pointers, self.scalars) >= 0:
+        if lib.fg_plan_layout(self.steps, list(map(_ID, kernels)), self.n, self.pointers, self.scalars) >= 0:
             raise RuntimeError("compile: a recorded kernel id is not in the dispatch table")   # (a bug)
         for i in rec.marked:   # the calls whose result is kept or which take a kernel's returned value
             _, _, source, slot = tape[len(copies) + i]
@@ -445,8 +448,9 @@ class _Plan:
             if source is not None:
                 step.scalar_index, value = source
                 step.from_slot, step.mul, step.div = value.slot, value.mul, value.div
-        del tape   # (its arguments hold buffers: _arena counts who else does)
-        self.keep, self.arena, self.arena_bytes, self.intermediate_bytes = _arena(rec, self.steps, kernels, owners)
+        del tape, calls   # (their arguments hold buffers: _arena counts who else does)
+        self.keep, self.arena, self.arena_bytes, self.intermediate_bytes = _arena(rec, self.steps, kernels, owners,
+                                                                                  len(self.pointers))
         self.slots = ffi.new("double[]", max(rec.slots, 1))
         self.sources = [2 * c + 1 for c in range(len(copies))]   # each input copy's src in self.pointers
         self.expect = _Expected(key[0], dtypes_of_args, has_kwargs)
@@ -619,36 +623,42 @@ def _replay_source(n, tensors, values, same, apart, grad_enabled, watched, froze
 _REPLAY_MAKERS = {}   # form -> the function making a replay function of that form from a plan's objects
 
 
-def _pointers(rec, tape):
-    """Every pointer argument of the tape, in call order, in one void *[] block, and the buffers they
-    point into: rec.owners and the arrays among them, address -> (bytes, cdata). cffi converting
-    them all at once into one void *[] costs ~2 us for 60 pointers, a cast each in Python ~14."""
-    objs = [args[i] for k, args, _, _ in tape for i in k.pointers]
+def _pointers(rec, kernels, calls):
+    """Every pointer argument of the calls, in call order, in one void *[] block, and the buffers they
+    point into: rec.owners and the arrays among them, address -> cdata array. cffi converting them
+    all at once into one void *[] costs ~2 us for 60 pointers, a cast each in Python ~14; the
+    arrays are picked out at C speed too, leaving Python a pass over the new ones only."""
+    objs = list(_chain([k.take_pointers(args) for k, args in zip(kernels, calls)]))
     try:
         block = ffi.new("void *[]", objs or 1)
     except TypeError:   # a Python sequence or None given for a pointer
-        objs = [_as_pointer(rec, k, i, args[i]) for k, args, _, _ in tape for i in k.pointers]
+        objs = [_as_pointer(rec, k, i, args[i]) for k, args in zip(kernels, calls) for i in k.pointers]
         block = ffi.new("void *[]", objs or 1)
     owners, rec.owners = rec.owners, None
-    for a, address in zip(objs, ffi.unpack(_cast("uintptr_t *", block), len(objs))):
-        if address and address not in owners:
-            size = _array_bytes(a)
-            if size is not None:
-                owners[address] = (size, a)
+    addresses = ffi.unpack(_cast("uintptr_t *", block), len(objs))
+    # the arguments that are not pointer views (casts, pointer arithmetic, NULL), by address
+    arrays = dict(_compress(zip(addresses, objs), map(operator.is_not, map(type, objs), _repeat(_VIEW))))
+    for address in arrays.keys() - owners.keys():
+        a = arrays[address]
+        try:
+            len(a)   # an array (a pointer from ffi.new("T *") has no length: not a buffer to own)
+        except TypeError:
+            continue
+        owners[address] = a
     return block, owners
 
 
-def _array_bytes(cdata):
-    """The bytes of a cdata array, a buffer a plan can own; None for a pointer (a cast, pointer
-    arithmetic, or an owned pointer from ffi.new("T *"), which has no length and whose sizeof is
-    the pointer's). Telling them by length is ~2x faster than by ctype."""
+def _is_array(cdata):
+    """Whether cdata is an array, a buffer a plan can own; not a pointer (a cast, pointer arithmetic,
+    or an owned pointer from ffi.new("T *"), which has no length and whose sizeof is the
+    pointer's). Telling them by length is ~2x faster than by ctype."""
     if type(cdata) is _VIEW:
-        return None
+        return False
     try:
         len(cdata)
     except TypeError:
-        return None
-    return ffi.sizeof(cdata)
+        return False
+    return True
 
 
 def _as_pointer(rec, k, i, a):
@@ -662,19 +672,20 @@ def _as_pointer(rec, k, i, a):
     return a
 
 
-def _arena(rec, steps, kernels, owners):
+def _arena(rec, steps, kernels, owners, pointers):
     """Moves the step's intermediates into one arena (fg_plan_arena, fg_plan_place): (the buffers the
     plan keeps, the arena, its bytes, the intermediates' bytes). An intermediate is a buffer nothing
     outside the plan refers to after the recorded call (no tensor, gradient or state holds it) whose
     first use in the calls is a write: its contents are made within each replay, so buffers whose
     uses do not overlap can share memory. Pointers into one (views) move with it."""
-    movable = _held_only_by(owners)
+    buffers = list(owners.values())
+    movable = _held_only_by(buffers)
     if rec.constants:
         movable = [alone and start not in rec.constants for alone, start in zip(movable, owners)]
-    count, pointers = len(owners), sum([len(k.pointers) for k in kernels])
+    count = len(owners)
     offset, owner_of, moved = ffi.new("int64_t[]", count or 1), ffi.new("int64_t[]", pointers or 1), ffi.new("int64_t *")
     starts = ffi.new("uint64_t[]", list(owners) or 1)
-    end = lib.fg_plan_arena(offset, owner_of, moved, steps, len(kernels), starts, [size for size, _ in owners.values()],
+    end = lib.fg_plan_arena(offset, owner_of, moved, steps, len(kernels), starts, list(map(ffi.sizeof, buffers)),
                             movable, count, ffi.new("int64_t[]", 10 * count or 1))
     if end < 0:
         k, i = [(k, i) for k in kernels for i in k.pointers][-1 - end]
@@ -684,17 +695,18 @@ def _arena(rec, steps, kernels, owners):
     if moved[0]:   # uninitialised: every byte of it is written by the step before it is read
         arena = alloc_uninitialized("char[]", end + 64)
         lib.fg_plan_place(steps, len(kernels), owner_of, offset, starts, _cast("char *", (_address(arena) + 63) & ~63))
-    keep = [cdata for (_, cdata), at in zip(owners.values(), offset) if at < 0]
+    keep = list(_compress(buffers, map((0).__gt__, ffi.unpack(offset, count))))   # those left in place
     return keep, arena, end, moved[0]
 
 
-def _held_only_by(owners):
-    """Per buffer in owners (address -> (bytes, cdata)), in order: whether nothing else refers to it
-    (as many references as a probe held the same way has: its tuple, the loop's name, getrefcount's
-    argument)."""
-    probe = {0: (1, ffi.new("char[1]"))}
-    alone = [sys.getrefcount(cdata) for _, (_, cdata) in probe.items()][0]
-    return [sys.getrefcount(cdata) <= alone for _, (_, cdata) in owners.items()]
+def _held_only_by(buffers):
+    """Per buffer, in order: whether nothing else refers to it (as many references as a probe held the
+    same way has: the owners dict, the list, getrefcount's argument)."""
+    probe = ffi.new("char[1]")
+    held = {0: probe}, [probe]
+    alone = sys.getrefcount(probe) - 1   # (less the name `probe`)
+    del held
+    return list(map(alone.__ge__, map(sys.getrefcount, buffers)))
 
 
 _TENSOR_SIGNATURE = operator.attrgetter("__class__", "_shape", "_dtype", "requires_grad")
@@ -877,7 +889,7 @@ class Compiled:
         global _capturing
         args, kwargs = _own_inputs(args, kwargs)
         inputs = _tensors_of(args, kwargs)
-        with _capture_lock:
+        with _capture_lock, _collector_paused():
             rec = _Recorder(inputs)
             with _Patched():
                 _capturing = rec
@@ -899,6 +911,21 @@ class Compiled:
             plan.replay = _replay_function(plan, self.lock)
             self._use(plan)
         return result
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector off for a recording: it makes and drops a few hundred small
+    containers (the tape's entries, the plan's lists), and the collections they would set off walk
+    the program's young objects, and now and then all of them (with PyTorch or JAX imported, a few
+    ms), for nothing the recording leaves behind."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def compile(fn=None, *, fullgraph=False, dynamic=None, backend=None, mode=None, options=None, disable=False):

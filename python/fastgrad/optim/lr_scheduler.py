@@ -9,6 +9,7 @@ exists. Schedulers only write group["lr"] (and OneCycleLR the momentum): the opt
 into the memory its kernels read on each step, so a compiled step (fastgrad.compile) sees it.
 """
 import bisect
+import functools
 import math
 import numbers
 import types
@@ -17,7 +18,27 @@ from collections import Counter
 from .optimizer import Optimizer
 
 
+# Set by fastgrad.compile while it records a step: step_hook(scheduler) refuses a scheduler's step()
+# inside the step (a replay runs no Python, so the rate would stay frozen). Every class's own
+# step() reads it, a subclass's included (LRScheduler.__init_subclass__).
+step_hook = None
+
+
+def _hooked(step):
+    @functools.wraps(step)
+    def hooked(self, *args, **kwargs):
+        if step_hook is not None:
+            step_hook(self)
+        return step(self, *args, **kwargs)
+    return hooked
+
+
 class LRScheduler:
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in vars(cls):
+            cls.step = _hooked(vars(cls)["step"])
+
     _is_initial = False
 
     def __init__(self, optimizer, last_epoch=-1):
@@ -52,6 +73,7 @@ class LRScheduler:
         by default the closed form."""
         return [self.lr_at(base_lr, self.last_epoch) for base_lr in self.base_lrs]
 
+    @_hooked
     def step(self, epoch=None):
         self._step_count += 1
         self._update_lr(epoch)
