@@ -346,6 +346,16 @@ def _scheduler_stepped(scheduler):
                            f"function")
 
 
+def refuse_while_recording(what):
+    """For work a replay would skip that is not a kernel call and reads no tensor the host way (MPI's
+    collectives, fastgrad.distributed): refused inside a recording, in any buffer."""
+    rec = _capturing
+    if rec is not None and rec.thread == _get_ident():
+        raise CaptureError(f"compile: {what} inside a compiled step: a replay runs only the recorded kernels and "
+                           f"would skip it; call the step uncompiled (DistributedDataParallel and the collectives "
+                           f"are not captured yet)")
+
+
 def _range_check(t, high, allowed=-2**63):
     """Records a check that each later batch of t holds values in [0, high) or equal to `allowed`
     (a loss's ignore_index)."""

@@ -33,6 +33,7 @@ except ImportError as e:   # the optional extra is missing: say what to install
 
 from . import backend, dtypes
 from ._C import ffi, lib
+from .compile import refuse_while_recording
 from .tensor import Tensor, empty
 
 __all__ = ["rank", "world_size", "barrier", "all_reduce", "broadcast", "all_gather", "all_gather_into_tensor",
@@ -102,6 +103,7 @@ def get_timeout():
 
 
 def barrier():
+    refuse_while_recording("barrier")
     _wait(_comm.Ibarrier(), "barrier")
 
 
@@ -180,7 +182,9 @@ def _wait(request, what):
 
 
 def _buffer(tensor, what):
-    """[the tensor's C memory, its MPI datatype]: what mpi4py reads and writes in place."""
+    """[the tensor's C memory, its MPI datatype]: what mpi4py reads and writes in place (never inside
+    a compiled step's recording: a replay would skip the collective)."""
+    refuse_while_recording(what)
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{what} expects a fastgrad Tensor, got {type(tensor).__name__}")
     mpi_type = _MPI_TYPES.get(tensor.dtype)

@@ -67,6 +67,28 @@ with fg.no_grad():
     ddp(x)
 ddp.train()
 
+# a compiled DDP step is refused while it records, on every rank alike: a replay would run the
+# kernels and skip the all-reduce, leaving each rank with its own gradients
+opt = fg.optim.SGD(ddp.parameters(), lr=0.1)
+
+
+def train_step(xb, yb):
+    opt.zero_grad()
+    loss = F.cross_entropy(ddp(xb), yb)
+    loss.backward()
+    opt.step()
+    return loss
+
+
+compiled, targets = fg.compile(train_step), fg.tensor(y)
+compiled(x, targets)   # the warm-up call runs eagerly, collectives included
+try:
+    compiled(x, targets)
+except fg.CaptureError as e:
+    assert "all_reduce inside a compiled step" in str(e), e
+else:
+    raise AssertionError("a compiled DDP step was recorded")
+
 # a model that differs by rank is the same clear error on every rank
 try:
     DistributedDataParallel(fg.nn.Linear(3, 2 + rank))
