@@ -41,7 +41,8 @@ What changes between steps is never frozen:
 What the plan cannot replay is refused at capture with CaptureError naming the op: a host read of a
 tensor the step computed or took as input (.item(), .numpy(), .tolist(), bool(), float(), int(),
 print), Python arithmetic on a kernel's returned value beyond one scaling, a kernel whose result
-decides a shape (nonzero), a pointer into memory the plan cannot keep alive.
+decides a shape (nonzero), a pointer into memory the plan cannot keep alive, a scheduler's step(),
+a collective of fastgrad.distributed (refuse_while_recording).
 Guards that record a new plan: a new input signature (at most MAX_PLANS per compiled function,
 then an error), a module switched between train() and eval(), a module's parameter replaced (not
 updated in place), an optimizer whose hyperparameters other than lr changed, whose state was
