@@ -93,8 +93,10 @@ _get_ident = threading.get_ident
 _VIEW = type(ffi.cast("void *", 0))   # the cdata class of casts and pointer arithmetic: never an owner
 # C-level pieces for passes over a whole tape
 _FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
-_ID, _SCALAR_FORMAT = operator.attrgetter("id"), operator.attrgetter("scalar_format")
+_ID, _SCALAR_FORMAT, _KIND = operator.attrgetter("id"), operator.attrgetter("scalar_format"), operator.attrgetter("kind")
 _chain, _compress, _repeat = itertools.chain.from_iterable, itertools.compress, itertools.repeat
+_TAKE_POINTERS, _TAKE_SCALARS = operator.attrgetter("take_pointers"), operator.attrgetter("take_scalars")
+_apply = getattr(operator, "call", lambda f, *args: f(*args))   # (operator.call is Python 3.11's)
 
 
 def _address(cdata):
@@ -446,7 +448,7 @@ class _Plan:
         kernels, calls = list(map(_FIRST, tape)), list(map(_SECOND, tape))
         # every call's pointer arguments, in order, in one block; its other arguments in another
         self.pointers, owners = _pointers(rec, kernels, calls)
-        scalars = list(_chain([k.take_scalars(args) for k, args in zip(kernels, calls)]))
+        scalars = list(_chain(map(_apply, map(_TAKE_SCALARS, kernels), calls)))
         self.scalars = ffi.new("fg_plan_arg[]", len(scalars) or 1)
         ffi.memmove(self.scalars, struct.pack("=" + "".join(map(_SCALAR_FORMAT, kernels)), *scalars), 8 * len(scalars))
         self.steps = ffi.new("fg_plan_step[]", self.n or 1)
@@ -638,8 +640,8 @@ def _pointers(rec, kernels, calls):
     """Every pointer argument of the calls, in call order, in one void *[] block, and the buffers they
     point into: rec.owners and the arrays among them, address -> cdata array. cffi converting them
     all at once into one void *[] costs ~2 us for 60 pointers, a cast each in Python ~14; the
-    arrays are picked out at C speed too, leaving Python a pass over the new ones only."""
-    objs = list(_chain([k.take_pointers(args) for k, args in zip(kernels, calls)]))
+    arrays among them are picked out at C speed too (itertools over map)."""
+    objs = list(_chain(map(_apply, map(_TAKE_POINTERS, kernels), calls)))
     try:
         block = ffi.new("void *[]", objs or 1)
     except TypeError:   # a Python sequence or None given for a pointer
@@ -649,13 +651,10 @@ def _pointers(rec, kernels, calls):
     addresses = ffi.unpack(_cast("uintptr_t *", block), len(objs))
     # the arguments that are not pointer views (casts, pointer arithmetic, NULL), by address
     arrays = dict(_compress(zip(addresses, objs), map(operator.is_not, map(type, objs), _repeat(_VIEW))))
-    for address in arrays.keys() - owners.keys():
-        a = arrays[address]
-        try:
-            len(a)   # an array (a pointer from ffi.new("T *") has no length: not a buffer to own)
-        except TypeError:
-            continue
-        owners[address] = a
+    fresh = list(arrays.keys() - owners.keys())
+    found = list(map(arrays.__getitem__, fresh))
+    # the arrays among them (a pointer from ffi.new("T *") has no extent to own)
+    owners.update(_compress(zip(fresh, found), map(operator.eq, map(_KIND, map(ffi.typeof, found)), _repeat("array"))))
     return block, owners
 
 
