@@ -302,6 +302,14 @@ static void svd_core(double *u, double *s, double *vt, double *w, double *v, dou
     complete_basis(u, m, uc, good, tmp);
 }
 
+/* Whether all n values are finite: eigh and svd give NaN for a matrix that is not (Jacobi rotations
+ * of an inf or NaN would leave some outputs finite and wrong). */
+static int all_finite(const double *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
 /* ---- the f32 and f64 kernels: read into double scratch, run the core, write back --------------- */
 #define LINALG_KERNELS(T, SUF)                                                                               \
 int fg_lu_factor_##SUF(T *lu, int64_t *pivots, int64_t *info, const T *a, int64_t batch, int64_t m, int64_t n) { \
@@ -394,7 +402,8 @@ int fg_eigh_##SUF(T *eigenvalues, T *eigenvectors, const T *a, int64_t batch, in
         for (int64_t i = 0; i < n; i++)   /* symmetric, from the one triangle read */                       \
             for (int64_t j = 0; j < n; j++)                                                                 \
                 w[i * n + j] = (upper ? i <= j : i >= j) ? src[i * n + j] : src[j * n + i];                 \
-        eigh_core(ev, v, w, n);                                                                             \
+        if (all_finite(w, n * n)) eigh_core(ev, v, w, n);                                                   \
+        else for (int64_t i = 0; i < n * n; i++) v[i] = NAN, ev[i % n] = NAN;                               \
         for (int64_t i = 0; i < n; i++) eigenvalues[e * n + i] = (T)ev[i];                                  \
         if (eigenvectors)                                                                                   \
             for (int64_t i = 0; i < n * n; i++) eigenvectors[e * n * n + i] = (T)v[i];                      \
@@ -413,7 +422,12 @@ int fg_svd_##SUF(T *u, T *s, T *vh, const T *a, int64_t batch, int64_t m, int64_
         const T *src = a + e * m * n;                                                                       \
         for (int64_t i = 0; i < mm; i++)                                                                    \
             for (int64_t j = 0; j < nn; j++) w[i * nn + j] = tall ? src[i * n + j] : src[j * n + i];        \
-        svd_core(u || vh ? uw : NULL, sw, vt, w, v, tmp, mm, nn, uc);                                       \
+        if (all_finite(w, mm * nn)) svd_core(u || vh ? uw : NULL, sw, vt, w, v, tmp, mm, nn, uc);           \
+        else for (int64_t i = 0; i < mm * uc || i < nn * nn; i++) {                                          \
+            if (i < mm * uc) uw[i] = NAN;                                                                   \
+            if (i < nn * nn) vt[i] = NAN;                                                                   \
+            if (i < nn) sw[i] = NAN;                                                                        \
+        }                                                                                                   \
         for (int64_t i = 0; i < nn; i++) s[e * nn + i] = (T)sw[i];                                          \
         if (!u && !vh) continue;                                                                            \
         /* tall: U = uw (m x uc), Vh = vt (n x n). wide: A^T = uw S vt, so U = vt^T, Vh = uw^T */          \

@@ -470,21 +470,6 @@ class _SquareAndScale(fg.autograd.Function):
 
 
 CASES["_FunctionNode"] = CASES["_OutputGrad"] = _case(lambda x: sum(_SquareAndScale.apply(x)))
-
-
-
-def _spd(x):
-    return x @ x.mT + 3.0 * fg.eye(x.shape[-1])
-
-
-# fg.linalg's factorisations (custom Functions: kernels forward, composed backward), each replayed
-CASES["linalg.solve_inv_det"] = _case(lambda x: fg.linalg.solve(_spd(x), x) + fg.linalg.inv(_spd(x))
-                                      + fg.linalg.det(_spd(x)) + fg.linalg.slogdet(_spd(x)).logabsdet, 1, (3, 3))
-CASES["linalg.cholesky_triangular"] = _case(lambda x: fg.cholesky_solve(x, fg.linalg.cholesky(_spd(x)))
-                                            + fg.linalg.solve_triangular(_spd(x), x, upper=True), 1, (3, 3))
-CASES["linalg.qr_eigh_svd"] = _case(lambda x: fg.linalg.qr(x).R + fg.linalg.eigvalsh(x[:3] + x[:3].mT).unsqueeze(-1)
-                                    + fg.linalg.svdvals(x).unsqueeze(-1) + fg.linalg.pinv(x)[:, :3], 1, (4, 3))
-CASES["linalg.lu"] = _case(lambda x: fg.linalg.lu(_spd(x)).U, 1, (3, 3))
 # Ops the capture would refuse in every use, with why (each to be checked to raise CaptureError).
 # None today: the index ops are captured with constant indices and refused with computed ones.
 REFUSED = {}

@@ -317,6 +317,7 @@ def test_svd_matches_torch(shape, full):
     np.testing.assert_allclose(vh @ np.swapaxes(vh, -1, -2), np.broadcast_to(eye_n, vh.shape[:-2] + eye_n.shape),
                                atol=1e-10)
     np.testing.assert_allclose(fg.linalg.svdvals(fg.tensor(a, dtype=fg.float32)).numpy(), tS.numpy(), atol=1e-5)
+    assert fg.linalg.svd(fg.tensor(a), full_matrices=full).U.shape == tuple(tU.shape)
 
 
 def test_svd_of_a_rank_deficient_matrix_completes_the_basis():
@@ -517,3 +518,61 @@ def test_gradients_in_float32_run_and_agree():
     (torch.linalg.det(t) + torch.linalg.inv(t).sum() + torch.linalg.svdvals(t).sum()).backward()
     assert x.grad.dtype is fg.float32
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+# ---- captured steps: the factorisations' kernels and their composed backward replay ----------------
+def _spd(x):
+    return x @ x.mT + 3.0 * fg.eye(x.shape[-1], dtype=x.dtype)
+
+
+CAPTURED = {
+    "solve_inv_det": ((3, 3), lambda x: fg.linalg.solve(_spd(x), x) + fg.linalg.inv(_spd(x)) + fg.linalg.det(_spd(x))
+                      + fg.linalg.slogdet(_spd(x)).logabsdet),
+    "cholesky_triangular": ((3, 3), lambda x: fg.cholesky_solve(x, fg.linalg.cholesky(_spd(x)))
+                            + fg.linalg.solve_triangular(_spd(x), x, upper=True)),
+    "qr_eigh_svd_pinv": ((4, 3), lambda x: fg.linalg.qr(x).R + fg.linalg.eigvalsh(x[:3] + x[:3].mT).unsqueeze(-1)
+                         + fg.linalg.svdvals(x).unsqueeze(-1) + fg.linalg.pinv(x)[:, :3]),
+    "lu": ((3, 3), lambda x: fg.linalg.lu(_spd(x)).U),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CAPTURED))
+def test_captured_step_replays_to_eager_bits(name):
+    import test_compile   # (tests/ is on sys.path)
+    shape, op = CAPTURED[name]
+    fg.set_default_dtype(fg.float32)
+    step = test_compile._run_case(None, op)
+    compiled = fg.compile(step)
+    for seed in range(4):   # warm-up, record, two replays on new data
+        expected = test_compile._flat(step(test_compile._float(*shape, seed=seed)))
+        assert test_compile._flat(compiled(test_compile._float(*shape, seed=seed))) == expected, f"call {seed}"
+    assert len(compiled.plans) == 1
+
+
+def test_captured_inverse_stops_on_a_singular_batch():
+    fg.set_default_dtype(fg.float32)
+    compiled = fg.compile(lambda x: fg.linalg.inv(x) * 1.0)
+    for _ in range(3):
+        compiled(fg.eye(2) * 2.0)
+    # the replay stops at the kernel status that eager inv raises LinAlgError on (fg.compile words
+    # every failed status as a memory failure)
+    with pytest.raises((fg.linalg.LinAlgError, MemoryError)):
+        compiled(fg.zeros(2, 2))
+
+
+def test_non_finite_input_gives_nan_not_a_partly_finite_answer():
+    for bad in (math.nan, math.inf):
+        a = fg.tensor([[bad, 1.0], [2.0, 3.0]])
+        U, S, Vh = fg.linalg.svd(a)
+        w, V = fg.linalg.eigh(a)
+        for t in (U, S, Vh, w, V):
+            assert bool(t.isnan().all()), t
+    assert bool(fg.linalg.det(fg.tensor([[math.nan, 1.0], [2.0, 3.0]])).isnan())
+
+
+@pytest.mark.parametrize("fn", [fg.linalg.inv, fg.linalg.det, lambda x: fg.linalg.svd(x)[1], lambda x: fg.linalg.eigh(x)[0],
+                                lambda x: fg.linalg.qr(x)[0], fg.linalg.cholesky])
+def test_empty_batches_and_matrices(fn):
+    assert fn(fg.zeros(0, 3, 3)).shape[0] == 0
+    out = fn(fg.zeros(2, 0, 0))
+    assert out.shape[0] == 2
