@@ -388,6 +388,12 @@ def test_pinv_of_rank_deficient_matrix_and_matrix_rank_tolerances():
     for kwargs in ({}, {"atol": 1.0}, {"rtol": 0.5}, {"atol": 0.1, "rtol": 0.2}, {"hermitian": False}):
         assert int(fg.linalg.matrix_rank(fg.tensor(a), **kwargs)) == int(torch.linalg.matrix_rank(t, **kwargs))
     assert fg.linalg.matrix_rank(fg.tensor(rand(3, 4, 4))).tolist() == [4, 4, 4]
+    s = a[:3] @ a[:3].T   # symmetric, rank 2; hermitian=True reads the lower triangle only
+    assert int(fg.linalg.matrix_rank(fg.tensor(s), hermitian=True)) == 2
+    ours, theirs, g_fg, g_t = run_both(lambda x: fg.linalg.pinv(x, hermitian=True),
+                                       lambda x: torch.linalg.pinv(x, hermitian=True), [np.tril(s) + np.triu(rand(3, 3), 1)])
+    close(ours, theirs, atol=1e-9)
+    close(g_fg, g_t, atol=1e-7)
 
 
 def test_cond_matches_torch():
@@ -426,10 +432,11 @@ def test_lu_solve_matches_torch(left, adjoint):
     a, b = well_conditioned(2, 3, 3, seed=35), rand(2, 3, 3, seed=36)
     LU, piv = fg.linalg.lu_factor(fg.tensor(a))
     tLU, tpiv = torch.linalg.lu_factor(torch.tensor(a))
-    ours, theirs, g_fg, g_t = run_both(lambda y: fg.linalg.lu_solve(LU, piv, y, left=left, adjoint=adjoint),
-                                       lambda y: torch.linalg.lu_solve(tLU, tpiv, y, left=left, adjoint=adjoint), [b])
+    ours, theirs, g_fg, g_t = run_both(lambda f, y: fg.linalg.lu_solve(f, piv, y, left=left, adjoint=adjoint),
+                                       lambda f, y: torch.linalg.lu_solve(f, tpiv, y, left=left, adjoint=adjoint),
+                                       [LU.numpy(), b])
     close(ours, theirs)
-    close(g_fg, g_t)
+    close(g_fg, g_t)   # to the factors too
     x = fg.lu_solve(fg.tensor(b), LU, piv)
     np.testing.assert_allclose(x.numpy(), np.linalg.solve(a, b))
     P, L, U = fg.lu_unpack(LU, piv)

@@ -474,21 +474,28 @@ def lu(A, *, pivot=True):
 
 
 class _LUSolve(Function):
-    """X = op(A)^-1 B from A's LU factors; the gradient reaches B only (op(A)^-T G)."""
+    """X = op(A)^-1 B from A's LU factors (A = P L U). gB = op(A)^-T G; for the factors, gA as solve's,
+    then, as dA = P (dL U + L dU): gL = tril(P^T gA U^T, -1), gU = triu(L^T P^T gA)."""
 
     @staticmethod
     def forward(ctx, LU, piv, B, trans):
-        ctx.saved = (LU, piv, trans)
-        return _lu_solve_raw(LU, piv, B, trans)
+        X = _lu_solve_raw(LU, piv, B, trans)
+        ctx.saved = (LU, piv, X, trans)
+        return X
 
     @staticmethod
     @no_grad()
     def backward(ctx, g):
-        LU, piv, trans = ctx.saved
+        LU, piv, X, trans = ctx.saved
+        gB = _lu_solve_raw(LU, piv, g.contiguous(), not trans)
+        gLU = None
         if ctx.needs_input_grad[0]:
-            raise NotImplementedError("linalg.lu_solve: the gradient with respect to LU is not implemented; "
-                                      "use linalg.solve(A, B) to differentiate with respect to A")
-        return None, None, _lu_solve_raw(LU, piv, g.contiguous(), not trans), None
+            gA = -matmul(X, gB.mT) if trans else -matmul(gB, X.mT)
+            n = LU.shape[-1]
+            L, U = LU.tril(-1) + eye(n, dtype=LU.dtype), LU.triu()
+            PtgA = _permute_rows(piv, gA.contiguous(), False)
+            gLU = matmul(PtgA, U.mT).tril(-1) + matmul(L.mT, PtgA).triu()
+        return gLU, None, gB, None
 
 
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
@@ -648,17 +655,21 @@ def legacy_qr(A, some=True):
 
 
 # ---- symmetric eigenproblem -----------------------------------------------------------------------
+def _eigh_raw(A, upper):
+    n = A.shape[-1]
+    batch = tuple(A.shape[:-2])
+    w, V = _empty(batch + (n,), A._dtype), _empty(A._shape, A._dtype)
+    _done(A._dtype.k.eigh(w._buf, V._buf, A._buf, _count(batch), n, int(upper)), "linalg.eigh")
+    return w, V
+
+
 class _Eigh(Function):
     """Eigenvalues ascending and eigenvectors of symmetric A (Jacobi). Gradient (PyTorch's, distinct
     eigenvalues): gA = V (skew(V^T gV) / 2 / (L_j - L_i) + diag(gL)) V^T."""
 
     @staticmethod
     def forward(ctx, A, upper, vectors):
-        n = A.shape[-1]
-        batch = tuple(A.shape[:-2])
-        w = _empty(batch + (n,), A._dtype)
-        V = _empty(A._shape, A._dtype)
-        _done(A._dtype.k.eigh(w._buf, V._buf, A._buf, _count(batch), n, int(upper)), "linalg.eigh")
+        w, V = _eigh_raw(A, upper)
         ctx.saved = (w, V)
         ctx.set_materialize_grads(False)
         return w, V
@@ -826,12 +837,17 @@ class _Pinv(Function):
     valid for any rank."""
 
     @staticmethod
-    def forward(ctx, A, atol, rtol):
+    def forward(ctx, A, atol, rtol, hermitian):
         m, n = A.shape[-2:]
-        U, S, Vh = _svd_raw(A, False, True)
+        if hermitian:   # from eigh (A's lower triangle): A = V diag(w) V^T, the singular values |w|
+            w, V = _eigh_raw(A, False)
+            S, U, Vh = w.abs(), V, V.mT
+        else:
+            U, S, Vh = _svd_raw(A, False, True)
         tol = _tolerance(S, m, n, atol, rtol, A.dtype)
         keep = S > tol
-        Sinv = _fn.where(keep, 1.0 / _fn.where(keep, S, _tensor(1.0, dtype=S.dtype)), _tensor(0.0, dtype=S.dtype))
+        d = w if hermitian else S
+        Sinv = _fn.where(keep, 1.0 / _fn.where(keep, d, _tensor(1.0, dtype=S.dtype)), _tensor(0.0, dtype=S.dtype))
         P = matmul(Vh.mT * Sinv.unsqueeze(-2), U.mT)
         ctx.saved = (A, P)
         return P
@@ -852,14 +868,15 @@ class _Pinv(Function):
             PhK = matmul(Ph, K)
             gA = (-matmul(K, P).mT + matmul(matmul(gh - matmul(A, K), P), Ph) + PhK
                   - matmul(matmul(PhK, P), A))
-        return gA, None, None
+        return gA, None, None, None
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """torch.linalg.pinv: the Moore-Penrose pseudo-inverse from the SVD; singular values at or below
-    max(atol, rtol·s_max) count as zero (rtol defaults to eps·max(m, n))."""
+    max(atol, rtol·s_max) count as zero (rtol defaults to eps·max(m, n)); hermitian: from eigh, reading
+    A's lower triangle."""
     _matrix(A, "linalg.pinv", square=hermitian)
-    return _Pinv.apply(A, atol, rtol)
+    return _Pinv.apply(A, atol, rtol, bool(hermitian))
 
 
 def pinverse(A, rcond=1e-15):
@@ -874,7 +891,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None)
     if tol is not None:
         atol = tol
     with no_grad():
-        S = svdvals(A)
+        S = eigvalsh(A).abs() if hermitian else svdvals(A)
         return (S > _tolerance(S, *A.shape[-2:], atol, rtol, A.dtype)).to(int64).sum(-1)
 
 
