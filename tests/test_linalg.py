@@ -480,6 +480,13 @@ def test_multi_dot_vecdot_cross_match_torch():
         fg.linalg.cross(fg.tensor(x), fg.tensor(y[0]))
     with pytest.raises(ValueError, match="at least 2"):
         fg.linalg.multi_dot([fg.ones(2, 2)])
+    x = rand(2, 4, seed=47)
+    ours, theirs, g_fg, g_t = run_both(lambda t: fg.linalg.vander(t, N=5), lambda t: torch.linalg.vander(t, N=5), [x])
+    close(ours, theirs)
+    close(g_fg, g_t)
+    assert fg.linalg.vander(fg.tensor([1.0, 2.0, 3.0])).tolist() == [[1, 1, 1], [1, 2, 4], [1, 3, 9]]
+    m = [rand(2, 3, seed=48), rand(3, 4, seed=49), rand(4, 2, seed=50)]
+    np.testing.assert_allclose(fg.chain_matmul(*map(fg.tensor, m)).numpy(), m[0] @ m[1] @ m[2])
 
 
 def test_tensorinv_and_tensorsolve_match_torch():

@@ -24,15 +24,15 @@ from .creation import arange, eye
 from .dtypes import float32, int64
 from .ops._checks import tensor_arg
 from .ops.matmul import matmul
-from .ops.shape import cat
+from .ops.shape import cat, stack
 from .tensor import Tensor, empty as _empty, tensor as _tensor, zeros
 from .tensor_functions import cross as _cross
 
 __all__ = ["LinAlgError", "det", "slogdet", "inv", "inv_ex", "solve", "solve_ex", "lu_factor", "lu_factor_ex", "lu",
            "lu_solve", "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh", "eig", "eigvals", "svd", "svdvals",
            "pinv", "matrix_rank", "matrix_power", "matrix_exp", "lstsq", "cross", "vecdot", "multi_dot",
-           "solve_triangular", "tensorinv", "tensorsolve", "cond", "diagonal", "matmul", "norm", "vector_norm",
-           "matrix_norm"]
+           "solve_triangular", "tensorinv", "tensorsolve", "cond", "diagonal", "matmul", "vander", "norm",
+           "vector_norm", "matrix_norm"]
 
 
 class LinAlgError(RuntimeError):
@@ -1002,6 +1002,31 @@ def multi_dot(tensors, *, out=None):
     if last:
         out = out.squeeze(-1)
     return out
+
+
+def chain_matmul(*matrices):
+    """torch.chain_matmul (older form of multi_dot): the product of 2-D matrices in order."""
+    if len(matrices) == 1:
+        return matrices[0]
+    return multi_dot(matrices)
+
+
+def vander(x, *, N=None):
+    """torch.linalg.vander: the powers x^0, x^1, ..., x^(N-1) of each element along a new last
+    dimension (N defaults to x's last size)."""
+    op = "linalg.vander"
+    tensor_arg(x, op, "x")
+    if x.ndim < 1:
+        raise ValueError(f"{op}: x must have at least one dimension, got shape {tuple(x.shape)}")
+    N = x.shape[-1] if N is None else N
+    if isinstance(N, bool) or not isinstance(N, numbers.Integral) or N < 1:
+        raise ValueError(f"{op}: N must be an integer greater than 1, got {N!r}")
+    if N == 1:
+        return (x * 0 + 1).unsqueeze(-1)
+    powers = [x * 0 + 1, x]
+    for _ in range(2, int(N)):
+        powers.append(powers[-1] * x)
+    return stack(powers, -1)
 
 
 def vecdot(x, y, *, dim=-1):
