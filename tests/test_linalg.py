@@ -519,9 +519,13 @@ def test_legacy_names_and_tensor_methods():
     assert LA is fg.linalg and LA.det is fg.linalg.det
 
 
-def test_eig_is_refused_clearly():
+def test_eig_and_out_are_refused_clearly():
     with pytest.raises(NotImplementedError, match="complex"):
         fg.linalg.eig(fg.eye(2))
+    with pytest.raises(NotImplementedError, match="out="):
+        fg.linalg.svd(fg.eye(2), out=(fg.eye(2), fg.ones(2), fg.eye(2)))
+    with pytest.raises(NotImplementedError, match="out="):
+        fg.linalg.cholesky(fg.eye(2), out=fg.eye(2))
 
 
 def test_gradients_in_float32_run_and_agree():

@@ -13,6 +13,7 @@ LinAlgError, a RuntimeError, as PyTorch's torch.linalg.LinAlgError; det, slogdet
 report it instead. Non-square or too few dimensions: ValueError naming the shape.
 """
 import collections
+import functools
 import math
 import numbers
 
@@ -67,6 +68,17 @@ def _matrix(A, op, square=True, name="A"):
         raise ValueError(f"{op}: {name} must be batches of square matrices, but they are {A.shape[-2]} by "
                          f"{A.shape[-1]} matrices (shape {tuple(A.shape)})")
     return A
+
+
+def _refuses_out(fn):
+    """out= is PyTorch's, and writing into a given tensor is not done here: a clear error, never a
+    result silently left out of `out`."""
+    @functools.wraps(fn)
+    def wrapper(*args, out=None, **kwargs):
+        if out is not None:
+            raise NotImplementedError(f"linalg.{fn.__name__}: out= is not supported; assign the result instead")
+        return fn(*args, **kwargs)
+    return wrapper
 
 
 def _same_dtype(op, A, B):
@@ -365,6 +377,7 @@ def _triangular(A, B, upper, trans, unit, op):
                                   bool(upper), bool(trans), bool(unit))
 
 
+@_refuses_out
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     """torch.linalg.solve_triangular: X with A X = B (left) or X A = B for triangular A (only its upper
     or lower triangle is read; unitriangular: its diagonal is taken as ones)."""
@@ -557,6 +570,7 @@ class _Cholesky(Function):
         return gA, None, None, None
 
 
+@_refuses_out
 def cholesky(A, *, upper=False, out=None):
     """torch.linalg.cholesky: L lower with A = L L^T (upper: U with A = U^T U), from A's lower (upper)
     triangle; LinAlgError when A is not positive definite."""
@@ -791,6 +805,7 @@ class _SVD(Function):
         return gA, None, None
 
 
+@_refuses_out
 def svd(A, full_matrices=True, *, driver=None, out=None):
     """torch.linalg.svd: (U, S, Vh) with A = U diag(S) Vh, S descending; full_matrices: U m x m and
     Vh n x n, else m x k and k x n."""
@@ -799,6 +814,7 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
     return SVDResult(*_SVD.apply(A, bool(full_matrices), True))
 
 
+@_refuses_out
 def svdvals(A, *, driver=None, out=None):
     """torch.linalg.svdvals: the singular values, descending."""
     return _SVD.apply(_matrix(A, "linalg.svdvals", square=False), False, False)[1]
@@ -871,6 +887,7 @@ class _Pinv(Function):
         return gA, None, None, None
 
 
+@_refuses_out
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """torch.linalg.pinv: the Moore-Penrose pseudo-inverse from the SVD; singular values at or below
     max(atol, rtol·s_max) count as zero (rtol defaults to eps·max(m, n)); hermitian: from eigh, reading
@@ -884,6 +901,7 @@ def pinverse(A, rcond=1e-15):
     return pinv(A, rtol=rcond)
 
 
+@_refuses_out
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None, out=None):
     """torch.linalg.matrix_rank: the count of singular values above max(atol, rtol·s_max)."""
     op = "linalg.matrix_rank"
@@ -977,6 +995,7 @@ def matrix_exp(A):
     return result
 
 
+@_refuses_out
 def multi_dot(tensors, *, out=None):
     """torch.linalg.multi_dot: the product of the matrices in order; the first may be a 1-D row vector
     and the last a 1-D column vector (dropped from the result)."""
@@ -1055,6 +1074,7 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     return A.diagonal(offset, dim1, dim2)
 
 
+@_refuses_out
 def tensorinv(A, ind=2, *, out=None):
     """torch.linalg.tensorinv: the inverse of A seen as a prod(shape[:ind]) x prod(shape[ind:]) matrix,
     shaped shape[ind:] + shape[:ind]."""
@@ -1069,6 +1089,7 @@ def tensorinv(A, ind=2, *, out=None):
     return inv(A.reshape(rows, cols)).reshape(tuple(A.shape[ind:]) + tuple(A.shape[:ind]))
 
 
+@_refuses_out
 def tensorsolve(A, B, dims=None, *, out=None):
     """torch.linalg.tensorsolve: X with tensordot(A, X, X.ndim) = B."""
     op = "linalg.tensorsolve"
