@@ -189,9 +189,7 @@ class _Det(Function):
     @staticmethod
     def forward(ctx, A):
         LU, piv, info = _lu_raw(A)
-        out = _empty(tuple(A.shape[:-2]), A._dtype)
-        _done(A._dtype.k.lu_det(out._buf, ffi.NULL, ffi.NULL, LU._buf, piv._buf, _count(A.shape[:-2]), A.shape[-1]),
-              "det")
+        out = _det_of_lu(LU, piv)
         ctx.saved = (A, LU, piv, info, out)
         return out
 
@@ -211,12 +209,15 @@ class _Det(Function):
         return matmul(U * (cof * (g * signs).unsqueeze(-1)).unsqueeze(-2), Vh)
 
 
-def _det_raw(A):
-    LU, piv, _ = _lu_raw(A)
-    out = _empty(tuple(A.shape[:-2]), A._dtype)
-    _done(A._dtype.k.lu_det(out._buf, ffi.NULL, ffi.NULL, LU._buf, piv._buf, _count(A.shape[:-2]), A.shape[-1]),
+def _det_of_lu(LU, piv):
+    out = _empty(tuple(LU.shape[:-2]), LU._dtype)
+    _done(LU._dtype.k.lu_det(out._buf, ffi.NULL, ffi.NULL, LU._buf, piv._buf, _count(LU.shape[:-2]), LU.shape[-1]),
           "det")
     return out
+
+
+def _det_raw(A):
+    return _det_of_lu(*_lu_raw(A)[:2])
 
 
 class _Slogdet(Function):
