@@ -641,6 +641,51 @@ void fg_rms_norm_backward_f32(float *dx, float *dweight, const float *dout, cons
 void fg_rms_norm_backward_f64(double *dx, double *dweight, const double *dout, const double *x, const double *rstd,
                               const double *weight, int accumulate_dx, int64_t rows, int64_t cols);
 
+/* ---- dense linear algebra (linalg.c): `batch` contiguous row-major matrices, worked in double ----
+ * Each returns 0, or -1 when it could not get its scratch memory (nothing written). info[] (one per
+ * matrix) is LAPACK's: 0, or the 1-based column where the factorisation met a zero pivot (LU) or a
+ * non-positive one (Cholesky); Python raises torch.linalg.LinAlgError on it where PyTorch does (a
+ * captured step checks it with fg_check_range_i64). */
+/* A = P L U of m x n matrices with partial pivoting: lu holds L below the diagonal (unit diagonal
+ * implied) and U on and above it; pivots (min(m, n) per matrix) are 1-based rows swapped in order. */
+int fg_lu_factor_f32(float *lu, int64_t *pivots, int64_t *info, const float *a, int64_t batch, int64_t m, int64_t n);
+int fg_lu_factor_f64(double *lu, int64_t *pivots, int64_t *info, const double *a, int64_t batch, int64_t m,
+                     int64_t n);
+/* x = A^-1 b (trans 0) or A^-T b (trans 1) from n x n LU factors, b and x n x k; x may be b. */
+int fg_lu_solve_f32(float *x, const float *lu, const int64_t *pivots, const float *b, int64_t batch, int64_t n,
+                    int64_t k, int trans);
+int fg_lu_solve_f64(double *x, const double *lu, const int64_t *pivots, const double *b, int64_t batch, int64_t n,
+                    int64_t k, int trans);
+/* det, log|det| and sign (-1, 0 or 1) of n x n matrices from their LU factors; any output may be NULL. */
+int fg_lu_det_f32(float *det, float *logabsdet, float *sign, const float *lu, const int64_t *pivots, int64_t batch,
+                  int64_t n);
+int fg_lu_det_f64(double *det, double *logabsdet, double *sign, const double *lu, const int64_t *pivots,
+                  int64_t batch, int64_t n);
+/* A = L L^T read from A's lower triangle (upper 0: l is L, zeros above), or A = U^T U from its upper
+ * triangle (upper 1: l is U). */
+int fg_cholesky_f32(float *l, int64_t *info, const float *a, int64_t batch, int64_t n, int upper);
+int fg_cholesky_f64(double *l, int64_t *info, const double *a, int64_t batch, int64_t n, int upper);
+/* x = op(A)^-1 b, A n x n triangular (only its upper or lower triangle read; unit: its diagonal taken
+ * as ones), op(A) = A or A^T (trans), b and x n x k; x may be b. A zero diagonal gives inf/NaN, as
+ * LAPACK's trsm. */
+int fg_triangular_solve_f32(float *x, const float *a, const float *b, int64_t batch, int64_t n, int64_t k,
+                            int upper, int trans, int unit);
+int fg_triangular_solve_f64(double *x, const double *a, const double *b, int64_t batch, int64_t n, int64_t k,
+                            int upper, int trans, int unit);
+/* Householder QR of m x n matrices, LAPACK's signs: q is m x qcols (qcols min(m, n) or m; NULL: not
+ * wanted), r is rrows x n (rrows min(m, n) or m; zeros below the diagonal). */
+int fg_qr_f32(float *q, float *r, const float *a, int64_t batch, int64_t m, int64_t n, int64_t qcols, int64_t rrows);
+int fg_qr_f64(double *q, double *r, const double *a, int64_t batch, int64_t m, int64_t n, int64_t qcols,
+              int64_t rrows);
+/* Eigenvalues (ascending, n per matrix) and eigenvectors (columns of n x n; NULL: not wanted) of the
+ * symmetric matrices whose lower (upper 0) or upper (upper 1) triangle a holds: cyclic Jacobi. */
+int fg_eigh_f32(float *eigenvalues, float *eigenvectors, const float *a, int64_t batch, int64_t n, int upper);
+int fg_eigh_f64(double *eigenvalues, double *eigenvectors, const double *a, int64_t batch, int64_t n, int upper);
+/* A = U diag(s) Vh of m x n matrices, k = min(m, n) singular values descending: one-sided Jacobi. u is
+ * m x k and vh k x n, or m x m and n x n when full; both NULL: s only. */
+int fg_svd_f32(float *u, float *s, float *vh, const float *a, int64_t batch, int64_t m, int64_t n, int full);
+int fg_svd_f64(double *u, double *s, double *vh, const double *a, int64_t batch, int64_t m, int64_t n, int full);
+
 /* ---- CPU dispatch and threads (cpu.c) ------------------------------------------------------ */
 /* The vector code paths. The best one this CPU supports is chosen on first use; fastgrad/backend.py
  * applies FASTGRAD_KERNEL_PATH, FASTGRAD_NUM_THREADS and OMP_NUM_THREADS at import. */

@@ -131,3 +131,12 @@ __all__ += api_more.__all__
 from .api_ported import *  # noqa: F401,F403,E402
 from . import api_ported as _api_ported  # noqa: E402
 __all__ += _api_ported.__all__
+
+# ---- linear algebra: fg.linalg (linalg.py) and the older top-level forms fg.det, fg.inverse, fg.svd,
+# fg.qr, fg.cholesky_solve, fg.triangular_solve, ... ----
+from .linalg import (chain_matmul, cholesky_inverse, cholesky_solve, det, inv as inverse, legacy_cholesky as cholesky,  # noqa: E402
+                     legacy_lu as lu, legacy_lu_solve as lu_solve, legacy_qr as qr, legacy_svd as svd, logdet,
+                     lu_unpack, matrix_exp, matrix_power, pinverse, slogdet, triangular_solve)
+
+__all__ += ["chain_matmul", "det", "logdet", "slogdet", "inverse", "cholesky", "cholesky_solve", "cholesky_inverse", "qr", "svd",
+            "pinverse", "matrix_power", "matrix_exp", "triangular_solve", "lu", "lu_solve", "lu_unpack"]

@@ -1,10 +1,9 @@
 """Functions that programs written for PyTorch call, composed from existing ops (so their gradients
-and captured replay come from those ops): torch.linalg's norms (fg.linalg), torch.special's
+and captured replay come from those ops): fg.linalg (its own file, linalg.py), torch.special's
 common functions (fg.special), sliding windows (Tensor.unfold), tensor_split, and the counting
 and searching functions isin, bincount, bucketize and searchsorted. The counting ones compare
 every element with every boundary or test value: O(n·m) work, meant for the sizes of labels and
 bin edges, not for sorting large arrays."""
-import math
 import numbers
 import sys
 import types
@@ -22,67 +21,6 @@ def _as_tensor(x, like):
     return x if isinstance(x, Tensor) else _tensor(x, dtype=like.dtype if like.dtype.is_floating_point else None)
 
 
-# ---- torch.linalg's norms --------------------------------------------------------------------------
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
-    """sum(|x|^ord)^(1/ord) over dim (all elements by default); ord inf / -inf: the largest / smallest
-    |x|, ord 0: the count of nonzeros."""
-    tensor_arg(x, "linalg.vector_norm")
-    if dtype is not None:
-        x = x.to(dtype)
-    if not x.dtype.is_floating_point:
-        raise TypeError(f"linalg.vector_norm: expects a floating point tensor, got {x.dtype!r}")
-    if isinstance(ord, bool) or not isinstance(ord, numbers.Real):
-        raise TypeError(f"linalg.vector_norm: ord must be a number or inf, got {ord!r}")
-    if dim is None:
-        x, dim = (x.reshape(-1), 0) if not keepdim else (x, tuple(range(x.ndim)))
-    if ord == math.inf:
-        return x.abs().amax(dim, keepdim)
-    if ord == -math.inf:
-        return x.abs().amin(dim, keepdim)
-    if ord == 0:
-        return (x != 0).to(x.dtype).sum(dim, keepdim)
-    if ord > 0:
-        return _fn.norm(x, float(ord), dim, keepdim)
-    return (x.abs() ** ord).sum(dim, keepdim) ** (1.0 / ord)
-
-
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
-    """The Frobenius norm, or ord 1 / -1 (largest / smallest column sum of |A|) and inf / -inf (row
-    sums) over the two dims; the nuclear and spectral norms (ord 'nuc', 2, -2) need an SVD, which
-    fastgrad does not have."""
-    tensor_arg(A, "linalg.matrix_norm")
-    if dtype is not None:
-        A = A.to(dtype)
-    if A.ndim < 2 or len(dim) != 2:
-        raise ValueError(f"linalg.matrix_norm: expects a tensor of at least 2 dimensions and two dims, got shape "
-                         f"{A.shape} and dim={dim!r}")
-    rows, cols = (d % A.ndim for d in dim)
-    if ord == "fro":
-        return _fn.norm(A, 2.0, (rows, cols), keepdim)
-    if ord in (1, -1, math.inf, -math.inf):
-        summed, over = (rows, cols) if ord in (1, -1) else (cols, rows)   # column sums for ord 1
-        sums = A.abs().sum(summed, keepdim=True)
-        out = sums.amax(over, keepdim=True) if ord > 0 else sums.amin(over, keepdim=True)
-        return out if keepdim else out.squeeze(max(rows, cols)).squeeze(min(rows, cols))
-    raise NotImplementedError(f"linalg.matrix_norm: ord={ord!r} needs singular values, which fastgrad does not compute "
-                              f"(supported: 'fro', 1, -1, inf, -inf)")
-
-
-def linalg_norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
-    """torch.linalg.norm: with ord None, the 2-norm of the flattened tensor (over dim if given); a
-    vector norm for one dim (or a 1-D input), a matrix norm for two dims (or a 2-D input)."""
-    tensor_arg(A, "linalg.norm")
-    if isinstance(dim, numbers.Integral):
-        dim = (dim,)
-    if ord is None:
-        return vector_norm(A, 2, dim, keepdim, dtype=dtype)
-    if (dim is not None and len(dim) == 2) or (dim is None and A.ndim == 2):
-        return matrix_norm(A, ord, dim if dim is not None else (-2, -1), keepdim, dtype=dtype)
-    if dim is None and A.ndim != 1:
-        raise ValueError(f"linalg.norm: ord={ord!r} needs a 1-D or 2-D input or dim, got shape {A.shape}")
-    return vector_norm(A, ord, dim, keepdim, dtype=dtype)
-
-
 def _module(name, doc, **functions):
     """A namespace importable as PyTorch's is (`import fastgrad.linalg as LA`, `from fastgrad.special
     import expit`): a module registered under fastgrad's name."""
@@ -93,7 +31,7 @@ def _module(name, doc, **functions):
     return module
 
 
-linalg = _module("linalg", "torch.linalg's norms.", norm=linalg_norm, vector_norm=vector_norm, matrix_norm=matrix_norm)
+from . import linalg  # noqa: E402 (fastgrad/linalg.py: torch.linalg, its norms included)
 
 
 # ---- torch.special's common functions ----------------------------------------------------------------

@@ -823,6 +823,24 @@ class Tensor:
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
         return _tf.unique(self, sorted, return_inverse, return_counts, dim)
 
+    # ---- linear algebra (fastgrad/linalg.py): the Tensor forms of fg.det, fg.inverse, fg.svd, ... -----
+    def det(self): return _la.det(self)
+    def logdet(self): return _la.logdet(self)
+    def slogdet(self): return _la.slogdet(self)
+    def inverse(self): return _la.inv(self)
+    def cholesky(self, upper=False): return _la.cholesky(self, upper=upper)
+    def cholesky_solve(self, input2, upper=False): return _la.cholesky_solve(self, input2, upper)
+    def cholesky_inverse(self, upper=False): return _la.cholesky_inverse(self, upper)
+    def qr(self, some=True): return _la.legacy_qr(self, some)
+    def svd(self, some=True, compute_uv=True): return _la.legacy_svd(self, some, compute_uv)
+    def pinverse(self, rcond=1e-15): return _la.pinverse(self, rcond)
+    def matrix_power(self, n): return _la.matrix_power(self, n)
+    def matrix_exp(self): return _la.matrix_exp(self)
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
+        return _la.triangular_solve(self, A, upper, transpose, unitriangular)
+    def lu(self, pivot=True, get_infos=False): return _la.legacy_lu(self, pivot, get_infos)
+    def lu_solve(self, LU_data, LU_pivots): return _la.legacy_lu_solve(self, LU_data, LU_pivots)
+
 
 def empty(shape, dtype, numel=None, zeroed=False, buf=None):
     """A new tensor over `buf` (another tensor's, for a view) or over a new buffer, uninitialised
@@ -1174,6 +1192,7 @@ from .ops.elementwise import Pow  # noqa: E402
 _COMPARABLE = (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)
 from .ops import index as index_ops  # noqa: E402
 from . import tensor_functions as _tf  # noqa: E402
+from . import linalg as _la  # noqa: E402
 
 
 # ---- tensor hooks (fastgrad/tensor_hooks.py) ---------------------------------------------------------
