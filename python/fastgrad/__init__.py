@@ -131,3 +131,8 @@ __all__ += api_more.__all__
 from .api_ported import *  # noqa: F401,F403,E402
 from . import api_ported as _api_ported  # noqa: E402
 __all__ += _api_ported.__all__
+
+# ---- scatter_reduce, index_copy/fill/reduce, cummax, quantile, rot90, cov, poisson, ... (index_more.py) ----
+from . import index_more as _index_more  # noqa: E402
+from .index_more import *  # noqa: F401,F403,E402
+__all__ += _index_more.__all__
