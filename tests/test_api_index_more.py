@@ -120,6 +120,15 @@ def test_scatter_reduce_in_place_and_errors():
     assert w.grad.tolist() == [20.0, 1.0, 1.0]
 
 
+def test_scatter_with_reduce_add_and_multiply():
+    x, src = _x(3, 4), _x(2, 4, seed=1)
+    index = np.array([[0, 1, 2, 0], [0, 0, 1, 2]])
+    for reduce in ("add", "multiply"):
+        compare(lambda lib, x, i, s: x.scatter(0, i, s, reduce=reduce), x, index, src, grads=())
+        compare(lambda lib, x, i: lib.scatter(x, 0, i, value=1.5, reduce=reduce), x, index, grads=())
+        compare(lambda lib, x, i, s: (x * 1.0).scatter_(0, i, s, reduce=reduce), x, index, src, grads=())
+
+
 @pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
 @pytest.mark.parametrize("include_self", [True, False])
 def test_index_reduce_matches_torch(reduce, include_self):
@@ -465,3 +474,57 @@ def test_gumbel_softmax():
     many = F.gumbel_softmax(fg.tensor([0.0, 1.0, 2.0]).expand(20_000, 3), hard=True, dim=1)
     freq = many.numpy().mean(0)
     assert np.allclose(freq, np.exp([0, 1, 2]) / np.exp([0, 1, 2]).sum(), atol=0.015)
+
+
+# ---- edge cases: empty tensors, 0-d tensors, negative dims, float32 --------------------------------
+EDGE_CASES = [
+    lambda lib: lib.arange(6.0).reshape(2, 3).scatter_reduce(0, lib.zeros(0, 3, dtype=lib.int64), lib.ones(0, 3), "sum"),
+    lambda lib: lib.zeros(0).scatter_reduce(0, lib.zeros(0, dtype=lib.int64), lib.ones(0), "prod"),
+    lambda lib: lib.cummax(lib.zeros(2, 0), 1),
+    lambda lib: lib.logcumsumexp(lib.zeros(0), 0),
+    lambda lib: lib.cummax(lib.tensor(3.0), 0),
+    lambda lib: lib.tensor(3.0).cummin(-1),
+    lambda lib: lib.quantile(lib.tensor(3.0), 0.5),
+    lambda lib: lib.kthvalue(lib.tensor(3.0), 1),
+    lambda lib: lib.mode(lib.tensor(3.0)),
+    lambda lib: lib.nanmedian(lib.tensor(3.0)),
+    lambda lib: lib.nanmedian(lib.tensor([])),
+    lambda lib: lib.diag_embed(lib.zeros(2, 0)),
+    lambda lib: lib.arange(6.0).reshape(2, 3).index_fill(-1, lib.tensor([0, -1]), 9.0),
+    lambda lib: lib.arange(6.0).reshape(2, 3).index_fill(0, lib.tensor(1), lib.tensor(4.0)),
+    lambda lib: lib.unique_consecutive(lib.tensor([])),
+    lambda lib: lib.histc(lib.tensor([]), 3),
+    lambda lib: lib.histc(lib.tensor([2.0, 2.0]), 4),
+    lambda lib: lib.block_diag(),
+    lambda lib: lib.block_diag(lib.tensor(2), lib.tensor([[1, 2]])),
+    lambda lib: lib.block_diag(lib.tensor(2.0), lib.tensor([[1, 2]])),
+    lambda lib: lib.cartesian_prod(lib.tensor([1, 2])),
+    lambda lib: lib.trapezoid(lib.zeros(3, 0)),
+    lambda lib: lib.cumulative_trapezoid(lib.zeros(3, 1)),
+    lambda lib: lib.trapezoid(lib.tensor([1, 2, 3])),
+    lambda lib: lib.cov(lib.tensor([[1, 2, 3], [2, 2, 5]])),
+    lambda lib: lib.combinations(lib.tensor([])),
+    lambda lib: lib.inner(lib.tensor(2.0), lib.ones(2, 3)),
+    lambda lib: lib.vander(lib.tensor([1.0, 2.0]), N=1),
+    lambda lib: lib.arange(6.0).reshape(2, 3).masked_scatter(lib.tensor([[True], [False]]), lib.arange(6.0)),
+    lambda lib: lib.slice_scatter(lib.zeros(2, 3), lib.ones(2, 1), 1, -1),
+]
+
+
+@pytest.mark.parametrize("case", range(len(EDGE_CASES)))
+def test_edge_cases_match_torch(case):
+    ours, theirs = EDGE_CASES[case](fg), EDGE_CASES[case](torch)
+    ours, theirs = (ours, theirs) if isinstance(theirs, tuple) else ((ours,), (theirs,))
+    for o, t in zip(ours, theirs):
+        assert o.shape == tuple(t.shape)
+        np.testing.assert_array_equal(o.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+def test_scatter_reduce_float32(reduce):
+    x, src = _x(5, 3).astype(np.float32), _x(4, 3, seed=1).astype(np.float32)
+    index = np.array([[0, 4, 1], [4, 4, 1], [0, 2, 1], [3, 0, 0]])
+    ours = fg.tensor(x).scatter_reduce(-2, fg.tensor(index), fg.tensor(src), reduce)
+    theirs = torch.tensor(x).scatter_reduce(-2, torch.tensor(index), torch.tensor(src), reduce)
+    assert ours.dtype is fg.float32
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-6)

@@ -95,6 +95,19 @@ def scatter_reduce_(input, dim, index, src, reduce, *, include_self=True):
                      "scatter_reduce_", src)
 
 
+def scatter_with_reduce(input, dim, index, src, value, reduce, op):
+    """scatter(..., reduce='add' | 'multiply'): src (a tensor) or value (a number, for every index)
+    added or multiplied in: scatter_reduce's 'sum' and 'prod' with the input included."""
+    if reduce not in ("add", "multiply"):
+        raise ValueError(f"{op}: reduce must be 'add' or 'multiply', got {reduce!r}")
+    if (src is None) == (value is None):
+        raise TypeError(f"{op}: give src (a tensor) or value (a number), exactly one")
+    if src is None or not isinstance(src, Tensor):
+        shape = _index._long_index(index, op).shape
+        src = _index._value(value if src is None else src, input._dtype, op).expand(*shape)
+    return scatter_reduce(input, dim, index, src, "sum" if reduce == "add" else "prod")
+
+
 def _index_offsets(input, dim, index, source, op):
     """The element offsets into input of every element of `source`, whose slices along dim go to the
     positions `index` (a 1-D index): index_copy's, index_reduce's and index_add's addressing."""
