@@ -771,6 +771,8 @@ def block_diag(*tensors):
     """A block-diagonal matrix of the given 0-, 1- or 2-D tensors (a 1-D one is one row)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
+    if not tensors:   # PyTorch's answer: one row of nothing
+        return empty((1, 0), float32)
     blocks = []
     for i, t in enumerate(tensors):
         _tensor(t, "block_diag", f"tensor {i}")
