@@ -185,31 +185,12 @@ def index_fill_(input, dim, index, value):
 
 
 def index_put(input, indices, values, accumulate=False):
-    """index_put_ out of place: input with input[indices] = values (+= with accumulate=True)."""
+    """index_put_ out of place: input with input[indices] = values (+= with accumulate=True, repeated
+    indices summed; int64 too)."""
     _tensor(input, "index_put")
-    return index_put_(input.clone(), indices, values, accumulate)
-
-
-def index_put_(input, indices, values, accumulate=False):
-    """input[indices] = values in place, or += with accumulate=True (repeated indices sum), for any
-    dtype."""
-    _tensor(input, "index_put_")
     if not isinstance(indices, (tuple, list)):
-        raise TypeError(f"index_put_: indices must be a tuple of index tensors, got {type(indices).__name__}")
-    indices = tuple(indices)
-    if not accumulate:
-        return _index.setitem(input, indices, values)
-    sel = _index.select(input._shape, indices)
-    v = _index._value(values, input._dtype, "index_put_")
-    if not autograd.broadcasts_to(v._shape, sel.shape):
-        raise ValueError(f"index_put_: values of shape {v._shape} do not broadcast to the indexed shape {sel.shape}")
-    if sel.offsets is None:   # basic keys only: the box's elements, each once
-        return _in_place(input, lambda t: _index.setitem(t.clone(), indices, _index.getitem(t, indices) + v),
-                         "index_put_", v)
-    offsets = (sel.offsets.reshape(-1, 1) + np.arange(sel.row, dtype=np.int64)).reshape(-1)
-    v = v.expand(*sel.shape) if v._shape != sel.shape else v
-    return _in_place(input, lambda t: ScatterReduce(offsets, lib.FG_SCATTER_SUM).forward(t, v.reshape(-1)),
-                     "index_put_", v)
+        raise TypeError(f"index_put: indices must be a tuple of index tensors, got {type(indices).__name__}")
+    return _index.index_put_(input.clone(), tuple(indices), values, accumulate)
 
 
 def put(input, index, source, accumulate=False):
@@ -1219,4 +1200,4 @@ METHODS = ["scatter_reduce", "scatter_reduce_", "index_reduce", "index_reduce_",
            "cummax", "cummin", "logcumsumexp", "cumsum_", "cumprod_", "kthvalue", "mode", "quantile", "nanquantile",
            "nanmedian", "msort", "unique_consecutive", "histc", "histogram", "rot90", "inner", "ger", "addr", "vdot",
            "dist", "as_strided", "unsqueeze_", "squeeze_", "t_", "transpose_", "swapaxes_", "swapdims_",
-           "exponential_", "geometric_", "log_normal_", "cauchy_", "random_", "cov", "corrcoef", "index_put_"]
+           "exponential_", "geometric_", "log_normal_", "cauchy_", "random_", "cov", "corrcoef"]

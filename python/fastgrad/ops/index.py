@@ -604,8 +604,8 @@ def index_put_(x, indices, values, accumulate=False):
         return setitem(x, indices, values)
     from .. import inplace
     sel = select(x._shape, indices)
-    if not x._dtype.is_floating_point:
-        raise TypeError("index_put_(accumulate=True) needs a float tensor")
+    if x._dtype is bool_:
+        raise TypeError("index_put_(accumulate=True) needs a float or int64 tensor, got torch.bool")
     v = _value(values, x._dtype, "index_put_")
     if v._shape != sel.shape:
         try:
@@ -617,6 +617,15 @@ def index_put_(x, indices, values, accumulate=False):
         if v is None:
             raise ValueError(f"index_put_: values of shape {getattr(values, 'shape', ())} do not broadcast to the "
                              f"indexed shape {sel.shape}")
+    if not x._dtype.is_floating_point:   # int64 (no gradient): the scatter_reduce kernel's sum, in place
+        if sel.offsets is None:   # a box: each element once
+            return setitem(x, indices, getitem(x, indices) + v)
+        offsets = (sel.offsets.reshape(-1, 1) + np.arange(sel.row, dtype=np.int64)).reshape(-1)
+        if offsets.size:
+            int64.k.scatter_reduce(x._buf, empty(x._shape, int64)._buf, v._buf, ffi.from_buffer("int64_t[]", offsets),
+                                   lib.FG_SCATTER_SUM, 1, offsets.size, x._numel)
+        inplace._mark_written(x)
+        return x
     if inplace._recording(x, v):
         if x._op is None and x.requires_grad:
             raise RuntimeError(inplace._LEAF_ERROR.format(name="index_put_"))
