@@ -25,7 +25,7 @@ from . import autograd
 from .dtypes import as_dtype, bool_, float32, float64, int64, kernels
 from .ops import index as _index
 from .ops._checks import cast_to
-from .ops.index import Index, IndexPut, ScatterReduce, Selection
+from .ops.index import IndexPut, ScatterReduce, Selection
 from .ops.reduce import Reduce, reduce_dims
 from .tensor import Tensor, _dim_index, empty, tensor, zeros
 
@@ -1141,7 +1141,8 @@ def random_(t, *args, generator=None, **kwargs):
     def draw(x):
         target = x if x._dtype is int64 else empty(x._shape, int64, x._numel)
         if x._numel:
-            int64.k.randint(target._buf, _state(generator), low, high, x._numel)
+            # (the kernel counts high - low in uint64: 2^63 passes as its int64 bits)
+            int64.k.randint(target._buf, _state(generator), low, high - 2**64 if high >= 2**63 else high, x._numel)
         if target is not x:
             kernels.cast(x._buf, x._dtype.code, target._buf, int64.code, x._numel)
         return x
