@@ -367,10 +367,18 @@ void fg_clip_value_f64(double *x, double clip, int64_t n);
 /* ---- random numbers (random.inc): Philox4x32-10, counter-based -------------------------------
  * `state` is a generator's {seed, offset} in memory the caller owns; each call reads it and advances
  * the offset by what it drew, so replays draw new numbers. Results do not depend on thread count. */
-enum fg_random_dist { FG_UNIFORM, FG_NORMAL, FG_KEEP_MASK };
-/* uniform on [a, b), normal (mean a, std b), or keep-mask (b where u >= a, else 0) */
+enum fg_random_dist { FG_UNIFORM, FG_NORMAL, FG_KEEP_MASK, FG_EXPONENTIAL, FG_GEOMETRIC, FG_LOG_NORMAL, FG_CAUCHY,
+                      FG_POISSON, FG_BINOMIAL };
+/* uniform on [a, b), normal (mean a, std b), or keep-mask (b where u >= a, else 0); exponential
+ * (rate a), geometric (success probability a: trials to the first success, >= 1), log-normal
+ * (exp of normal(a, b)), Cauchy (median a, scale b) */
 void fg_random_f32(float *out, int64_t *state, int dist, double a, double b, int64_t n);
 void fg_random_f64(double *out, int64_t *state, int dist, double a, double b, int64_t n);
+/* draws with a parameter per element: FG_POISSON (rate a[i] >= 0) or FG_BINOMIAL (count a[i] >= 0,
+ * probability b[i] in [0, 1]); element i takes Philox block offset + i, its k-th attempt counter
+ * word k, so a rejection loop of any length gives the same bits on any thread count */
+void fg_random_param_f32(float *out, int64_t *state, int dist, const float *a, const float *b, int64_t n);
+void fg_random_param_f64(double *out, int64_t *state, int dist, const double *a, const double *b, int64_t n);
 void fg_randint_i64(int64_t *out, int64_t *state, int64_t low, int64_t high, int64_t n);
 void fg_randperm_i64(int64_t *out, int64_t *state, int64_t n);
 /* samples indices per row of non-negative weights (rows x cats), each row with a positive sum */
@@ -437,7 +445,12 @@ void fg_where_b8(uint8_t *out, const uint8_t *cond, const uint8_t *a, const uint
  * AMIN, CUMSUM). n = 0 gives the empty sum 0, prod 1, logsumexp -inf, NaN mean/var; MAX/MIN of
  * nothing must not be asked. Backward: dx += the gradient, from x, out and indices. */
 enum fg_reduce_op { FG_RED_SUM, FG_RED_MEAN, FG_RED_PROD, FG_RED_MAX, FG_RED_MIN, FG_RED_AMAX, FG_RED_AMIN,
-                    FG_RED_LOGSUMEXP, FG_RED_VAR, FG_RED_STD, FG_RED_NORM, FG_RED_CUMSUM };
+                    FG_RED_LOGSUMEXP, FG_RED_VAR, FG_RED_STD, FG_RED_NORM, FG_RED_CUMSUM,
+                    FG_RED_CUMMAX, FG_RED_CUMMIN, FG_RED_LOGCUMSUMEXP };
+/* The scans CUMSUM, CUMMAX, CUMMIN, LOGCUMSUMEXP write out (outer, n, inner); CUMMAX/CUMMIN also
+ * write indices (outer, n, inner): where the running extreme came from, the last of ties, a NaN
+ * taking over for good (PyTorch's rule); their backward sends dout[j] to indices[j]. i64: CUMMAX,
+ * CUMMIN too. */
 void fg_reduce_f32(float *out, int64_t *indices, const float *x, int op, double p, int64_t outer, int64_t n,
                    int64_t inner);
 void fg_reduce_f64(double *out, int64_t *indices, const double *x, int op, double p, int64_t outer, int64_t n,
@@ -467,6 +480,28 @@ void fg_scatter(void *dst, const void *src, int64_t elem_size, const int64_t *of
 void fg_scatter_add_f32(float *dst, const float *src, const int64_t *offsets, float alpha, int64_t n, int64_t row);
 void fg_scatter_add_f64(double *dst, const double *src, const int64_t *offsets, double alpha, int64_t n,
                         int64_t row);
+/* scatter_reduce / index_reduce: out holds the input; out[offsets[i]] = out[offsets[i]] op src[i] for
+ * i < n in order (op: enum fg_scatter_op). Without include_self a written position starts from the
+ * op's identity (its input value takes no part). count (size entries) receives how many values
+ * were reduced into each position: 1 + writes with include_self, else the writes (0 where unwritten:
+ * kept as it is). MEAN divides by it (integers: floor division, as PyTorch). AMAX/AMIN: NaN wins.
+ * Backward (floats; dx, dsrc accumulate, either may be NULL): PyTorch's gradients: SUM/MEAN share
+ * dout (/count), PROD the product of the other factors, AMAX/AMIN dout split evenly between the
+ * values equal to the result (the input value counted in the split even without include_self, as
+ * PyTorch); without include_self dx is 0 at written positions. work: 2 * size doubles. */
+enum fg_scatter_op { FG_SCATTER_SUM, FG_SCATTER_PROD, FG_SCATTER_MEAN, FG_SCATTER_AMAX, FG_SCATTER_AMIN };
+void fg_scatter_reduce_f32(float *out, int64_t *count, const float *src, const int64_t *offsets, int op,
+                           int include_self, int64_t n, int64_t size);
+void fg_scatter_reduce_f64(double *out, int64_t *count, const double *src, const int64_t *offsets, int op,
+                           int include_self, int64_t n, int64_t size);
+void fg_scatter_reduce_i64(int64_t *out, int64_t *count, const int64_t *src, const int64_t *offsets, int op,
+                           int include_self, int64_t n, int64_t size);
+void fg_scatter_reduce_backward_f32(float *dx, float *dsrc, double *work, const float *dout, const float *x,
+                                    const float *src, const float *out, const int64_t *count, const int64_t *offsets,
+                                    int op, int include_self, int64_t n, int64_t size);
+void fg_scatter_reduce_backward_f64(double *dx, double *dsrc, double *work, const double *dout, const double *x,
+                                    const double *src, const double *out, const int64_t *count,
+                                    const int64_t *offsets, int op, int include_self, int64_t n, int64_t size);
 /* The number of nonzero elements, and their row-major coordinates (out is count x ndim). */
 int64_t fg_count_nonzero(const void *src, int type, int64_t n);
 void fg_nonzero(int64_t *out, const void *src, int type, const int64_t *shape, int64_t ndim, int64_t n);

@@ -66,6 +66,7 @@
 #include "elementwise.inc"
 #include "math.inc"
 #include "sort.inc"
+#include "index.inc"   /* scatter_reduce only */
 #undef T
 #undef FG
 

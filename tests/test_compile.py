@@ -417,7 +417,7 @@ CASES = {
     "LogSoftmax": _case(lambda x: F.log_softmax(x) * x),
     "Where": _case(lambda x, y: fg.where(x > y, x, y), 2),
     "Sum": _case(lambda x: x.sum() * 1.0),
-    "Reduce": _case(lambda x: x.mean(0)),
+    "Reduce": _case(lambda x: x.mean(0) + fg.cummax(x, 0).values[2] + fg.logcumsumexp(x, 1).sum(0)),
     "Unary": _case(lambda x: x.exp()),
     "Clamp": _case(lambda x: fg.clamp(x, -0.5, 0.5)),
     "Index": _case(lambda x: x[IDX]),
@@ -427,6 +427,9 @@ CASES = {
     "RNNGates": _case(lambda x: fg.ops.RNNGates(fg.backend.lib.FG_LSTM_HIDDEN).forward(
         x, x * 0.5, fg.ops.RNNGates(fg.backend.lib.FG_LSTM_CELL).forward(x, x * 0.5, x[:, :4])), 1, (3, 16)),
     "IndexPut": _case(lambda x: (x * 1.0).index_put_((fg.tensor([0, 2]),), fg.ones(2, 4))),
+    "ScatterReduce": _case(lambda x: (x * 1.0).scatter_reduce(0, fg.tensor([[0, 1, 2, 0], [2, 2, 1, 0], [1, 0, 0, 1]]),
+                                                              x * 0.5, "prod", include_self=False)
+                           + x.index_reduce(1, fg.tensor([3, 3, 0, 1]), x * x, "amax")),
     # the convolutional and language-model layers
     "Conv": _case(lambda x, w: F.conv2d(x.reshape(1, 1, 3, 4), w.reshape(3, 1, 2, 2)[:2], padding=1), 2),
     "Pool": _case(lambda x: F.max_pool2d(x.reshape(1, 1, 3, 4), 2) + F.avg_pool2d(x.reshape(1, 1, 3, 4), 2)),

@@ -331,7 +331,7 @@ BAD = [
     ("fg.zeros(3, 4).scatter(1, fg.tensor([0, 1]), fg.ones(2))", ValueError, "index has 1 dimensions"),
     ("fg.zeros(3, 4).scatter(1, fg.tensor([[0], [1], [2], [0]]), fg.ones(4, 1))", ValueError, "larger than the input"),
     ("fg.zeros(3, 4).scatter(1, fg.tensor([[0]]), fg.ones(1, 1, dtype=fg.float64))", TypeError, "dtype"),
-    ("fg.zeros(3, 4).scatter(1, fg.tensor([[0]]), fg.ones(1, 1), reduce='add')", NotImplementedError, "reduce"),
+    ("fg.zeros(3, 4).scatter(1, fg.tensor([[0]]), fg.ones(1, 1), reduce='max')", ValueError, "reduce"),
     ("fg.zeros(3, 4).scatter(1, fg.tensor([[0]]))", TypeError, "exactly one"),
     ("fg.zeros(3, 4).scatter(1, fg.tensor([[0]]), 'x')", TypeError, "src must be a Tensor or a number"),
     ("fg.zeros(3, requires_grad=True).scatter_(0, fg.tensor([0]), 1.0)", RuntimeError, "leaf"),

@@ -140,3 +140,8 @@ from .linalg import (chain_matmul, cholesky_inverse, cholesky_solve, det, inv as
 
 __all__ += ["chain_matmul", "det", "logdet", "slogdet", "inverse", "cholesky", "cholesky_solve", "cholesky_inverse", "qr", "svd",
             "pinverse", "matrix_power", "matrix_exp", "triangular_solve", "lu", "lu_solve", "lu_unpack"]
+
+# ---- scatter_reduce, index_copy/fill/reduce, cummax, quantile, rot90, cov, poisson, ... (index_more.py) ----
+from . import index_more as _index_more  # noqa: E402
+from .index_more import *  # noqa: F401,F403,E402
+__all__ += _index_more.__all__

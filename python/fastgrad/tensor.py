@@ -1252,3 +1252,14 @@ def _ported_methods():
 
 
 _ported_methods()
+
+
+def _index_more_methods():
+    """scatter_reduce, index_copy/fill/reduce, the scans, quantile, in-place shape methods and draws, ...
+    (fastgrad/index_more.py)."""
+    from . import index_more as m
+    for name in m.METHODS:
+        setattr(Tensor, name, getattr(m, name))
+
+
+_index_more_methods()

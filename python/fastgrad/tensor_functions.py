@@ -198,6 +198,9 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """input with out[...index[i][j]...][j] = src[i][j] along dim (src a tensor or a number);
     which of duplicate indices wins is unspecified, as in PyTorch. Backward: dinput is the gradient
     with zeros where written, dsrc = gradient.gather(dim, index)."""
+    if reduce is not None:   # PyTorch's older scatter_reduce: 'add' or 'multiply' (index_more.py)
+        from .index_more import scatter_with_reduce
+        return scatter_with_reduce(input, dim, index, src, value, reduce, "scatter")
     sel, src = _scatter_args(input, dim, index, _src_or_value(src, value, reduce, "scatter"), "scatter")
     return IndexPut(sel).forward(input, src)
 
@@ -205,6 +208,10 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 def scatter_(input, dim, index, src=None, value=None, *, reduce=None):
     """scatter in place, under inplace.py's rules (as t[...] = v)."""
     from . import inplace
+    if reduce is not None:
+        from .index_more import scatter_with_reduce
+        return inplace.apply(input, lambda t: scatter_with_reduce(t, dim, index, src, value, reduce, "scatter_"),
+                             "scatter_", src)
     sel, src = _scatter_args(input, dim, index, _src_or_value(src, value, reduce, "scatter_"), "scatter_")
     if inplace._recording(input, src):
         if input._op is None and input.requires_grad:

@@ -877,3 +877,24 @@ def bilinear(input1, input2, weight, bias=None):
     if bias is not None:
         y = y + bias
     return y.reshape(*lead, out_f)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + g) / tau) with g = -log(Exponential(1)) draws (Gumbel noise from fastgrad's C
+    generator); hard=True returns the one-hot of its argmax with the soft sample's gradient (the
+    straight-through estimator: y_hard - y_soft.detach() + y_soft)."""
+    from ..index_more import exponential_
+    if not isinstance(logits, Tensor) or not logits.dtype.is_floating_point:
+        raise TypeError(f"gumbel_softmax: logits must be a float tensor, got "
+                        f"{logits.dtype if isinstance(logits, Tensor) else type(logits).__name__!r}")
+    if eps != 1e-10:
+        warnings.warn("gumbel_softmax: `eps` has no effect and is deprecated (as in PyTorch)", stacklevel=2)
+    with no_grad():
+        gumbels = -_functions.log(exponential_(empty(logits.shape, logits.dtype)))
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    with no_grad():
+        index = y_soft.argmax(dim, keepdim=True)
+        y_hard = zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft

@@ -20,7 +20,7 @@ import numpy as np
 
 from .._C import ffi, lib
 from .. import autograd
-from ..autograd import Op, accumulate_grad, broadcasts_to, grad_buffer
+from ..autograd import Op, accumulate_grad, broadcasts_to, grad_buffer, grad_buffer_or_null
 from ..dtypes import bool_, int64, kernels
 from ..tensor import Tensor, _view, empty, tensor
 from . import _checks
@@ -604,8 +604,8 @@ def index_put_(x, indices, values, accumulate=False):
         return setitem(x, indices, values)
     from .. import inplace
     sel = select(x._shape, indices)
-    if not x._dtype.is_floating_point:
-        raise TypeError("index_put_(accumulate=True) needs a float tensor")
+    if x._dtype is bool_:
+        raise TypeError("index_put_(accumulate=True) needs a float or int64 tensor, got torch.bool")
     v = _value(values, x._dtype, "index_put_")
     if v._shape != sel.shape:
         try:
@@ -617,6 +617,15 @@ def index_put_(x, indices, values, accumulate=False):
         if v is None:
             raise ValueError(f"index_put_: values of shape {getattr(values, 'shape', ())} do not broadcast to the "
                              f"indexed shape {sel.shape}")
+    if not x._dtype.is_floating_point:   # int64 (no gradient): the scatter_reduce kernel's sum, in place
+        if sel.offsets is None:   # a box: each element once
+            return setitem(x, indices, getitem(x, indices) + v)
+        offsets = (sel.offsets.reshape(-1, 1) + np.arange(sel.row, dtype=np.int64)).reshape(-1)
+        if offsets.size:
+            int64.k.scatter_reduce(x._buf, empty(x._shape, int64)._buf, v._buf, ffi.from_buffer("int64_t[]", offsets),
+                                   lib.FG_SCATTER_SUM, 1, offsets.size, x._numel)
+        inplace._mark_written(x)
+        return x
     if inplace._recording(x, v):
         if x._op is None and x.requires_grad:
             raise RuntimeError(inplace._LEAF_ERROR.format(name="index_put_"))
@@ -739,3 +748,37 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             raise ValueError(f"embedding: padding_idx {padding_idx!r} must be an int within the {num} rows")
         padding_idx = int(padding_idx) % num
     return Embedding(padding_idx, sparse).forward(input, weight)
+
+
+class ScatterReduce(Op):
+    """scatter_reduce / index_reduce / put_(accumulate=True): out = x with src[i] reduced into
+    out[offsets[i]] by `code` (enum fg_scatter_op: sum, prod, mean, amax, amin), one kernel with its
+    backward beside it (csrc/index.inc). Any dtype forward; float gradients, PyTorch's rules (the
+    kernel's comment in fastgrad.h)."""
+
+    def __init__(self, offsets, code, include_self=True):
+        self.offsets = np.ascontiguousarray(offsets, dtype=np.int64).reshape(-1)
+        self.offsets_ptr = ffi.from_buffer("int64_t[]", self.offsets)
+        self.code, self.include_self = code, bool(include_self)
+
+    def forward(self, x, src):
+        if src._numel != self.offsets.size:
+            raise ValueError(f"scatter_reduce: {self.offsets.size} positions but {src._numel} values")
+        out = empty(x._shape, x._dtype, x._numel)
+        kernels.cast(out._buf, x._dtype.code, x._buf, x._dtype.code, x._numel)
+        self.count = empty(x._shape, int64, x._numel)
+        if x._numel:
+            x._dtype.k.scatter_reduce(out._buf, self.count._buf, src._buf, self.offsets_ptr, self.code,
+                                      int(self.include_self), self.offsets.size, x._numel)
+        self.out_buf = self.save_output(out)
+        return self.record(out, x, src)
+
+    def _backward(self, g):
+        x, src = self.inputs
+        dx, dsrc = grad_buffer_or_null(x), grad_buffer_or_null(src)
+        if x._numel:
+            from ..dtypes import float64
+            work = empty((2 * x._numel,), float64)
+            x._dtype.k.scatter_reduce_backward(dx, dsrc, work._buf, g._buf, x._buf, src._buf, self.out_buf,
+                                               self.count._buf, self.offsets_ptr, self.code, int(self.include_self),
+                                               self.offsets.size, x._numel)

@@ -153,8 +153,11 @@ _REDUCE = {
     lib.FG_RED_AMAX: ("amax", True, True, True), lib.FG_RED_AMIN: ("amin", True, True, True),
     lib.FG_RED_LOGSUMEXP: ("logsumexp", False, True, False), lib.FG_RED_VAR: ("var", False, False, False),
     lib.FG_RED_STD: ("std", False, False, False), lib.FG_RED_NORM: ("norm", False, True, False),
-    lib.FG_RED_CUMSUM: ("cumsum", True, False, False),
+    lib.FG_RED_CUMSUM: ("cumsum", True, False, False), lib.FG_RED_CUMMAX: ("cummax", True, False, False),
+    lib.FG_RED_CUMMIN: ("cummin", True, False, False), lib.FG_RED_LOGCUMSUMEXP: ("logcumsumexp", False, False, False),
 }
+_SCANS = frozenset((lib.FG_RED_CUMSUM, lib.FG_RED_CUMMAX, lib.FG_RED_CUMMIN, lib.FG_RED_LOGCUMSUMEXP))
+_WITH_INDICES = frozenset((lib.FG_RED_MAX, lib.FG_RED_MIN, lib.FG_RED_CUMMAX, lib.FG_RED_CUMMIN))
 
 
 class Reduce(Op):
@@ -174,7 +177,7 @@ class Reduce(Op):
                 x = cast_to(x, int64)
         else:
             x = float_arg(x, name)
-        key = (x._shape, self.dims, bool(self.keepdim), self.code == lib.FG_RED_CUMSUM, refuse_empty)
+        key = (x._shape, self.dims, bool(self.keepdim), self.code in _SCANS, refuse_empty)
         geometry = _geometries.get(key)
         if geometry is None:   # worked out (and checked) once per shape, dims and kind of op
             geometry = _geometry(name, x, *key[1:])
@@ -185,7 +188,7 @@ class Reduce(Op):
         out = empty(out_shape, x._dtype)
         self.geometry = (outer, n, inner)
         idx = ffi.NULL
-        if self.want_indices or self.code in (lib.FG_RED_MAX, lib.FG_RED_MIN):
+        if self.want_indices or self.code in _WITH_INDICES:
             self.indices = empty(out_shape, int64)
             idx = self.indices._buf
         if out._numel:
@@ -197,7 +200,7 @@ class Reduce(Op):
         x, = self.inputs
         dx = grad_buffer(x)
         if x._numel and g._numel:
-            idx = self.indices._buf if self.code in (lib.FG_RED_MAX, lib.FG_RED_MIN) else ffi.NULL
+            idx = self.indices._buf if self.code in _WITH_INDICES else ffi.NULL
             x._dtype.k.reduce_backward(dx, g._buf, x._buf, self.out_buf, idx, self.code, self.p, *self.geometry)
 
 
