@@ -548,6 +548,11 @@ class _Plan:
                                        lib.fg_plan_kernel_id(b"fg_pointwise_loss_f64")):   # its only failure
             raise ValueError("compiled step: binary_cross_entropy: all elements of input and target should be "
                              "between 0 and 1")
+        if self.steps[step].kernel == lib.fg_plan_kernel_id(b"fg_check_range_i64"):   # fg.linalg's info check
+            from .linalg import LinAlgError
+            raise LinAlgError("compiled step: a matrix of this batch is singular or not positive-definite (the "
+                              "check of fg.linalg's factorisations failed on replay); call the step uncompiled to "
+                              "see which")
         if self.steps[step].kernel != lib.FG_PLAN_CHECK_RANGE:
             raise MemoryError("compiled step: a kernel could not get its scratch memory (it reported a "
                               "failure); the step stopped there")
