@@ -131,3 +131,11 @@ __all__ += api_more.__all__
 from .api_ported import *  # noqa: F401,F403,E402
 from . import api_ported as _api_ported  # noqa: E402
 __all__ += _api_ported.__all__
+
+# ---- asin, lgamma, copysign, gcd, bitwise ops, ... and PyTorch's other names for them (math_more.py); torch's
+# top-level forms of nn.functional, dtype rules, windows, atleast_*, hsplit, ... (toplevel.py) ----
+from . import math_more as _math_more, toplevel as _toplevel  # noqa: E402
+from .math_more import *  # noqa: F401,F403,E402
+from .toplevel import *  # noqa: F401,F403,E402
+
+__all__ += _math_more.__all__ + _toplevel.__all__

@@ -1233,3 +1233,15 @@ def _ported_methods():
 
 
 _ported_methods()
+
+
+# ---- more elementwise math, its other names and in-place forms, << and >> (fastgrad/math_more.py); methods of
+# the top-level helpers (fastgrad/toplevel.py: is_signed, hsplit, ...) ------------------------------------------------
+def _math_more_methods():
+    from . import math_more, toplevel
+    for name, fn in {**math_more.METHODS, **toplevel.METHODS}.items():
+        setattr(Tensor, name, fn)
+    math_more.alias_methods(Tensor)
+
+
+_math_more_methods()
