@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import fastgrad as fg
-from gradcheck import check_op
+from gradcheck import KERNEL_CONFIGS, check_op, kernel_config
 
 torch = pytest.importorskip("torch")
 
@@ -339,6 +339,41 @@ def test_eq_ne_in_place_and_arithmetic_aliases_in_place():
         assert_same(z, zt)
 
 
+def test_other_in_place_forms_match_torch():
+    x, xt = ours_and_theirs([[0.5, -1.0, 0.0], [2.0, 0.0, 3.0]])
+    y, yt = ours_and_theirs([[1.0, 0.0, 0.0], [2.0, 5.0, 0.0]])
+    for name, args, targs in (("exp2_", (), ()), ("absolute_", (), ()), ("logical_and_", (y,), (yt,)),
+                              ("logical_or_", (y,), (yt,)), ("logical_xor_", (y,), (yt,)), ("cumsum_", (1,), (1,)),
+                              ("cumprod_", (0,), (0,))):
+        z, zt = x.clone(), xt.clone()
+        assert getattr(z, name)(*args) is z
+        getattr(zt, name)(*targs)
+        assert_same(z, zt, rtol=1e-12)
+    m, mt = _pair((2, 4), 1)
+    n, nt = _pair((4, 3), 2)
+    z, zt = x.clone(), xt.clone()
+    z.addmm_(m, n, beta=0.5, alpha=2.0), zt.addmm_(mt, nt, beta=0.5, alpha=2.0)
+    assert_same(z, zt, rtol=1e-12)
+    v, vt = _pair((4,), 3)
+    w, wt = _pair((2,), 4)
+    w.addmv_(m, v), wt.addmv_(mt, vt)
+    assert_same(w, wt, rtol=1e-12)
+    assert fg.addmv_(w, m, v) is w
+    b1, b1t = _pair((3, 2, 4), 5)
+    b2, b2t = _pair((3, 4, 3), 6)
+    z, zt = x.clone(), xt.clone()
+    z.addbmm_(b1, b2), zt.addbmm_(b1t, b2t)
+    assert_same(z, zt, rtol=1e-12)
+    z, zt = _pair((3, 2, 3), 7)
+    z.baddbmm_(b1, b2, alpha=0.5), zt.baddbmm_(b1t, b2t, alpha=0.5)
+    assert_same(z, zt, rtol=1e-12)
+    leaf = fg.tensor([[0.5, -1.0, 0.0], [2.0, 0.0, 3.0]], dtype=fg.float64, requires_grad=True)
+    h = leaf * 1.0   # a recorded in-place op on a non-leaf backpropagates through it
+    h.cumsum_(1)
+    h.sum().backward()
+    assert np.array_equal(leaf.grad.numpy(), [[3.0, 2.0, 1.0], [3.0, 2.0, 1.0]])
+
+
 def test_clamp_min_max_and_rsub():
     x, xt = ours_and_theirs([-2.0, 0.5, 3.0])
     lo, lot = ours_and_theirs([0.0, 1.0, -1.0])
@@ -584,6 +619,48 @@ def test_split_errors_and_split_with_sizes():
     assert len(T(a).split_with_sizes([2, 1])) == 2
     with pytest.raises(ValueError, match="add up to 3"):
         fg.split_with_sizes(T(a), [1, 1])
+
+
+# ---- every kernel path and thread count computes the new op codes alike ------------------------------------------
+def _new_codes_forward_and_backward():
+    """Each new unary and float binary op code on 40000 elements (enough to split between threads), forward
+    and backward, and the int64 codes forward."""
+    rng = np.random.default_rng(11)
+    x = fg.tensor(rng.uniform(-0.9, 0.9, 40000), dtype=fg.float64, requires_grad=True)
+    y = fg.tensor(rng.uniform(0.5, 3.0, 40000), dtype=fg.float64, requires_grad=True)
+    i = fg.tensor(rng.integers(-1000, 1000, 40000))
+    j = fg.tensor(rng.integers(1, 70, 40000))
+    out = []
+    for name in ("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "atanh", "sinc"):
+        out.append(getattr(fg, name)(x))
+    for name in ("acosh", "lgamma", "digamma", "i0"):
+        out.append(getattr(fg, name)(y))
+    out += [fg.special.i0e(x * 40), fg.special.i1(x), fg.special.i1e(y * 20)]
+    for name in ("copysign", "fmax", "fmin", "logaddexp2", "nextafter"):
+        out.append(getattr(fg, name)(x, y - 1.5))
+    total = out[0].sum()
+    for t in out[1:]:
+        total = total + t.sum()
+    total.backward()
+    ints = [getattr(fg, name)(i, j) for name in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+                                                 "bitwise_right_shift", "gcd", "lcm", "heaviside")]
+    return [t.detach().numpy() for t in out + [x.grad, y.grad] + ints]
+
+
+def test_new_op_codes_on_every_path_and_thread_count():
+    """The same bits for any thread count on one path; the same values to rounding on every path (a path
+    may fuse a multiply and an add)."""
+    results = {}
+    for path, threads in KERNEL_CONFIGS:
+        with kernel_config(path, threads):
+            results[path, threads] = _new_codes_forward_and_backward()
+    first = next(iter(results.values()))
+    for (path, threads), arrays in results.items():
+        same_path = [r for (p, t), r in results.items() if p == path]
+        for a, b in zip(arrays, same_path[0]):
+            assert a.tobytes() == b.tobytes(), (path, threads)
+        for a, b in zip(arrays, first):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-11, err_msg=f"{path}")
 
 
 # ---- the new op codes replay in a captured step ----------------------------------------------------------------

@@ -14,7 +14,8 @@ Tensor's methods come from METHODS (tensor.py sets them); fastgrad/__init__.py e
 import math
 import numbers
 
-from . import api_more as _api_more, functions as _fn, pointwise as _pw
+from . import api_more as _api_more, einsum as _einsum, functions as _fn, pointwise as _pw
+from . import tensor_functions as _tf
 from .api_ported import logit, special, xlogy
 from .dtypes import float64
 from .functions import _unary
@@ -138,14 +139,14 @@ def _real(value, op):
 ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh", "arccosh": "acosh",
            "arctanh": "atanh", "negative": "neg", "greater": "gt", "greater_equal": "ge", "less": "lt",
            "less_equal": "le", "not_equal": "ne", "multiply": "mul", "divide": "div", "subtract": "sub",
-           "true_divide": "div"}
+           "true_divide": "div", "absolute": "abs"}
 for _alias, _name in ALIASES.items():
     globals().setdefault(_alias, globals().get(_name) or getattr(_fn, _name))
 
 
 # ---- in-place methods: computed out of place, written back (pointwise's helper over inplace.apply) ----------
 def _compare_in_place(name):
-    """x.gt_(y): x's elements set to 1 where x > y, else 0, in x's dtype."""
+    """x.gt_(y), x.logical_and_(y): x's elements set to 1 where it holds, else 0, in x's dtype."""
     compare = getattr(_fn, name)
     return _pw._in_place(lambda t, other: compare(t, other).to(t.dtype), name + "_")
 
@@ -153,8 +154,12 @@ def _compare_in_place(name):
 IN_PLACE = {name + "_": _pw._in_place(globals()[name], name + "_")
             for name in UNARY + tuple(n for n in BINARY if n not in ("fmax", "fmin", "logaddexp2"))
             + ("deg2rad", "rad2deg", "float_power", "ldexp", "mvlgamma")}
-IN_PLACE.update(logit_=_pw._in_place(logit, "logit_"), xlogy_=_pw._in_place(xlogy, "xlogy_"),
-                **{name + "_": _compare_in_place(name) for name in ("eq", "ne", "lt", "le", "gt", "ge")})
+IN_PLACE.update({name + "_": _compare_in_place(name)
+                 for name in ("eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor")})
+# the other in-place forms PyTorch has of functions defined elsewhere
+IN_PLACE.update({f.__name__ + "_": _pw._in_place(f, f.__name__ + "_")
+                 for f in (logit, xlogy, _fn.exp2, _fn.cumsum, _tf.cumprod, _einsum.addmm, _api_more.addmv,
+                           _api_more.addbmm, _api_more.baddbmm)})
 
 # Tensor's methods: the functions above (x.asin(), x.gcd(y)), the aliases and their in-place forms, and the
 # shift operators (& | ^ and ~ are tensor.py's, through ops/compare.py bitwise)
@@ -183,5 +188,5 @@ SPECIAL = dict(gammaln=lgamma, digamma=digamma, psi=digamma, sinc=sinc, i0=i0, i
 vars(special).update(SPECIAL)
 special.__all__ += list(SPECIAL)
 
-__all__ = list(UNARY + BINARY) + list(ALIASES) + ["deg2rad", "rad2deg", "float_power", "ldexp", "rsub", "clamp_min",
-                                                  "clamp_max", "mvlgamma"]
+__all__ = [name for name in UNARY + BINARY + tuple(ALIASES) if not hasattr(_fn, name)]   # (fg.tan, fg.greater: there)
+__all__ += ["deg2rad", "rad2deg", "float_power", "ldexp", "rsub", "clamp_min", "clamp_max", "mvlgamma"]

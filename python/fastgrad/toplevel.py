@@ -104,11 +104,11 @@ def adaptive_max_pool1d(input, output_size):
 
 # ---- top-level in-place forms: torch.relu_(x) is x.relu_(); torch.selu_(x) is F.selu(x, inplace=True) ------
 IN_PLACE = ("abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin_",
-            "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_",
+            "asinh_", "atan_", "atanh_", "ceil_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_",
             "deg2rad_", "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fix_", "floor_", "frac_", "gcd_", "i0_",
             "lcm_", "ldexp_", "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_",
             "rad2deg_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_",
-            "square_", "tan_", "tanh_", "trunc_", "xlogy_", "fill_", "zero_")
+            "square_", "tan_", "tanh_", "trunc_", "xlogy_", "fill_", "zero_", "detach_", "index_put_", "addmv_")
 
 
 def _method_call(name):
