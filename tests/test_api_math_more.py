@@ -566,7 +566,7 @@ def test_windows_match_torch(name, kwargs, dtypes):
     assert getattr(fg, name)(5).dtype is fg.float32 and getattr(fg, name)(5, requires_grad=True).requires_grad
     with pytest.raises(TypeError, match="floating-point dtype"):
         getattr(fg, name)(4, dtype=fg.int64)
-    with pytest.raises(ValueError, match="non-negative integer"):
+    with pytest.raises(ValueError, match=f"{name}: window_length must be a non-negative integer"):
         getattr(fg, name)(-1)
 
 
@@ -619,6 +619,8 @@ def test_split_errors_and_split_with_sizes():
     assert len(T(a).split_with_sizes([2, 1])) == 2
     with pytest.raises(ValueError, match="add up to 3"):
         fg.split_with_sizes(T(a), [1, 1])
+    with pytest.raises(IndexError, match="out of range"):
+        fg.split_with_sizes(T(a), [3], dim=2)
 
 
 # ---- every kernel path and thread count computes the new op codes alike ------------------------------------------

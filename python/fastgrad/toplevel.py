@@ -26,7 +26,7 @@ from .interop import from_numpy
 from .dtypes import as_dtype, bool_, default_float, float32, float64, int64
 from .nn import functional as F
 from .ops._checks import tensor_arg
-from .tensor import Size, Tensor, ones, tensor as _tensor
+from .tensor import Size, Tensor, _dim_index, ones, tensor as _tensor
 
 # ---- torch.<name>(...) = F.<name>(...), the same arguments ------------------------------------------------
 AS_IN_F = ("conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
@@ -292,16 +292,20 @@ def _window(name, window_length, periodic, dtype, device, requires_grad, make):
     return out.requires_grad_(True) if requires_grad else out
 
 
+def _cosine(alpha, beta):
+    """alpha - beta·cos(2πn / (N - 1)), PyTorch's order of operations."""
+    return lambda n, N: (n * (2 * math.pi / (N - 1))).cos() * -beta + alpha
+
+
 def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None, layout=None, device=None,
                    requires_grad=False):
     """alpha - beta·cos(2πn / (N - 1))."""
-    return _window("hamming_window", window_length, periodic, dtype, device, requires_grad,
-                   lambda n, N: (n * (2 * math.pi / (N - 1))).cos() * -beta + alpha)
+    return _window("hamming_window", window_length, periodic, dtype, device, requires_grad, _cosine(alpha, beta))
 
 
 def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, requires_grad=False):
     """0.5 - 0.5·cos(2πn / (N - 1)): the Hamming window with alpha = beta = 0.5."""
-    return hamming_window(window_length, periodic, 0.5, 0.5, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _window("hann_window", window_length, periodic, dtype, device, requires_grad, _cosine(0.5, 0.5))
 
 
 def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None, requires_grad=False):
@@ -410,7 +414,7 @@ def split_with_sizes(input, split_sizes, dim=0):
     """The pieces of the given sizes along dim; they must add up to its length."""
     tensor_arg(input, "split_with_sizes")
     sizes = [int(s) for s in split_sizes]
-    length = input.shape[dim]
+    length = input.shape[_dim_index(dim, input.ndim, "split_with_sizes")]
     if sum(sizes) != length or any(s < 0 for s in sizes):
         raise ValueError(f"split_with_sizes: sizes {sizes} must be non-negative and add up to {length}, the size of "
                          f"dimension {dim} of shape {tuple(input.shape)}")
