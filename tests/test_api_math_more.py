@@ -332,11 +332,15 @@ def test_eq_ne_in_place_and_arithmetic_aliases_in_place():
         getattr(z, name)(2.0), getattr(zt, name)(2.0)
         assert_same(z, zt)
     for name, args, kwargs in (("multiply_", (3.0,), {}), ("divide_", (4.0,), {}), ("true_divide_", (2.0,), {}),
-                               ("subtract_", (1.0,), {"alpha": 2})):
+                               ("subtract_", (1.0,), {"alpha": 2}), ("divide_", (-2.0,), {"rounding_mode": "floor"}),
+                               ("divide_", (-2.0,), {"rounding_mode": "trunc"})):
         z, zt = x.clone(), xt.clone()
         assert getattr(z, name)(*args, **kwargs) is z
         getattr(zt, name)(*args, **kwargs)
         assert_same(z, zt)
+    i, it = fg.tensor([7, -7, 6]), torch.tensor([7, -7, 6])
+    i.divide_(2, rounding_mode="floor"), it.divide_(2, rounding_mode="floor")
+    assert i.dtype is fg.int64 and np.array_equal(i.numpy(), it.numpy())
 
 
 def test_other_in_place_forms_match_torch():

@@ -161,6 +161,16 @@ IN_PLACE.update({f.__name__ + "_": _pw._in_place(f, f.__name__ + "_")
                  for f in (logit, xlogy, _fn.exp2, _fn.cumsum, _tf.cumprod, _einsum.addmm, _api_more.addmv,
                            _api_more.addbmm, _api_more.baddbmm)})
 
+_div_rounded_ = _pw._in_place(_fn.div, "divide_")
+
+
+def _divide_(self, other, *, rounding_mode=None):
+    """x.divide_(y, rounding_mode=...): div_ (its fast path) without a rounding mode, else div written back."""
+    return self.div_(other) if rounding_mode is None else _div_rounded_(self, other, rounding_mode=rounding_mode)
+
+
+IN_PLACE["divide_"] = _divide_
+
 # Tensor's methods: the functions above (x.asin(), x.gcd(y)), the aliases and their in-place forms, and the
 # shift operators (& | ^ and ~ are tensor.py's, through ops/compare.py bitwise)
 METHODS = {name: globals()[name] for name in UNARY + BINARY + ("deg2rad", "rad2deg", "float_power", "ldexp",
