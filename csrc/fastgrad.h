@@ -61,12 +61,18 @@ enum fg_binary_op { FG_ADD, FG_SUB, FG_MUL, FG_DIV, FG_POW, FG_MAXIMUM, FG_MINIM
                     * sign) and floor_divide (rounds toward -inf); atan2 and hypot are float only, the
                     * others also int64 (a zero divisor gives 0 there: Python refuses it first). Backward:
                     * every one but FLOOR_DIVIDE, which PyTorch does not differentiate either. */
-                   FG_ATAN2, FG_HYPOT, FG_FMOD, FG_REMAINDER, FG_FLOOR_DIVIDE };
+                   FG_ATAN2, FG_HYPOT, FG_FMOD, FG_REMAINDER, FG_FLOOR_DIVIDE,
+                   /* PyTorch's copysign, logaddexp2 and nextafter (float only), heaviside, fmax and fmin (NaN
+                    * loses to a number; float and int64), and the integer-only bitwise and, or, xor, shifts (a
+                    * count outside [0, 64) gives 0, or the sign for >>) and gcd, lcm (int64 only). Backward:
+                    * copysign, logaddexp2, nextafter, fmax, fmin; the others have no gradient. */
+                   FG_COPYSIGN, FG_LOGADDEXP2, FG_NEXTAFTER, FG_HEAVISIDE, FG_FMAX, FG_FMIN,
+                   FG_BITWISE_AND, FG_BITWISE_OR, FG_BITWISE_XOR, FG_LEFT_SHIFT, FG_RIGHT_SHIFT, FG_GCD, FG_LCM };
 
 /* out[i] = a[i] op b[i] for n elements; out may alias a or b. */
 void fg_binary_f32(float *out, const float *a, const float *b, int op, int64_t n);
 void fg_binary_f64(double *out, const double *a, const double *b, int op, int64_t n);
-void fg_binary_i64(int64_t *out, const int64_t *a, const int64_t *b, int op, int64_t n);   /* no FG_DIV */
+void fg_binary_i64(int64_t *out, const int64_t *a, const int64_t *b, int op, int64_t n);   /* no FG_DIV, no float-only codes */
 /* Its backward for operands of one shape: da (+)= dout * d(a op b)/da, db likewise, in one pass
  * (either may be NULL: skipped). Each is added to when its accumulate flag is set, else written, as
  * every backward kernel with an accumulate flag does: a first gradient needs no zeroed buffer. da and
@@ -396,7 +402,12 @@ void fg_eye(void *out, int type, int64_t n, int64_t m);
  * and, as copies, FLOOR, CEIL, ROUND (half to even), TRUNC. out may alias x. */
 enum fg_unary_op { FG_NEG, FG_ABS, FG_SIGN, FG_SQUARE, FG_EXP, FG_EXP2, FG_EXPM1, FG_LOG, FG_LOG2, FG_LOG10, FG_LOG1P,
                    FG_SQRT, FG_RSQRT, FG_RECIPROCAL, FG_SIN, FG_COS, FG_FLOOR, FG_CEIL, FG_ROUND, FG_TRUNC,
-                   FG_ERF, FG_ERFC, FG_ERFINV };
+                   FG_ERF, FG_ERFC, FG_ERFINV,
+                   /* trigonometric and hyperbolic functions and their inverses, log|Γ|, ψ (digamma: -inf at
+                    * +0, NaN at negative integers), sin(πx)/(πx), and the modified Bessel functions I0, I1
+                    * with their scaled forms e^-|x|·I0(x), e^-|x|·I1(x) (PyTorch's i0, special.i0e, i1, i1e) */
+                   FG_TAN, FG_ASIN, FG_ACOS, FG_ATAN, FG_SINH, FG_COSH, FG_ASINH, FG_ACOSH, FG_ATANH,
+                   FG_LGAMMA, FG_DIGAMMA, FG_SINC, FG_I0, FG_I0E, FG_I1, FG_I1E };
 void fg_unary_f32(float *out, const float *x, int op, int64_t n);
 void fg_unary_f64(double *out, const double *x, int op, int64_t n);
 void fg_unary_i64(int64_t *out, const int64_t *x, int op, int64_t n);

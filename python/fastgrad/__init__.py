@@ -145,3 +145,11 @@ __all__ += ["chain_matmul", "det", "logdet", "slogdet", "inverse", "cholesky", "
 from . import index_more as _index_more  # noqa: E402
 from .index_more import *  # noqa: F401,F403,E402
 __all__ += _index_more.__all__
+
+# ---- asin, lgamma, copysign, gcd, bitwise ops, ... and PyTorch's other names for them (math_more.py); torch's
+# top-level forms of nn.functional, dtype rules, windows, atleast_*, hsplit, ... (toplevel.py) ----
+from . import math_more as _math_more, toplevel as _toplevel  # noqa: E402
+from .math_more import *  # noqa: F401,F403,E402
+from .toplevel import *  # noqa: F401,F403,E402
+
+__all__ += _math_more.__all__ + _toplevel.__all__

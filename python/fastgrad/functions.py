@@ -428,9 +428,7 @@ def _scaled(other, alpha, name):
     return other if alpha == 1 else other * alpha
 
 
-def tan(input):
-    """sin(input) / cos(input): its gradient follows from theirs (1 / cos^2)."""
-    return sin(input) / cos(input)
+tan = _unary("tan")   # an op code of the unary kernel, as sin and cos (fastgrad/math_more.py has the rest)
 
 
 def select(input, dim, index):

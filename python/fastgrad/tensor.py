@@ -1263,3 +1263,14 @@ def _index_more_methods():
 
 
 _index_more_methods()
+
+# ---- more elementwise math, its other names and in-place forms, << and >> (fastgrad/math_more.py); methods of
+# the top-level helpers (fastgrad/toplevel.py: is_signed, hsplit, ...) ------------------------------------------------
+def _math_more_methods():
+    from . import math_more, toplevel
+    for name, fn in {**math_more.METHODS, **toplevel.METHODS}.items():
+        setattr(Tensor, name, fn)
+    math_more.alias_methods(Tensor)
+
+
+_math_more_methods()

@@ -59,16 +59,22 @@ def _truth(x, name):
     raise TypeError(f"{name}: unsupported operand of type {type(x).__name__}")
 
 
-_BITWISE = {"__and__": "logical_and", "__or__": "logical_or", "__xor__": "logical_xor", "__invert__": "logical_not"}
+_BITWISE = {"__and__": "bitwise_and", "__or__": "bitwise_or", "__xor__": "bitwise_xor",
+            "__lshift__": "bitwise_left_shift", "__rshift__": "bitwise_right_shift"}
 
 
 def bitwise(name, a, b=None):
-    """`& | ^ ~` on bool tensors (PyTorch's bitwise ops on integers are not supported)."""
-    for x in (a, b):
-        if isinstance(x, Tensor) and x._dtype is not bool_:
-            raise TypeError(f"{name}: fastgrad supports & | ^ ~ on bool tensors only, got {x._dtype!r}; use "
-                            f"logical_and/or/xor/not for truth values")
-    return logical(_BITWISE[name], a, b)
+    """`& | ^ ~ << >>`: logical on bool tensors, bitwise on int64 ones (op codes of the binary kernel,
+    elementwise.BinaryMath); float tensors are refused, as in PyTorch."""
+    from .elementwise import BinaryMath   # elementwise.py's bool operands come back here
+    if name == "__invert__":
+        tensor_arg(a, "bitwise_not")
+        if a._dtype is bool_:
+            return logical("logical_not", a)
+        if a._dtype.is_floating_point:
+            raise TypeError(f"~ (bitwise_not): expects an integer or bool tensor, got {a._dtype!r} (as PyTorch)")
+        return BinaryMath("bitwise_xor").forward(a, -1)
+    return BinaryMath(_BITWISE[name]).forward(a, b)
 
 
 def isnan(x):

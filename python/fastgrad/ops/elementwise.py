@@ -2,10 +2,12 @@
 the broadcast dimensions."""
 import numbers
 
+import numpy as np
+
 from .._C import ffi, lib
 from .. import autograd
 from ..autograd import Op, accumulate_grad, broadcast, grad_targets
-from ..dtypes import SMALL_ARRAY
+from ..dtypes import SMALL_ARRAY, bool_
 from ..tensor import Tensor, _bare, alloc_uninitialized, empty, new_buffer, out_of_memory, scalar, zeros
 from ._checks import operands
 from .matmul import Linear, MatMul, affine_sum
@@ -186,32 +188,67 @@ class Minimum(_MathBinary):
     code = lib.FG_MINIMUM
 
 
-# ---- atan2, hypot, fmod, remainder, floor_divide: op codes of the same kernel (the math helper) -------
+# ---- atan2, hypot, fmod, remainder, ..., bitwise ops, gcd: op codes of the same kernel (the math helper) ------
 class BinaryMath(_MathBinary):
-    """PyTorch's atan2, hypot, fmod, remainder and floor_divide, chosen by name: one class over the
-    binary kernel's op codes. atan2 makes integer operands float (as PyTorch); hypot takes floats
-    only; fmod, remainder and floor_divide keep int64, whose zero divisors are refused first (a check
-    reading the divisor, as Pow's of negative integer exponents). floor_divide has no gradient, as
-    in PyTorch (its backward raises)."""
-    CODES = {"atan2": lib.FG_ATAN2, "hypot": lib.FG_HYPOT, "fmod": lib.FG_FMOD, "remainder": lib.FG_REMAINDER,
-             "floor_divide": lib.FG_FLOOR_DIVIDE}
+    """PyTorch's other binary elementwise functions, chosen by name: one class over the binary kernel's
+    op codes, one row of TABLE per function: (op code, the dtypes it takes, whether it has a gradient).
+    Dtypes: "float" makes integer operands float32 (atan2, copysign, as PyTorch); "float only" refuses
+    them (hypot, logaddexp2, nextafter: PyTorch has no integer kernel either); "divisor" keeps int64 and
+    refuses a zero integer divisor first (a check reading the divisor, as Pow's of negative integer
+    exponents); "any" keeps int64; "int" takes int64 and bool only (the bitwise ops, shifts, gcd, lcm).
+    Two bool operands (bool tensors or Python bools) give a bool result where PyTorch's does: and, or,
+    xor and fmax, fmin, heaviside are then the logical ops of ops/compare.py (LOGICAL). A function
+    without a gradient raises in backward, as PyTorch's does."""
+    TABLE = {"atan2": (lib.FG_ATAN2, "float", True), "hypot": (lib.FG_HYPOT, "float only", True),
+             "fmod": (lib.FG_FMOD, "divisor", True), "remainder": (lib.FG_REMAINDER, "divisor", True),
+             "floor_divide": (lib.FG_FLOOR_DIVIDE, "divisor", False),
+             "copysign": (lib.FG_COPYSIGN, "float", True), "logaddexp2": (lib.FG_LOGADDEXP2, "float only", True),
+             "nextafter": (lib.FG_NEXTAFTER, "float only", True), "heaviside": (lib.FG_HEAVISIDE, "any", False),
+             "fmax": (lib.FG_FMAX, "any", True), "fmin": (lib.FG_FMIN, "any", True),
+             "bitwise_and": (lib.FG_BITWISE_AND, "int", False), "bitwise_or": (lib.FG_BITWISE_OR, "int", False),
+             "bitwise_xor": (lib.FG_BITWISE_XOR, "int", False),
+             "bitwise_left_shift": (lib.FG_LEFT_SHIFT, "int", False),
+             "bitwise_right_shift": (lib.FG_RIGHT_SHIFT, "int", False),
+             "gcd": (lib.FG_GCD, "int", False), "lcm": (lib.FG_LCM, "int", False)}
+    LOGICAL = {"bitwise_and": "logical_and", "bitwise_or": "logical_or", "bitwise_xor": "logical_xor",
+               "fmax": "logical_or", "fmin": "logical_and", "heaviside": "logical_or"}
 
     def __init__(self, name):
-        self.name, self.code = name, self.CODES[name]
+        if name not in self.TABLE:
+            raise ValueError(f"unknown binary function {name!r}; one of {sorted(self.TABLE)}")
+        self.name = name
+        self.code, self.kind, self.differentiable = self.TABLE[name]
+
+    def forward(self, a, b):
+        if self.kind == "int":   # never the float fast path: the kernel has no float case for these codes
+            return self._general_forward(a, b)
+        return super().forward(a, b)
 
     def _general_forward(self, a, b):
-        a, b = operands(a, b, self.name, true_division=self.name == "atan2")
-        if not a._dtype.is_floating_point:
-            if self.name == "hypot":
-                raise TypeError(f"hypot: expects floating-point tensors, got {a._dtype!r} (as PyTorch); convert "
-                                f"with .float()")
-            if b._numel and not b.numpy().all():   # a check, not the op (integer division by zero)
-                raise ZeroDivisionError(f"{self.name}: integer division by zero (a zero in the divisor of dtype "
-                                        f"{b._dtype!r})")
+        name, kind = self.name, self.kind
+        if _is_bool(a) and _is_bool(b) and (isinstance(a, Tensor) or isinstance(b, Tensor)):
+            if name not in self.LOGICAL:
+                raise TypeError(f"{name}: not implemented for bool tensors (as PyTorch); convert with .long()")
+            from .compare import logical   # compare.py's bitwise operators call this class
+            return logical(self.LOGICAL[name], a, b)
+        a, b = operands(a, b, name, true_division=kind == "float")
+        if a._dtype.is_floating_point:
+            if kind == "int":
+                raise TypeError(f"{name}: expects integer or bool tensors, got {a._dtype!r} (as PyTorch)")
+        elif kind == "float only":
+            raise TypeError(f"{name}: expects floating-point tensors, got {a._dtype!r} (as PyTorch); convert "
+                            f"with .float()")
+        elif kind == "divisor" and b._numel and not b.numpy().all():   # a check, not the op
+            raise ZeroDivisionError(f"{name}: integer division by zero (a zero in the divisor of dtype "
+                                    f"{b._dtype!r})")
         return self.record(binary(self.code, a, b), a, b)
 
     def _backward(self, g):
-        if self.code == lib.FG_FLOOR_DIVIDE:
-            raise RuntimeError("the derivative for floor_divide is not implemented (as in PyTorch); call it on "
-                               "detached tensors")
+        if not self.differentiable:
+            raise RuntimeError(f"the derivative for {self.name} is not implemented (as in PyTorch); call it on "
+                               f"detached tensors")
         super()._backward(g)
+
+
+def _is_bool(x):
+    return (isinstance(x, Tensor) and x._dtype is bool_) or isinstance(x, (bool, np.bool_))

@@ -18,6 +18,11 @@ UNARY = {
     "log1p": (lib.FG_LOG1P, "float"), "sqrt": (lib.FG_SQRT, "float"), "rsqrt": (lib.FG_RSQRT, "float"),
     "reciprocal": (lib.FG_RECIPROCAL, "float"), "sin": (lib.FG_SIN, "float"), "cos": (lib.FG_COS, "float"),
     "erf": (lib.FG_ERF, "float"), "erfc": (lib.FG_ERFC, "float"), "erfinv": (lib.FG_ERFINV, "float"),
+    "tan": (lib.FG_TAN, "float"), "asin": (lib.FG_ASIN, "float"), "acos": (lib.FG_ACOS, "float"),
+    "atan": (lib.FG_ATAN, "float"), "sinh": (lib.FG_SINH, "float"), "cosh": (lib.FG_COSH, "float"),
+    "asinh": (lib.FG_ASINH, "float"), "acosh": (lib.FG_ACOSH, "float"), "atanh": (lib.FG_ATANH, "float"),
+    "lgamma": (lib.FG_LGAMMA, "float"), "digamma": (lib.FG_DIGAMMA, "float"), "sinc": (lib.FG_SINC, "float"),
+    "i0": (lib.FG_I0, "float"), "i0e": (lib.FG_I0E, "float"), "i1": (lib.FG_I1, "float"), "i1e": (lib.FG_I1E, "float"),
 }
 
 
