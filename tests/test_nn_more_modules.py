@@ -38,11 +38,16 @@ LAZY = [
 def test_lazy_modules_match_torch(name, args, kw, shape):
     ours, ref = getattr(fg.nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw)
     assert ours.has_uninitialized_params()
+    for (n, p), (_, r) in zip(ours.named_parameters(), ref.named_parameters()):
+        assert isinstance(p, fg.nn.UninitializedParameter) == isinstance(r, torch.nn.UninitializedParameter), n
+    for (n, b), (_, r) in zip(ours.named_buffers(), ref.named_buffers()):
+        assert isinstance(b, fg.nn.UninitializedBuffer) == isinstance(r, torch.nn.UninitializedBuffer), n
     a = np.random.default_rng(0).standard_normal(shape)
     ours(fg.tensor(a, dtype=fg.float32))   # the first call infers the sizes ...
     ref(torch.tensor(a, dtype=torch.float32))
     assert type(ours).__name__ == type(ref).__name__ == name[4:]   # ... and the module becomes its final class
     assert not hasattr(ours, "has_uninitialized_params")   # (as PyTorch's final classes)
+    assert not any(isinstance(p, fg.nn.UninitializedParameter) for p in ours.parameters())
     if "Norm" not in name:   # (PyTorch 2.13's norms also print their new bias= argument)
         assert repr(ours) == repr(ref)
     assert {n: tuple(p.shape) for n, p in ours.named_parameters()} == \
@@ -161,6 +166,13 @@ def test_inplace_functional_forms_match_torch(name, args):
     getattr(TF, name)(u, *args).sum().backward()
     # (PyTorch's celu_ backward scales by 1/alpha held in single precision)
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-7 if name == "celu_" else 1e-12)
+
+
+def test_deprecated_upsample_forms_match_torch():
+    a = np.random.default_rng(0).standard_normal((1, 2, 3, 4))
+    for name, kw in (("upsample_nearest", dict(scale_factor=2)), ("upsample_bilinear", dict(size=(5, 7)))):
+        np.testing.assert_allclose(getattr(F, name)(T(a), **kw).numpy(), getattr(TF, name)(torch.tensor(a), **kw).numpy(),
+                                   rtol=1e-12)
 
 
 def test_threshold_matches_torch():

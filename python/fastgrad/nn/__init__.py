@@ -89,7 +89,7 @@ from .layers_nd import (AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, BatchNo
                         MaxUnpool2d, MaxUnpool3d, ReflectionPad3d, ReplicationPad3d, ZeroPad1d, ZeroPad3d)
 from .more_modules import (AlphaDropout, FeatureAlphaDropout, GaussianNLLLoss, MultiLabelMarginLoss,  # noqa: E402
                            MultiMarginLoss, PoissonNLLLoss, RReLU, Softmax2d, TripletMarginWithDistanceLoss)
-from .parameter import Buffer  # noqa: E402
+from .parameter import Buffer, UninitializedBuffer, UninitializedParameter  # noqa: E402
 
 __all__ += ["AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "BatchNorm3d", "CircularPad3d", "ConstantPad3d",
             "Conv3d", "ConvTranspose3d", "Dropout3d", "InstanceNorm3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
@@ -98,4 +98,4 @@ __all__ += ["AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "BatchNorm3d"
             "LPPool1d", "LPPool2d", "LPPool3d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
             "ReflectionPad3d", "ReplicationPad3d", "ZeroPad1d", "ZeroPad3d", "AlphaDropout", "FeatureAlphaDropout",
             "GaussianNLLLoss", "MultiLabelMarginLoss", "MultiMarginLoss", "PoissonNLLLoss", "RReLU", "Softmax2d",
-            "TripletMarginWithDistanceLoss", "Buffer"]
+            "TripletMarginWithDistanceLoss", "Buffer", "UninitializedParameter", "UninitializedBuffer"]

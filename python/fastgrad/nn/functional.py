@@ -885,4 +885,4 @@ from .functional_more import (adaptive_avg_pool3d, adaptive_max_pool1d_with_indi
                               lp_pool3d, max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d,
                               max_pool3d_with_indices, max_unpool1d, max_unpool2d, max_unpool3d, multi_margin_loss,
                               multilabel_margin_loss, poisson_nll_loss, relu_, rrelu, rrelu_, selu_, threshold_,
-                              triplet_margin_with_distance_loss)
+                              triplet_margin_with_distance_loss, upsample_bilinear, upsample_nearest)

@@ -264,6 +264,16 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
     return rrelu(input, lower, upper, training, inplace=True)
 
 
+def upsample_nearest(input, size=None, scale_factor=None):
+    """PyTorch's deprecated form of interpolate(mode='nearest')."""
+    return F.interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """PyTorch's deprecated form of interpolate(mode='bilinear', align_corners=True)."""
+    return F.interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
 # ---- losses -------------------------------------------------------------------------------------------
 def _reduction(size_average, reduce, reduction, name):
     reduction = F._legacy_reduction(size_average, reduce, reduction)

@@ -9,7 +9,8 @@ import numbers
 from .. import ops
 from ..creation import empty
 from ..tensor import Tensor, tensor
-from . import functional as F, init
+from . import functional as F
+from .parameter import mark_uninitialized
 from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, ConstantPad1d, Linear, MaxPool2d, Module, _BatchNorm,
                       _ConvNd, _ConvTransposeNd, _InstanceNorm, _PadNd)
 from .modules import (BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, InstanceNorm1d,
@@ -169,6 +170,7 @@ class LazyModuleMixin:
             t = getattr(self, name, None)
             if t is not None:
                 t.data = empty((0,), dtype=dtype)   # the object stays: a parameter stays a parameter
+                mark_uninitialized(t)
                 lazy.append(name)
         self._lazy = tuple(lazy)
 
@@ -184,6 +186,7 @@ class LazyModuleMixin:
         becomes that class, with the template's other settings."""
         for name in self._lazy:
             getattr(self, name).data = getattr(template, name).detach()
+            mark_uninitialized(getattr(self, name), False)
         for name, value in template.__dict__.items():
             if not name.startswith("_") and not isinstance(value, (Tensor, Module)) and name != "training":
                 object.__setattr__(self, name, value)

@@ -52,3 +52,39 @@ class Buffer(metaclass=_BufferMeta):
         key = id(t)
         _buffers[key] = (weakref.ref(t, lambda _, key=key: _buffers.pop(key, None)), bool(persistent))
         return t
+
+
+# ---- the placeholders of lazy modules (nn/layers_nd.py) -------------------------------------------------
+_uninitialized = {}   # id(tensor) -> weak reference: the placeholders not yet given their shapes
+
+
+def mark_uninitialized(t, placeholder=True):
+    key = id(t)
+    if placeholder:
+        _uninitialized[key] = weakref.ref(t, lambda _, key=key: _uninitialized.pop(key, None))
+    else:
+        _uninitialized.pop(key, None)
+
+
+def _is_uninitialized(obj):
+    ref = _uninitialized.get(id(obj))
+    return ref is not None and ref() is obj
+
+
+class _UninitializedParameterMeta(type):
+    def __instancecheck__(cls, obj):
+        return _is_uninitialized(obj) and obj.requires_grad
+
+
+class _UninitializedBufferMeta(type):
+    def __instancecheck__(cls, obj):
+        return _is_uninitialized(obj) and not obj.requires_grad
+
+
+class UninitializedParameter(metaclass=_UninitializedParameterMeta):
+    """isinstance(p, UninitializedParameter): p is a lazy module's parameter before its first forward
+    (a tensor of shape (0,) that then receives its shape in place)."""
+
+
+class UninitializedBuffer(metaclass=_UninitializedBufferMeta):
+    """isinstance(b, UninitializedBuffer): b is a lazy module's buffer before its first forward."""
