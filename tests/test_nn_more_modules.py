@@ -333,6 +333,19 @@ def test_multi_margin_loss_matches_torch(reduction, p, weighted, batched):
     assert ("weight" in m.state_dict()) == weighted
 
 
+def test_margin_losses_of_an_empty_batch():
+    for reduction in REDUCTIONS:
+        out = F.multi_margin_loss(fg.zeros(0, 3, requires_grad=True), fg.zeros(0, dtype=fg.int64), reduction=reduction)
+        ref = TF.multi_margin_loss(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long), reduction=reduction)
+        assert out.shape == tuple(ref.shape)
+        # PyTorch's reduced value here is uninitialised memory (often 0); fastgrad's is 0, not NaN
+        assert out.numel() == 0 if reduction == "none" else out.item() == 0.0
+        out = F.multilabel_margin_loss(fg.zeros(0, 3), fg.zeros(0, 3, dtype=fg.int64), reduction=reduction)
+        assert out.shape == ((0,) if reduction == "none" else ()) and not np.isnan(out.numpy()).any()
+    with pytest.raises(ValueError, match="non-empty"):
+        F.multi_margin_loss(fg.zeros(2, 0), fg.tensor([0, 0]))
+
+
 def test_multi_margin_loss_errors():
     x = fg.randn(3, 4)
     with pytest.raises(ValueError, match="p == 1"):

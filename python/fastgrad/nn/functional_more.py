@@ -332,8 +332,8 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 
 
 def _class_targets(name, input, target):
-    """(2-D input, target) for an input (N, C) or (C,) and int64 targets (N,) or ()."""
-    if input.ndim not in (1, 2) or input.numel() == 0 and input.ndim == 2 and input.shape[1] == 0:
+    """Checks an input (N, C) or (C,) with at least one class, and int64 targets."""
+    if input.ndim not in (1, 2) or input.shape[-1] == 0:
         raise ValueError(f"{name}: expects a non-empty 1-D (C,) or 2-D (N, C) input, got shape {input.shape}")
     if target.dtype.name != "int64":
         raise TypeError(f"{name}: target must be int64 class indices, got {target.dtype!r}")
@@ -371,6 +371,13 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     losses = (terms * others).sum(1) / c
     if input.ndim == 1:
         losses = losses.reshape(())
+    return _reduce_samples(losses, reduction, name)
+
+
+def _reduce_samples(losses, reduction, name):
+    """F._reduce, but the mean of no samples is 0, as PyTorch's margin kernels give (not NaN)."""
+    if reduction == "mean" and losses.numel() == 0:
+        reduction = "sum"
     return F._reduce(losses, reduction, name)
 
 
@@ -412,7 +419,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     losses = terms.sum((1, 2)) / c
     if input.ndim == 1:
         losses = losses.reshape(())
-    return F._reduce(losses, reduction, name)
+    return _reduce_samples(losses, reduction, name)
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0,
