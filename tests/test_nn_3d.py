@@ -223,8 +223,8 @@ def test_adaptive_pools3d_match_torch(size, dtype):
     parity(lambda x: F.adaptive_avg_pool3d(x, size), lambda x: TF.adaptive_avg_pool3d(x, size), shape, dtype=dtype)
     parity(lambda x: F.adaptive_max_pool3d(x, size, return_indices=True),
            lambda x: TF.adaptive_max_pool3d(x, size, return_indices=True), shape, dtype=dtype, exact=True)
-    parity(lambda x: F.adaptive_max_pool3d_with_indices(x, size), lambda x: TF.adaptive_max_pool3d_with_indices(x, size),
-           shape[1:], dtype=dtype, exact=True)
+    parity(lambda x: F.adaptive_max_pool3d_with_indices(x, size),
+           lambda x: TF.adaptive_max_pool3d_with_indices(x, size), shape[1:], dtype=dtype, exact=True)
 
 
 @pytest.mark.parametrize("spatial", [1, 2])
@@ -373,7 +373,8 @@ def test_dropout3d():
         F.dropout3d(fg.ones(2, 3, 4), 0.5)
 
 
-PADS3D = [("ConstantPad3d", (1, 0, 2, 1, 0, 1), 2.5), ("ZeroPad3d", 1, None), ("ReflectionPad3d", (1, 2, 0, 1, 2, 1), None),
+PADS3D = [("ConstantPad3d", (1, 0, 2, 1, 0, 1), 2.5), ("ZeroPad3d", 1, None),
+          ("ReflectionPad3d", (1, 2, 0, 1, 2, 1), None),
           ("ReplicationPad3d", 2, None), ("CircularPad3d", (1, 1, 2, 0, 0, 1), None), ("ZeroPad1d", (2, 3), None),
           ("ZeroPad1d", 1, None)]
 

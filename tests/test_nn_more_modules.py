@@ -171,8 +171,8 @@ def test_inplace_functional_forms_match_torch(name, args):
 def test_deprecated_upsample_forms_match_torch():
     a = np.random.default_rng(0).standard_normal((1, 2, 3, 4))
     for name, kw in (("upsample_nearest", dict(scale_factor=2)), ("upsample_bilinear", dict(size=(5, 7)))):
-        np.testing.assert_allclose(getattr(F, name)(T(a), **kw).numpy(), getattr(TF, name)(torch.tensor(a), **kw).numpy(),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(getattr(F, name)(T(a), **kw).numpy(),
+                                   getattr(TF, name)(torch.tensor(a), **kw).numpy(), rtol=1e-12)
 
 
 def test_threshold_matches_torch():
@@ -440,6 +440,7 @@ def test_every_new_name_is_in_torch():
                  "LazyLinear", "Conv3d", "MaxUnpool3d", "LPPool3d", "ZeroPad1d", "CircularPad3d"):
         assert hasattr(torch.nn, name) and hasattr(fg.nn, name), name
     for name in dir(more):
-        if not name.startswith("_") and callable(getattr(more, name)) and getattr(more, name).__module__ == more.__name__:
+        fn = getattr(more, name)
+        if not name.startswith("_") and callable(fn) and fn.__module__ == more.__name__:
             assert hasattr(TF, name), name
             assert getattr(F, name) is getattr(more, name), name

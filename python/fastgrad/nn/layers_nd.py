@@ -3,16 +3,13 @@ InstanceNorm3d, Dropout3d, the 3-D pads, ZeroPad1d), max unpooling and power-ave
 dimensions, and PyTorch's lazy modules (LazyLinear, LazyConv*, LazyConvTranspose*, LazyBatchNorm*,
 LazyInstanceNorm*): they are the 2-D classes of modules.py with spatial = 3, or small layers over
 nn.functional."""
-import math
-import numbers
-
 from .. import ops
 from ..creation import empty
-from ..tensor import Tensor, tensor
+from ..tensor import Tensor
 from . import functional as F
 from .parameter import mark_uninitialized
-from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, ConstantPad1d, Linear, MaxPool2d, Module, _BatchNorm,
-                      _ConvNd, _ConvTransposeNd, _InstanceNorm, _PadNd)
+from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, ConstantPad1d, Linear, MaxPool2d, Module,
+                      _BatchNorm, _ConvNd, _ConvTransposeNd, _InstanceNorm, _PadNd)
 from .modules import (BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, InstanceNorm1d,
                       InstanceNorm2d)
 

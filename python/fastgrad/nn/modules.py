@@ -1049,7 +1049,8 @@ class _ConvTransposeNd(_ConvNd):
         out = []
         for i in range(sp):
             in_size = x.shape[x.ndim - sp + i]
-            low = (in_size - 1) * self.stride[i] - 2 * self.padding[i] + self.dilation[i] * (self.kernel_size[i] - 1) + 1
+            low = ((in_size - 1) * self.stride[i] - 2 * self.padding[i]
+                   + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
             high = low + self.stride[i] - 1
             if not low <= size[i] <= high:
                 raise ValueError(f"{name}: requested an output size of {tuple(output_size)}, but valid sizes range "

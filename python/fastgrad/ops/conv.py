@@ -1,8 +1,8 @@
 """Convolutional-network ops on NC(D)HW tensors, one class per family: Conv (conv1d, conv2d, conv3d),
 Pool (max, average, adaptive average and max, in 1-D, 2-D and 3-D) and BatchNorm. A 1-D or 2-D op is
-the 3-D one with the missing leading spatial dimensions of size 1 (one geometry, one kernel). Each checks its arguments,
-then makes one C call forward and one backward (csrc/conv.inc, pool.inc, norm.inc); which algorithm runs is the kernels'
-business. Shapes, names and defaults are PyTorch's."""
+the 3-D one with the missing leading spatial dimensions of size 1 (one geometry, one kernel). Each
+checks its arguments, then makes one C call forward and one backward (csrc/conv.inc, pool.inc,
+norm.inc); which algorithm runs is the kernels' business. Shapes, names and defaults are PyTorch's."""
 import numbers
 import threading
 
@@ -153,7 +153,8 @@ class Conv(Op):
                                  f"got {self.padding!r}")
         else:
             pads = tuple((p, 2 * p) for p in self._args(self.padding, "padding", 0))
-        outs = tuple(_out_size(size, k, s, p[1], d) for size, k, s, p, d in zip(sizes, kernel, strides, pads, dilations))
+        outs = tuple(_out_size(size, k, s, p[1], d)
+                     for size, k, s, p, d in zip(sizes, kernel, strides, pads, dilations))
         if min(outs) < 1:
             padded = tuple(size + p[1] for size, p in zip(sizes, pads))
             span = tuple((k - 1) * d + 1 for k, d in zip(kernel, dilations))
