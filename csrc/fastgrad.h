@@ -547,9 +547,10 @@ void fg_sparse_sgd_f64(double *param, double *step, const double *grad, const in
                        int64_t n, int64_t row);
 
 /* ---- convolutional networks (conv.inc, pool.inc, norm.inc) ---------------------------------- */
-/* 2-D convolution, PyTorch's NCHW layout and weight layout [cout][c/groups][kh][kw] (conv1d is
- * h = kh = 1). geometry holds 16 sizes: n, c, h, w, cout, kh, kw, oh, ow, stride h, w, padding h, w
- * (top and left: bottom and right padding follow from oh, ow), dilation h, w, groups.
+/* Convolution in 3, 2 or 1 spatial dimensions, PyTorch's NC(D)HW layout and weight layout
+ * [cout][c/groups][kd][kh][kw] (conv2d is d = kd = 1, conv1d also h = kh = 1). geometry holds 22
+ * sizes: n, c, h, w, cout, kh, kw, oh, ow, stride h, w, padding h, w (top and left: bottom and right
+ * padding follow from oh, ow), dilation h, w, groups, then d, kd, od, stride d, padding d, dilation d.
  * fg_conv2d_plan writes plan[0] = b, the images the kernels take at a time, plan[1] = s, the
  * slices of the batch that threads share, and the scratch the caller provides (the kernels pick the
  * algorithm, im2col or Winograd, and size it): each thread's part of col (plan[2] elements) and of
@@ -570,10 +571,12 @@ void fg_conv2d_backward_f32(float *dx, float *dweight, float *dbias, float *col,
 void fg_conv2d_backward_f64(double *dx, double *dweight, double *dbias, double *col, double *dcol, double *dout_t,
                             double *partial, const double *dout, const double *x, const double *weight,
                             const int64_t *geometry, int accumulate_dweight);
-/* Pooling over each of `planes` h x w planes. geometry: planes, h, w, oh, ow, kh, kw, stride h, w,
- * padding h, w, dilation h, w (the adaptive ones use only the first five). Max pooling writes each
- * maximum's position in its plane (iy·w + ix) to argmax (NULL for the averages); backward adds the
- * gradient there, or spreads it over each window. Average with or without the padding counted. */
+/* Pooling over each of `planes` d x h x w volumes (2-D: d = 1; 1-D: h = 1 too). geometry: planes, h,
+ * w, oh, ow, kh, kw, stride h, w, padding h, w, dilation h, w, then d, od, kd, stride d, padding d,
+ * dilation d, divisor (0: the window's count; the adaptive ones use only the sizes). Max pooling
+ * writes each maximum's position in its volume ((iz·h + iy)·w + ix) to argmax (NULL for the
+ * averages); backward adds the gradient there, or spreads it over each window. Average with or
+ * without the padding counted, or by a given divisor. */
 enum fg_pool_op { FG_POOL_MAX, FG_POOL_AVG, FG_POOL_AVG_EXCLUDE_PAD, FG_POOL_ADAPTIVE_AVG, FG_POOL_ADAPTIVE_MAX };
 void fg_pool2d_f32(float *out, int64_t *argmax, const float *x, const int64_t *geometry, int op);
 void fg_pool2d_f64(double *out, int64_t *argmax, const double *x, const int64_t *geometry, int op);

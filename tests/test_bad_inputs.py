@@ -400,7 +400,7 @@ CASES = [
     ("F.max_pool2d([1.0], 2)", TypeError, "must be a fastgrad Tensor", False),
     ("F.max_pool2d(fg.tensor(np.zeros((1, 1, 4, 4), dtype=np.int64)), 2)", TypeError, "float32 or float64", False),
     ("F.avg_pool2d(fg.randn(1, 1, 4, 4), 2, padding=2)", ValueError, "at most half of kernel_size", True),
-    ("F.avg_pool2d(fg.randn(1, 1, 4, 4), 2, divisor_override=2)", NotImplementedError, "divisor_override", False),
+    ("F.avg_pool2d(fg.randn(1, 1, 4, 4), 2, divisor_override=0)", ValueError, "divisor_override must be non-zero", False),
     ("F.adaptive_avg_pool2d(fg.randn(1, 1, 4, 4), (2, 2, 2))", TypeError, "an int or a pair", False),
     ("F.adaptive_avg_pool2d(fg.randn(1, 1, 4, 4), -1)", ValueError, "at least 1", True),
     ("F.adaptive_avg_pool2d(fg.randn(1, 1, 4, 4), 2**40)", MemoryError, "cannot allocate", True),

@@ -79,3 +79,23 @@ from .layers_more import (Bilinear, ChannelShuffle, Dropout1d, Fold, LocalRespon
 
 __all__ += ["RMSNorm", "PixelShuffle", "PixelUnshuffle", "Dropout1d", "Bilinear", "Unfold", "Fold", "LocalResponseNorm",
             "ChannelShuffle"]
+# ---- the 3-D family, unpooling, LP pooling, lazy modules (layers_nd.py); more activations, dropouts,
+# losses (more_modules.py); nn.Buffer (parameter.py) ----
+from .layers_nd import (AdaptiveAvgPool3d, AdaptiveMaxPool3d, AvgPool3d, BatchNorm3d, CircularPad3d,  # noqa: E402
+                        ConstantPad3d, Conv3d, ConvTranspose3d, Dropout3d, InstanceNorm3d, LazyBatchNorm1d,
+                        LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d,
+                        LazyConvTranspose2d, LazyConvTranspose3d, LazyInstanceNorm1d, LazyInstanceNorm2d,
+                        LazyInstanceNorm3d, LazyLinear, LPPool1d, LPPool2d, LPPool3d, MaxPool3d, MaxUnpool1d,
+                        MaxUnpool2d, MaxUnpool3d, ReflectionPad3d, ReplicationPad3d, ZeroPad1d, ZeroPad3d)
+from .more_modules import (AlphaDropout, FeatureAlphaDropout, GaussianNLLLoss, MultiLabelMarginLoss,  # noqa: E402
+                           MultiMarginLoss, PoissonNLLLoss, RReLU, Softmax2d, TripletMarginWithDistanceLoss)
+from .parameter import Buffer, UninitializedBuffer, UninitializedParameter  # noqa: E402
+
+__all__ += ["AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "BatchNorm3d", "CircularPad3d", "ConstantPad3d",
+            "Conv3d", "ConvTranspose3d", "Dropout3d", "InstanceNorm3d", "LazyBatchNorm1d", "LazyBatchNorm2d",
+            "LazyBatchNorm3d", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+            "LazyConvTranspose3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d", "LazyLinear",
+            "LPPool1d", "LPPool2d", "LPPool3d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
+            "ReflectionPad3d", "ReplicationPad3d", "ZeroPad1d", "ZeroPad3d", "AlphaDropout", "FeatureAlphaDropout",
+            "GaussianNLLLoss", "MultiLabelMarginLoss", "MultiMarginLoss", "PoissonNLLLoss", "RReLU", "Softmax2d",
+            "TripletMarginWithDistanceLoss", "Buffer", "UninitializedParameter", "UninitializedBuffer"]

@@ -249,9 +249,8 @@ def _copy(t):
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
-    if divisor_override is not None:
-        raise NotImplementedError("avg_pool2d: divisor_override is not supported")
-    return ops.Pool("avg", kernel_size, stride, padding, 1, ceil_mode, count_include_pad).forward(input)
+    return ops.Pool("avg", kernel_size, stride, padding, 1, ceil_mode, count_include_pad,
+                    divisor_override=divisor_override).forward(input)
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -898,3 +897,15 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
         index = y_soft.argmax(dim, keepdim=True)
         y_hard = zeros_like(logits).scatter_(dim, index, 1.0)
     return y_hard - y_soft.detach() + y_soft
+
+
+# ---- the 3-D family, unpooling, power-average pooling, alpha dropout, rrelu, in-place forms, more losses
+# (nn/functional_more.py) ----
+from .functional_more import (adaptive_avg_pool3d, adaptive_max_pool1d_with_indices,  # noqa: E402,F401
+                              adaptive_max_pool2d_with_indices, adaptive_max_pool3d, adaptive_max_pool3d_with_indices,
+                              alpha_dropout, avg_pool3d, celu_, conv3d, conv_transpose3d, dropout3d, elu_,
+                              feature_alpha_dropout, gaussian_nll_loss, hardtanh_, leaky_relu_, lp_pool1d, lp_pool2d,
+                              lp_pool3d, max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d,
+                              max_pool3d_with_indices, max_unpool1d, max_unpool2d, max_unpool3d, multi_margin_loss,
+                              multilabel_margin_loss, poisson_nll_loss, relu_, rrelu, rrelu_, selu_, threshold_,
+                              triplet_margin_with_distance_loss, upsample_bilinear, upsample_nearest)

@@ -8,6 +8,13 @@ __all__ = ["MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss", "CosineE
            "MultiLabelSoftMarginLoss"]
 
 
+def _reduction_arg(reduction, name):
+    """'none', 'mean' or 'sum' (these losses' functions take all three; _Loss's check takes two)."""
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{name}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
+    return reduction
+
+
 class _MarginLoss(_Loss):
     """A loss of this module with PyTorch's constructor arguments: `loss` names the function, `options`
     the constructor arguments it passes on besides the reduction."""
@@ -23,7 +30,7 @@ class _MarginLoss(_Loss):
         if unknown:
             raise TypeError(f"{type(self).__name__}() got unexpected keyword arguments {sorted(unknown)}")
         values.update(kwargs)
-        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        self.reduction = _reduction_arg(F._legacy_reduction(size_average, reduce, reduction), type(self).__name__)
         self.__dict__.update(values)
 
     def forward(self, *inputs):

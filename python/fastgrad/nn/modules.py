@@ -19,6 +19,7 @@ from ..dtypes import as_dtype, float32, float64, numeric_array
 from ..tensor import Tensor, as_device, tensor, _to_arguments
 from . import functional as F
 from . import init
+from .parameter import buffer_persistence
 
 # What load_state_dict(strict=False) reports, as in PyTorch.
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -60,6 +61,13 @@ class Module:
     training = True   # a class default, so subclasses need not call Module.__init__
 
     def __setattr__(self, name, value):
+        persistent = buffer_persistence(value)
+        if persistent is not None:   # an nn.Buffer: registered as a buffer, as PyTorch's
+            self.__dict__.get("_parameter_names", set()).discard(name)
+            if name not in self.__dict__.get("_buffer_names", ()):
+                self.__dict__.pop(name, None)
+            self.__dict__.get("_buffer_names", {}).pop(name, None)
+            return self.register_buffer(name, value, persistent)
         # remember which attributes were parameters when assigned, so that freezing one keeps it
         if isinstance(value, Tensor) and value.requires_grad and value._op is None and name not in self.__dict__.get(
                 "_buffer_names", ()):
@@ -626,12 +634,15 @@ class MSELoss(_PointwiseLoss):
 
 # ---- convolutional networks (ops/conv.py) ----------------------------------------------------------
 class _ConvNd(Module):
-    """Conv1d/Conv2d: weight (out_channels, in_channels/groups, *kernel_size) and bias
-    (out_channels,), PyTorch's layout and default initialisation (uniform in ±1/sqrt(fan_in))."""
+    """Conv1d/Conv2d/Conv3d: weight (out_channels, in_channels/groups, *kernel_size) and bias
+    (out_channels,), PyTorch's layout and default initialisation (uniform in ±1/sqrt(fan_in)).
+    kernel_size, stride, padding and dilation are kept as tuples, as PyTorch's; a padding_mode other
+    than 'zeros' pads with F.pad first and convolves without padding, as PyTorch does."""
     spatial = 2
+    transposed = False
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 padding_mode="zeros", dtype=None):
+                 padding_mode="zeros", device=None, dtype=None):
         name = type(self).__name__
         for arg, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
             if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < (1 if arg == "groups" else 0):
@@ -640,31 +651,65 @@ class _ConvNd(Module):
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
                              f"divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
-        kernel = ops.conv.pair(kernel_size, "kernel_size", name, 1)[:self.spatial] if self.spatial == 2 else \
-            (ops.Conv(spatial=1)._args(kernel_size, "kernel_size", 1)[1],)
+        modes = ("zeros", "reflect", "replicate", "circular")
+        if padding_mode not in modes:
+            raise ValueError(f"{name}: padding_mode must be one of {modes}, but got padding_mode={padding_mode!r}")
+        sp = self.spatial
+        args = lambda v, arg, low: ops.conv.spatial_args(v, arg, name, low, sp)[3 - sp:]   # noqa: E731
+        kernel = args(kernel_size, "kernel_size", 1)
+        self.stride, self.dilation = args(stride, "stride", 1), args(dilation, "dilation", 1)
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"{name}: invalid padding string {padding!r}, should be one of ('valid', 'same')")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
+            self.padding = padding
+        else:
+            self.padding = args(padding, "padding", 0)
         self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, kernel
-        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.groups, self.padding_mode = groups, padding_mode
+        self._make_parameters(in_channels, out_channels, bias, dtype)
+
+    def _make_parameters(self, in_channels, out_channels, bias, dtype):
+        kernel, groups = self.kernel_size, self.groups
         fan_in = in_channels // groups * math.prod(kernel)
         bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
         self.weight = init.uniform_(empty((out_channels, in_channels // groups) + kernel, dtype=dtype), -bound,
                                     bound).requires_grad_()
         self.bias = init.uniform_(empty(out_channels, dtype=dtype), -bound, bound).requires_grad_() if bias else None
 
+    def _reversed_padding(self):
+        """F.pad's amounts for padding_mode: (left, right) of the last dimension first."""
+        if self.padding == "valid":
+            return (0, 0) * self.spatial
+        if self.padding == "same":
+            out = []
+            for d, k in reversed(list(zip(self.dilation, self.kernel_size))):
+                total = d * (k - 1)
+                out += [total // 2, total - total // 2]
+            return tuple(out)
+        return tuple(p for q in reversed(self.padding) for p in (q, q))
+
     def forward(self, x):
+        if self.padding_mode != "zeros":
+            x = F.pad(x, self._reversed_padding(), mode=self.padding_mode)
+            return ops.Conv(self.stride, 0, self.dilation, self.groups, self.spatial).forward(x, self.weight, self.bias)
         return ops.Conv(self.stride, self.padding, self.dilation, self.groups, self.spatial).forward(
             x, self.weight, self.bias)
 
     def extra_repr(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != 0:
+        if self.padding != (0,) * len(self.padding):
             s += f", padding={self.padding}"
-        if self.dilation != 1:
+        if self.dilation != (1,) * len(self.dilation):
             s += f", dilation={self.dilation}"
+        output_padding = getattr(self, "output_padding", None)
+        if output_padding is not None and output_padding != (0,) * len(output_padding):
+            s += f", output_padding={output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
-        return s + (", bias=False" if self.bias is None else "")
+        s += ", bias=False" if self.bias is None else ""
+        return s + (f", padding_mode={self.padding_mode}" if self.padding_mode != "zeros" else "")
 
 
 class Conv2d(_ConvNd):
@@ -800,8 +845,8 @@ class _PadNd(Module):
     def forward(self, x):
         return F.pad(x, self.padding, self.mode, self.value)
 
-    def extra_repr(self):
-        return f"{self.padding}" + (f", value={self.value}" if self.mode == "constant" else "")
+    def extra_repr(self):   # PyTorch's: only the ConstantPad classes name their arguments
+        return f"padding={self.padding}, value={self.value}" if isinstance(self, ConstantPad1d) else f"{self.padding}"
 
 
 class ConstantPad1d(_PadNd):
@@ -966,31 +1011,57 @@ class UpsamplingBilinear2d(Upsample):
 
 
 class _ConvTransposeNd(_ConvNd):
-    """ConvTranspose1d/2d: weight (in_channels, out_channels/groups, *kernel_size) and bias
+    """ConvTranspose1d/2d/3d: weight (in_channels, out_channels/groups, *kernel_size) and bias
     (out_channels,), PyTorch's layout and initialisation (uniform in ±1/sqrt(fan_in), fan_in from
-    the weight's second dimension)."""
+    the weight's second dimension). forward(x, output_size) picks output_padding as PyTorch's."""
+    transposed = True
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, padding_mode="zeros", dtype=None):
-        if isinstance(groups, numbers.Integral) and groups > 0 and all(isinstance(v, numbers.Integral) for v in (
-                in_channels, out_channels)) and (in_channels % groups or out_channels % groups):
-            raise ValueError(f"{type(self).__name__}: in_channels ({in_channels}) and out_channels ({out_channels}) "
-                             f"must be divisible by groups ({groups})")
-        # _ConvNd's checks and initialisation, with the channels swapped for the weight's layout
-        super().__init__(out_channels, in_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, dtype)
-        self.in_channels, self.out_channels, self.output_padding = in_channels, out_channels, output_padding
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        name = type(self).__name__
+        if padding_mode != "zeros":
+            raise ValueError(f'{name}: only "zeros" padding mode is supported, got {padding_mode!r}')
+        if isinstance(padding, str):
+            raise ValueError(f"{name}: padding must be an int or a tuple of ints, got {padding!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, device, dtype)
+        self.output_padding = ops.conv.spatial_args(output_padding, "output_padding", name, 0, self.spatial,
+                                                    0)[3 - self.spatial:]
+
+    def _make_parameters(self, in_channels, out_channels, bias, dtype):
+        # _ConvNd's initialisation with the channels swapped for the weight's layout
+        super()._make_parameters(out_channels, in_channels, False, dtype)
         if bias:   # the bias has out_channels entries, bounded as the weight
-            fan_in = out_channels // groups * math.prod(self.kernel_size)
+            fan_in = out_channels // self.groups * math.prod(self.kernel_size)
             bound = 1.0 / math.sqrt(fan_in) if fan_in else 0.0
             self.bias = init.uniform_(empty(out_channels, dtype=dtype), -bound, bound).requires_grad_()
 
+    def _output_padding(self, x, output_size):
+        """PyTorch's _output_padding: the output_padding that makes the output output_size."""
+        if output_size is None:
+            return self.output_padding
+        sp, name = self.spatial, type(self).__name__
+        size = list(output_size)
+        if len(size) == sp + 2 or (isinstance(x, Tensor) and len(size) == x.ndim):
+            size = size[-sp:]
+        if len(size) != sp:
+            raise ValueError(f"{name}: output_size must have {sp} or {sp + 2} elements (got {len(output_size)})")
+        out = []
+        for i in range(sp):
+            in_size = x.shape[x.ndim - sp + i]
+            low = ((in_size - 1) * self.stride[i] - 2 * self.padding[i]
+                   + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
+            high = low + self.stride[i] - 1
+            if not low <= size[i] <= high:
+                raise ValueError(f"{name}: requested an output size of {tuple(output_size)}, but valid sizes range "
+                                 f"from {low} to {high} (for an input of {tuple(x.shape[-sp:])})")
+            out.append(size[i] - low)
+        return tuple(out)
+
     def forward(self, x, output_size=None):
-        if output_size is not None:
-            raise NotImplementedError(f"{type(self).__name__}: output_size is not supported; use output_padding")
-        f = F.conv_transpose2d if self.spatial == 2 else F.conv_transpose1d
-        return f(x, self.weight, self.bias, self.stride, self.padding, self.output_padding, self.groups,
-                 self.dilation)
+        f = (F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[self.spatial - 1]
+        return f(x, self.weight, self.bias, self.stride, self.padding, self._output_padding(x, output_size),
+                 self.groups, self.dilation)
 
 
 class ConvTranspose2d(_ConvTransposeNd):

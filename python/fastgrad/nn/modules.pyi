@@ -220,6 +220,8 @@ class Upsample(Module):
     def __call__(self, x: Tensor) -> Tensor: ...
 class ConvTranspose2d(Module):
     spatial: int
+    transposed: bool
+    output_padding: tuple[int, ...]
     weight: Tensor
     bias: Tensor | None
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, ...],

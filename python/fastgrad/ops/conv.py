@@ -1,7 +1,8 @@
-"""Convolutional-network ops on NCHW tensors, one class per family: Conv (conv1d, conv2d), Pool
-(max, average, adaptive average and max, in 1-D and 2-D) and BatchNorm. Each checks its arguments,
-then makes one C call forward and one backward (csrc/conv.inc, pool.inc, norm.inc); which algorithm runs is the kernels'
-business. Shapes, names and defaults are PyTorch's."""
+"""Convolutional-network ops on NC(D)HW tensors, one class per family: Conv (conv1d, conv2d, conv3d),
+Pool (max, average, adaptive average and max, in 1-D, 2-D and 3-D) and BatchNorm. A 1-D or 2-D op is
+the 3-D one with the missing leading spatial dimensions of size 1 (one geometry, one kernel). Each
+checks its arguments, then makes one C call forward and one backward (csrc/conv.inc, pool.inc,
+norm.inc); which algorithm runs is the kernels' business. Shapes, names and defaults are PyTorch's."""
 import numbers
 import threading
 
@@ -23,6 +24,26 @@ def pair(value, name, op, minimum):
     return tuple(int(v) for v in values)
 
 
+SPATIAL_DIMS = {1: "L", 2: "H, W", 3: "D, H, W"}
+_TUPLE_NAMES = {1: "a 1-tuple", 2: "a pair of ints", 3: "a triple of ints"}
+
+
+def spatial_args(value, name, op, minimum, spatial, fill=1):
+    """An int or `spatial` ints, each at least `minimum`, as (depth, height, width): the dimensions
+    a 1-D or 2-D op lacks are `fill` (a 2-D op runs as a 3-D one of depth 1)."""
+    if isinstance(value, (tuple, list)):
+        values = tuple(value)
+        if len(values) != spatial:
+            raise TypeError(f"{op}: {name} must be an int or {_TUPLE_NAMES[spatial]}, got {value!r}")
+    else:
+        values = (value,) * spatial
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
+        raise TypeError(f"{op}: {name} must be an int or {_TUPLE_NAMES[spatial]}, got {value!r}")
+    if any(v < minimum for v in values):
+        raise ValueError(f"{op}: {name} must be at least {minimum}, got {value!r}")
+    return (fill,) * (3 - spatial) + tuple(int(v) for v in values)
+
+
 def image_input(x, op, spatial):
     """(batched, n, c, spatial sizes) of an input of shape (n, c, *spatial) or (c, *spatial)."""
     if not isinstance(x, Tensor):
@@ -30,11 +51,16 @@ def image_input(x, op, spatial):
     if not x._dtype.is_floating_point:
         raise TypeError(f"{op}: input must be float32 or float64, got {x._dtype!r}")
     if x.ndim not in (spatial + 1, spatial + 2):
-        dims = "H, W" if spatial == 2 else "L"
+        dims = SPATIAL_DIMS[spatial]
         raise ValueError(f"{op}: expects an input of shape (N, C, {dims}) or (C, {dims}), got {x.shape}")
     batched = x.ndim == spatial + 2
     shape = x.shape if batched else (1,) + x.shape
     return batched, shape[0], shape[1], shape[2:]
+
+
+def _sizes(values, spatial):
+    """The last `spatial` of three sizes, as 'a x b' for a message."""
+    return " x ".join(map(str, values[3 - spatial:]))
 
 
 def _out_size(size, k, s, p_total, d, ceil_mode=False, p_left=0):
@@ -72,8 +98,8 @@ def scratch(slot, dtype, numel):
 
 # ---- convolution --------------------------------------------------------------------------------
 class Conv(Op):
-    """conv2d (spatial=2) or conv1d (spatial=1, run as a conv2d of height 1) of x (N, C, *spatial)
-    with weight (C_out, C/groups, *kernel) and an optional bias (C_out,)."""
+    """conv3d, conv2d or conv1d (spatial = 3, 2, 1; the lower ones as a conv3d of depth and height 1)
+    of x (N, C, *spatial) with weight (C_out, C/groups, *kernel) and an optional bias (C_out,)."""
 
     def __init__(self, stride=1, padding=0, dilation=1, groups=1, spatial=2):
         self.spatial = spatial
@@ -81,28 +107,22 @@ class Conv(Op):
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
 
     def _args(self, value, name, minimum):
-        if self.spatial == 1:
-            if isinstance(value, (tuple, list)):
-                if len(value) != 1:
-                    raise TypeError(f"conv1d: {name} must be an int or a 1-tuple, got {value!r}")
-                value = value[0]
-            return (minimum,) + pair(value, name, "conv1d", minimum)[1:]   # height 1: stride 1, padding 0
-        return pair(value, name, self.name, minimum)
+        return spatial_args(value, name, self.name, minimum, self.spatial, minimum)
 
     def forward(self, x, weight, bias=None):
-        op = self.name
-        batched, n, c, spatial = image_input(x, op, self.spatial)
-        h, w = spatial if self.spatial == 2 else (1,) + spatial
+        op, spatial = self.name, self.spatial
+        batched, n, c, sizes = image_input(x, op, spatial)
+        sizes = (1,) * (3 - spatial) + sizes
         if not isinstance(weight, Tensor):
             raise TypeError(f"{op}: weight must be a fastgrad Tensor, got {type(weight).__name__}")
-        if weight.ndim != self.spatial + 2:
+        if weight.ndim != spatial + 2:
             raise ValueError(f"{op}: weight must have shape (out_channels, in_channels/groups, "
-                             f"{'kH, kW' if self.spatial == 2 else 'kL'}), got {weight.shape}")
+                             f"{', '.join('k' + d for d in SPATIAL_DIMS[spatial].split(', '))}), got {weight.shape}")
         groups = self.groups
         if not isinstance(groups, numbers.Integral) or isinstance(groups, bool) or groups < 1:
             raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
         cout, cg = weight.shape[:2]
-        kh, kw = weight.shape[2:] if self.spatial == 2 else (1,) + weight.shape[2:]
+        kernel = (1,) * (3 - spatial) + weight.shape[2:]
         if c != cg * groups:
             raise ValueError(f"{op}: input of shape {x.shape} has {c} channels, but weight of shape {weight.shape} "
                              f"with groups={groups} expects {cg * groups}")
@@ -118,34 +138,33 @@ class Conv(Op):
                                  f"expects ({cout},)")
             if bias.dtype is not x.dtype:
                 raise TypeError(f"{op}: dtype mismatch, input {x.dtype!r} and bias {bias.dtype!r}")
-        sh, sw = self._args(self.stride, "stride", 1)
-        dh, dw = self._args(self.dilation, "dilation", 1)
+        strides = self._args(self.stride, "stride", 1)
+        dilations = self._args(self.dilation, "dilation", 1)
         if isinstance(self.padding, str):
             if self.padding == "valid":
-                pads = ((0, 0), (0, 0))
+                pads = ((0, 0),) * 3
             elif self.padding == "same":
-                if (sh, sw) != (1, 1):
+                if any(s != 1 for s in strides):
                     raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
-                # the total padding keeps the size; the odd one goes at the bottom/right, as in PyTorch
-                pads = tuple((d * (k - 1) // 2, d * (k - 1)) for d, k in ((dh, kh), (dw, kw)))
+                # the total padding keeps the size; the odd one goes at the end, as in PyTorch
+                pads = tuple((d * (k - 1) // 2, d * (k - 1)) for d, k in zip(dilations, kernel))
             else:
                 raise ValueError(f"{op}: padding must be 'same', 'valid', an int or a tuple of ints, "
                                  f"got {self.padding!r}")
         else:
-            ph, pw = self._args(self.padding, "padding", 0)
-            pads = ((ph, 2 * ph), (pw, 2 * pw))
-        oh = _out_size(h, kh, sh, pads[0][1], dh)
-        ow = _out_size(w, kw, sw, pads[1][1], dw)
-        if oh < 1 or ow < 1:
-            padded = (h + pads[0][1], w + pads[1][1])
-            kernel = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
-            if self.spatial == 1:
-                padded, kernel = padded[1:], kernel[1:]
-            raise ValueError(f"{op}: the kernel ({' x '.join(map(str, kernel))}, dilation included) is larger than "
-                             f"the padded input ({' x '.join(map(str, padded))}) of input shape {x.shape}")
-        self.geometry = geometry = [n, c, h, w, cout, kh, kw, oh, ow, sh, sw, pads[0][0], pads[1][0], dh, dw, groups]
-        out_shape = ((n, cout) if batched else (cout,)) + ((oh, ow) if self.spatial == 2 else (ow,))
-        out = empty(out_shape, x.dtype)
+            pads = tuple((p, 2 * p) for p in self._args(self.padding, "padding", 0))
+        outs = tuple(_out_size(size, k, s, p[1], d)
+                     for size, k, s, p, d in zip(sizes, kernel, strides, pads, dilations))
+        if min(outs) < 1:
+            padded = tuple(size + p[1] for size, p in zip(sizes, pads))
+            span = tuple((k - 1) * d + 1 for k, d in zip(kernel, dilations))
+            raise ValueError(f"{op}: the kernel ({_sizes(span, spatial)}, dilation included) is larger than "
+                             f"the padded input ({_sizes(padded, spatial)}) of input shape {x.shape}")
+        (d, h, w), (kd, kh, kw), (od, oh, ow) = sizes, kernel, outs
+        self.geometry = geometry = [n, c, h, w, cout, kh, kw, oh, ow, strides[1], strides[2], pads[1][0], pads[2][0],
+                                    dilations[1], dilations[2], groups, d, kd, od, strides[0], pads[0][0],
+                                    dilations[0]]
+        out = empty(((n, cout) if batched else (cout,)) + outs[3 - spatial:], x.dtype)
         k = x.dtype.k
         plan = ffi.new("int64_t[5]")
         k.conv2d_plan(plan, geometry)   # the kernels' algorithm and the scratch it needs
@@ -176,66 +195,62 @@ POOL_OPS = {"max": lib.FG_POOL_MAX, "avg": lib.FG_POOL_AVG, "avg_exclude_pad": l
             "adaptive_avg": lib.FG_POOL_ADAPTIVE_AVG, "adaptive_max": lib.FG_POOL_ADAPTIVE_MAX}
 
 
-def spatial_args(value, name, op, minimum, spatial, height=1):
-    """pair() for 2-D; for 1-D an int or a 1-tuple, as the pair (height, value): a 1-D op runs as the
-    2-D one on planes of height 1."""
-    if spatial == 2:
-        return pair(value, name, op, minimum)
-    if isinstance(value, (tuple, list)):
-        if len(value) != 1:
-            raise TypeError(f"{op}: {name} must be an int or a 1-tuple, got {value!r}")
-        value = value[0]
-    return (height,) + pair(value, name, op, minimum)[1:]
-
-
 class Pool(Op):
-    """Pooling of x (N, C, H, W) or (C, H, W), or with spatial=1 of x (N, C, L) or (C, L) as planes of
-    height 1: kind "max", "avg" (count_include_pad chooses the divisor), "adaptive_avg" or
-    "adaptive_max" (output_size instead of a kernel). Max pooling saves each maximum's position
-    (PyTorch's indices), and backward routes the gradient there."""
+    """Pooling of x (N, C, *spatial) or (C, *spatial), spatial = 3, 2 or 1 dimensions (the lower ones
+    as volumes of depth and height 1): kind "max", "avg" (count_include_pad and divisor_override
+    choose the divisor), "adaptive_avg" or "adaptive_max" (output_size instead of a kernel). Max
+    pooling saves each maximum's position (PyTorch's indices), and backward routes the gradient there."""
 
     def __init__(self, kind, kernel_size=None, stride=None, padding=0, dilation=1, ceil_mode=False,
-                 count_include_pad=True, output_size=None, spatial=2):
+                 count_include_pad=True, output_size=None, spatial=2, divisor_override=None):
         self.kind, self.kernel_size, self.stride, self.padding = kind, kernel_size, stride, padding
         self.dilation, self.ceil_mode, self.count_include_pad, self.output_size = (dilation, ceil_mode,
                                                                                    count_include_pad, output_size)
-        self.spatial = spatial
+        self.spatial, self.divisor_override = spatial, divisor_override
 
     def forward(self, x):
         op, spatial = f"{self.kind}_pool{self.spatial}d", self.spatial
         batched, n, c, sizes = image_input(x, op, spatial)
-        h, w = sizes if spatial == 2 else (1,) + sizes
+        sizes = (1,) * (3 - spatial) + sizes
+        divisor = 0
         if self.kind.startswith("adaptive"):
             size = self.output_size
-            if spatial == 2:
-                size = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
-                if len(size) != 2:
-                    raise TypeError(f"{op}: output_size must be an int or a pair, got {self.output_size!r}")
-                size = tuple(dim if s is None else s for s, dim in zip(size, (h, w)))
-            oh, ow = spatial_args(size, "output_size", op, 1, spatial)
-            if h < 1 or w < 1:
+            size = (None,) * spatial if size is None else size
+            if isinstance(size, (tuple, list)) and len(size) == spatial:   # None keeps that size
+                size = tuple(dim if s is None else s for s, dim in zip(size, sizes[3 - spatial:]))
+            outs = spatial_args(size, "output_size", op, 1, spatial)
+            if min(sizes) < 1:
                 raise ValueError(f"{op}: input of shape {x.shape} has an empty plane")
-            code, geometry = POOL_OPS[self.kind], [n * c, h, w, oh, ow, 0, 0, 1, 1, 0, 0, 1, 1]
+            code, kernel, strides, pads, dilations = POOL_OPS[self.kind], (0, 0, 0), (1, 1, 1), (0, 0, 0), (1, 1, 1)
         else:
-            kh, kw = spatial_args(self.kernel_size, "kernel_size", op, 1, spatial)
-            sh, sw = spatial_args(self.stride if self.stride not in (None, ()) else self.kernel_size, "stride", op, 1,
-                                  spatial)
-            ph, pw = spatial_args(self.padding, "padding", op, 0, spatial, 0)
-            dh, dw = spatial_args(self.dilation, "dilation", op, 1, spatial) if self.kind == "max" else (1, 1)
-            if 2 * ph > kh or 2 * pw > kw:
+            kernel = spatial_args(self.kernel_size, "kernel_size", op, 1, spatial)
+            strides = spatial_args(self.stride if self.stride not in (None, ()) else self.kernel_size, "stride", op,
+                                   1, spatial)
+            pads = spatial_args(self.padding, "padding", op, 0, spatial, 0)
+            dilations = spatial_args(self.dilation, "dilation", op, 1, spatial) if self.kind == "max" else (1, 1, 1)
+            if any(2 * p > k for p, k in zip(pads, kernel)):
                 raise ValueError(f"{op}: padding {self.padding} should be at most half of kernel_size "
                                  f"{self.kernel_size}")
-            oh = _out_size(h, kh, sh, 2 * ph, dh, self.ceil_mode, ph)
-            ow = _out_size(w, kw, sw, 2 * pw, dw, self.ceil_mode, pw)
-            if oh < 1 or ow < 1:
-                window, padded = f"{(kw - 1) * dw + 1}", f"{w + 2 * pw}"
-                if spatial == 2:
-                    window, padded = f"{(kh - 1) * dh + 1} x {window}", f"{h + 2 * ph} x {padded}"
-                raise ValueError(f"{op}: the window ({window}) is larger than the padded input ({padded}) of input "
-                                 f"shape {x.shape}")
+            outs = tuple(_out_size(size, k, s, 2 * p, d, self.ceil_mode, p)
+                         for size, k, s, p, d in zip(sizes, kernel, strides, pads, dilations))
+            if min(outs) < 1:
+                window = tuple((k - 1) * d + 1 for k, d in zip(kernel, dilations))
+                padded = tuple(size + 2 * p for size, p in zip(sizes, pads))
+                raise ValueError(f"{op}: the window ({_sizes(window, spatial)}) is larger than the padded input "
+                                 f"({_sizes(padded, spatial)}) of input shape {x.shape}")
+            if self.kind == "avg" and self.divisor_override is not None:
+                divisor = self.divisor_override
+                if not isinstance(divisor, numbers.Integral) or isinstance(divisor, bool):
+                    raise TypeError(f"{op}: divisor_override must be an int or None, got {divisor!r}")
+                if divisor == 0:
+                    raise ValueError(f"{op}: divisor_override must be non-zero")
+                divisor = int(divisor)
             kind = self.kind if self.kind == "max" or self.count_include_pad else "avg_exclude_pad"
-            code, geometry = POOL_OPS[kind], [n * c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw]
-        out = empty(((n, c) if batched else (c,)) + ((oh, ow) if spatial == 2 else (ow,)), x.dtype)
+            code = POOL_OPS[kind]
+        (d, h, w), (od, oh, ow), (kd, kh, kw) = sizes, outs, kernel
+        geometry = [n * c, h, w, oh, ow, kh, kw, strides[1], strides[2], pads[1], pads[2], dilations[1], dilations[2],
+                    d, od, kd, strides[0], pads[0], dilations[0], divisor]
+        out = empty(((n, c) if batched else (c,)) + outs[3 - spatial:], x.dtype)
         self.argmax = empty(out.shape, int64) if code in (lib.FG_POOL_MAX, lib.FG_POOL_ADAPTIVE_MAX) else None
         x.dtype.k.pool2d(out._buf, ffi.NULL if self.argmax is None else self.argmax._buf, x._buf, geometry, code)
         self.code, self.geometry = code, geometry

@@ -8,7 +8,7 @@ from .._C import ffi, lib
 from ..autograd import Op, grad_buffer_or_null, grad_targets
 from ..backend import get_num_threads
 from ..tensor import Tensor, empty
-from .conv import image_input, scratch, spatial_args
+from .conv import SPATIAL_DIMS, image_input, scratch, spatial_args
 
 UPSAMPLE_MODES = {"nearest": lib.FG_UPSAMPLE_NEAREST, "nearest-exact": lib.FG_UPSAMPLE_NEAREST_EXACT,
                   "linear": lib.FG_UPSAMPLE_LINEAR, "bilinear": lib.FG_UPSAMPLE_LINEAR}
@@ -79,7 +79,7 @@ class Upsample(Op):
 
 
 class ConvTranspose(Op):
-    """conv_transpose2d (spatial=2) or conv_transpose1d (spatial=1, height 1) of x (N, C_in, *spatial)
+    """conv_transpose3d, 2d or 1d (spatial = 3, 2, 1; the lower ones of depth and height 1) of x (N, C_in, *spatial)
     with weight (C_in, C_out/groups, *kernel): the gradient of conv2d with respect to its input,
     which the conv kernels compute (the convolution's geometry has x as its output). Without bias:
     the functional adds it."""
@@ -92,12 +92,12 @@ class ConvTranspose(Op):
         spatial = self.spatial
         op = f"conv_transpose{spatial}d"
         batched, n, cin, sizes = image_input(x, op, spatial)
-        h, w = sizes if spatial == 2 else (1,) + sizes
+        sizes = (1,) * (3 - spatial) + sizes
         if not isinstance(weight, Tensor):
             raise TypeError(f"{op}: weight must be a fastgrad Tensor, got {type(weight).__name__}")
         if weight.ndim != spatial + 2:
             raise ValueError(f"{op}: weight must have shape (in_channels, out_channels/groups, "
-                             f"{'kH, kW' if spatial == 2 else 'kL'}), got {weight.shape}")
+                             f"{', '.join('k' + d for d in SPATIAL_DIMS[spatial].split(', '))}), got {weight.shape}")
         if weight.dtype is not x.dtype:
             raise TypeError(f"{op}: dtype mismatch, input {x.dtype!r} and weight {weight.dtype!r}")
         groups = self.groups
@@ -109,21 +109,24 @@ class ConvTranspose(Op):
         if cin % groups:
             raise ValueError(f"{op}: in_channels {cin} is not divisible by groups={groups}")
         cout = weight.shape[1] * groups
-        kh, kw = weight.shape[2:] if spatial == 2 else (1,) + weight.shape[2:]
-        sh, sw = spatial_args(self.stride, "stride", op, 1, spatial)
-        ph, pw = spatial_args(self.padding, "padding", op, 0, spatial, 0)
-        dh, dw = spatial_args(self.dilation, "dilation", op, 1, spatial)
-        oph, opw = spatial_args(self.output_padding, "output_padding", op, 0, spatial, 0)
-        if oph >= max(sh, dh) or opw >= max(sw, dw):
+        kernel = (1,) * (3 - spatial) + weight.shape[2:]
+        strides = spatial_args(self.stride, "stride", op, 1, spatial)
+        pads = spatial_args(self.padding, "padding", op, 0, spatial, 0)
+        dilations = spatial_args(self.dilation, "dilation", op, 1, spatial)
+        extra = spatial_args(self.output_padding, "output_padding", op, 0, spatial, 0)
+        if any(e >= max(s, d) for e, s, d in zip(extra, strides, dilations)):
             raise ValueError(f"{op}: output_padding {self.output_padding} must be smaller than either stride "
                              f"{self.stride} or dilation {self.dilation}")
-        oh = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
-        ow = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
-        if oh < 1 or ow < 1:
+        outs = tuple((size - 1) * s - 2 * p + d * (k - 1) + e + 1
+                     for size, s, p, d, k, e in zip(sizes, strides, pads, dilations, kernel, extra))
+        if min(outs) < 1:
             raise ValueError(f"{op}: input of shape {x.shape} gives an output size of "
-                             f"{(oh, ow) if spatial == 2 else (ow,)}: padding {self.padding} is too large")
-        self.geometry = geometry = [n, cout, oh, ow, cin, kh, kw, h, w, sh, sw, ph, pw, dh, dw, groups]
-        out = empty(((n, cout) if batched else (cout,)) + ((oh, ow) if spatial == 2 else (ow,)), x.dtype, zeroed=True)
+                             f"{outs[3 - spatial:]}: padding {self.padding} is too large")
+        (d, h, w), (kd, kh, kw), (od, oh, ow) = sizes, kernel, outs
+        # the convolution whose input gradient this is: its input is our output, its output our input
+        self.geometry = geometry = [n, cout, oh, ow, cin, kh, kw, h, w, strides[1], strides[2], pads[1], pads[2],
+                                    dilations[1], dilations[2], groups, od, kd, d, strides[0], pads[0], dilations[0]]
+        out = empty(((n, cout) if batched else (cout,)) + outs[3 - spatial:], x.dtype, zeroed=True)
         k = x.dtype.k
         plan = ffi.new("int64_t[5]")
         k.conv2d_plan(plan, geometry)
