@@ -108,23 +108,6 @@ def scatter_with_reduce(input, dim, index, src, value, reduce, op):
     return scatter_reduce(input, dim, index, src, "sum" if reduce == "add" else "prod")
 
 
-def _index_offsets(input, dim, index, source, op):
-    """The element offsets into input of every element of `source`, whose slices along dim go to the
-    positions `index` (a 1-D index): index_copy's, index_reduce's and index_add's addressing."""
-    dim = _dim_index(dim, input.ndim, op)
-    index = _index._long_index(index, op)
-    if index.ndim > 1:
-        raise IndexError(f"{op}: index must be 0-D or 1-D, got shape {index.shape}")
-    index = index.reshape(-1)
-    shape = input._shape or (1,)
-    expected = shape[:dim] + (index.size,) + shape[dim + 1:]
-    if (source._shape or (1,)) != expected:
-        raise ValueError(f"{op}: source of shape {source.shape} does not fit an input of shape {input.shape} with "
-                         f"{index.size} indices along dimension {dim} (expected shape {expected})")
-    full = np.broadcast_to(index.reshape((1,) * dim + (-1,) + (1,) * (len(shape) - dim - 1)), expected)
-    return _index._along_dim_offsets(shape, dim, full, op).reshape(-1)
-
-
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     """input with source's slices along dim reduced into the positions `index` by 'prod', 'mean',
     'amax' or 'amin' (PyTorch's index_reduce)."""
@@ -133,7 +116,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     _check_reducible(input, "index_reduce")
     code = _reduce_code(reduce, "index_reduce", ("prod", "mean", "amax", "amin"))
     _same_dtype(source, input, "index_reduce", "source")
-    offsets = _index_offsets(input, dim, index, source, "index_reduce")
+    offsets = _index.slice_offsets(input, dim, index, source, "index_reduce")
     return ScatterReduce(offsets, code, include_self).forward(input, source)
 
 
@@ -148,7 +131,7 @@ def index_copy(input, dim, index, source):
     _tensor(input, "index_copy")
     _tensor(source, "index_copy", "source")
     _same_dtype(source, input, "index_copy", "source")
-    offsets = _index_offsets(input, dim, index, source, "index_copy")
+    offsets = _index.slice_offsets(input, dim, index, source, "index_copy")
     return IndexPut(Selection(source._shape, offsets=offsets)).forward(input, source)
 
 
@@ -224,18 +207,7 @@ def masked_scatter(input, mask, source):
     _tensor(input, "masked_scatter")
     _tensor(source, "masked_scatter", "source")
     _same_dtype(source, input, "masked_scatter", "source")
-    if isinstance(mask, Tensor):
-        if mask._dtype is not bool_:
-            raise TypeError(f"masked_scatter: mask must be a bool tensor, got {mask._dtype!r}")
-        mask = mask.numpy()
-    mask = np.asarray(mask)
-    if mask.dtype.kind != "b":
-        raise TypeError(f"masked_scatter: mask must be bool, got {mask.dtype}")
-    try:
-        shape = np.broadcast_shapes(input._shape, mask.shape)
-    except ValueError:
-        raise ValueError(f"masked_scatter: mask of shape {mask.shape} does not broadcast with the input's shape "
-                         f"{input.shape}") from None
+    mask, shape = _index.bool_mask(mask, input._shape, "masked_scatter")
     if shape != input._shape:
         input = input.expand(*shape)
     where = np.flatnonzero(np.broadcast_to(mask, shape))

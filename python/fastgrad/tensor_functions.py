@@ -233,24 +233,13 @@ def _index_add_args(input, dim, index, source, alpha, op):
         raise TypeError(f"{op}: source has dtype {source._dtype!r}, the input {input._dtype!r}; they must match")
     if not isinstance(alpha, numbers.Real) or isinstance(alpha, bool):
         raise TypeError(f"{op}: alpha must be a number, got {alpha!r}")
-    dim = _dim_index(dim, input.ndim, op)
-    index = _index._long_index(index, op)
-    if index.ndim > 1:
-        raise IndexError(f"{op}: index must be 0-D or 1-D, got shape {index.shape}")
-    index = index.reshape(-1)
-    shape = input._shape or (1,)
+    offsets = _index.slice_offsets(input, dim, index, source, op)
     src_shape = source._shape or (1,)
-    expected = shape[:dim] + (index.size,) + shape[dim + 1:]
-    if src_shape != expected:
-        raise ValueError(f"{op}: source of shape {source.shape} does not fit an input of shape {input.shape} with "
-                         f"{index.size} indices along dimension {dim} (expected shape {expected})")
-    full = np.broadcast_to(index.reshape((1,) * dim + (-1,) + (1,) * (len(shape) - dim - 1)), src_shape)
-    offsets = _index._along_dim_offsets(shape, dim, full, op)
     if source._shape != src_shape:
         source = source.reshape(src_shape)
     if alpha != 1:
         source = source * float(alpha)
-    return Selection(src_shape, offsets=offsets.reshape(-1)), source
+    return Selection(src_shape, offsets=offsets), source
 
 
 def index_add(input, dim, index, source, *, alpha=1):

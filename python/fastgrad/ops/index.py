@@ -489,6 +489,39 @@ def _along_dim_offsets(shape, dim, index, op, what="input"):
     return offsets
 
 
+def slice_offsets(x, dim, index, source, op):
+    """The element offsets into x of every element of `source`, whose slices along dim go to the
+    positions of the 0-D or 1-D `index`: index_add's, index_copy's and index_reduce's addressing."""
+    dim = _dim(dim, x.ndim, op)
+    index = _long_index(index, op)
+    if index.ndim > 1:
+        raise IndexError(f"{op}: index must be 0-D or 1-D, got shape {index.shape}")
+    index = index.reshape(-1)
+    shape = x._shape or (1,)
+    expected = shape[:dim] + (index.size,) + shape[dim + 1:]
+    if (source._shape or (1,)) != expected:
+        raise ValueError(f"{op}: source of shape {source.shape} does not fit an input of shape {x.shape} with "
+                         f"{index.size} indices along dimension {dim} (expected shape {expected})")
+    full = np.broadcast_to(index.reshape((1,) * dim + (-1,) + (1,) * (len(shape) - dim - 1)), expected)
+    return _along_dim_offsets(shape, dim, full, op).reshape(-1)
+
+
+def bool_mask(mask, shape, op):
+    """mask (a bool tensor, array or nested list) as a numpy array, and its shape broadcast with `shape`."""
+    if isinstance(mask, Tensor):
+        if mask._dtype is not bool_:
+            raise TypeError(f"{op}: mask must be a bool tensor, got {mask._dtype!r}")
+        mask = mask.numpy()
+    mask = np.asarray(mask)
+    if mask.dtype.kind != "b":
+        raise TypeError(f"{op}: mask must be bool, got {mask.dtype}")
+    try:
+        return mask, np.broadcast_shapes(shape, mask.shape)
+    except ValueError:
+        raise ValueError(f"{op}: mask of shape {mask.shape} does not broadcast with the input's shape "
+                         f"{shape}") from None
+
+
 def gather(x, dim, index):
     """out[i][j][k] = x[i][index[i][j][k]][k] (for dim=1), of index's shape. Backward: a scatter-add."""
     dim = _dim(dim, x.ndim, "gather")
@@ -506,18 +539,7 @@ def take(x, index):
 
 def masked_select(x, mask):
     """The elements of x where the bool mask (broadcast with x) is true, as a 1-D tensor."""
-    if isinstance(mask, Tensor):
-        if mask._dtype is not bool_:
-            raise TypeError(f"masked_select: mask must be a bool tensor, got {mask._dtype!r}")
-        mask = mask.numpy()
-    mask = np.asarray(mask)
-    if mask.dtype.kind != "b":
-        raise TypeError(f"masked_select: mask must be bool, got {mask.dtype}")
-    try:
-        shape = np.broadcast_shapes(x._shape, mask.shape)
-    except ValueError:
-        raise ValueError(f"masked_select: mask of shape {mask.shape} does not broadcast with the input's shape "
-                         f"{x._shape}") from None
+    mask, shape = bool_mask(mask, x._shape, "masked_select")
     coords = np.nonzero(np.broadcast_to(mask, shape))
     offsets = np.zeros(coords[0].shape if coords else (int(mask.all()),), dtype=np.int64)
     for c, stride in zip(coords, autograd.broadcast_strides(x._shape, shape)):
