@@ -25,10 +25,12 @@ which arguments are the same tensor, the values of the other arguments, and grad
             __call__ (each Compiled has a class of its own), ~0.9 us on a small MLP's step.
 The step's intermediates (buffers nothing outside the plan holds afterwards, written by the plan
 before they are read) share one arena, placed by their first and last use (_arena). Recording the
-64-32-10 MLP's step costs ~170-180 us once Python has specialised this code (~5.5 of its eager steps,
-one thread; ~230 us for a process's 2nd-6th recordings, ~1.2 ms for its first): ~70 the eager run
-with its recording (the tape, the module walk for the guards), ~65 the plan (pointers, arena,
-guards), the rest entering and leaving the capture and the replay function.
+64-32-10 MLP's step costs ~5 of its eager steps once Python has specialised this code (~6-7 for a
+process's 2nd-6th recordings; README, "Compiled steps"): about a third the eager run with its
+recording (the tape, the module walk for the guards), a third the plan (finding the buffers among
+the pointers, the arena, the guards), the rest copying the inputs, entering and leaving the
+capture and the replay function. The cyclic garbage collector is paused meanwhile
+(_collector_paused).
 
 What changes between steps is never frozen:
   - learning rates and step counts: the update kernels of SGD, Adam, AdamW, SparseAdam, NAdam, RAdam,
