@@ -421,6 +421,10 @@ def _pair(shape, seed=0, requires_grad=False):
     ("bilinear", [(5, 3), (5, 4), (2, 3, 4), (2,)], {}),
     ("prelu", [(2, 3, 4), (3,)], {}),
     ("hardshrink", [(3, 4)], dict(lambd=0.6)),
+    ("conv3d", [(1, 2, 4, 4, 3), (3, 2, 2, 2, 2), (3,)], dict(padding=1)),
+    ("conv_transpose3d", [(1, 2, 3, 3, 2), (2, 3, 2, 2, 2), (3,)], dict(stride=2)),
+    ("max_pool3d", [(1, 2, 4, 4, 4)], dict(kernel_size=2)),
+    ("rms_norm", [(2, 3, 5)], dict(normalized_shape=(5,), eps=1e-6)),
 ])
 def test_top_level_forms_of_functional(name, shapes, kwargs):
     pairs = [_pair(s, seed=i, requires_grad=True) for i, s in enumerate(shapes)]

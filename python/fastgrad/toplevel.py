@@ -29,9 +29,10 @@ from .ops._checks import tensor_arg
 from .tensor import Size, Tensor, _dim_index, ones, tensor as _tensor
 
 # ---- torch.<name>(...) = F.<name>(...), the same arguments ------------------------------------------------
-AS_IN_F = ("conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
-           "adaptive_avg_pool1d", "selu", "celu", "threshold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
-           "bilinear", "prelu", "rrelu", "hardshrink")
+AS_IN_F = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d",
+           "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "avg_pool1d", "adaptive_avg_pool1d", "selu", "celu",
+           "threshold", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle", "bilinear", "prelu", "rrelu",
+           "hardshrink", "rms_norm")
 _from_f = {name: getattr(F, name) for name in AS_IN_F if hasattr(F, name)}
 globals().update(_from_f)
 if "channel_shuffle" in _from_f:
