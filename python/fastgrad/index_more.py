@@ -573,12 +573,8 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
         out = np.compress(starts, values, axis=d)
         inverse = np.cumsum(starts) - 1
     counts = np.diff(np.append(np.flatnonzero(starts), starts.size))
-    result = [tensor(np.ascontiguousarray(out), dtype=input._dtype)]
-    if return_inverse:
-        result.append(tensor(inverse.astype(np.int64), dtype=int64))
-    if return_counts:
-        result.append(tensor(counts.astype(np.int64), dtype=int64))
-    return result[0] if len(result) == 1 else tuple(result)
+    from .tensor_functions import _unique_result
+    return _unique_result(out, inverse, counts, input._dtype, return_inverse, return_counts)
 
 
 def _range_of(x, lo, hi):

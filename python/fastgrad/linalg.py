@@ -124,10 +124,16 @@ def _done(status, op):
         raise MemoryError(f"{op}: could not allocate the scratch memory of the factorisation")
 
 
+def _failed(info):
+    """Whether some matrix's info is nonzero: one kernel checks them all (a captured step's replay
+    checks it too)."""
+    return bool(info._numel) and bool(int64.k.check_range(info._buf, info._numel, 0, 1, 0))
+
+
 def _raise_on(info, op, describe):
-    """LinAlgError when some matrix's info is nonzero: one kernel checks them all (a captured step's
-    replay checks it too); only a failure reads the values, to name the matrix."""
-    if info._numel and int64.k.check_range(info._buf, info._numel, 0, 1, 0):
+    """LinAlgError when some matrix's info is nonzero (_failed); only a failure reads the values, to
+    name the matrix."""
+    if _failed(info):
         values = info.reshape(-1).tolist()
         b = next(i for i, v in enumerate(values) if v)
         where = f"(Batch element {b}): " if info.ndim else ""
@@ -197,7 +203,7 @@ class _Det(Function):
     @no_grad()
     def backward(ctx, g):
         A, LU, piv, info, d = ctx.saved
-        if not info._numel or not int64.k.check_range(info._buf, info._numel, 0, 1, 0):
+        if not _failed(info):
             gd = (g * d).unsqueeze(-1).unsqueeze(-1)
             return _lu_solve_raw(LU, piv, _eye_like(A) * gd, True)
         # singular somewhere: d det = tr(adj(A) dA), adj(A)^T = det(U)det(V) U diag(prod_{j!=i} s_j) V^T

@@ -488,7 +488,12 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     else:
         out, inverse, counts = np.unique(values, return_inverse=True, return_counts=True, axis=dim)
         inverse = inverse.reshape(-1)
-    result = [tensor(np.ascontiguousarray(out), dtype=input._dtype)]
+    return _unique_result(out, inverse, counts, input._dtype, return_inverse, return_counts)
+
+
+def _unique_result(out, inverse, counts, dtype, return_inverse, return_counts):
+    """unique's and unique_consecutive's result: the values, then the inverse and counts asked for."""
+    result = [tensor(np.ascontiguousarray(out), dtype=dtype)]
     if return_inverse:
         result.append(tensor(inverse.astype(np.int64), dtype=int64))
     if return_counts:
