@@ -16,6 +16,18 @@ from fastgrad.autograd import Op
 compile_module = sys.modules["fastgrad.compile"]
 
 
+@pytest.fixture(autouse=True, params=["plain", "straight"])
+def replay_tier(request, monkeypatch):
+    """Each test under both replay functions: the plain one every plan starts with, and the
+    straight-line one compiled for a plan that keeps replaying (here from its first replay)."""
+    if request.param == "straight":
+        monkeypatch.setattr(compile_module, "REPLAYS_BEFORE_CODEGEN", 1)
+    else:
+        monkeypatch.setattr(compile_module, "REPLAYS_BEFORE_CODEGEN", 10**9)
+        monkeypatch.setattr(compile_module, "_REPLAY_MAKERS", {})   # no form compiled yet
+    return request.param
+
+
 def batches(n, batch=32, features=64, classes=10, seed=0):
     rng = np.random.default_rng(seed)
     return [(fg.tensor(rng.standard_normal((batch, features)).astype(np.float32)),
@@ -64,6 +76,25 @@ def test_mlp_100_steps_same_bits_as_eager(optimizer):
     for p, q in zip(eager_model.parameters(), model.parameters()):
         assert bits(p) == bits(q)
     assert len(compiled.plans) == 1
+
+
+def test_a_plan_that_keeps_replaying_gets_its_straight_line_replay(monkeypatch):
+    monkeypatch.setattr(compile_module, "REPLAYS_BEFORE_CODEGEN", 5)
+    monkeypatch.setattr(compile_module, "_REPLAY_MAKERS", {})
+    data = batches(4) + batches(4, batch=16, seed=1)   # two signatures, their plans replayed in turn
+    eager_model, eager = mlp_step("adam")
+    model, step = mlp_step("adam")
+    compiled = fg.compile(step)
+    tiers = []
+    for i in range(24):
+        x, y = data[i % 8]
+        assert bits(eager(x, y)) == bits(compiled(x, y)), f"step {i}"
+        tiers.append(type(compiled).__call__.__qualname__.split(".")[0])
+    for p, q in zip(eager_model.parameters(), model.parameters()):
+        assert bits(p) == bits(q)
+    assert tiers[4] == "_plain_replay" and tiers[-1] == "_make"
+    assert all(plan.replay.__qualname__.startswith("_make") for plan in compiled.plans.values())
+    assert len(compile_module._REPLAY_MAKERS) == 1   # the two plans have one form: compiled once
 
 
 def test_lr_scheduler_change_takes_effect():
@@ -325,13 +356,15 @@ def count_buffer_allocations(monkeypatch):
     return buffers
 
 
-def test_zero_allocations_per_replayed_step(monkeypatch):
+def test_zero_allocations_per_replayed_step(monkeypatch, replay_tier):
     buffers = count_buffer_allocations(monkeypatch)
     model, step = mlp_step("adam")
     compiled = fg.compile(step)
     x, y = batches(1)[0]
-    for _ in range(3):
+    for _ in range(30):   # (the interpreter specialises new code within its first calls, once)
         compiled(x, y)
+    tier = "_make" if replay_tier == "straight" else "_plain_replay"
+    assert type(compiled).__call__.__qualname__.startswith(tier)
 
     def traced(fn, n=20):
         tracemalloc.start()

@@ -562,27 +562,65 @@ class _Plan:
                          "at capture; the replay checks them again)")
 
 
+REPLAYS_BEFORE_CODEGEN = 256   # a plan's replays through _plain_replay before its straight-line form is compiled
+
+
 def _replay_function(plan, lock):
+    """A Compiled's __call__ for one plan, None for a plan recorded with keyword arguments (those take
+    Compiled._call only). It is the straight-line form (_straight_replay) where one was compiled for
+    this plan's form already; otherwise _plain_replay, which compiles that form after
+    REPLAYS_BEFORE_CODEGEN replays: compiling costs ~6 eager steps of a small MLP and saves ~1.2 us a
+    replay, so only a plan that keeps replaying pays it, and a step replayed a few dozen times never
+    does."""
+    if plan.expect.n < 0:
+        return None
+    form = _replay_form(plan)
+    return _straight_replay(plan, lock, form) if form in _REPLAY_MAKERS else _plain_replay(plan, lock, form)
+
+
+def _plain_replay(plan, lock, form):
+    """The replay function written once for every plan: _Expected.match's checks, the grad mode,
+    guards_hold and run, ~2.2 us of Python around a 64-32-10 step (the straight-line form: ~1)."""
+    expect, grad_enabled, slow = plan.expect, plan.grad_enabled, Compiled._call
+    countdown = REPLAYS_BEFORE_CODEGEN
+
+    def __call__(self, *args, **kwargs):
+        nonlocal countdown
+        tensors = None if kwargs else expect.match(args)
+        if (tensors is None or autograd.is_grad_enabled() is not grad_enabled or not plan.guards_hold()):
+            return slow(self, args, kwargs)
+        countdown -= 1
+        if not countdown and plan.replay is __call__:   # it keeps replaying: the straight-line form pays now
+            plan.replay = _straight_replay(plan, lock, form)
+            if self.last is plan:
+                self._use(plan)
+        with lock:
+            return plan.run(tensors)
+    return __call__
+
+
+def _replay_form(plan):
+    expect = plan.expect
+    return (expect.n, tuple(i for i, *_ in expect.tensors), tuple(i for i, *_ in expect.values), tuple(expect.same),
+            tuple(expect.apart), plan.grad_enabled, tuple(attribute for _, attribute, _ in plan.watched),
+            len(plan.frozen), tuple(plan.sources), len(plan.lr_cells), len(plan.made))
+
+
+def _straight_replay(plan, lock, form):
     """A Compiled's __call__ for one plan: _Expected.match's checks for positional arguments,
     guards_hold's and run's work, written out as straight-line Python for this plan's arguments and
     guards. A loop, zip or map per call cost more than the checks themselves (~2 us of Python around
-    a 64-32-10 step, ~0.6 us written out). When the arguments or a guard do not hold it hands the
-    call to Compiled._call (_signature, the plans by signature, guards_hold, run), which decides.
-    None for a plan recorded with keyword arguments (those take _call only). The code depends only
-    on the plan's form (_replay_source), compiled once per form into a function that makes it; the
-    objects it compares against are that function's arguments _k0, _k1, ... in the order the form
-    lists them."""
-    expect = plan.expect
-    if expect.n < 0:
-        return None
-    form = (expect.n, tuple(i for i, *_ in expect.tensors), tuple(i for i, *_ in expect.values), tuple(expect.same),
-            tuple(expect.apart), plan.grad_enabled, tuple(attribute for _, attribute, _ in plan.watched),
-            len(plan.frozen), tuple(plan.sources), len(plan.lr_cells), len(plan.made))
+    a 64-32-10 step, ~1 written out). When the arguments or a guard do not hold it hands the call to
+    Compiled._call (_signature, the plans by signature, guards_hold, run), which decides. The code
+    depends only on the plan's form (_replay_source), compiled once per form into a function that
+    makes it; the objects it compares against are that function's arguments _k0, _k1, ... in the
+    order the form lists them."""
     make = _REPLAY_MAKERS.get(form)
-    if make is None:   # compiling costs ~4 eager steps of a small MLP: plans of one form share it
+    if make is None:   # compiling costs ~6 eager steps of a small MLP: plans of one form share it
         env = {"_slow": Compiled._call, "_Tensor": Tensor, "_changes": _changes, "_autograd": autograd}
         exec(builtins.compile(_replay_source(*form), "<fastgrad.compile replay>", "exec"), env)
         make = _REPLAY_MAKERS[form] = env["_make"]
+    expect = plan.expect
     constants = [c for _, shape, dtype, requires_grad in expect.tensors for c in (shape, dtype, requires_grad)]
     constants += [c for _, kind, value in expect.values for c in (kind, value)]
     constants += [c for obj, _, value in plan.watched for c in (obj, value)]
