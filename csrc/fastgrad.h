@@ -98,9 +98,9 @@ void fg_sum_to_f32(float *out, const float *a, float alpha, const int64_t *shape
                    const int64_t *out_strides, int64_t ndim);
 void fg_sum_to_f64(double *out, const double *a, double alpha, const int64_t *shape,
                    const int64_t *out_strides, int64_t ndim);
-/* The sum of n elements, accumulated in double. */
-double fg_sum_f32(const float *a, int64_t n);
-double fg_sum_f64(const double *a, int64_t n);
+/* *out = the sum of n elements, accumulated in double, times scale (1/n for a mean). */
+void fg_sum_f32(float *out, const float *a, int64_t n, double scale);
+void fg_sum_f64(double *out, const double *a, int64_t n, double scale);
 
 /* ---- activations (activation.inc): forward, then backward from what forward saved ----------- */
 void fg_relu_f32(float *out, const float *x, int64_t n);
@@ -809,19 +809,15 @@ typedef union { void *p; int64_t i; double d; } fg_plan_arg;
  * the buffer must hold values in [lo, hi) or equal to allowed (an index input's bounds, a loss's
  * ignore_index, checked before the kernels that trust them); FG_PLAN_COPY: p {dst, src}, s {bytes},
  * memcpy (a step's input copied into the plan's buffer: the caller sets src before each run).
- * ret_slot >= 0 keeps the kernel's returned value in slots[ret_slot]; FG_PLAN_STATUS takes it as a
- * status (kernels returning int: 0 is success) and stops the run on a failure; from_slot >= 0 first sets
- * s[scalar_index].d = slots[from_slot] * mul / div (a loss's mean from a kernel's returned sum; the
- * capture allows one of the two, so the rounding is eager Python's). */
-enum { FG_PLAN_CHECK_RANGE = -1, FG_PLAN_STATUS = -2, FG_PLAN_COPY = -3 };
+ * status: the kernel returns an int status (0: done), and a failure stops the run (fg_plan_layout
+ * sets it from the kernel's signature). Kernels that return a value Python computes with (a count
+ * deciding a shape) are not replayable: fastgrad.compile refuses them at capture. */
+enum { FG_PLAN_CHECK_RANGE = -1, FG_PLAN_COPY = -3 };
 typedef struct {
     int64_t kernel;
     void **p;
     fg_plan_arg *s;
-    int64_t ret_slot;
-    int64_t from_slot;
-    int64_t scalar_index;
-    double mul, div;
+    int64_t status;
 } fg_plan_step;
 /* The id of kernel `name` (e.g. "fg_relu_f32") in the dispatch table, or -1. */
 int64_t fg_plan_kernel_id(const char *name);
@@ -830,8 +826,8 @@ int64_t fg_plan_kernel_id(const char *name);
  * or d (float or double). "" for an unknown id. */
 const char *fg_plan_kernel_signature(int64_t id);
 /* Fills steps[0..n) for kernels[i] (ids, FG_PLAN_COPY or FG_PLAN_CHECK_RANGE), each taking the next
- * of its pointer arguments from pointers and of its other arguments from scalars (in call order),
- * ret_slot and from_slot -1. Returns -1, or the index of an unknown kernel id. */
+ * of its pointer arguments from pointers and of its other arguments from scalars (in call order).
+ * Returns -1, or the index of an unknown kernel id. */
 int64_t fg_plan_layout(fg_plan_step *steps, const int64_t *kernels, int64_t n, void **pointers, fg_plan_arg *scalars);
 /* The arena of a recorded step's intermediates. owners [starts[o], starts[o] + bytes[o]),
  * in any order, are the buffers the steps' pointers point into (NULL excepted); movable[o]: nothing outside
@@ -848,6 +844,6 @@ void fg_plan_place(fg_plan_step *steps, int64_t n, const int64_t *owner_of, cons
                    const uint64_t *starts, char *arena);
 /* Runs the steps in order; returns -1, or the index of the range check or status step that failed
  * (nothing after it ran). Allocates nothing; the kernels keep their threads. */
-int64_t fg_plan_run(const fg_plan_step *steps, int64_t n, double *slots);
+int64_t fg_plan_run(const fg_plan_step *steps, int64_t n);
 
 #endif /* FASTGRAD_H */

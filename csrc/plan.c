@@ -38,7 +38,7 @@ int64_t fg_plan_layout(fg_plan_step *steps, const int64_t *kernels, int64_t n, v
         int64_t np, ns;
         uint64_t reads;
         kernel_args(kernels[i], &np, &ns, &reads);
-        steps[i] = (fg_plan_step){kernels[i], pointers, scalars, -1, -1, 0, 1.0, 1.0};
+        steps[i] = (fg_plan_step){kernels[i], pointers, scalars, kernels[i] >= 0 && plan_signatures[kernels[i]][0] == 's'};
         pointers += np, scalars += ns;
     }
     return -1;
@@ -113,7 +113,7 @@ void fg_plan_place(fg_plan_step *steps, int64_t n, const int64_t *owner_of, cons
     }
 }
 
-int64_t fg_plan_run(const fg_plan_step *steps, int64_t n, double *slots) {
+int64_t fg_plan_run(const fg_plan_step *steps, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         const fg_plan_step *step = &steps[i];
         void *const *p = step->p;
@@ -126,11 +126,9 @@ int64_t fg_plan_run(const fg_plan_step *steps, int64_t n, double *slots) {
             if (fg_check_range_i64((const int64_t *)p[0], s[0].i, s[1].i, s[2].i, s[3].i)) return i;
             continue;
         }
-        if (step->from_slot >= 0) s[step->scalar_index].d = slots[step->from_slot] * step->mul / step->div;
         double ret = 0;
         plan_calls[step->kernel](p, s, &ret);
-        if (step->ret_slot >= 0) slots[step->ret_slot] = ret;
-        else if (step->ret_slot == FG_PLAN_STATUS && ret != 0) return i;
+        if (step->status && ret != 0) return i;
     }
     return -1;
 }

@@ -244,7 +244,7 @@ def test_sum_is_accurate_and_independent_of_path_and_threads(dtype):
     1024-element block) the path moves it; float32 data is summed with a double total."""
     x = np.random.default_rng(7).uniform(0, 1, 3_000_001).astype(dtype)   # odd length: every tail
     reference = float(np.sum(x.astype(np.float64)))
-    fn = lib.fg_sum_f32 if dtype == np.float32 else lib.fg_sum_f64
+    fn, out = (lib.fg_sum_f32, ffi.new("float[1]")) if dtype == np.float32 else (lib.fg_sum_f64, ffi.new("double[1]"))
     path, threads = fg.kernel_path(), fg.get_num_threads()
     try:
         for name in fg.backend.available_kernel_paths():
@@ -252,7 +252,8 @@ def test_sum_is_accurate_and_independent_of_path_and_threads(dtype):
             results = set()
             for n in (1, 2, 3):
                 fg.set_num_threads(n)
-                results.add(fn(_c(x), x.size))
+                fn(out, _c(x), x.size, 1.0)
+                results.add(out[0])
             assert len(results) == 1, f"{name}: sum changed with the thread count: {results}"
             assert abs(results.pop() - reference) <= 1e-6 * reference
     finally:

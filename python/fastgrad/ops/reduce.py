@@ -89,8 +89,7 @@ class Sum(Op):
         self.scale = (1.0 / count if count else float("nan")) if self.mean else 1.0   # mean of nothing is NaN
         if plan.full:   # full reduction: one pass, accumulated in double
             out = empty(plan.shape, x._dtype, 1)
-            # by the fill kernel, not a Python write: a captured step replays it from the returned sum
-            kernels.fill(out._buf, x._dtype.code, x._dtype.k.sum(x._buf, x._numel) * self.scale, 0, 1)
+            x._dtype.k.sum(out._buf, x._buf, x._numel, self.scale)
         else:
             out = empty(plan.shape, x._dtype, plan.numel, zeroed=True)
             if count == 0:
