@@ -30,7 +30,7 @@ process's 2nd-6th recordings; README, "Compiled steps"): about a third the eager
 recording (the tape, the module walk for the guards), a third the plan (finding the buffers among
 the pointers, the arena, the guards), the rest copying the inputs, entering and leaving the
 capture and the replay function. The cyclic garbage collector is paused meanwhile
-(_collector_paused).
+(Compiled._record).
 
 What changes between steps is never frozen:
   - learning rates and step counts: the update kernels of SGD, Adam, AdamW, SparseAdam, NAdam, RAdam,
@@ -38,11 +38,10 @@ What changes between steps is never frozen:
     read group["lr"] from a cell of the optimizer, which each replay refreshes (a scheduler's
     change takes effect), and increment state["step"], a tensor, themselves (Adam's bias
     corrections follow); other optimizers are refused;
-  - random numbers: the C generator advances its state buffer, which the plan reads;
-  - a kernel's returned value (a loss's sum) lives in a plan slot that later calls read.
+  - random numbers: the C generator advances its state buffer, which the plan reads.
 What the plan cannot replay is refused at capture with CaptureError naming the op: a host read of a
 tensor the step computed or took as input (.item(), .numpy(), .tolist(), bool(), float(), int(),
-print), Python arithmetic on a kernel's returned value beyond one scaling, a kernel whose result
+print), a kernel whose result
 decides a shape (nonzero), a pointer into memory the plan cannot keep alive, a scheduler's step(),
 a collective of fastgrad.distributed (refuse_while_recording).
 Guards that record a new plan: a new input signature (at most MAX_PLANS per compiled function,
@@ -57,7 +56,6 @@ Not captured, by design: Python values fn reads from elsewhere than its argument
 closures) other than optimizer hyperparameters are constants of the plan.
 """
 import builtins
-import contextlib
 import functools
 import gc
 import itertools
@@ -94,8 +92,7 @@ _cast = ffi.cast
 _get_ident = threading.get_ident
 _VIEW = type(ffi.cast("void *", 0))   # the cdata class of casts and pointer arithmetic: never an owner
 # C-level pieces for passes over a whole tape
-_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
-_ID, _SCALAR_FORMAT, _KIND = operator.attrgetter("id"), operator.attrgetter("scalar_format"), operator.attrgetter("kind")
+_ID, _SCALAR_FORMAT = operator.attrgetter("id"), operator.attrgetter("scalar_format")
 _chain, _compress, _repeat = itertools.chain.from_iterable, itertools.compress, itertools.repeat
 _TAKE_POINTERS, _TAKE_SCALARS = operator.attrgetter("take_pointers"), operator.attrgetter("take_scalars")
 _apply = getattr(operator, "call", lambda f, *args: f(*args))   # (operator.call is Python 3.11's)
@@ -107,17 +104,18 @@ def _address(cdata):
 
 class _Kernel:
     """What a plan needs of one kernel: its id in the dispatch table, which arguments are pointers
-    and which are scalars, and what its result is (None: nothing to keep; "double", "status", "int")."""
-    __slots__ = ("name", "id", "pointers", "scalars", "scalar_format", "real", "result", "take_pointers",
+    and which are scalars, and whether a replay can reproduce its result (refusal: None, or why not:
+    a value Python computes with; a status, 0 or a failure the op raises on, stops the replay there)."""
+    __slots__ = ("name", "id", "pointers", "scalars", "scalar_format", "real", "refusal", "take_pointers",
                  "take_scalars")
 
-    def __init__(self, name, kernel_id, fields, result=None, real=None):
-        self.name, self.id, self.result, self.real = name, kernel_id, result, real
-        self.pointers = tuple(i for i, f in enumerate(fields) if f == "p")
-        self.scalars = tuple(i for i, f in enumerate(fields) if f != "p")
-        self.scalar_format = "".join("d" if fields[i] == "d" else "q" for i in self.scalars)
-        # a call's pointer and other arguments, each as a tuple, taken at C speed when the plan is made
-        self.take_pointers, self.take_scalars = _taker(self.pointers), _taker(self.scalars)
+    def __init__(self, name, kernel_id, fields, result="v", real=None):
+        self.name, self.id, self.real = name, kernel_id, real
+        self.refusal = None if result in "vs" else (
+            f"compile: {name} returns a value that Python computes with (a count that decides a shape or a branch, "
+            f"e.g. nonzero, masked_select): not capturable")
+        arguments = _ARGUMENTS.get(fields) or _arguments(fields)
+        self.pointers, self.scalars, self.scalar_format, self.take_pointers, self.take_scalars = arguments
 
     @classmethod
     def of(cls, real, name):
@@ -126,81 +124,46 @@ class _Kernel:
         if kernel_id < 0:
             raise CaptureError(f"compile: {name} is not in the plan's dispatch table (csrc/build_plan.py)")
         result, fields = ffi.string(lib.fg_plan_kernel_signature(kernel_id)).decode().split(":")
-        return cls(name, kernel_id, fields, _RESULTS[result], real)
+        return cls(name, kernel_id, fields, result, real)
+
+
+_ARGUMENTS = {}   # a signature's argument letters -> what _Kernel keeps of them (kernels share a few dozen)
+
+
+def _arguments(fields):
+    """Which arguments are pointers and which scalars, the scalars' struct format (int64, double), and
+    getters taking a call's pointer and other arguments, each as a tuple, at C speed."""
+    pointers = [i for i, f in enumerate(fields) if f == "p"]
+    scalars = [i for i, f in enumerate(fields) if f != "p"]
+    arguments = _ARGUMENTS[fields] = (pointers, scalars, fields.replace("p", "").replace("i", "q"), _taker(pointers),
+                                      _taker(scalars))
+    return arguments
 
 
 def _taker(indices):
     """args -> the tuple of args[i] for i in indices, as one C-level call (itemgetter gives a lone item
     bare, so one index or a run of them is a slice)."""
-    if not indices or indices == tuple(range(indices[0], indices[-1] + 1)):
+    if not indices or indices[-1] - indices[0] == len(indices) - 1:   # (increasing: a run)
         return operator.itemgetter(slice(indices[0], indices[-1] + 1) if indices else slice(0, 0))
     return operator.itemgetter(*indices)
 
 
-_RESULTS = {"v": None, "d": "double", "s": "status", "i": "int"}
 _COPY = _Kernel("<input copy>", lib.FG_PLAN_COPY, "ppi")             # dst, src, bytes
 _RANGE = _Kernel("<range check>", lib.FG_PLAN_CHECK_RANGE, "piiii")   # buffer, n, lo, hi, allowed
 _FILL = _Kernel.of(lib.fg_fill, "fg_fill")
 
 
-class _Returned:
-    """A kernel's returned value during capture: it may be scaled once (total / rows) and passed to
-    another kernel; any other use would freeze it into the plan, so it raises."""
-    __slots__ = ("value", "slot", "mul", "div", "kernel")
-
-    def __init__(self, value, slot, kernel, mul=1.0, div=1.0):
-        self.value, self.slot, self.kernel, self.mul, self.div = value, slot, kernel, mul, div
-
-    def _refuse(self, what):
-        raise CaptureError(f"compile: {what} of the value {self.kernel} returned: a replay could not reproduce it "
-                           f"(Python computing on a kernel's result inside a captured step)")
-
-    def _scaled(self, other, divide):
-        if self.mul != 1.0 or self.div != 1.0 or isinstance(other, bool) or not isinstance(other, (int, float)):
-            self._refuse("arithmetic beyond one scaling by a number")
-        other = float(other)
-        value = self.value / other if divide else self.value * other
-        return _Returned(value, self.slot, self.kernel, 1.0 if divide else other, other if divide else 1.0)
-
-    def __mul__(self, other):
-        return self._scaled(other, False)
-
-    __rmul__ = __mul__
-
-    def __truediv__(self, other):
-        return self._scaled(other, True)
-
-    def __float__(self):
-        self._refuse("a host read (float(), a write into a buffer from Python)")
-
-    def __bool__(self):
-        self._refuse("a branch on (bool())")
-
-    def __repr__(self):
-        return f"<value returned by {self.kernel} inside a captured step>"
-
-    def __getattr__(self, name):
-        self._refuse(f"the attribute {name!r}")
-
-    for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__rtruediv__", "__neg__", "__lt__", "__le__",
-                  "__gt__", "__ge__", "__eq__", "__ne__", "__int__", "__index__", "__round__", "__format__",
-                  "__pow__", "__abs__"):
-        locals()[_name] = (lambda n: lambda self, *a: self._refuse(f"Python's {n}"))(_name)
-    __hash__ = None
-
-
 class _Recorder:
-    """One recorded call of a step. Each kernel call is noted on the tape as it is made, arguments
-    as given (cdata, numbers); turning them into the plan's addresses and values waits for the end
-    (_Plan, _pointers, _arena), where it takes a few C-level passes over all of them."""
+    """One recorded call of a step. Each kernel call is noted as it is made, its _Kernel in kernels
+    and its arguments as given (cdata, numbers) in calls; turning them into the plan's addresses and
+    values waits for the end (_Plan, _pointers, _arena), where it takes a few C-level passes over all
+    of them."""
 
     def __init__(self, inputs):
         self.thread = _get_ident()
-        self.tape = []         # (_Kernel, its arguments, None or (scalar index, the _Returned it takes), result slot)
-        self.marked = []       # the tape's calls with a result slot or a _Returned argument
-        self.owners = {}       # address -> cdata array: buffers known whole besides the tape's own arrays
+        self.kernels, self.calls = [], []
+        self.owners = {}       # address -> cdata array: buffers known whole besides the calls' own arrays
         self.inputs = inputs
-        self.slots = 0
         self.optimizer_params = {}  # optimizer -> [parameter], one per kernel call
         self.grads_before = {}      # id(parameter) -> its .grad when a module holding it was first called
         self.hyperparameters = {}   # optimizer -> its groups' hyperparameters after its step()
@@ -214,39 +177,22 @@ class _Recorder:
         if _is_array(cdata):
             self.owners[_address(cdata)] = cdata
 
-    def record(self, k, real, args):
-        """The careful path of one kernel call: inside an optimizer's step(), a result the plan keeps
-        (a returned value, a status), or an argument that is a kernel's returned value."""
+    def note(self, k, args):
+        self.kernels.append(k)
+        self.calls.append(args)
+
+    def refuse(self, k):
+        """A kernel call the plan cannot hold: one whose result Python uses, or one inside an optimizer's
+        step() that did not come through Optimizer._kernel."""
         if self.unrouted:
             raise CaptureError(f"compile: {self.unrouted}.step() called {k.name} outside Optimizer._kernel, so "
                                f"its hyperparameters would be frozen into the plan (sparse gradients?)")
-        if k.result == "int":
-            raise CaptureError(f"compile: {k.name} returns a count that decides a shape or a branch in Python "
-                               f"(e.g. nonzero, masked_select): not capturable")
-        source = None
-        for j, i in enumerate(k.scalars):
-            a = args[i]
-            if type(a) is _Returned:
-                if source is not None:
-                    a._refuse("a second returned value in one call")
-                source = (j, a)
-                args = args[:i] + (a.value,) + args[i + 1:]
-        result = real(*args)
-        slot = -1
-        if k.result == "status":   # 0, or a failure the op raises on: the replay stops there too
-            slot = lib.FG_PLAN_STATUS
-        elif k.result == "double":
-            slot, self.slots = self.slots, self.slots + 1
-            result = _Returned(result, slot, k.name)
-        if slot != -1 or source is not None:
-            self.marked.append(len(self.tape))
-        self.tape.append((k, args, source, slot))
-        return result
+        raise CaptureError(k.refusal)
 
     def host_read(self, t, what):
         """Refuses a host read of a buffer the step computed or took as input (any buffer a recorded
         kernel was given may have changed)."""
-        seen = {_address(a) for k, args, _, _ in self.tape for a in map(args.__getitem__, k.pointers)
+        seen = {_address(a) for k, args in zip(self.kernels, self.calls) for a in map(args.__getitem__, k.pointers)
                 if a is not None and type(a) is not list and type(a) is not tuple}
         if _address(t._buf) in seen.union(_address(i._buf) for i in self.inputs):
             raise CaptureError(f"compile: {what} on a tensor of shape {t._shape} that the step computed or took "
@@ -262,13 +208,11 @@ def _wrap(real, name):
         if rec is None or rec.thread != _get_ident():
             return real(*args)
         k = described[0] if described else described.append(_Kernel.of(real, name)) or described[0]
-        if k.result is None and rec.unrouted is None:   # the usual call: noted, then run
-            rec.tape.append((k, args, None, -1))
-            try:
-                return real(*args)
-            except CaptureError:   # converting an argument refused: a _Returned, which record() routes
-                del rec.tape[-1]
-        return rec.record(k, real, args)
+        if k.refusal is not None or rec.unrouted is not None:
+            rec.refuse(k)
+        rec.kernels.append(k)
+        rec.calls.append(args)
+        return real(*args)
     return kernel
 
 
@@ -288,12 +232,11 @@ def _module_called(module):
         raise CaptureError(f"compile: a forward hook on {type(module).__name__} runs Python, which a replay "
                            f"would skip; remove it (handle.remove()) or call the step uncompiled")
     if id(module) not in rec.modules:
-        for m in module.modules():   # children too: Sequential calls their forward directly
-            own = [(n, p, p._buf) for n, p in m._own_parameters()]
-            rec.modules[id(m)] = (m, m.training, own)
-            for _, p, _ in own:
+        for m, params, buffers in module._tree():   # children too: Sequential calls their forward directly
+            rec.modules[id(m)] = (m, m.training, [(n, p, p._buf) for n, p in params])
+            for _, p in params:
                 rec.grads_before.setdefault(id(p), p.grad)
-            for _, b in m._own_buffers():   # known whole: the step may read a slice of one
+            for _, b in buffers:   # known whole: the step may read a slice of one
                 rec.own(b._buf)
 
 
@@ -339,7 +282,7 @@ def _zeroed(buf, dtype, numel):
     this time the allocation did)."""
     rec = _capturing
     if rec is not None and rec.thread == _get_ident() and numel:
-        rec.tape.append((_FILL, (buf, dtype.code, 0.0, 0, numel), None, -1))
+        rec.note(_FILL, (buf, dtype.code, 0.0, 0, numel))
 
 
 def _scheduler_stepped(scheduler):
@@ -366,7 +309,7 @@ def _range_check(t, high, allowed=-2**63):
     (a loss's ignore_index)."""
     rec = _capturing
     if rec is not None and rec.thread == _get_ident():
-        rec.tape.append((_RANGE, (t._buf, t._numel, 0, high, allowed), None, -1))
+        rec.note(_RANGE, (t._buf, t._numel, 0, high, allowed))
 
 
 class _RecordingKernels:
@@ -444,29 +387,21 @@ class _Plan:
         self.result = result
         # first, each input copied into the buffer the recorded call read it from (its source is set
         # by each replay: self.sources)
-        tape = [(_COPY, (_cast("void *", address), ffi.NULL, size), None, -1) for address, size in copies] + rec.tape
-        rec.tape = rec.inputs = None
-        self.n = len(tape)
-        kernels, calls = list(map(_FIRST, tape)), list(map(_SECOND, tape))
+        kernels = [_COPY] * len(copies) + rec.kernels
+        calls = [(_cast("void *", address), ffi.NULL, size) for address, size in copies] + rec.calls
+        rec.kernels = rec.calls = rec.inputs = None
+        self.n = len(kernels)
         # every call's pointer arguments, in order, in one block; its other arguments in another
         self.pointers, owners = _pointers(rec, kernels, calls)
         scalars = list(_chain(map(_apply, map(_TAKE_SCALARS, kernels), calls)))
-        self.scalars = ffi.new("fg_plan_arg[]", len(scalars) or 1)
+        del calls   # (their arguments hold buffers: _arena counts who else does)
+        self.scalars = alloc_uninitialized("fg_plan_arg[]", len(scalars) or 1)
         ffi.memmove(self.scalars, struct.pack("=" + "".join(map(_SCALAR_FORMAT, kernels)), *scalars), 8 * len(scalars))
-        self.steps = ffi.new("fg_plan_step[]", self.n or 1)
+        self.steps = alloc_uninitialized("fg_plan_step[]", self.n or 1)
         if lib.fg_plan_layout(self.steps, list(map(_ID, kernels)), self.n, self.pointers, self.scalars) >= 0:
             raise RuntimeError("compile: a recorded kernel id is not in the dispatch table")   # (a bug)
-        for i in rec.marked:   # the calls whose result is kept or which take a kernel's returned value
-            _, _, source, slot = tape[len(copies) + i]
-            step = self.steps[len(copies) + i]
-            step.ret_slot = slot
-            if source is not None:
-                step.scalar_index, value = source
-                step.from_slot, step.mul, step.div = value.slot, value.mul, value.div
-        del tape, calls   # (their arguments hold buffers: _arena counts who else does)
         self.keep, self.arena, self.arena_bytes, self.intermediate_bytes = _arena(rec, self.steps, kernels, owners,
                                                                                   len(self.pointers))
-        self.slots = ffi.new("double[]", max(rec.slots, 1))
         self.sources = [2 * c + 1 for c in range(len(copies))]   # each input copy's src in self.pointers
         self.expect = _Expected(key[0], dtypes_of_args, has_kwargs)
         self.grad_enabled = key[1]
@@ -540,7 +475,7 @@ class _Plan:
             cell[0] = group["lr"]
         for p, grad in self.made:
             p.grad = grad
-        failed = lib.fg_plan_run(self.steps, self.n, self.slots)
+        failed = lib.fg_plan_run(self.steps, self.n)
         if failed >= 0:
             self.failed(failed)
         return self.result
@@ -626,7 +561,7 @@ def _straight_replay(plan, lock, form):
     constants += [c for obj, _, value in plan.watched for c in (obj, value)]
     constants += [c for frozen in plan.frozen for c in frozen] + [c for pair in plan.lr_cells for c in pair]
     constants += [c for pair in plan.made for c in pair]
-    return make(plan, lock, lib.fg_plan_run, plan.pointers, plan.steps, plan.n, plan.slots, plan.result, *constants)
+    return make(plan, lock, lib.fg_plan_run, plan.pointers, plan.steps, plan.n, plan.result, *constants)
 
 
 def _replay_source(n, tensors, values, same, apart, grad_enabled, watched, frozen, sources, lr_cells, made):
@@ -658,7 +593,7 @@ def _replay_source(n, tensors, values, same, apart, grad_enabled, watched, froze
     work += [f"{k()}[0] = {k()}['lr']" for _ in range(lr_cells)]
     work += [f"{k()}.grad = {k()}" for _ in range(made)]
     constants = "".join(f", {name}" for name in used)
-    lines = [f"def _make(_plan, _lock, _run, _pointers, _steps, _n, _slots, _result{constants}):",
+    lines = [f"def _make(_plan, _lock, _run, _pointers, _steps, _n, _result{constants}):",
              "  def __call__(self, *args, **kwargs):",
              f"    if kwargs or len(args) != {n}:",
              "        return _slow(self, args, kwargs)"]
@@ -668,7 +603,7 @@ def _replay_source(n, tensors, values, same, apart, grad_enabled, watched, froze
     lines += ["    if (" + " or\n            ".join(miss) + "):", "        return _slow(self, args, kwargs)"]
     lines += ["    _lock.acquire()",
               "    try:"] + [f"        {line}" for line in work] + [
-              "        failed = _run(_steps, _n, _slots)",
+              "        failed = _run(_steps, _n)",
               "    finally:",
               "        _lock.release()",
               "    if failed >= 0:",
@@ -683,23 +618,21 @@ _REPLAY_MAKERS = {}   # form -> the function making a replay function of that fo
 
 def _pointers(rec, kernels, calls):
     """Every pointer argument of the calls, in call order, in one void *[] block, and the buffers they
-    point into: rec.owners and the arrays among them, address -> cdata array. cffi converting them
-    all at once into one void *[] costs ~2 us for 60 pointers, a cast each in Python ~14; the
-    arrays among them are picked out at C speed too (itertools over map)."""
+    point into, address -> cdata: rec.owners (buffers known whole: the inputs, the modules' buffers,
+    arrays made of Python sequences) and every argument that is not a view (a cast, pointer arithmetic,
+    NULL): an array, or a pointer from ffi.new("T *"), whose one number (8 bytes at most: kernels take
+    pointers to numbers) ffi.sizeof covers. cffi converting them all at once into one void *[] costs
+    ~2 us for 60 pointers, a cast each in Python ~14; the owners are picked out at C speed too."""
     objs = list(_chain(map(_apply, map(_TAKE_POINTERS, kernels), calls)))
     try:
         block = ffi.new("void *[]", objs or 1)
     except TypeError:   # a Python sequence or None given for a pointer
         objs = [_as_pointer(rec, k, i, args[i]) for k, args in zip(kernels, calls) for i in k.pointers]
         block = ffi.new("void *[]", objs or 1)
-    owners, rec.owners = rec.owners, None
     addresses = ffi.unpack(_cast("uintptr_t *", block), len(objs))
-    # the arguments that are not pointer views (casts, pointer arithmetic, NULL), by address
-    arrays = dict(_compress(zip(addresses, objs), map(operator.is_not, map(type, objs), _repeat(_VIEW))))
-    fresh = list(arrays.keys() - owners.keys())
-    found = list(map(arrays.__getitem__, fresh))
-    # the arrays among them (a pointer from ffi.new("T *") has no extent to own)
-    owners.update(_compress(zip(fresh, found), map(operator.eq, map(_KIND, map(ffi.typeof, found)), _repeat("array"))))
+    owners = dict(_compress(zip(addresses, objs), map(operator.is_not, map(type, objs), _repeat(_VIEW))))
+    owners.update(rec.owners)
+    rec.owners = None
     return block, owners
 
 
@@ -738,10 +671,12 @@ def _arena(rec, steps, kernels, owners, pointers):
     if rec.constants:
         movable = [alone and start not in rec.constants for alone, start in zip(movable, owners)]
     count = len(owners)
-    offset, owner_of, moved = ffi.new("int64_t[]", count or 1), ffi.new("int64_t[]", pointers or 1), ffi.new("int64_t *")
+    # one block: offset (count), owner_of (pointers), the moved bytes (1), scratch (10 * count)
+    offset = alloc_uninitialized("int64_t[]", 11 * count + pointers + 1)
+    owner_of, moved = offset + count, offset + count + pointers
     starts = ffi.new("uint64_t[]", list(owners) or 1)
     end = lib.fg_plan_arena(offset, owner_of, moved, steps, len(kernels), starts, list(map(ffi.sizeof, buffers)),
-                            movable, count, ffi.new("int64_t[]", 10 * count or 1))
+                            movable, count, moved + 1)
     if end < 0:
         k, i = [(k, i) for k in kernels for i in k.pointers][-1 - end]
         raise CaptureError(f"compile: argument {i} of {k.name} points into a buffer the capture never saw whole, "
@@ -941,10 +876,23 @@ class Compiled:
         return _check_result(result)
 
     def _record(self, key, args, kwargs):
+        # Python's cyclic garbage collector is off meanwhile: the recording makes and drops a few
+        # hundred small containers, and the collections they would set off walk the program's young
+        # objects, and now and then all of them (a few ms with PyTorch or JAX imported), for nothing
+        # the recording leaves behind
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._record_paused(key, args, kwargs)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _record_paused(self, key, args, kwargs):
         global _capturing
         args, kwargs = _own_inputs(args, kwargs)
         inputs = _tensors_of(args, kwargs)
-        with _capture_lock, _collector_paused():
+        with _capture_lock:
             rec = _Recorder(inputs)
             with _Patched():
                 _capturing = rec
@@ -966,21 +914,6 @@ class Compiled:
             plan.replay = _replay_function(plan, self.lock)
             self._use(plan)
         return result
-
-
-@contextlib.contextmanager
-def _collector_paused():
-    """Python's cyclic garbage collector off for a recording: it makes and drops a few hundred small
-    containers (the tape's entries, the plan's lists), and the collections they would set off walk
-    the program's young objects, and now and then all of them (with PyTorch or JAX imported, a few
-    ms), for nothing the recording leaves behind."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def compile(fn=None, *, fullgraph=False, dynamic=None, backend=None, mode=None, options=None, disable=False):
