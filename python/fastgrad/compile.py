@@ -9,28 +9,30 @@ which arguments are the same tensor, the values of the other arguments, and grad
             model's forward in a training loop), the signature stays eager: a replay's outputs
             have no graph to give;
   2nd call: runs fn eagerly while every kernel namespace (a dtype's `k`, dtypes.kernels) notes
-            each call on a tape, its arguments as given; then the tape becomes the plan in a few
-            C-level passes: every pointer converted at once (absolute addresses of buffers the
-            plan keeps alive: parameters, gradients, optimizer and generator state; or moves
-            into its arena: intermediates), the scalars packed, and fg_plan_layout /
-            fg_plan_arena / fg_plan_place (plan.c) giving each step its arguments;
+            each call as it is made: its kernel, its pointer arguments and its other arguments,
+            as given, each kind in one flat list; then those become the plan in a few C-level
+            passes: every pointer converted at once (absolute addresses of buffers the plan keeps
+            alive: parameters, gradients, optimizer and generator state; or moves into its
+            arena: intermediates), the scalars packed, and fg_plan_layout / fg_plan_arena /
+            fg_plan_place (plan.c) giving each step its arguments;
   later:    one call into C (fg_plan_run): the plan's first steps copy the tensor arguments into
             the buffers the recorded call read them from, then the recorded calls run; it returns
             the tensors the recorded call returned (the same objects, whose buffers the replay
             rewrote: a later call overwrites them; .clone() one to keep it). Returned tensors carry
             no autograd graph. Python around it only matches the arguments against the last plan
             (_Expected), checks the guards, points the copies at the new tensors and refreshes the
-            optimizers' lr cells: for positional calls all of it written out per plan as one
-            straight-line function (_replay_function) that becomes the compiled function's
-            __call__ (each Compiled has a class of its own), ~0.9 us on a small MLP's step.
+            optimizers' lr cells, in the replay function that is the compiled function's __call__
+            (each Compiled has a class of its own): one written once for every plan (~2.2 us on a
+            small MLP's step), and for a plan that keeps replaying, or whose form was compiled
+            before, one written out for its form as straight-line code (~1 us; _replay_function).
 The step's intermediates (buffers nothing outside the plan holds afterwards, written by the plan
 before they are read) share one arena, placed by their first and last use (_arena). Recording the
-64-32-10 MLP's step costs ~5 of its eager steps once Python has specialised this code (~6-7 for a
-process's 2nd-6th recordings; README, "Compiled steps"): about a third the eager run with its
-recording (the tape, the module walk for the guards), a third the plan (finding the buffers among
-the pointers, the arena, the guards), the rest copying the inputs, entering and leaving the
-capture and the replay function. The cyclic garbage collector is paused meanwhile
-(Compiled._record).
+64-32-10 MLP's step costs ~4 of its eager steps once Python has specialised this code (~5 for a
+process's 2nd-6th recordings, ~11 for its first, which also describes each kernel it meets and makes
+the recording namespaces; README, "Compiled steps"): about half the eager run with its recording
+(of which the module walk for the guards ~15 us), a third the plan (finding the buffers among the
+pointers, the arena, the guards), the rest copying the inputs and entering and leaving the capture.
+The cyclic garbage collector is paused meanwhile (Compiled._record).
 
 What changes between steps is never frozen:
   - learning rates and step counts: the update kernels of SGD, Adam, AdamW, SparseAdam, NAdam, RAdam,
@@ -88,14 +90,16 @@ _NAMESPACES = [dtypes.kernels] + [d.k for d in _DTYPES]
 _capture_lock = threading.Lock()   # the namespaces are global: one capture at a time
 _capturing = None                  # the recorder, while a capture runs
 _UINTPTR = ffi.typeof("uintptr_t")
+# the C types a recording uses, parsed once (cffi parsing one on its first use costs ~5-30 us)
+_STEPS, _ARGS, _POINTERS = ffi.typeof("fg_plan_step[]"), ffi.typeof("fg_plan_arg[]"), ffi.typeof("void *[]")
+_INT64S, _UINT64S, _BYTES = ffi.typeof("int64_t[]"), ffi.typeof("uint64_t[]"), ffi.typeof("char[]")
+_VOID_P, _CHAR_P, _UINTPTR_P = ffi.typeof("void *"), ffi.typeof("char *"), ffi.typeof("uintptr_t *")
 _cast = ffi.cast
 _get_ident = threading.get_ident
 _VIEW = type(ffi.cast("void *", 0))   # the cdata class of casts and pointer arithmetic: never an owner
 # C-level pieces for passes over a whole tape
 _ID, _SCALAR_FORMAT = operator.attrgetter("id"), operator.attrgetter("scalar_format")
-_chain, _compress, _repeat = itertools.chain.from_iterable, itertools.compress, itertools.repeat
-_TAKE_POINTERS, _TAKE_SCALARS = operator.attrgetter("take_pointers"), operator.attrgetter("take_scalars")
-_apply = getattr(operator, "call", lambda f, *args: f(*args))   # (operator.call is Python 3.11's)
+_compress, _repeat = itertools.compress, itertools.repeat
 
 
 def _address(cdata):
@@ -154,32 +158,33 @@ _FILL = _Kernel.of(lib.fg_fill, "fg_fill")
 
 
 class _Recorder:
-    """One recorded call of a step. Each kernel call is noted as it is made, its _Kernel in kernels
-    and its arguments as given (cdata, numbers) in calls; turning them into the plan's addresses and
-    values waits for the end (_Plan, _pointers, _arena), where it takes a few C-level passes over all
-    of them."""
+    """One recorded call of a step. Each kernel call is noted as it is made: its _Kernel, its pointer
+    arguments as given (cdata), its other arguments (numbers), each kind in one flat list; turning them
+    into the plan's addresses and values waits for the end (_Plan, _pointers, _arena), where it takes a
+    few C-level passes over all of them."""
 
     def __init__(self, inputs):
         self.thread = _get_ident()
-        self.kernels, self.calls = [], []
-        self.owners = {}       # address -> cdata array: buffers known whole besides the calls' own arrays
+        self.kernels, self.pointers, self.scalars = [], [], []
         self.inputs = inputs
         self.optimizer_params = {}  # optimizer -> [parameter], one per kernel call
         self.grads_before = {}      # id(parameter) -> its .grad when a module holding it was first called
         self.hyperparameters = {}   # optimizer -> its groups' hyperparameters after its step()
-        self.modules = {}           # id -> (module, training, [(name, param, buf)])
+        self.modules = {}           # id -> (module, training, [(name, parameter)])
         self.unrouted = None        # the optimizer class whose step() runs, outside its _kernel
         self.constants = set()      # addresses of the arrays made of Python sequences given for pointers
-        for t in inputs:
-            self.own(t._buf)
+        self.owners = {_address(t._buf): t._buf for t in inputs}   # (the plan's own copies: arrays)
 
     def own(self, cdata):
+        """cdata, if it is an array, is a buffer known whole (owners: address -> cdata) besides the
+        calls' own arrays."""
         if _is_array(cdata):
             self.owners[_address(cdata)] = cdata
 
     def note(self, k, args):
         self.kernels.append(k)
-        self.calls.append(args)
+        self.pointers += k.take_pointers(args)
+        self.scalars += k.take_scalars(args)
 
     def refuse(self, k):
         """A kernel call the plan cannot hold: one whose result Python uses, or one inside an optimizer's
@@ -192,8 +197,7 @@ class _Recorder:
     def host_read(self, t, what):
         """Refuses a host read of a buffer the step computed or took as input (any buffer a recorded
         kernel was given may have changed)."""
-        seen = {_address(a) for k, args in zip(self.kernels, self.calls) for a in map(args.__getitem__, k.pointers)
-                if a is not None and type(a) is not list and type(a) is not tuple}
+        seen = {_address(a) for a in self.pointers if a is not None and type(a) is not list and type(a) is not tuple}
         if _address(t._buf) in seen.union(_address(i._buf) for i in self.inputs):
             raise CaptureError(f"compile: {what} on a tensor of shape {t._shape} that the step computed or took "
                                f"as input: a host read inside a captured step would be frozen into the plan. "
@@ -211,7 +215,8 @@ def _wrap(real, name):
         if k.refusal is not None or rec.unrouted is not None:
             rec.refuse(k)
         rec.kernels.append(k)
-        rec.calls.append(args)
+        rec.pointers += k.take_pointers(args)
+        rec.scalars += k.take_scalars(args)
         return real(*args)
     return kernel
 
@@ -233,7 +238,7 @@ def _module_called(module):
                            f"would skip; remove it (handle.remove()) or call the step uncompiled")
     if id(module) not in rec.modules:
         for m, params, buffers in module._tree():   # children too: Sequential calls their forward directly
-            rec.modules[id(m)] = (m, m.training, [(n, p, p._buf) for n, p in params])
+            rec.modules[id(m)] = (m, m.training, params)
             for _, p in params:
                 rec.grads_before.setdefault(id(p), p.grad)
             for _, b in buffers:   # known whole: the step may read a slice of one
@@ -325,55 +330,40 @@ class _RecordingKernels:
         return wrapper
 
 
-_MISSING = object()
-_RECORDING_K = []      # (dtype, a namespace of recording wrappers of its kernels), made on the first capture
-_KERNEL_WRAPPERS = {}  # dtypes.kernels' names -> their recording wrappers
-_PATCHES = []          # (owner, attribute, its recording wrapper): the hooks
+_PATCHES = []   # (owners, attributes, the recording values): what a capture swaps, made on the first capture
 
 
 def _patches():
     if not _PATCHES:   # made once: a capture costs a few eager steps, not hundreds
-        _KERNEL_WRAPPERS.update({attr: _wrap(real, f"fg_{attr}") for attr, real in vars(dtypes.kernels).items()
-                                 if not attr.startswith("__") and callable(real)})
-        _RECORDING_K.extend((d, _RecordingKernels(d.k)) for d in _DTYPES)
-        # hooks the library's modules call while set (module globals: setting a class attribute
-        # instead, Tensor's or Optimizer's, would unspecialise every attribute read of their
-        # instances, costing the recording call about half an eager step)
-        _PATCHES.extend([(_tensor, "host_read_hook", _host_read), (_tensor, "zeroed_hook", _zeroed),
-                         (_modules, "_capture_hook", _module_called), (_checks, "range_hook", _range_check),
-                         (_optimizer, "step_hook", _optimizer_step), (_optimizer, "kernel_hook", _optimizer_kernel),
-                         (_lr_scheduler, "step_hook", _scheduler_stepped)])
-    return _RECORDING_K, _KERNEL_WRAPPERS, _PATCHES
+        # each dtype's kernel namespace, swapped whole (one setattr: updating its ~90 names in place
+        # was most of what entering and leaving a capture cost); dtypes.kernels' names, which modules
+        # import by name, in place; the hooks the library's modules call while set (module globals:
+        # setting a class attribute instead, Tensor's or Optimizer's, would unspecialise every
+        # attribute read of their instances, costing the recording call about half an eager step)
+        targets = [(d, "k", _RecordingKernels(d.k)) for d in _DTYPES]
+        targets += [(dtypes.kernels, attr, _wrap(real, f"fg_{attr}")) for attr, real in vars(dtypes.kernels).items()
+                    if not attr.startswith("__") and callable(real)]
+        targets += [(_tensor, "host_read_hook", _host_read), (_tensor, "zeroed_hook", _zeroed),
+                    (_modules, "_capture_hook", _module_called), (_checks, "range_hook", _range_check),
+                    (_optimizer, "step_hook", _optimizer_step), (_optimizer, "kernel_hook", _optimizer_kernel),
+                    (_lr_scheduler, "step_hook", _scheduler_stepped)]
+        _PATCHES.extend(zip(*targets))
+    return _PATCHES
 
 
 class _Patched:
-    """Each dtype's kernel namespace (dtype.k) swapped for one of recording wrappers, dtypes.kernels
-    (which modules import by name) updated in place, and the hooks of tensor, nn.modules,
-    optim.optimizer, optim.lr_scheduler and ops._checks set, for the time of one capture (other threads' calls pass
-    through). Swapping a dtype's namespace is one setattr: updating its ~90 names in place was most
-    of the ~17 us that entering and leaving a capture cost (now ~10)."""
+    """The recording kernels and hooks (_patches) in place for the time of one capture; other threads'
+    calls pass through them. Each swap is a setattr, all of them in one C-level pass each way."""
 
     def __enter__(self):
-        recording_k, kernel_wrappers, patches = _patches()
-        self.saved_k = [(d, d.k) for d, _ in recording_k]
-        self.saved_kernels = {name: vars(dtypes.kernels)[name] for name in kernel_wrappers}
-        self.saved = [(owner, attr, owner.__dict__.get(attr, _MISSING)) for owner, attr, _ in patches]
-        for d, recording in recording_k:
-            d.k = recording
-        vars(dtypes.kernels).update(kernel_wrappers)
-        for owner, attr, new in patches:
-            setattr(owner, attr, new)
+        owners, attributes, recording = _patches()
+        self.saved = list(map(getattr, owners, attributes))
+        list(map(setattr, owners, attributes, recording))
         return self
 
     def __exit__(self, *exc):
-        for owner, attr, real in reversed(self.saved):
-            if real is _MISSING:
-                delattr(owner, attr)
-            else:
-                setattr(owner, attr, real)
-        vars(dtypes.kernels).update(self.saved_kernels)
-        for d, k in self.saved_k:
-            d.k = k
+        owners, attributes, _ = _PATCHES
+        list(map(setattr, owners, attributes, self.saved))
 
 
 class _Plan:
@@ -388,16 +378,16 @@ class _Plan:
         # first, each input copied into the buffer the recorded call read it from (its source is set
         # by each replay: self.sources)
         kernels = [_COPY] * len(copies) + rec.kernels
-        calls = [(_cast("void *", address), ffi.NULL, size) for address, size in copies] + rec.calls
-        rec.kernels = rec.calls = rec.inputs = None
+        pointers = [p for address, _ in copies for p in (_cast(_VOID_P, address), ffi.NULL)] + rec.pointers
+        scalars = [size for _, size in copies] + rec.scalars
+        rec.kernels = rec.pointers = rec.scalars = rec.inputs = None
         self.n = len(kernels)
         # every call's pointer arguments, in order, in one block; its other arguments in another
-        self.pointers, owners = _pointers(rec, kernels, calls)
-        scalars = list(_chain(map(_apply, map(_TAKE_SCALARS, kernels), calls)))
-        del calls   # (their arguments hold buffers: _arena counts who else does)
-        self.scalars = alloc_uninitialized("fg_plan_arg[]", len(scalars) or 1)
+        self.pointers, owners = _pointers(rec, kernels, pointers)
+        del pointers   # (they hold buffers: _arena counts who else does)
+        self.scalars = alloc_uninitialized(_ARGS, len(scalars) or 1)
         ffi.memmove(self.scalars, struct.pack("=" + "".join(map(_SCALAR_FORMAT, kernels)), *scalars), 8 * len(scalars))
-        self.steps = alloc_uninitialized("fg_plan_step[]", self.n or 1)
+        self.steps = alloc_uninitialized(_STEPS, self.n or 1)
         if lib.fg_plan_layout(self.steps, list(map(_ID, kernels)), self.n, self.pointers, self.scalars) >= 0:
             raise RuntimeError("compile: a recorded kernel id is not in the dispatch table")   # (a bug)
         self.keep, self.arena, self.arena_bytes, self.intermediate_bytes = _arena(rec, self.steps, kernels, owners,
@@ -415,11 +405,11 @@ class _Plan:
         moved (guards_hold)."""
         self.counted = []   # (object, attribute, the object it must be)
         self.checked = -1   # the _changes.count at which self.counted last held
-        for m, training, own in modules:
+        for m, training, params in modules:
             self.counted.append((m, "training", training))   # a bool: `is` compares it
-            for name, p, buf in own:
+            for name, p in params:
                 self.counted.append((m, name, p))
-                self.counted.append((p, "_buf", buf))
+                self.counted.append((p, "_buf", p._buf))
 
     def _guard_optimizers(self, rec):
         """Per optimizer its groups' lr cells (written on each replay) and what the recorded calls
@@ -522,7 +512,7 @@ def _plain_replay(plan, lock, form):
     def __call__(self, *args, **kwargs):
         nonlocal countdown
         tensors = None if kwargs else expect.match(args)
-        if (tensors is None or autograd.is_grad_enabled() is not grad_enabled or not plan.guards_hold()):
+        if tensors is None or autograd.is_grad_enabled() != grad_enabled or not plan.guards_hold():
             return slow(self, args, kwargs)
         countdown -= 1
         if not countdown and plan.replay is __call__:   # it keeps replaying: the straight-line form pays now
@@ -616,20 +606,19 @@ def _replay_source(n, tensors, values, same, apart, grad_enabled, watched, froze
 _REPLAY_MAKERS = {}   # form -> the function making a replay function of that form from a plan's objects
 
 
-def _pointers(rec, kernels, calls):
+def _pointers(rec, kernels, objs):
     """Every pointer argument of the calls, in call order, in one void *[] block, and the buffers they
     point into, address -> cdata: rec.owners (buffers known whole: the inputs, the modules' buffers,
     arrays made of Python sequences) and every argument that is not a view (a cast, pointer arithmetic,
     NULL): an array, or a pointer from ffi.new("T *"), whose one number (8 bytes at most: kernels take
     pointers to numbers) ffi.sizeof covers. cffi converting them all at once into one void *[] costs
     ~2 us for 60 pointers, a cast each in Python ~14; the owners are picked out at C speed too."""
-    objs = list(_chain(map(_apply, map(_TAKE_POINTERS, kernels), calls)))
     try:
-        block = ffi.new("void *[]", objs or 1)
+        block = ffi.new(_POINTERS, objs or 1)
     except TypeError:   # a Python sequence or None given for a pointer
-        objs = [_as_pointer(rec, k, i, args[i]) for k, args in zip(kernels, calls) for i in k.pointers]
-        block = ffi.new("void *[]", objs or 1)
-    addresses = ffi.unpack(_cast("uintptr_t *", block), len(objs))
+        objs = list(map(_as_pointer, _repeat(rec), [(k, i) for k in kernels for i in k.pointers], objs))
+        block = ffi.new(_POINTERS, objs or 1)
+    addresses = ffi.unpack(_cast(_UINTPTR_P, block), len(objs))
     owners = dict(_compress(zip(addresses, objs), map(operator.is_not, map(type, objs), _repeat(_VIEW))))
     owners.update(rec.owners)
     rec.owners = None
@@ -649,12 +638,13 @@ def _is_array(cdata):
     return True
 
 
-def _as_pointer(rec, k, i, a):
-    """A pointer argument as cdata: a Python sequence (for which cffi made a temporary array for the
-    call) becomes an array the plan owns (rec.constants), None is NULL."""
+def _as_pointer(rec, where, a):
+    """A pointer argument (argument i of kernel k: where) as cdata: a Python sequence (for which cffi
+    made a temporary array for the call) becomes an array the plan owns (rec.constants), None is NULL."""
     if a is None:
         return ffi.NULL
     if type(a) is list or type(a) is tuple:
+        k, i = where
         a = ffi.new(ffi.getctype(ffi.typeof(k.real).args[i].item, "[]"), list(a))
         rec.constants.add(_address(a))
     return a
@@ -672,9 +662,9 @@ def _arena(rec, steps, kernels, owners, pointers):
         movable = [alone and start not in rec.constants for alone, start in zip(movable, owners)]
     count = len(owners)
     # one block: offset (count), owner_of (pointers), the moved bytes (1), scratch (10 * count)
-    offset = alloc_uninitialized("int64_t[]", 11 * count + pointers + 1)
+    offset = alloc_uninitialized(_INT64S, 11 * count + pointers + 1)
     owner_of, moved = offset + count, offset + count + pointers
-    starts = ffi.new("uint64_t[]", list(owners) or 1)
+    starts = ffi.new(_UINT64S, list(owners) or 1)
     end = lib.fg_plan_arena(offset, owner_of, moved, steps, len(kernels), starts, list(map(ffi.sizeof, buffers)),
                             movable, count, moved + 1)
     if end < 0:
@@ -683,8 +673,8 @@ def _arena(rec, steps, kernels, owners, pointers):
                            f"so the plan cannot keep it alive; this op is not capturable yet")
     arena = None
     if moved[0]:   # uninitialised: every byte of it is written by the step before it is read
-        arena = alloc_uninitialized("char[]", end + 64)
-        lib.fg_plan_place(steps, len(kernels), owner_of, offset, starts, _cast("char *", (_address(arena) + 63) & ~63))
+        arena = alloc_uninitialized(_BYTES, end + 64)
+        lib.fg_plan_place(steps, len(kernels), owner_of, offset, starts, _cast(_CHAR_P, (_address(arena) + 63) & ~63))
     keep = list(_compress(buffers, map((0).__gt__, ffi.unpack(offset, count))))   # those left in place
     return keep, arena, end, moved[0]
 
@@ -692,7 +682,7 @@ def _arena(rec, steps, kernels, owners, pointers):
 def _held_only_by(buffers):
     """Per buffer, in order: whether nothing else refers to it (as many references as a probe held the
     same way has: the owners dict, the list, getrefcount's argument)."""
-    probe = ffi.new("char[1]")
+    probe = ffi.new(_BYTES, 1)
     held = {0: probe}, [probe]
     alone = sys.getrefcount(probe) - 1   # (less the name `probe`)
     del held

@@ -210,6 +210,7 @@ def _abort_on_uncaught_exception():
     def hook(kind, value, traceback):
         previous(kind, value, traceback)
         sys.stderr.flush()
+        time.sleep(0.2)   # mpiexec forwards ranks' output through pipes that MPI_Abort's teardown may cut
         _comm.Abort(1)
     sys.excepthook = hook
 

@@ -140,6 +140,8 @@ class Module:
         registered = self.__dict__.get("_parameter_names", ())
         params, children = [], []
         for name, value in self.__dict__.items():
+            if value.__class__ in _PLAIN:   # (most attributes: one test)
+                continue
             if isinstance(value, Tensor):
                 if value._op is None and (value.requires_grad or name in registered):
                     params.append((name, value))
@@ -163,7 +165,7 @@ class Module:
                 seen.add(id(m))
                 params, children = m._scan()
                 stack += children
-                found.append((m, params, m._own_buffers()))
+                found.append((m, params, m._own_buffers() if "_buffer_names" in m.__dict__ else ()))
         return found
 
     def _named_tensors(self):
@@ -391,6 +393,8 @@ class Module:
         head = [self.extra_repr()] if self.extra_repr() else []
         return f"{type(self).__name__}(\n  " + "\n  ".join(head + lines) + "\n)"
 
+
+_PLAIN = frozenset((bool, int, float, str, type(None), set, dict))   # attribute types that hold no module or tensor
 
 # Set by fastgrad.compile while it records a step: Module.__call__ calls it with the module (on any thread).
 _capture_hook = None
