@@ -568,6 +568,14 @@ def test_indices_computed_or_given_as_input_are_refused(op):
         compiled(x, i)
 
 
+def test_a_kernel_whose_count_decides_a_shape_is_refused():
+    compiled = fg.compile(fg.nonzero)
+    x = fg.tensor([0.0, 1.0, 2.0])
+    compiled(x)
+    with pytest.raises(fg.CaptureError, match="fg_count_nonzero returns a value that Python computes with"):
+        compiled(x)
+
+
 def test_loss_backward_from_a_computed_gradient_replays():
     """The losses read their upstream gradient in the kernel, so a loss scaled after it (or one
     reduced with 'none') backpropagates in a plan like any other op."""
