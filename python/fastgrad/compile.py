@@ -43,9 +43,8 @@ What changes between steps is never frozen:
   - random numbers: the C generator advances its state buffer, which the plan reads.
 What the plan cannot replay is refused at capture with CaptureError naming the op: a host read of a
 tensor the step computed or took as input (.item(), .numpy(), .tolist(), bool(), float(), int(),
-print), a kernel whose result
-decides a shape (nonzero), a pointer into memory the plan cannot keep alive, a scheduler's step(),
-a collective of fastgrad.distributed (refuse_while_recording).
+print), a kernel whose result decides a shape (nonzero), a pointer into memory the plan cannot keep
+alive, a scheduler's step(), a collective of fastgrad.distributed (refuse_while_recording).
 Guards that record a new plan: a new input signature (at most MAX_PLANS per compiled function,
 then an error), a module switched between train() and eval(), a module's parameter replaced (not
 updated in place), an optimizer whose hyperparameters other than lr changed, whose state was
@@ -214,9 +213,7 @@ def _wrap(real, name):
         k = described[0] if described else described.append(_Kernel.of(real, name)) or described[0]
         if k.refusal is not None or rec.unrouted is not None:
             rec.refuse(k)
-        rec.kernels.append(k)
-        rec.pointers += k.take_pointers(args)
-        rec.scalars += k.take_scalars(args)
+        rec.note(k, args)
         return real(*args)
     return kernel
 
