@@ -244,6 +244,22 @@ def test_a_in_place_gives_the_packed_bits(path, dtype, m, n, k, threads):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("m, n, k", [(300, 400, 150), (64, 700, 90)], ids=str)
+def test_transposed_a_packed_or_read_in_place_gives_the_same_bits(path, dtype, m, n, k, threads):
+    """A transposed A (a weight gradient's doutᵀ) is read where it lies for a narrow panel of C and
+    packed for a wide one: the same bits either way (NC chooses here), on 1 and 2 threads."""
+    fast = DTYPES[dtype][1]
+    a, b, c = operands(m, n, k, 1, 0, dtype)
+    for nt in (1, 2):
+        fg.set_num_threads(nt)
+        with gemm_blocks(0, 0, 1):   # panels of one micro-panel: A in place
+            in_place = gemm(fast, c.copy(), a, b, m, n, k, 1, 0, 0)
+        packed = gemm(fast, c.copy(), a, b, m, n, k, 1, 0, 0)   # the derived NC covers n: A packed
+        assert np.array_equal(in_place, packed), f"{m}x{n}x{k}, {nt} threads"
+        np.testing.assert_allclose(packed, a.T @ b, rtol=DTYPES[dtype][3] * 10, atol=DTYPES[dtype][3] * k)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 @pytest.mark.parametrize("m, n, k", SHAPES[:9] + THREADED[:3] + [(32, 10, 0)], ids=str)
 def test_gemm_bias_is_bias_then_accumulate(path, dtype, m, n, k, threads):
     """fg_gemm_bias adds the bias as C is stored: the bits of C = bias rows, then C += op(A)·op(B),
