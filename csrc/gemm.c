@@ -189,6 +189,9 @@ void fg_gemm_set_blocks(int64_t mc, int64_t kc, int64_t nc) {
  * costs more than it saves when each packed element would be reused only a few dozen times. Above
  * it, power-of-two leading dimensions make unpacked panels collide in L1 (n = 128 does). */
 #define FG_GEMM_DIRECT_MAX 1.5e6
+/* A transposed A (a weight gradient's doutᵀ) feeding at most this many micro-panels of B is read
+ * where it lies, not packed (see FGK(blocked)). */
+#define FG_A_UNPACKED_PANELS 8
 
 #define T float
 #define FG(name) fg_##name##_f32
