@@ -9,7 +9,7 @@ from .. import ops
 from ..creation import empty
 from ..tensor import as_device, tensor
 from . import functional as F, init
-from .modules import Module
+from .modules import Module, _DropoutNd
 
 
 class RMSNorm(Module):
@@ -58,17 +58,9 @@ class PixelUnshuffle(Module):
         return f"downscale_factor={self.downscale_factor}"
 
 
-class Dropout1d(Module):
+class Dropout1d(_DropoutNd):
     """In training mode zeroes whole channels of (N, C, L) or (C, L) with probability p."""
-
-    def __init__(self, p=0.5, inplace=False):
-        self.p, self.inplace = F.check_dropout_p(p), inplace
-
-    def forward(self, x):
-        return F.dropout1d(x, self.p, self.training, self.inplace)
-
-    def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
+    _fn = staticmethod(F.dropout1d)
 
 
 class Bilinear(Module):

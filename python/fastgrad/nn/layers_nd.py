@@ -9,7 +9,7 @@ from ..tensor import Tensor
 from . import functional as F
 from .parameter import mark_uninitialized
 from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, ConstantPad1d, Linear, MaxPool2d, Module,
-                      _BatchNorm, _ConvNd, _ConvTransposeNd, _InstanceNorm, _PadNd)
+                      _BatchNorm, _ConvNd, _ConvTransposeNd, _DropoutNd, _InstanceNorm, _PadNd)
 from .modules import (BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, InstanceNorm1d,
                       InstanceNorm2d)
 
@@ -53,18 +53,9 @@ class InstanceNorm3d(_InstanceNorm):
     dims = (4, 5)
 
 
-class Dropout3d(Module):
+class Dropout3d(_DropoutNd):
     """In training mode zeroes whole channels of (N, C, D, H, W) with probability p (scaling the rest)."""
-
-    def __init__(self, p=0.5, inplace=False):
-        self.p = F.check_dropout_p(p)
-        self.inplace = inplace
-
-    def forward(self, x):
-        return F.dropout3d(x, self.p, self.training, self.inplace)
-
-    def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
+    _fn = staticmethod(F.dropout3d)
 
 
 class ConstantPad3d(ConstantPad1d):

@@ -552,16 +552,26 @@ class LogSoftmax(Module):
         return f"dim={self.dim}"
 
 
-class Dropout(Module):
-    """In training mode zeroes each element with probability p and scales the rest by 1/(1-p); in
-    eval mode passes x through. Masks come from fastgrad's seeded generator (fg.manual_seed)."""
+class _DropoutNd(Module):
+    """The dropout modules (PyTorch's _DropoutNd): p and inplace, and in training mode their function
+    `_fn` (F.dropout, F.dropout2d, ...); in eval mode x passes through."""
+    _fn = None
 
     def __init__(self, p=0.5, inplace=False):
         self.p = F.check_dropout_p(p)
         self.inplace = inplace
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training, self.inplace)
+        return type(self)._fn(x, self.p, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
+    """In training mode zeroes each element with probability p and scales the rest by 1/(1-p); in
+    eval mode passes x through. Masks come from fastgrad's seeded generator (fg.manual_seed)."""
+    _fn = staticmethod(F.dropout)
 
     def extra_repr(self):
         return f"p={self.p}"
@@ -844,18 +854,10 @@ class BatchNorm2d(_BatchNorm):
     dims = (4,)
 
 
-class Dropout2d(Module):
+class Dropout2d(_DropoutNd):
     """In training mode zeroes whole channels with probability p (scaling the rest by 1/(1-p))."""
-
-    def __init__(self, p=0.5, inplace=False):
-        self.p = F.check_dropout_p(p)
-        self.inplace = inplace
-
-    def forward(self, x):
-        return F.dropout2d(x, self.p, self.training, self.inplace)
-
-    def extra_repr(self):
-        return f"p={self.p}"
+    _fn = staticmethod(F.dropout2d)
+    extra_repr = Dropout.extra_repr
 
 
 # ---- more convolutional-network layers (cnn: padding, 1-D and adaptive pools, group and instance

@@ -3,7 +3,7 @@ and the GaussianNLL, PoissonNLL, MultiMargin, MultiLabelMargin and TripletMargin
 with PyTorch's constructor arguments, defaults and reprs."""
 from . import functional as F
 from .margin import _MarginLoss, _reduction_arg
-from .modules import Module, _Loss
+from .modules import Module, _DropoutNd, _Loss
 
 
 class RReLU(Module):
@@ -31,24 +31,14 @@ class Softmax2d(Module):
         return F.softmax(x, -3)
 
 
-class AlphaDropout(Module):
+class AlphaDropout(_DropoutNd):
     """Dropout that keeps a self-normalising (SELU) network's mean and variance (F.alpha_dropout)."""
-    fn = staticmethod(F.alpha_dropout)
-
-    def __init__(self, p=0.5, inplace=False):
-        self.p = F.check_dropout_p(p)
-        self.inplace = inplace
-
-    def forward(self, x):
-        return type(self).fn(x, self.p, self.training, self.inplace)
-
-    def extra_repr(self):
-        return f"p={self.p}, inplace={self.inplace}"
+    _fn = staticmethod(F.alpha_dropout)
 
 
 class FeatureAlphaDropout(AlphaDropout):
     """AlphaDropout of whole channels (F.feature_alpha_dropout)."""
-    fn = staticmethod(F.feature_alpha_dropout)
+    _fn = staticmethod(F.feature_alpha_dropout)
 
 
 class GaussianNLLLoss(_Loss):
