@@ -57,3 +57,32 @@ def test_unused_inputs_and_bad_calls():
         fg.autograd.grad(x * w, x)
     with pytest.raises(ValueError, match="grad_outputs has 2 entries"):
         fg.autograd.grad(y, x, grad_outputs=[None, None])
+
+
+def test_backward_takes_pytorchs_arguments():
+    """Tensor.backward(gradient, retain_graph, create_graph, inputs) and torch.autograd.backward over a
+    list of tensors, against torch: the keywords GAN and multi-loss code passes."""
+    rng = np.random.default_rng(1)
+    (fx, fw), (tx, tw) = _both(rng.standard_normal((3, 4)), rng.standard_normal(4))
+    fh, fy, fz = _graph(fg, fx, fw)
+    th, ty, tz = _graph(torch, tx, tw)
+    g = rng.standard_normal(4)
+    fy.backward(retain_graph=True)
+    ty.backward(retain_graph=True)
+    fz.backward(gradient=fg.tensor(g, dtype=fg.float64), retain_graph=True)
+    tz.backward(gradient=torch.tensor(g), retain_graph=True)
+    _close([fx.grad, fw.grad], [tx.grad, tw.grad])
+    fg.autograd.backward([fy, fz], grad_tensors=[None, fg.tensor(g, dtype=fg.float64)])
+    torch.autograd.backward([ty, tz], grad_tensors=[None, torch.tensor(g)], retain_graph=True)
+    _close([fx.grad, fw.grad], [tx.grad, tw.grad])
+    before = fx.grad.numpy().copy()
+    fy.backward(inputs=[fw])   # only w's gradient moves
+    ty.backward(inputs=[tw])
+    np.testing.assert_array_equal(fx.grad.numpy(), before)
+    _close([fw.grad], [tw.grad])
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        fy.backward(create_graph=True)
+    with pytest.raises(RuntimeError, match="cannot be empty"):
+        fy.backward(inputs=[])
+    with pytest.raises(RuntimeError, match="2 entries for 1 tensors"):
+        fg.autograd.backward([fy], grad_tensors=[None, None])

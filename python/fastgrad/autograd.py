@@ -358,8 +358,35 @@ def _graph_in_backward_order(root):
 backward_passes = 0   # how many backward() calls have run (fastgrad.compile: did a step run one?)
 
 
-def backward(root, grad=None, stop=None):
-    """root.backward(grad); stop: see _run_backward (grad() passes it)."""
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
+    """torch.autograd.backward, and Tensor.backward's work: adds the gradients of `tensors` (one or a
+    sequence), each weighted by its grad_tensor, into the .grad of every leaf that requires grad, or of
+    `inputs` only when given. retain_graph is accepted and changes nothing: fastgrad's graph lives as
+    long as its tensors, so a second backward() works either way. First order only (create_graph=True
+    is refused, as autograd.grad refuses it)."""
+    if create_graph:
+        raise NotImplementedError("backward(create_graph=True) is not supported (fastgrad computes first-order "
+                                  "gradients only: its backward ops do not record a graph)")
+    tensors = (tensors,) if isinstance(tensors, _tensor.Tensor) else tuple(tensors)
+    grads = grad_variables if grad_tensors is None else grad_tensors
+    if grads is None or isinstance(grads, _tensor.Tensor) or not isinstance(grads, (list, tuple)):
+        grads = (grads,) * len(tensors)   # one weight (None, a tensor or a number) for a single tensor
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"backward: grad_tensors has {len(grads)} entries for {len(tensors)} tensors")
+    if inputs is None:
+        for t, g in zip(tensors, grads):
+            backward_from(t, g)
+        return
+    inputs = (inputs,) if isinstance(inputs, _tensor.Tensor) else tuple(inputs)
+    if not inputs:
+        raise RuntimeError("backward: the inputs argument of backward() cannot be empty")
+    for t, g in zip(inputs, grad(tensors, inputs, grads, allow_unused=True)):
+        if g is not None:
+            accumulate_grad(t, g)
+
+
+def backward_from(root, grad=None, stop=None):
+    """One backward pass from root, weighted by grad; stop: see _run_backward (grad() passes it)."""
     global backward_passes
     backward_passes += 1
     if not root.requires_grad:
@@ -471,7 +498,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 kept = stop[id(root)]
                 kept[1] = g if kept[1] is None else kept[1] + g
             else:
-                backward(root, g, stop)
+                backward_from(root, g, stop)
         results = [stop[id(t)][1] if t._op is not None else t.grad for t in inputs]
     finally:
         for t, before in leaves.values():

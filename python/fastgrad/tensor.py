@@ -296,10 +296,11 @@ class Tensor:
         return self._shape[0]
 
     # ---- autograd --------------------------------------------------------------------------------
-    def backward(self, grad=None):
-        """Accumulates d(self)/d(leaf) * grad into every leaf's .grad that requires it.
-        `grad` defaults to 1 for a one-element tensor and is required otherwise."""
-        autograd.backward(self, grad)
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulates d(self)/d(leaf) * gradient into every leaf's .grad that requires it (of `inputs`
+        only, when given). `gradient` defaults to 1 for a one-element tensor and is required otherwise;
+        see autograd.backward for retain_graph and create_graph."""
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self):
         """The same storage, cut from the graph."""
