@@ -201,3 +201,64 @@ def test_jit_checkpoint_and_assert_close_names():
         fg.testing.assert_close(fg.ones(2), fg.ones(2) + 1e-3)
     with pytest.raises(AssertionError, match="dtypes"):
         fg.testing.assert_close(fg.ones(2), fg.ones(2, dtype=fg.float64))
+
+
+def test_linspace_and_logspace_of_one_step_give_start():
+    torch = pytest.importorskip("torch")
+    for start, end in ((2, 3), (-1.5, 4.0), (5, 5)):
+        assert fg.linspace(start, end, 1).tolist() == torch.linspace(start, end, 1).tolist()
+    np.testing.assert_allclose(fg.logspace(0, 2, 1).numpy(), torch.logspace(0, 2, 1).numpy())
+    fg.set_default_dtype(fg.float64)
+    try:
+        assert fg.logspace(0, 2, 3).dtype is fg.float64
+    finally:
+        fg.set_default_dtype(fg.float32)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "cumsum"])
+def test_reductions_take_a_dtype_as_pytorch(name):
+    """dtype= casts the input first: an integer tensor summed, averaged, multiplied in float64."""
+    torch = pytest.importorskip("torch")
+    a = np.array([[1, 2, 3], [4, 5, 7]])
+    args = (1,) if name == "cumsum" else ()
+    ours = getattr(fg.tensor(a), name)(*args, dtype=fg.float64)
+    theirs = getattr(torch.tensor(a), name)(*args, dtype=torch.float64)
+    assert ours.dtype is fg.float64
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+    np.testing.assert_allclose(getattr(fg, name)(fg.tensor(a), *args, dtype=fg.float32).numpy(), theirs.numpy())
+    x = fg.tensor(a.astype(np.float32), requires_grad=True)   # the gradient flows back through the cast
+    getattr(x, name)(*args, dtype=fg.float64).sum().backward()
+    tx = torch.tensor(a.astype(np.float32), requires_grad=True)
+    getattr(tx, name)(*args, dtype=torch.float64).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("values", [[1.5, 2.0], [1.0, 2.0], [1.0, 1e9], [0.001, 1000.5], [[1.25, -3.5], [7.0, 0.0]],
+                                    3.25, [1e-5, 1.0], [123456.789], [True, False], [3, -40]])
+def test_tensors_print_as_pytorchs(values):
+    """PyTorch's float format: 4 fixed digits, integers as "1.", scientific where numpy would use it."""
+    torch = pytest.importorskip("torch")
+    assert repr(fg.tensor(values)) == repr(torch.tensor(values))
+
+
+def test_a_computed_tensor_prints_its_grad_fn_and_a_0d_tensor_formats_as_its_number():
+    x = fg.tensor([1.0, 2.0], requires_grad=True)
+    assert repr(x) == "tensor([1., 2.], requires_grad=True)"
+    assert repr(x * 2) == "tensor([2., 4.], grad_fn=<MulBackward0>)"
+    assert f"{fg.tensor(2.5)}" == "2.5" and f"{fg.tensor(2.5):.3f}" == "2.500"
+
+
+def test_normal_takes_tensor_means_and_stds():
+    fg.manual_seed(0)
+    mean, std = fg.arange(4.0).reshape(4, 1) * 10, fg.tensor([0.5, 1.0, 2.0])
+    draws = fg.stack([fg.normal(mean, std) for _ in range(2000)]).numpy()   # (2000, 4, 3): broadcast
+    assert draws.shape == (2000, 4, 3)
+    np.testing.assert_allclose(draws.mean(0), np.broadcast_to(mean.numpy(), (4, 3)), atol=0.2)
+    np.testing.assert_allclose(draws.std(0), np.broadcast_to(std.numpy(), (4, 3)), rtol=0.1)
+    assert fg.normal(mean, 1.0).shape == (4, 1) and fg.normal(0.0, std).shape == (3,)
+    fg.manual_seed(3)
+    a = fg.normal(mean, std)
+    fg.manual_seed(3)
+    assert np.array_equal(a.numpy(), fg.normal(mean, std).numpy())
+    with pytest.raises(RuntimeError, match="std >= 0"):
+        fg.normal(mean, -std)

@@ -53,7 +53,9 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     dtype = default_float() if dtype is None else as_dtype(dtype)
     t = _new((int(steps),), dtype, requires_grad, device)
     step = (end - start) / (steps - 1) if steps > 1 else 0.0
-    kernels.range(t._buf, dtype.code, float(start), step, float(end), 1, t._numel)
+    # symmetric (the upper half counted back from end) only with two or more steps: a single step
+    # is start, as in PyTorch (the symmetric rule would give end)
+    kernels.range(t._buf, dtype.code, float(start), step, float(end), 1 if steps > 1 else 0, t._numel)
     return t
 
 

@@ -185,16 +185,22 @@ def all(input, dim=None, keepdim=False):  # noqa: A001
 
 
 # ---- reductions -----------------------------------------------------------------------------------
-def sum(input, dim=None, keepdim=False):  # noqa: A001
-    return Sum(dim, keepdim).forward(input)
+def _as_reduced_dtype(input, dtype):
+    """The `dtype=` of PyTorch's reductions: the input is cast to it before reducing."""
+    return input if dtype is None else input.to(dtype)
 
 
-def mean(input, dim=None, keepdim=False):
-    return Sum(dim, keepdim, mean=True).forward(input)
+def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001
+    return Sum(dim, keepdim).forward(_as_reduced_dtype(input, dtype))
 
 
-def prod(input, dim=None, keepdim=False):
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    return Sum(dim, keepdim, mean=True).forward(_as_reduced_dtype(input, dtype))
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
     tensor_arg(input, "prod")
+    input = _as_reduced_dtype(input, dtype)
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"prod: dim must be one integer, got {dim!r}")
     return reduce(input, lib.FG_RED_PROD, reduce_dims(input, dim, "prod"), keepdim)
@@ -275,10 +281,11 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return reduce(input, lib.FG_RED_STD, reduce_dims(input, dim, "std"), keepdim, p)
 
 
-def cumsum(input, dim):
+def cumsum(input, dim, *, dtype=None):
     tensor_arg(input, "cumsum")
     if isinstance(dim, (tuple, list)) or dim is None:
         raise TypeError(f"cumsum: dim must be one integer, got {dim!r}")
+    input = _as_reduced_dtype(input, dtype)
     return Reduce(lib.FG_RED_CUMSUM, reduce_dims(input, dim, "cumsum")).forward(input)
 
 

@@ -150,10 +150,27 @@ def randn(*shape, size=None, mean=0.0, std=1.0, generator=None, dtype=None, devi
     return t
 
 
-def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_grad=False):
-    """fg.normal(mean, std, size): numbers for mean and std (tensor means/stds are not supported)."""
+def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_grad=False, *, out=None):
+    """fg.normal(mean, std, size) with numbers, or PyTorch's tensor forms normal(mean_tensor, std),
+    normal(mean, std_tensor), normal(mean_tensor, std_tensor): one draw per element of the broadcast
+    shape, mean + std * N(0, 1) (not differentiable, as PyTorch's normal is not for its mean/std)."""
+    if out is not None:
+        raise TypeError("normal: out= is not supported")
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        from .autograd import no_grad
+        like = mean if isinstance(mean, Tensor) else std
+        if not like.dtype.is_floating_point:
+            raise RuntimeError(f"normal expects floating point mean and std, got {like.dtype!r}")
+        with no_grad():
+            m = mean.detach() if isinstance(mean, Tensor) else mean
+            s = std.detach() if isinstance(std, Tensor) else std
+            if isinstance(s, Tensor) and bool((s < 0).any()) or not isinstance(s, Tensor) and s < 0:
+                raise RuntimeError("normal expects all elements of std >= 0.0")
+            shape = tuple(np.broadcast_shapes(getattr(m, "shape", ()), getattr(s, "shape", ())))
+            out = m + s * randn(shape, generator=generator, dtype=like.dtype)
+        return out
     if size is None:
-        raise TypeError("normal: give size=(...) (tensor-valued mean and std are not supported)")
+        raise TypeError("normal: give size=(...) with numbers for mean and std")
     return randn(size, mean=mean, std=std, generator=generator, dtype=dtype, requires_grad=requires_grad)
 
 

@@ -238,7 +238,7 @@ class Tensor:
 
     @_host_read("formatting")
     def __format__(self, spec):
-        if self._numel == 1 and spec:
+        if self._numel == 1 and (spec or not self._shape):   # f"{t}" of a 0-d tensor is its number, as in PyTorch
             return format(self.item(), spec)
         return format(repr(self), spec)
 
@@ -284,9 +284,14 @@ class Tensor:
 
     @_host_read("printing")
     def __repr__(self):
-        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", **PRINT_OPTIONS)
-        extra = f", dtype={self._dtype!r}" if self._dtype is not default_float() and self._dtype is not int64 else ""
-        if self.requires_grad:
+        values = self.numpy()
+        body = np.array2string(values, separator=", ", prefix="tensor(", floatmode=_torch_float_mode(values),
+                               **PRINT_OPTIONS)
+        shown = (default_float(), int64, bool_)   # PyTorch leaves these dtypes unnamed
+        extra = f", dtype={self._dtype!r}" if all(self._dtype is not d for d in shown) else ""
+        if self._op is not None and self.requires_grad:   # PyTorch names the node, not the flag
+            extra += f", grad_fn=<{type(self._op).__name__}Backward0>"
+        elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 
@@ -636,11 +641,11 @@ class Tensor:
     def log_softmax(self, dim=-1):
         return _fn.log_softmax(self, dim)
 
-    def sum(self, dim=None, keepdim=False):
-        return Sum(dim, keepdim).forward(self)
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        return Sum(dim, keepdim).forward(self if dtype is None else self.to(dtype))
 
-    def mean(self, dim=None, keepdim=False):
-        return Sum(dim, keepdim, mean=True).forward(self)
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        return Sum(dim, keepdim, mean=True).forward(self if dtype is None else self.to(dtype))
 
     @property
     def T(self):   # all dimensions reversed, as in PyTorch (its own inverse)
@@ -738,7 +743,7 @@ class Tensor:
     def masked_fill_(self, mask, value): return _fn.masked_fill_(self, mask, value)
     def any(self, dim=None, keepdim=False): return _fn.any(self, dim, keepdim)
     def all(self, dim=None, keepdim=False): return _fn.all(self, dim, keepdim)
-    def prod(self, dim=None, keepdim=False): return _fn.prod(self, dim, keepdim)
+    def prod(self, dim=None, keepdim=False, *, dtype=None): return _fn.prod(self, dim, keepdim, dtype=dtype)
     def max(self, dim=None, keepdim=False): return _fn.max(self, dim, keepdim)
     def min(self, dim=None, keepdim=False): return _fn.min(self, dim, keepdim)
     def argmax(self, dim=None, keepdim=False): return _fn.argmax(self, dim, keepdim)
@@ -753,7 +758,7 @@ class Tensor:
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return _fn.std(self, dim, unbiased, keepdim, correction=correction)
 
-    def cumsum(self, dim): return _fn.cumsum(self, dim)
+    def cumsum(self, dim, *, dtype=None): return _fn.cumsum(self, dim, dtype=dtype)
     def norm(self, p="fro", dim=None, keepdim=False): return _fn.norm(self, p, dim, keepdim)
     # ---- end of the math helper's block --------------------------------------------------------------
     # ---- indexing (ops/index.py): t[key], t[key] = v, gather and scatter -------------------------------
@@ -887,6 +892,22 @@ def LongTensor(*args, **kwargs):
 
 def BoolTensor(*args, **kwargs):
     return _legacy_tensor(bool_, args, kwargs)
+
+
+def _torch_float_mode(values):
+    """numpy's floatmode for PyTorch's float formatting: every value with `precision` digits
+    ("1.5000"), except tensors whose finite values are all integers, printed "1., 2." unless they
+    need scientific notation (PyTorch's _Formatter, whose scientific rule is numpy's)."""
+    if values.dtype.kind != "f":
+        return "maxprec"
+    finite = np.abs(values[np.isfinite(values)])
+    nonzero = finite[finite != 0]
+    if finite.size == 0 or not np.all(np.ceil(finite) == finite):
+        return "fixed"
+    if nonzero.size and (nonzero.max() >= 1e8 or nonzero.max() / nonzero.min() > 1000.0) \
+            and not PRINT_OPTIONS.get("suppress_small"):
+        return "fixed"
+    return "maxprec"
 
 
 # fastgrad.set_printoptions: numpy.array2string's precision, threshold, edgeitems, max_line_width, suppress_small;

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from . import autograd
-from .dtypes import as_dtype, bool_, float32, float64, int64
+from .dtypes import as_dtype, bool_, default_float, float32, float64, int64
 from .ops import index as _index
 from .ops._checks import cast_to
 from .ops.index import Index, IndexPut, ScatterAdd, Selection, add_selected_
@@ -323,7 +323,7 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
     from .functions import exp
     if not isinstance(base, numbers.Real) or isinstance(base, bool) or not base > 0:
         raise ValueError(f"logspace: base must be a number > 0, got {base!r}")
-    dtype = float32 if dtype is None else as_dtype(dtype)
+    dtype = default_float() if dtype is None else as_dtype(dtype)
     with autograd.no_grad():
         exponents = linspace(start, end, steps, dtype=float64, device=device)
         out = exp(exponents * float(np.log(base)))
