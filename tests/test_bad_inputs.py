@@ -91,7 +91,6 @@ CASES = [
     # ---- ops --------------------------------------------------------------------------------------
     ("a + b", ValueError, r"shapes \(2, 3\) and \(4, 5\) cannot be broadcast", True),
     ("a * fg.zeros(3, 3)", ValueError, "cannot be broadcast", True),
-    ("a + a64", TypeError, "dtype mismatch", True),
     ("a + 'x'", TypeError, "unsupported operand of type str", False),
     ("a + None", TypeError, "NoneType", False),
     ("a @ b", ValueError, r"shapes \(2, 3\) and \(4, 5\)", True),
@@ -135,7 +134,6 @@ CASES = [
     ("F.mse_loss(fg.randn(1, 3), fg.randn(2, 4))", ValueError, "cannot be broadcast", True),
     ("F.mse_loss(a, a, reduction='max')", ValueError, "reduction", False),
     ("fg.nn.CrossEntropyLoss(reduction='avg')", ValueError, "reduction", False),
-    ("fg.nn.MSELoss()(a, a64)", TypeError, "dtype mismatch", True),
     # the pointwise losses (ops/pointwise_loss.py): PyTorch's shape rules and value checks
     ("F.binary_cross_entropy(a.sigmoid(), fg.zeros(3, 2))", ValueError,
      r"target size \(torch.Size\(\[3, 2\]\)\) that is different to the input size", True),

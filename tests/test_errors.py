@@ -26,8 +26,8 @@ def test_matmul_operands_must_fit():
 
 
 def test_wrong_dtypes():
-    with pytest.raises(TypeError, match="float32.*float64"):
-        fg.ones(2) + fg.ones(2, dtype=fg.float64)
+    with pytest.raises(TypeError, match="float32.*float64"):   # matmul wants one dtype, as PyTorch's
+        fg.ones(2, 2) @ fg.ones(2, 2, dtype=fg.float64)
     with pytest.raises(TypeError, match="unsupported dtype"):
         fg.tensor([1, 2], dtype=np.int32)
     with pytest.raises(TypeError, match="unsupported operand of type str"):

@@ -54,8 +54,36 @@ def test_promotion():
     assert (i / 2).dtype is fg.float32 and (i / 2).tolist() == [0.5, 1.0]   # true division
     mask = fg.tensor([True, False])
     assert (f * mask).tolist() == [0.5, 0.0] and (mask + i).dtype is fg.int64
-    with pytest.raises(TypeError, match="float32.*float64"):
-        f + fg.tensor([1.0, 2.0], dtype=fg.float64)
+
+
+def test_float32_with_float64_widens_as_in_pytorch_and_gradients_flow_back():
+    """float64 wins, except over a dimensioned float32 when it is 0-d; cat widens; in place keeps the
+    tensor's dtype. Gradients come back in each input's own dtype."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(3).astype(np.float32), rng.standard_normal(3)
+    fa, fb = fg.tensor(a, requires_grad=True), fg.tensor(b, dtype=fg.float64, requires_grad=True)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    for f in (lambda lib, x, y: x * y, lambda lib, x, y: x - y, lambda lib, x, y: lib.cat([x, y])):
+        ours, theirs = f(fg, fa, fb), f(torch, ta, tb)
+        assert ours.dtype is fg.float64 and theirs.dtype is torch.float64
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy())
+        ours.sum().backward()
+        theirs.sum().backward()
+    assert fa.grad.dtype is fg.float32 and fb.grad.dtype is fg.float64
+    np.testing.assert_allclose(fa.grad.numpy(), ta.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(fb.grad.numpy(), tb.grad.numpy(), rtol=1e-6)
+    assert (fa * fg.tensor(2.0, dtype=fg.float64)).dtype is fg.float32   # a 0-d float64 takes the other's dtype
+    assert (fg.tensor(2.0) * fb).dtype is fg.float64
+    assert (fa < fb).tolist() == (ta < tb).tolist()
+    for loss in ("mse_loss", "l1_loss", "binary_cross_entropy_with_logits"):   # a float64 target: in float64
+        ours = getattr(fg.nn.functional, loss)(fa.detach(), fb.detach().sigmoid())
+        theirs = getattr(torch.nn.functional, loss)(ta.detach(), tb.detach().sigmoid())
+        assert ours.dtype is fg.float64 and theirs.dtype is torch.float64
+        np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-6)
+    x = fg.zeros(3)
+    x += fb.detach()
+    assert x.dtype is fg.float32 and np.allclose(x.numpy(), b.astype(np.float32))
 
 
 # ---- metadata ----------------------------------------------------------------------------------------

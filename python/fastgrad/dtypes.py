@@ -137,13 +137,12 @@ def default_float():
 
 
 def promote(a, b):
-    """The dtype of a binary op's result, PyTorch's rule for the cases programs meet: int or bool
-    with a float gives the float, bool with int64 gives int64. float32 with float64 is refused
-    (PyTorch would widen: README, "Differences from PyTorch"): None."""
+    """The dtype of a binary op's result, PyTorch's rule for the cases programs meet: float32 with
+    float64 gives float64, int or bool with a float gives the float, bool with int64 gives int64."""
     if a is b:
         return a
     if a.is_floating_point and b.is_floating_point:
-        return None
+        return float64
     if a.is_floating_point or b.is_floating_point:
         return a if a.is_floating_point else b
     return int64

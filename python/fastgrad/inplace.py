@@ -100,6 +100,8 @@ def binary(t, other, op_class, name, alpha=1):
         other = other * alpha
     if not isinstance(t, Tensor):
         raise TypeError(f"{name}: expects a fastgrad Tensor, got {type(t).__name__}")
+    if isinstance(other, Tensor) and other._dtype.is_floating_point and t._dtype.is_floating_point:
+        other = other.to(t._dtype)   # float64 into float32 (or back) in place, as PyTorch casts it
     a, b = operands(t, other, name, op_class.__name__ == "Div")
     if a._dtype is not t._dtype:
         raise TypeError(f"{name}: the result type {a._dtype!r} can't be cast to the tensor's dtype {t._dtype!r} "

@@ -11,8 +11,9 @@ from ..tensor import Tensor, empty, scalar, tensor
 def operands(a, b, op, true_division=False):
     """Both operands of a binary op as tensors of one dtype, PyTorch's promotion applied: ints and
     bools with a float become that float, bool with int64 int64; Python numbers take the tensor's
-    dtype (a float with an integer tensor gives float32); integer division is true division (float32).
-    At least one operand must be a Tensor; float32 with float64 is a TypeError naming both."""
+    dtype (a float with an integer tensor gives float32); integer division is true division (float32);
+    float32 with float64 gives float64, unless the float64 one is 0-d. At least one operand must be a
+    Tensor."""
     if type(b) is float and type(a) is Tensor and a._dtype.is_floating_point:   # t * 0.5: the common case first
         return a, scalar(b, a._dtype)
     if not isinstance(a, Tensor):
@@ -22,9 +23,10 @@ def operands(a, b, op, true_division=False):
         return a, b
     if isinstance(b, Tensor):
         dtype = promote(a._dtype, b._dtype)
-        if dtype is None:
-            raise TypeError(f"{op}: dtype mismatch, {a._dtype!r} and {b._dtype!r}; convert one with .to(dtype) "
-                            f"(fastgrad does not widen float32 to float64 implicitly)")
+        if a._dtype.is_floating_point and b._dtype.is_floating_point and a._dtype is not b._dtype:
+            if (a._shape == ()) != (b._shape == ()):   # PyTorch: within floats a 0-d operand takes the other's dtype
+                dtype = b._dtype if a._shape == () else a._dtype
+            return a.to(dtype), b.to(dtype)   # float32 <-> float64: a conversion the gradient flows back through
     elif isinstance(b, (bool, np.bool_)):
         dtype = a._dtype if a._dtype is not bool_ else int64
         b = scalar(int(b), dtype) if not dtype.is_floating_point else scalar(float(b), dtype)

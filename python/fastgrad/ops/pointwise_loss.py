@@ -7,7 +7,7 @@ import warnings
 
 from .._C import ffi, lib
 from ..autograd import Op, accumulate_grad, broadcast_shape, grad_targets
-from ..dtypes import kernels
+from ..dtypes import float64, kernels
 from ..tensor import Tensor, empty
 from ._checks import cast_to, operands, tensor_arg
 from .loss import REDUCTIONS
@@ -87,7 +87,9 @@ class PointwiseLoss(Op):
                 if not v._dtype.is_floating_point:
                     raise TypeError(f"{name}: {what} must be floating point, got {v._dtype!r}")
             if x._dtype is not t._dtype:
-                raise TypeError(f"{name}: dtype mismatch, input {x._dtype!r} and target {t._dtype!r}")
+                if self.code == lib.FG_LOSS_BCE:   # PyTorch's binary_cross_entropy refuses it too
+                    raise TypeError(f"{name}: dtype mismatch, input {x._dtype!r} and target {t._dtype!r}")
+                x, t = x.to(float64), t.to(float64)   # float32 with float64: in float64, as PyTorch's
             return x, t, x._shape
         if self.shapes == "kl":
             for what, v in (("input", x), ("target", t)):

@@ -507,11 +507,9 @@ class Cat(Op):
                 raise TypeError(f"{name}: tensors[{i}] must be a fastgrad Tensor, got {type(t).__name__}")
             if t._dtype is dtype:
                 continue
-            promoted = promote(dtype or t._dtype, t._dtype)
-            if promoted is None:
-                raise TypeError(f"{name}: dtype mismatch, {dtype!r} and {t._dtype!r}; convert one with .to(dtype) "
-                                f"(fastgrad does not widen float32 to float64 implicitly)")
-            dtype = promoted
+            dtype = promote(dtype or t._dtype, t._dtype)
+        if dtype.is_floating_point:   # float32 pieces among float64 ones: converted so that gradients flow back
+            tensors = [t.to(dtype) if t._dtype.is_floating_point else t for t in tensors]
         key = (tuple([t._shape for t in tensors]), self.dim, self.stack) if type(self.dim) is int else None
         plan = _cat_plans.get(key) if key else None
         if plan is None:   # worked out once per list of shapes and dim (not for a bool dim: True == 1)
