@@ -86,3 +86,25 @@ def test_backward_takes_pytorchs_arguments():
         fy.backward(inputs=[])
     with pytest.raises(RuntimeError, match="2 entries for 1 tensors"):
         fg.autograd.backward([fy], grad_tensors=[None, None])
+
+
+def test_a_tensor_read_through_indexing_gets_its_whole_gradient_once(monkeypatch):
+    """Indexing and movement ops read a non-leaf through an alias of it (tensor._source); backward
+    sums the alias's gradient with the tensor's before the op that made it runs, once: grad(),
+    retain_grad() and the op's own backward all see the whole gradient, as in PyTorch."""
+    (w,), (tw,) = _both(np.arange(20.0).reshape(4, 5) / 10)
+    b, tb = w * 2, tw * 2
+    _close(fg.autograd.grad(b[0].sum() + b.t().sum() + b.sum(), [b]),
+           torch.autograd.grad(tb[0].sum() + tb.t().sum() + tb.sum(), [tb]))
+    b, tb = w * 2, tw * 2
+    b.retain_grad()
+    tb.retain_grad()
+    b[1:, ::2].sum().backward()
+    tb[1:, ::2].sum().backward()
+    _close([b.grad, w.grad], [tb.grad, tw.grad])
+    runs = []
+    linear_backward = fg.ops.Linear._backward
+    monkeypatch.setattr(fg.ops.Linear, "_backward", lambda op, g: runs.append(1) or linear_backward(op, g))
+    q = fg.nn.Linear(5, 3, dtype=fg.float64)(w)
+    (q * 2 + q[:, :2].sum() + q.t().sum() + q[0].sum()).sum().backward()
+    assert len(runs) == 1

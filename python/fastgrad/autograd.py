@@ -338,21 +338,44 @@ def accumulate_grad(t, g, alpha=1.0):
 
 
 def _graph_in_backward_order(root):
-    """The non-leaf tensors reachable from root, each after every tensor that consumes it.
-    Iterative depth-first search (deep graphs need no recursion limit): a tensor is finished, and
-    goes to `order`, once none of its inputs is left to visit."""
-    order, visited, stack = [], {root}, [root]
+    """The ops reachable from root, each after every op that consumes its output, and for each op
+    (by id) the tensor objects that carry its output: the tensor itself and the aliases that indexing
+    and movement ops record (tensor._source), whose gradients must be summed before the op runs
+    backward once. Iterative depth-first search (deep graphs need no recursion limit)."""
+    rop = root._op
+    order, visited, stack = [], {id(rop)}, [rop]
+    tensors = {id(rop): {id(root): root}}
     while stack:
-        t = stack[-1]
-        for x in t._op.inputs:
-            if x._op is not None and x not in visited:
-                visited.add(x)
-                stack.append(x)
-                break
+        op = stack[-1]
+        for x in op.inputs:
+            xop = x._op
+            if xop is not None:
+                group = tensors.get(id(xop))
+                if group is None:
+                    tensors[id(xop)] = group = {}
+                group[id(x)] = x
+                if id(xop) not in visited:
+                    visited.add(id(xop))
+                    stack.append(xop)
+                    break
         else:
             order.append(stack.pop())
     order.reverse()
-    return order
+    return order, tensors
+
+
+def _add_unconsumed(tensors, stop):
+    """Puts into their op's group the retain_grad() tensors and autograd.grad inputs that no op reads
+    directly: a tensor used only through indexing or movement ops (b[0], b.t()) is read through an
+    alias that carries its op, and its gradient is that op's."""
+    extra = list(_retained.values()) if _retained else []
+    if stop:
+        extra += [kept[0] for kept in stop.values()]
+    for t in extra:
+        if t._op is not None:
+            group = tensors.get(id(t._op))
+            if group is not None:
+                group.setdefault(id(t), t)
 
 
 backward_passes = 0   # how many backward() calls have run (fastgrad.compile: did a step run one?)
@@ -423,25 +446,37 @@ def _run_backward(root, grad, stop=None):
     if root._op is None:   # a leaf: the gradient accumulates like any other
         accumulate_grad(root, grad)
         return
-    order = _graph_in_backward_order(root)
+    order, tensors = _graph_in_backward_order(root)
+    _add_unconsumed(tensors, stop)
     # non-leaves that called retain_grad(): their .grad (earlier passes') is set aside while this pass
     # uses the attribute to gather their gradient, then this pass's copy is added to it
-    retained = {id(t): [t, t.grad, None] for t in order if _retained.get(id(t)) is t} if _retained else {}
-    for t, _, _ in retained.values():
-        t.grad = None
+    retained = {}
+    if _retained:
+        for group in tensors.values():
+            for i, t in group.items():
+                if _retained.get(i) is t:
+                    retained[i] = [t, t.grad, None]
+                    t.grad = None
     root.grad = grad
-    for t in order:
-        g, t.grad = t.grad, None   # a non-leaf's gradient is consumed by its op, not kept
-        if g is not None:
-            if stop is not None and id(t) in stop:
-                kept = stop[id(t)]
-                kept[1] = copy_of(g) if kept[1] is None else kept[1] + g   # (the op below may hand g over)
-            if id(t) in retained:
-                retained[id(t)][2] = copy_of(g)
-            op = t._op
-            if _epoch > op.epoch:
-                op.check_versions()
-            op._backward(g)
+    for op in order:
+        group = tensors[id(op)]
+        g = None
+        for t in group.values():   # the op's output and its aliases: one gradient, one backward
+            tg, t.grad = t.grad, None   # a non-leaf's gradient is consumed by its op, not kept
+            if tg is not None:
+                g = tg if g is None else g + tg
+        if g is None:
+            continue
+        if stop is not None or retained:
+            for t in group.values():
+                if stop is not None and id(t) in stop:
+                    kept = stop[id(t)]
+                    kept[1] = copy_of(g) if kept[1] is None else kept[1] + g   # (the op below may hand g over)
+                if id(t) in retained:
+                    retained[id(t)][2] = copy_of(g)
+        if _epoch > op.epoch:
+            op.check_versions()
+        op._backward(g)
     for t, before, now in retained.values():
         t.grad = before if now is None else now if before is None else before + now
 

@@ -85,35 +85,18 @@ def _describe(x):
 
 def _walk(root):
     """(ops in backward order, {id(op): {id(t): t}} of the tensors standing for each op's output,
-    the hooked leaves reached). Iterative depth-first search over ops: an op is finished once none
-    of its inputs' ops is left to visit, so each op comes after every op that consumes its output."""
-    leaves, tensors = {}, {}
+    the hooked leaves reached): autograd's walk, and the leaves it passes that have hooks."""
     if root._op is None:
-        return [], tensors, ({id(root): root} if id(root) in hooks else {})
-    tensors[id(root._op)] = {id(root): root}
-    order, visited, stack = [], {id(root._op)}, [root._op]
-    while stack:
-        op = stack[-1]
-        for x in op.inputs:
-            xop = x._op
-            if xop is None:
-                if id(x) in hooks:
-                    leaves[id(x)] = x
-            else:
-                tensors.setdefault(id(xop), {})[id(x)] = x
-                if id(xop) not in visited:
-                    visited.add(id(xop))
-                    stack.append(xop)
-                    break
-        else:
-            order.append(stack.pop())
-    order.reverse()
+        return [], {}, ({id(root): root} if id(root) in hooks else {})
+    order, tensors = autograd._graph_in_backward_order(root)
+    leaves = {id(x): x for op in order for x in op.inputs if x._op is None and id(x) in hooks}
     return order, tensors, leaves
 
 
 def run_backward(root, grad, stop=None):
     """autograd._run_backward with hooks (see the module docstring)."""
     order, tensors, leaves = _walk(root)
+    autograd._add_unconsumed(tensors, stop)
     saved = {}
     for i, t in leaves.items():
         saved[i], t.grad = t.grad, None
