@@ -194,3 +194,27 @@ def test_a_captured_step_refuses_a_module_with_a_forward_hook():
     for _ in range(3):
         assert float(step(x)) == float(model(x).sum())
     assert step.last is not None   # recorded and replayed once the hook is gone
+
+
+def test_sequential_grows_and_changes_as_pytorchs():
+    """add_module / attribute assignment append a named layer (or replace the one of that name);
+    item assignment replaces a layer (transfer learning's new head); del, insert, extend and pop
+    renumber as PyTorch's do. The state_dict keys follow each change."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.Sequential(), torch.nn.Sequential()
+    for lib, m in ((nn, ours), (torch.nn, theirs)):
+        m.add_module("fc", lib.Linear(2, 3))
+        m.act = lib.ReLU()
+        m.add_module("out", lib.Linear(3, 4))
+        m[-1] = lib.Linear(3, 5)   # a new head
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["fc.weight", "fc.bias", "out.weight", "out.bias"]
+    assert ours(fg.ones(1, 2)).shape == (1, 5) and len(ours) == 3 and len(list(ours.parameters())) == 4
+    for lib, m in ((nn, ours), (torch.nn, theirs)):
+        del m[1]
+        m.insert(0, lib.Identity())
+        m.extend([lib.Tanh()])
+        assert type(m.pop(0)).__name__ == "Identity"
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs] == ["Linear", "Linear", "Tanh"]
+    with pytest.raises(TypeError, match="not a fastgrad.nn.Module"):
+        ours[0] = "relu"

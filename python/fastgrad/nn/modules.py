@@ -449,7 +449,66 @@ class Sequential(Module):
         self.layers.append(layer)
         if self._names is not None:
             self._names.append(str(len(self.layers) - 1))
+        _changes.changed()
         return self
+
+    # A module assigned by name (seq.add_module("fc", m), seq.fc = m) is a layer, as in PyTorch, where
+    # Sequential runs its _modules in order: a new name goes last, a known name is replaced in place.
+    def __setattr__(self, name, value):
+        if isinstance(value, Module) and "layers" in self.__dict__:
+            names = self._names if self._names is not None else [str(i) for i in range(len(self.layers))]
+            if name in names:
+                self.layers[names.index(name)] = value
+            else:
+                self.layers.append(value)
+                names.append(name)
+            self.__dict__["_names"] = names
+            _changes.changed()
+            return
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        names = self.__dict__.get("_names")
+        if names and name in names:
+            i = names.index(name)
+            del self.layers[i], names[i]
+            _changes.changed()
+            return
+        super().__delattr__(name)
+
+    def add_module(self, name, module):
+        if module is None:
+            raise TypeError("Sequential.add_module: None is not a layer")
+        super().add_module(name, module)
+
+    def __setitem__(self, i, layer):
+        if not isinstance(layer, Module):
+            raise TypeError(f"Sequential: {type(layer).__name__} is not a fastgrad.nn.Module")
+        self.layers[i] = layer
+        _changes.changed()
+
+    def __delitem__(self, i):
+        del self.layers[i]
+        self.__dict__["_names"] = None   # PyTorch renumbers what is left 0, 1, ...
+        _changes.changed()
+
+    def insert(self, index, layer):
+        if not isinstance(layer, Module):
+            raise TypeError(f"Sequential.insert: {type(layer).__name__} is not a fastgrad.nn.Module")
+        self.layers.insert(index, layer)
+        self.__dict__["_names"] = None
+        _changes.changed()
+        return self
+
+    def extend(self, layers):
+        for layer in layers:
+            self.append(layer)
+        return self
+
+    def pop(self, i):
+        layer = self.layers[i]
+        del self[i]
+        return layer
 
     def __getitem__(self, i):
         if not isinstance(i, slice):
