@@ -440,3 +440,21 @@ def test_setitem_of_a_value_that_requires_grad_into_a_plain_tensor():
     (out * fg.tensor([1.0, 10.0, 100.0])).sum().backward()
     assert v.grad.tolist() == [2.0, 200.0]
     assert out.tolist() == [2.0, 0.0, 4.0]
+
+
+@pytest.mark.parametrize("dtype", [fg.float32, fg.float64, fg.int64, fg.bool])
+def test_a_row_of_data_is_its_own_copy_that_writes_back(dtype):
+    """t[i] of a tensor no gradient flows through (a Dataset's __getitem__) takes a shorter path:
+    the same rows, bounds and write-back as every other basic index."""
+    a = np.arange(24).reshape(4, 3, 2) % 5
+    x = fg.tensor(a, dtype=dtype)
+    for i in (0, 2, -1, -4):
+        np.testing.assert_array_equal(x[i].numpy(), a[i].astype(x.numpy().dtype))
+        assert x[i].dtype is dtype and x[i].shape == (3, 2)
+    assert fg.tensor(a[:, 0, 0], dtype=dtype)[1].shape == ()
+    assert fg.zeros(3, 0, dtype=dtype)[1].shape == (0,)
+    for bad in (4, -5):
+        with pytest.raises(IndexError, match=f"index {bad} is out of bounds for dimension 0 with size 4"):
+            x[bad]
+    x[1].zero_()   # written back into x, as through PyTorch's view
+    assert not x.numpy()[1].any() and x.numpy()[2].tolist() == a[2].astype(x.numpy().dtype).tolist()

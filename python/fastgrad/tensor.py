@@ -763,10 +763,14 @@ class Tensor:
     # ---- end of the math helper's block --------------------------------------------------------------
     # ---- indexing (ops/index.py): t[key], t[key] = v, gather and scatter -------------------------------
     def __getitem__(self, key):
-        out = index_ops.getitem(_source(self), key)
-        if _is_basic_key(key):   # a copy standing for PyTorch's view: in-place writes go back (inplace.derived)
-            inplace.derived(out, self, lambda base, t: base.__setitem__(key, t))
-        return out
+        if type(key) is int and self._shape and not (self.requires_grad and autograd.is_grad_enabled()):
+            out = index_ops.row(self, key)   # t[i] of data: a Dataset's rows
+        else:
+            out = index_ops.getitem(_source(self), key)
+            if not _is_basic_key(key):
+                return out
+        # a copy standing for PyTorch's view: in-place writes go back (inplace.derived)
+        return inplace.derived(out, self, lambda base, t: base.__setitem__(key, t))
 
     def __setitem__(self, key, value):
         index_ops.setitem(self, key, value)

@@ -366,6 +366,28 @@ def _basic_selection(shape, key):
     return sel
 
 
+_row_layouts = {}   # shape -> (a row's shape, its element count)
+
+
+def row(x, i):
+    """x[i] for an int i, without select() and the Index op (a Dataset's __getitem__, iterating over
+    rows): one block copied out, for tensors no gradient flows through."""
+    shape = x._shape
+    layout = _row_layouts.get(shape)
+    if layout is None:
+        if len(_row_layouts) >= 4096:   # a bound for programs whose shapes never repeat
+            _row_layouts.clear()
+        layout = _row_layouts[shape] = (shape[1:], math.prod(shape[1:]))
+    inner, size = layout
+    if not -shape[0] <= i < shape[0]:
+        raise IndexError(f"index {i} is out of bounds for dimension 0 with size {shape[0]}")
+    out = empty(inner, x._dtype, size)
+    if size:
+        code = x._dtype.code
+        kernels.cast(out._buf, code, _at(x._buf, (i % shape[0]) * size * x._dtype.itemsize), code, size)
+    return out
+
+
 def getitem(x, key):
     sel = _basic_selection(x._shape, key) if type(key) is tuple or type(key) is slice else None
     return Index(sel or select(x._shape, key)).forward(x)
