@@ -262,3 +262,43 @@ def test_normal_takes_tensor_means_and_stds():
     assert np.array_equal(a.numpy(), fg.normal(mean, std).numpy())
     with pytest.raises(RuntimeError, match="std >= 0"):
         fg.normal(mean, -std)
+
+
+@pytest.mark.parametrize("call", ["x.sum(axis=0, keepdims=True)", "x.mean(axis=1)", "x.argmax(axis=1)",
+                                  "lib.max(x, axis=1)[0]", "x.softmax(axis=1)", "lib.cat([x, x], axis=1)",
+                                  "lib.stack([x, x], axis=0)", "x.std(axis=0)", "x.cumsum(axis=1)",
+                                  "x.unsqueeze(axis=0)", "lib.argsort(x, axis=1)", "x.any(axis=0)"])
+def test_numpy_keywords_axis_and_keepdims_as_pytorch_takes_them(call):
+    """d2l and numpy-minded code write axis= and keepdims=; PyTorch takes them wherever it takes dim."""
+    torch = pytest.importorskip("torch")
+    a = np.array([[1.0, 5.0, 2.0], [3.0, 2.0, 4.0]], dtype=np.float32)
+    ours = eval(call, {"lib": fg, "x": fg.tensor(a)})
+    theirs = eval(call, {"lib": torch, "x": torch.tensor(a)})
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy().astype(float), theirs.numpy().astype(float), rtol=1e-6)
+
+
+def test_dim_and_axis_together_is_an_error():
+    with pytest.raises(TypeError, match="both dim= and axis="):
+        fg.ones(2, 2).sum(dim=0, axis=0)
+
+
+@pytest.mark.parametrize("pad, value", [((0, 2), 0), ((1, 1), 9), ((-1, 2), 0), ((1, -2, 1, 0), 4), ((2, 2, 1, 1), -1)])
+def test_pad_pads_token_ids_and_masks_as_pytorch(pad, value):
+    torch = pytest.importorskip("torch")
+    ids = np.array([[5, 6, 7], [1, 2, 3]])
+    ours = fg.nn.functional.pad(fg.tensor(ids), pad, value=value)
+    assert ours.dtype is fg.int64
+    assert ours.tolist() == torch.nn.functional.pad(torch.tensor(ids), pad, value=value).tolist()
+    mask = np.array([[True, False, True]])
+    assert (fg.nn.functional.pad(fg.tensor(mask), pad[:2]).tolist()
+            == torch.nn.functional.pad(torch.tensor(mask), pad[:2]).tolist())
+
+
+def test_legacy_tensor_new_makes_hidden_states():
+    """weight.new(layers, batch, hidden).zero_(): char-RNN code's initial hidden state."""
+    w = fg.randn(3, 4, dtype=fg.float64)
+    h = w.new(2, 5, 7).zero_()
+    assert h.shape == (2, 5, 7) and h.dtype is fg.float64 and not h.numpy().any()
+    assert w.new((2, 3)).shape == (2, 3) and w.new().shape == (0,)
+    assert w.new([1, 2]).tolist() == [1.0, 2.0] and w.new([1, 2]).dtype is fg.float64

@@ -383,7 +383,7 @@ BAD = [
     ("F.pad(fg.randn(2, 3, 4), (-3, -2), 'replicate')", ValueError, "output size of -1"),
     ("F.pad(fg.randn(2, 3, 4), (-5, 0))", ValueError, "output size of -1"),
     ("F.pad(fg.randn(2, 3, 4), (5, 0), 'circular')", ValueError, "more than once"),
-    ("F.pad(fg.tensor([[1, 2]]), (1, 1))", TypeError, "float32 or float64"),
+    ("F.pad(fg.tensor([[1, 2]]), (1, 1), mode='reflect')", TypeError, "float32 or float64"),   # constant mode pads integers, as PyTorch
     ("F.pad([1.0, 2.0], (1, 1))", TypeError, "fastgrad Tensor"),
     ("F.max_pool1d(fg.randn(2, 3, 2), 3)", ValueError, "larger than the padded input"),
     ("F.max_pool1d(fg.randn(2, 3, 5), (2, 2))", TypeError, "1-tuple"),

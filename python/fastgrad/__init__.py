@@ -153,3 +153,43 @@ from .math_more import *  # noqa: F401,F403,E402
 from .toplevel import *  # noqa: F401,F403,E402
 
 __all__ += _math_more.__all__ + _toplevel.__all__
+
+
+# ---- numpy's keyword names that PyTorch also accepts: axis= for dim=, keepdims= for keepdim= ----------
+# (t.argmax(axis=1), x.sum(axis=0, keepdims=True), torch.cat(ts, axis=1): d2l and numpy-minded code)
+def _numpy_keyword_aliases():
+    import functools
+    import inspect
+
+    def wrap(fn):
+        try:
+            params = inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            return fn
+        if "dim" not in params or "axis" in params:
+            return fn
+        keepdims = "keepdim" in params and "keepdims" not in params
+
+        @functools.wraps(fn)
+        def aliased(*args, **kwargs):
+            if kwargs:
+                if "axis" in kwargs:
+                    if "dim" in kwargs:
+                        raise TypeError(f"{fn.__name__}() got both dim= and axis=")
+                    kwargs["dim"] = kwargs.pop("axis")
+                if keepdims and "keepdims" in kwargs:
+                    kwargs["keepdim"] = kwargs.pop("keepdims")
+            return fn(*args, **kwargs)
+        return aliased
+
+    for name, fn in list(vars(Tensor).items()):
+        if inspect.isfunction(fn):
+            setattr(Tensor, name, wrap(fn))
+    g = globals()
+    for name in __all__:
+        fn = g.get(name)
+        if inspect.isfunction(fn):
+            g[name] = wrap(fn)
+
+
+_numpy_keyword_aliases()

@@ -560,6 +560,17 @@ class Tensor:
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         return tensor(data, dtype=self._dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
 
+    def new(self, *args, dtype=None, device=None, requires_grad=False):
+        """The legacy Tensor.new that char-RNN and seq2seq code uses for hidden states
+        (`weight.new(n_layers, batch, hidden).zero_()`): sizes (ints, or one tuple / fg.Size, as
+        x.size() is a tuple here) give a zero-filled tensor of this dtype (PyTorch's is uninitialised);
+        one list, tensor or array gives a tensor of this dtype from that data; no argument, an empty one."""
+        dtype = self._dtype if dtype is None else dtype
+        if len(args) == 1 and not isinstance(args[0], numbers.Integral) and not (
+                isinstance(args[0], tuple) and all(isinstance(n, numbers.Integral) for n in args[0])):
+            return tensor(args[0], dtype=dtype, device=device, requires_grad=requires_grad)
+        return zeros(*(args or (0,)), dtype=dtype, device=device, requires_grad=requires_grad)
+
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         return zeros(*size, dtype=self._dtype if dtype is None else dtype, device=device, requires_grad=requires_grad)
 

@@ -289,7 +289,29 @@ def pad(input, pad, mode="constant", value=None):
     """Pads the last len(pad) // 2 dimensions: pad = (left, right) of the last one, then of the one
     before, ...; negative amounts crop. mode: 'constant' (value, default 0), 'reflect',
     'replicate' or 'circular' (the last 1 to 3 dimensions of an (N, C, ...) or (C, ...) input)."""
+    if isinstance(input, Tensor) and not input.dtype.is_floating_point and mode == "constant":
+        return _pad_integer(input, pad, value)
     return ops.Pad(pad, mode, value).forward(input)
+
+
+def _pad_integer(input, pad, value):
+    """F.pad of int64 / bool tensors in constant mode (token ids padded with the pad id, attention
+    masks with 0), as PyTorch pads them: the value everywhere, the (cropped) input copied into its
+    place. No gradient to carry; the float kernel's checks give malformed pads their message."""
+    from ..creation import full
+    if not isinstance(pad, (tuple, list)) or len(pad) % 2 or len(pad) // 2 > input.ndim:
+        return ops.Pad(pad, "constant", value).forward(input.float())
+    shape, src, dst = list(input.shape), [slice(None)] * input.ndim, [slice(None)] * input.ndim
+    for i in range(len(pad) // 2):
+        d, lo, hi = input.ndim - 1 - i, int(pad[2 * i]), int(pad[2 * i + 1])
+        kept = shape[d] - max(-lo, 0) - max(-hi, 0)
+        if kept < 0 or shape[d] + lo + hi < 0:
+            return ops.Pad(pad, "constant", value).forward(input.float())
+        src[d], dst[d] = slice(max(-lo, 0), max(-lo, 0) + kept), slice(max(lo, 0), max(lo, 0) + kept)
+        shape[d] += lo + hi
+    out = full(shape, 0 if value is None else value, dtype=input.dtype)
+    out[tuple(dst)] = input[tuple(src)]
+    return out
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
