@@ -202,6 +202,37 @@ def test_train_eval_switch_and_replaced_parameter_record_again():
         assert bits(compiled(x)) == bits(expected)
 
 
+@pytest.mark.parametrize("change", ["attribute", "sequential append", "sequential item", "modulelist append",
+                                    "moduledict item"])
+def test_a_submodule_replaced_added_or_removed_records_again(change):
+    """A replay runs the layers the recorded call ran: a submodule assigned anew, or a layer added to
+    or replaced in a container, must record a new plan, not replay the old model."""
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head = nn.Linear(3, 2)
+            self.body = nn.Sequential(nn.Identity())
+            self.extra = nn.ModuleList([nn.Identity()])
+            self.named = nn.ModuleDict({"act": nn.Identity()})
+
+        def forward(self, x):
+            for m in self.extra:
+                x = m(x)
+            return self.head(self.named["act"](self.body(x)))
+    net = Net()
+    compiled = fg.compile(fg.no_grad()(lambda x: net(x) * 1.0))
+    x = fg.tensor([[0.5, -1.0, 2.0]])
+    for _ in range(3):
+        compiled(x)
+    {"attribute": lambda: setattr(net, "head", nn.Linear(3, 2)),
+     "sequential append": lambda: net.body.append(nn.ReLU()),
+     "sequential item": lambda: net.body.__setitem__(0, nn.Tanh()),
+     "modulelist append": lambda: net.extra.append(nn.Sigmoid()),
+     "moduledict item": lambda: net.named.__setitem__("act", nn.Tanh())}[change]()
+    for _ in range(3):   # warm-up, record, replay
+        assert bits(compiled(x)) == bits(net(x) * 1.0)
+
+
 def test_training_flag_and_data_replaced_directly_record_again():
     """The changes a replay notices through _changes.count, made without train()/eval() or plain
     assignment: the flag assigned, a parameter's buffer swapped by .data, register_parameter."""

@@ -396,14 +396,17 @@ class _Plan:
         self._guard_optimizers(rec)
 
     def _guard_modules(self, modules):
-        """What the recorded call saw of its modules: train()/eval(), and each parameter's object and
-        buffer (a parameter replaced, not updated in place, makes a new plan). Each such change bumps
-        _changes.count (Module.__setattr__, Tensor.data's setter), so these are walked only when it
-        moved (guards_hold)."""
+        """What the recorded call saw of its modules: train()/eval(), their children, and each
+        parameter's object and buffer (a parameter or submodule replaced, not updated in place, or a
+        layer added or removed, makes a new plan). Each such change bumps _changes.count
+        (Module.__setattr__, Tensor.data's setter, the containers' changes), so these are walked only
+        when it moved (guards_hold)."""
         self.counted = []   # (object, attribute, the object it must be)
+        self.children = []   # (module, its children): the objects it must still have, in order
         self.checked = -1   # the _changes.count at which self.counted last held
         for m, training, params in modules:
             self.counted.append((m, "training", training))   # a bool: `is` compares it
+            self.children.append((m, list(m.children())))
             for name, p in params:
                 self.counted.append((m, name, p))
                 self.counted.append((p, "_buf", p._buf))
@@ -440,6 +443,10 @@ class _Plan:
         count = _changes.count   # read first: a change during the walk moves it again
         for obj, attribute, value in self.counted:
             if getattr(obj, attribute) is not value:
+                return False
+        for m, children in self.children:
+            now = list(m.children())
+            if len(now) != len(children) or any(map(operator.is_not, now, children)):
                 return False
         self.checked = count
         return True

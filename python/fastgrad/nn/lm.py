@@ -7,7 +7,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .. import ops
+from .. import _changes, ops
 from ..creation import empty
 from ..dtypes import bool_
 from ..tensor import Tensor, tensor, zeros
@@ -89,8 +89,10 @@ class ModuleList(Module):
     def named_children(self):
         return ((str(i), m) for i, m in enumerate(self._list))
 
+    # each change to the list counts as a module change: captured plans recheck their guards
     def append(self, module):
         self._list.append(_check_module(module, "ModuleList.append"))
+        _changes.changed()
         return self
 
     def extend(self, modules):
@@ -100,15 +102,18 @@ class ModuleList(Module):
 
     def insert(self, index, module):
         self._list.insert(index, _check_module(module, "ModuleList.insert"))
+        _changes.changed()
 
     def __getitem__(self, i):
         return ModuleList(self._list[i]) if isinstance(i, slice) else self._list[i]
 
     def __setitem__(self, i, module):
         self._list[i] = _check_module(module, "ModuleList")
+        _changes.changed()
 
     def __delitem__(self, i):
         del self._list[i]
+        _changes.changed()
 
     def __len__(self):
         return len(self._list)
@@ -147,12 +152,14 @@ class ModuleDict(Module):
         if not isinstance(key, str) or not key or "." in key:
             raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
         self._dict[key] = _check_module(module, "ModuleDict")
+        _changes.changed()   # captured plans recheck their guards
 
     def __getitem__(self, key):
         return self._dict[key]
 
     def __delitem__(self, key):
         del self._dict[key]
+        _changes.changed()
 
     def __contains__(self, key):
         return key in self._dict
@@ -173,7 +180,9 @@ class ModuleDict(Module):
         return self._dict.items()
 
     def pop(self, key):
-        return self._dict.pop(key)
+        module = self._dict.pop(key)
+        _changes.changed()
+        return module
 
     def update(self, modules):
         items = modules.items() if hasattr(modules, "items") else modules
