@@ -13,7 +13,7 @@ from ..dtypes import bool_
 from ..tensor import Tensor, tensor, zeros
 from . import functional as F
 from . import init
-from .modules import Dropout, Linear, Module
+from .modules import Dropout, Linear, Module, _check_module
 
 
 class LayerNorm(Module):
@@ -70,12 +70,6 @@ class Softplus(Module):
 
     def extra_repr(self):
         return f"beta={self.beta}, threshold={self.threshold}"
-
-
-def _check_module(m, where):
-    if not isinstance(m, Module):
-        raise TypeError(f"{where}: {type(m).__name__} is not a fastgrad.nn.Module")
-    return m
 
 
 class ModuleList(Module):

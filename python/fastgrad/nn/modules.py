@@ -404,6 +404,12 @@ def _hooked(module):
     return "_forward_hooks" in module.__dict__ or "_forward_pre_hooks" in module.__dict__
 
 
+def _check_module(m, where):
+    if not isinstance(m, Module):
+        raise TypeError(f"{where}: {type(m).__name__} is not a fastgrad.nn.Module")
+    return m
+
+
 class Sequential(Module):
     """Applies its layers in order: model.forward(x) is layerN(...layer1(x)), so
     model.forward(x).backward() runs back through the whole chain. Layers are named 0, 1, ..., or by
@@ -444,8 +450,7 @@ class Sequential(Module):
         return x
 
     def append(self, layer):
-        if not isinstance(layer, Module):
-            raise TypeError(f"Sequential.append: {type(layer).__name__} is not a fastgrad.nn.Module")
+        _check_module(layer, "Sequential.append")
         self.layers.append(layer)
         if self._names is not None:
             self._names.append(str(len(self.layers) - 1))
@@ -482,8 +487,7 @@ class Sequential(Module):
         super().add_module(name, module)
 
     def __setitem__(self, i, layer):
-        if not isinstance(layer, Module):
-            raise TypeError(f"Sequential: {type(layer).__name__} is not a fastgrad.nn.Module")
+        _check_module(layer, "Sequential")
         self.layers[i] = layer
         _changes.changed()
 
@@ -493,8 +497,7 @@ class Sequential(Module):
         _changes.changed()
 
     def insert(self, index, layer):
-        if not isinstance(layer, Module):
-            raise TypeError(f"Sequential.insert: {type(layer).__name__} is not a fastgrad.nn.Module")
+        _check_module(layer, "Sequential.insert")
         self.layers.insert(index, layer)
         self.__dict__["_names"] = None
         _changes.changed()
