@@ -5,7 +5,11 @@
  * supports (tests run every path this way). fastgrad/backend.py reads FASTGRAD_KERNEL_PATH and the
  * thread-count variables at import and calls the setters below.
  */
+#ifdef __linux__
+#define _GNU_SOURCE   /* sched_getcpu, sched_setaffinity */
+#endif
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "fastgrad.h"
@@ -75,6 +79,56 @@ int fg_threads_for(double work, double work_per_thread) {
     double fit = work / work_per_thread;
     return (int)(fit < (double)most ? fit : (double)most);
 }
+
+/* ---- parallel regions (cpu.h: FG_PARALLEL_FOR says why) ---------------------------------------- */
+static int fg_current_cpu(void) {
+#ifdef __linux__
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
+#ifdef __linux__
+static cpu_set_t fg_allowed_cpus;   /* the CPUs a worker may run on before it first moves */
+static pthread_once_t fg_allowed_once = PTHREAD_ONCE_INIT;
+static void fg_read_allowed_cpus(void) {
+    if (sched_getaffinity(0, sizeof fg_allowed_cpus, &fg_allowed_cpus)) CPU_ZERO(&fg_allowed_cpus);
+}
+#endif
+
+/* The calling worker goes to any CPU it was allowed but `cpu` (if there is one). */
+static void fg_move_off(int cpu) {
+#ifdef __linux__
+    pthread_once(&fg_allowed_once, fg_read_allowed_cpus);
+    cpu_set_t others = fg_allowed_cpus;
+    CPU_CLR(cpu, &others);
+    if (CPU_COUNT(&others) > 0) sched_setaffinity(0, sizeof others, &others);
+#else
+    (void)cpu;
+#endif
+}
+
+struct fg_team fg_team_begin(void) {
+    struct fg_team team = {fg_current_cpu(), 0};
+    return team;
+}
+
+#ifdef _OPENMP
+void fg_team_arrive(struct fg_team *team) {
+    if (team->master_cpu >= 0 && omp_get_thread_num() > 0 && fg_current_cpu() == team->master_cpu)
+        fg_move_off(team->master_cpu);
+}
+
+void fg_team_leave(struct fg_team *team) {
+    __atomic_add_fetch(&team->done, 1, __ATOMIC_ACQ_REL);
+    if (omp_get_thread_num() == 0)
+        while (__atomic_load_n(&team->done, __ATOMIC_ACQUIRE) < omp_get_num_threads()) sched_yield();
+}
+#else
+void fg_team_arrive(struct fg_team *team) { (void)team; }
+void fg_team_leave(struct fg_team *team) { (void)team; }
+#endif
 
 /* ---- cache sizes --------------------------------------------------------------------------- */
 static struct fg_caches fg_caches;

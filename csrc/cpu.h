@@ -91,14 +91,51 @@ void *fg_workspace(size_t bytes);
 /* Memory-bound loops: below this many elements per thread a second thread does not pay. */
 #define FG_ELEMENTS_PER_THREAD 32768
 
+/* ---- parallel regions -----------------------------------------------------------------------
+ * FG_PARALLEL_FOR(nt, how, i, first, end, body): `for (int64_t i = first; i < end; i++) body`, the
+ * iterations shared out among nt threads as OpenMP's `schedule how` says (parenthesised: (static, 1)).
+ * Every threaded loop in csrc/ is one of these. With nt == 1 no region is opened at all: a region
+ * opened with `if (0)` still counts as one, and a team started inside it (a GEMM inside a one-slice
+ * convolution) is then a nested team, for which libgomp creates fresh threads on every call.
+ *
+ * The threads check in with each other (fg_team_*). On a shared machine the OS sometimes wakes a
+ * worker onto the very CPU its master is running on, and the master then spins at the region's
+ * closing barrier while the worker waits for that CPU: 4-12 ms lost, until the scheduler's time slice
+ * ends, in a training step of 1 ms. So a master done with its share waits for its workers with
+ * sched_yield, which hands such a worker the CPU, and a worker that finds itself on its master's CPU
+ * moves off it for good (it keeps the other CPUs). */
+struct fg_team { int master_cpu, done; };
+struct fg_team fg_team_begin(void);
+void fg_team_arrive(struct fg_team *team);   /* every thread, first */
+void fg_team_leave(struct fg_team *team);    /* every thread, last: the master returns once all have */
+#ifdef _OPENMP
+#define FG_PRAGMA(x) _Pragma(#x)
+#define FG_PARALLEL_FOR(nt, how, i, first, end, ...)                                                  \
+    do {                                                                                              \
+        if ((nt) > 1) {                                                                               \
+            struct fg_team fg_team_ = fg_team_begin();                                                \
+            FG_PRAGMA(omp parallel num_threads(nt))                                                   \
+            {                                                                                         \
+                fg_team_arrive(&fg_team_);                                                            \
+                FG_PRAGMA(omp for schedule how nowait)                                                \
+                for (int64_t i = (first); i < (end); i++) { __VA_ARGS__ }                             \
+                fg_team_leave(&fg_team_);                                                             \
+            }                                                                                         \
+        } else {                                                                                      \
+            for (int64_t i = (first); i < (end); i++) { __VA_ARGS__ }                                 \
+        }                                                                                             \
+    } while (0)
+#else
+#define FG_PARALLEL_FOR(nt, how, i, first, end, ...)                                                  \
+    do {                                                                                              \
+        (void)(nt);                                                                                   \
+        for (int64_t i = (first); i < (end); i++) { __VA_ARGS__ }                                     \
+    } while (0)
+#endif
+
 /* FG_SPLIT(n, work_per_thread, lo, hi, stmt): runs stmt over [lo, hi) slices of [0, n), on several
  * threads when n is large enough to pay for them (slices are multiples of 64 elements, so cache
  * lines are never shared). stmt must not depend on where the slices fall. */
-#ifdef _OPENMP
-#define FG_SPLIT_PARALLEL_FOR _Pragma("omp parallel for num_threads(fg_nt_) schedule(static, 1)")
-#else
-#define FG_SPLIT_PARALLEL_FOR
-#endif
 #define FG_SPLIT(n, work_per_thread, lo, hi, stmt)                                                     \
     do {                                                                                              \
         const int64_t fg_n_ = (n);                                                                    \
@@ -108,12 +145,10 @@ void *fg_workspace(size_t bytes);
             stmt;                                                                                     \
         } else {                                                                                      \
             const int64_t fg_part_ = ((fg_n_ + fg_nt_ - 1) / fg_nt_ + 63) & ~(int64_t)63;             \
-            FG_SPLIT_PARALLEL_FOR                                                                     \
-            for (int fg_t_ = 0; fg_t_ < fg_nt_; fg_t_++) {                                            \
+            FG_PARALLEL_FOR(fg_nt_, (static, 1), fg_t_, 0, fg_nt_,                                    \
                 const int64_t lo = fg_t_ * fg_part_ < fg_n_ ? fg_t_ * fg_part_ : fg_n_;               \
                 const int64_t hi = lo + fg_part_ < fg_n_ ? lo + fg_part_ : fg_n_;                     \
-                if (lo < hi) { stmt; }                                                                \
-            }                                                                                         \
+                if (lo < hi) { stmt; });                                                              \
         }                                                                                             \
     } while (0)
 

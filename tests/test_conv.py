@@ -1,6 +1,10 @@
 """Convolution, pooling, batch norm and Dropout2d: gradient checks against numpy references in
 float64, parity with PyTorch (forward, every gradient, running statistics, state_dicts both ways)
 over random geometries, same bits for any thread count, every kernel path."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -402,6 +406,57 @@ def test_same_bits_for_one_and_two_threads(dtype):
         one = _conv_bn_pool_step(dtype)
     with kernel_config(path, 2):
         two = _conv_bn_pool_step(dtype)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+
+def _one_slice_step(dtype):
+    """One image through a convolution the GEMM threads by itself (one slice: no team of slices
+    around it), forward and backward."""
+    rng = np.random.default_rng(3)
+    x = fg.tensor(rng.standard_normal((1, 8, 32, 32)), dtype=dtype, requires_grad=True)
+    w = fg.tensor(rng.standard_normal((16, 8, 3, 3)), dtype=dtype, requires_grad=True)
+    out = F.conv2d(x, w, padding=1)
+    out.backward(fg.tensor(rng.standard_normal(out.shape), dtype=dtype))
+    return [out.numpy().copy(), x.grad.numpy().copy(), w.grad.numpy().copy()]
+
+
+_ONE_CPU = """
+import os, sys
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})   # before the thread pool exists
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import fastgrad as fg
+from gradcheck import kernel_config
+from test_conv import _conv_bn_pool_step, _one_slice_step
+for step in (_conv_bn_pool_step, _one_slice_step):
+    with kernel_config(None, 1):
+        one = step(fg.float32)
+    with kernel_config(None, 2):
+        two = [step(fg.float32) for _ in range(3)]
+    for results in two:
+        for a, b in zip(one, results):
+            np.testing.assert_array_equal(a, b)
+print("same bits")
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs Linux's sched_setaffinity")
+def test_two_threads_sharing_one_cpu_finish_with_the_same_bits():
+    """Two threads confined to one CPU: a master waiting for its worker yields that CPU to it (the
+    worker has no other CPU to move to), so every threaded kernel finishes, with one thread's bits."""
+    done = subprocess.run([sys.executable, "-c", _ONE_CPU, os.path.dirname(__file__)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "same bits"
+
+
+@pytest.mark.parametrize("dtype", [fg.float32, fg.float64], ids=["f32", "f64"])
+def test_a_one_slice_convolution_has_the_same_bits_on_any_thread_count(dtype):
+    with kernel_config(None, 1):
+        one = _one_slice_step(dtype)
+    with kernel_config(None, 2):
+        two = _one_slice_step(dtype)
     for a, b in zip(one, two):
         np.testing.assert_array_equal(a, b)
 
