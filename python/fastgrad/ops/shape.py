@@ -508,8 +508,9 @@ class Cat(Op):
             if t._dtype is dtype:
                 continue
             dtype = promote(dtype or t._dtype, t._dtype)
-        if dtype.is_floating_point:   # float32 pieces among float64 ones: converted so that gradients flow back
-            tensors = [t.to(dtype) if t._dtype.is_floating_point else t for t in tensors]
+        if dtype.is_floating_point and any(t._dtype is not dtype for t in tensors):
+            # float32 pieces among float64 ones: converted so that gradients flow back
+            tensors = [t.to(dtype) if t._dtype is not dtype and t._dtype.is_floating_point else t for t in tensors]
         key = (tuple([t._shape for t in tensors]), self.dim, self.stack) if type(self.dim) is int else None
         plan = _cat_plans.get(key) if key else None
         if plan is None:   # worked out once per list of shapes and dim (not for a bool dim: True == 1)
