@@ -218,3 +218,50 @@ def test_sequential_grows_and_changes_as_pytorchs():
     assert [type(m).__name__ for m in ours] == [type(m).__name__ for m in theirs] == ["Linear", "Linear", "Tanh"]
     with pytest.raises(TypeError, match="not a fastgrad.nn.Module"):
         ours[0] = "relu"
+
+
+def _members_script(lib):
+    """What code written against PyTorch's internals does with _modules, _parameters and _buffers; the
+    structure each step leaves, as plain data."""
+    nn = lib.nn
+    seen = []
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+            self.act = nn.ReLU()
+    block = Block()
+    seen.append(list(block._modules))
+    block._modules["fc"] = nn.Linear(2, 4)               # model surgery: a layer replaced by name
+    del block._modules["act"]
+    seen.append([(k, type(v).__name__) for k, v in block._modules.items()] + [tuple(block.fc.weight.shape)])
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    seq._modules["0"] = nn.Linear(2, 5)
+    seq._modules["2"] = nn.Tanh()                         # the next position: appended
+    seen.append([type(m).__name__ for m in seq] + [tuple(seq[0].weight.shape)])
+    del seq._modules["1"]
+    seen.append([type(m).__name__ for m in seq])
+    lst, dct = nn.ModuleList([nn.ReLU()]), nn.ModuleDict({"a": nn.ReLU()})
+    lst._modules["1"] = nn.Tanh()
+    dct._modules["b"] = nn.Tanh()
+    seen.append([len(lst), list(dct.keys()), list(dct._modules)])
+    lin = nn.Linear(2, 3)
+    seen.append(list(lin._parameters) + [tuple(lin._parameters["weight"].shape)])
+    lin._parameters["bias"] = None
+    lin._buffers["mask"] = lib.ones(3)
+    seen.append([lin.bias is None, len(list(lin.parameters())), list(dict(lin.named_buffers())),
+                 list(lin.state_dict())])
+    seen.append(list(nn.BatchNorm1d(3)._buffers))
+    seen.append(len(lin._modules) + len(block.fc._modules))
+    return seen
+
+
+def test_modules_parameters_and_buffers_dicts_read_and_write_as_pytorchs():
+    torch = pytest.importorskip("torch")
+    assert _members_script(fg) == _members_script(torch)
+    lin = nn.Linear(2, 3)
+    with pytest.raises(KeyError):
+        del lin._modules["nothing"]
+    with pytest.raises(TypeError, match="keys are strings"):
+        lin._parameters[0] = None

@@ -9,7 +9,7 @@ fastgrad loads into the same architecture built with torch.nn, and back.
 import math
 import numbers
 from collections import OrderedDict, namedtuple
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 
 
 from .. import _changes, ops
@@ -267,6 +267,20 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
+    # PyTorch keeps a module's members in these three dicts, and code written against it reads them
+    # (model._modules.items()) or assigns through them; fastgrad keeps plain attributes, seen through views.
+    @property
+    def _modules(self):
+        return _Members(self, "_modules", "named_children")
+
+    @property
+    def _parameters(self):
+        return _Members(self, "_parameters", "_own_parameters")
+
+    @property
+    def _buffers(self):
+        return _Members(self, "_buffers", "_own_buffers")
+
     # ---- registering and finding submodules, parameters and buffers by name -----------------------
     def add_module(self, name, module):
         if not isinstance(name, str) or not name or "." in name:
@@ -402,6 +416,63 @@ _capture_hook = None
 
 def _hooked(module):
     return "_forward_hooks" in module.__dict__ or "_forward_pre_hooks" in module.__dict__
+
+
+class _Members(MutableMapping):
+    """module._modules, _parameters or _buffers: a live view of the module's own children, parameters
+    or buffers by name. Setting an entry sets the member as the container's own item assignment,
+    register_parameter, register_buffer or setattr would; deleting one deletes it."""
+
+    def __init__(self, module, kind, listing):
+        self._module, self._kind, self._listing = module, kind, listing   # listing: the module's method name
+
+    def _items(self):
+        return dict(getattr(self._module, self._listing)())
+
+    def __getitem__(self, key):
+        return self._items()[key]
+
+    def __iter__(self):
+        return iter(self._items())
+
+    def __len__(self):
+        return len(self._items())
+
+    def __repr__(self):
+        return f"OrderedDict({list(self._items().items())!r})"
+
+    def __setitem__(self, key, value):
+        module = self._module
+        if not isinstance(key, str):
+            raise TypeError(f"{self._kind}: keys are strings, got {type(key).__name__}")
+        if self._kind == "_parameters":
+            module.register_parameter(key, value)
+        elif self._kind == "_buffers":
+            if key in self._items():
+                setattr(module, key, value)
+            else:
+                module.register_buffer(key, value)
+        elif isinstance(module, Mapping) or hasattr(module, "keys"):   # ModuleDict
+            module[key] = value
+        elif key.isdigit() and hasattr(module, "__len__") and hasattr(module, "__setitem__"):   # a list's position
+            if int(key) == len(module) and hasattr(module, "append"):
+                module.append(value)
+            else:
+                module[int(key)] = value
+        else:
+            setattr(module, key, value)
+
+    def __delitem__(self, key):
+        module = self._module
+        if key not in self._items():
+            raise KeyError(key)
+        if self._kind == "_modules" and (hasattr(module, "keys") or key.isdigit()) and hasattr(module, "__delitem__"):
+            del module[key if hasattr(module, "keys") else int(key)]
+            return
+        delattr(module, key)
+        module.__dict__.get("_parameter_names", set()).discard(key)
+        module.__dict__.get("_buffer_names", {}).pop(key, None)
+        _changes.changed()
 
 
 def _check_module(m, where):
