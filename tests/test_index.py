@@ -1,6 +1,8 @@
 """Indexing (t[key], t[key] = v), the ops on the same kernels (index_select, gather, take,
 masked_select, scatter_add, index_put_, nonzero, one_hot), nn.Embedding with dense and row-sparse
 gradients, and the optimizers that take row-sparse gradients."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -458,3 +460,21 @@ def test_a_row_of_data_is_its_own_copy_that_writes_back(dtype):
             x[bad]
     x[1].zero_()   # written back into x, as through PyTorch's view
     assert not x.numpy()[1].any() and x.numpy()[2].tolist() == a[2].astype(x.numpy().dtype).tolist()
+
+
+def test_rows_taken_by_the_thousand_still_write_back_and_leave_no_entries_behind():
+    """Every row remembers its base (inplace.derived) until it dies; the dead rows' entries are swept
+    out in bulk, the live ones keep writing back, and a row whose base has died writes nowhere."""
+    inplace = sys.modules["fastgrad.inplace"]
+    x = fg.tensor(np.arange(20000.0).reshape(10000, 2))
+    kept = [x[7], x[9_000]]
+    for _ in range(3):
+        for i in range(10000):
+            x[i]   # a Dataset's rows, dropped at once
+    assert len(inplace._write_backs) < 2 * 4096   # not 30,002: the dead rows' entries went
+    kept[0].fill_(-1.0)
+    kept[1].mul_(0.0)
+    assert x[7].tolist() == [-1.0, -1.0] and x[9_000].tolist() == [0.0, 0.0] and x[8].tolist() == [16.0, 17.0]
+    orphan = fg.tensor([[1.0, 2.0]])[0]   # its base is gone: nothing holds it, nothing sees the write
+    orphan.add_(1.0)
+    assert orphan.tolist() == [2.0, 3.0]

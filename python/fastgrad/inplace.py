@@ -59,23 +59,32 @@ def _take_over(t, result):
 # came from, as it does through PyTorch's views (`x[0].zero_()`, `x[0][1] = 5`, `w.t().mul_(2)`),
 # such a result remembers its base and how to write itself back; every in-place write ends by
 # doing so (recorded like any setitem when gradients are on). Keyed by id, since a tensor's == is
-# elementwise; an entry goes when its tensor does.
+# elementwise. Both tensors are held weakly (a base nothing else holds has no one to see the write),
+# and entries whose result has died are swept out in bulk: a Dataset's rows make one entry each, and a
+# callback per row, run as it dies, cost about as much as copying the row out.
 _write_backs = {}
+_SWEEP_AT = 4096
+_weak = weakref.ref
 
 
 def derived(result, base, write):
     """Marks `result` as copied out of `base`: write(base, result) puts it back. Returns result."""
+    global _SWEEP_AT
     if result is not base:
-        key = id(result)
-        table = _write_backs   # bound now: the callback may run while the interpreter tears modules down
-        table[key] = (weakref.ref(result, lambda _, key=key: table.pop(key, None)), base, write)
+        _write_backs[id(result)] = (_weak(result), _weak(base), write)
+        if len(_write_backs) >= _SWEEP_AT:
+            for key in [key for key, entry in _write_backs.items() if entry[0]() is None]:
+                del _write_backs[key]
+            _SWEEP_AT = max(4096, 2 * len(_write_backs))   # live entries: sweep again when they have doubled
     return result
 
 
 def _write_back(t):
     entry = _write_backs.get(id(t)) if _write_backs else None
     if entry is not None and entry[0]() is t:
-        entry[2](entry[1], t)
+        base = entry[1]()
+        if base is not None:
+            entry[2](base, t)
 
 
 def _alias(t):

@@ -384,7 +384,7 @@ def row(x, i):
     out = empty(inner, x._dtype, size)
     if size:
         code = x._dtype.code
-        kernels.cast(out._buf, code, _at(x._buf, (i % shape[0]) * size * x._dtype.itemsize), code, size)
+        kernels.cast(out._buf, code, x._buf + (i % shape[0]) * size, code, size)
     return out
 
 
