@@ -59,32 +59,38 @@ def _take_over(t, result):
 # came from, as it does through PyTorch's views (`x[0].zero_()`, `x[0][1] = 5`, `w.t().mul_(2)`),
 # such a result remembers its base and how to write itself back; every in-place write ends by
 # doing so (recorded like any setitem when gradients are on). Keyed by id, since a tensor's == is
-# elementwise. Both tensors are held weakly (a base nothing else holds has no one to see the write),
-# and entries whose result has died are swept out in bulk: a Dataset's rows make one entry each, and a
-# callback per row, run as it dies, cost about as much as copying the row out.
+# elementwise; an entry holds its base (which may itself be a copy to write back further, or share
+# its buffer with a tensor the caller still holds) and goes when its result does, through one shared
+# callback: a Dataset's rows make an entry each, and a closure per entry was a fifth of a row's cost.
 _write_backs = {}
-_SWEEP_AT = 4096
-_weak = weakref.ref
+
+
+class _Result(weakref.ref):
+    __slots__ = ("key",)
+
+
+def _dropper(table):   # the table bound now: the callback may run while the interpreter tears modules down
+    def drop(ref):
+        table.pop(ref.key, None)
+    return drop
+
+
+_drop = _dropper(_write_backs)
 
 
 def derived(result, base, write):
     """Marks `result` as copied out of `base`: write(base, result) puts it back. Returns result."""
-    global _SWEEP_AT
     if result is not base:
-        _write_backs[id(result)] = (_weak(result), _weak(base), write)
-        if len(_write_backs) >= _SWEEP_AT:
-            for key in [key for key, entry in _write_backs.items() if entry[0]() is None]:
-                del _write_backs[key]
-            _SWEEP_AT = max(4096, 2 * len(_write_backs))   # live entries: sweep again when they have doubled
+        ref = _Result(result, _drop)
+        ref.key = key = id(result)
+        _write_backs[key] = (ref, base, write)
     return result
 
 
 def _write_back(t):
     entry = _write_backs.get(id(t)) if _write_backs else None
     if entry is not None and entry[0]() is t:
-        base = entry[1]()
-        if base is not None:
-            entry[2](base, t)
+        entry[2](entry[1], t)
 
 
 def _alias(t):
