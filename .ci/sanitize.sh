@@ -4,21 +4,31 @@
 # Any sanitizer report, in pytest or in a subprocess a test starts, fails the script.
 #
 #   .ci/sanitize.sh [pytest args...]        (PYTHON, VENV, BUILD_DIR may be overridden)
+#   .ci/sanitize.sh --build-only            only the instrumented build (CI runs it beside other work)
+#   .ci/sanitize.sh --no-build [pytest args...]   only the tests, on the build already in VENV
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build=1 test=1
+case "${1:-}" in
+    --build-only) test=0; shift ;;
+    --no-build) build=0; shift ;;
+esac
 
 PYTHON=${PYTHON:-python3}
 VENV=${VENV:-/tmp/fastgrad-asan-venv}
 BUILD_DIR=${BUILD_DIR:-/tmp/fastgrad-asan-build}
-REPORTS=$(mktemp -d /tmp/fastgrad-asan-reports.XXXXXX)
 
-if [ ! -x "$VENV/bin/python" ]; then
-    "$PYTHON" -m venv "$VENV"
-    # No torch here: it is not instrumented and the plain run already compares against it.
-    "$VENV/bin/pip" install -q numpy cffi pytest hypothesis scikit-build-core safetensors
+if [ $build = 1 ]; then
+    if [ ! -x "$VENV/bin/python" ]; then
+        "$PYTHON" -m venv "$VENV"
+        # No torch here: it is not instrumented and the plain run already compares against it.
+        "$VENV/bin/pip" install -q numpy cffi pytest hypothesis scikit-build-core safetensors
+    fi
+    "$VENV/bin/pip" install -q --no-build-isolation --no-deps --force-reinstall -Cbuild-dir="$BUILD_DIR" \
+        -Ccmake.define.FASTGRAD_SANITIZE=ON .
 fi
-"$VENV/bin/pip" install -q --no-build-isolation --no-deps --force-reinstall -Cbuild-dir="$BUILD_DIR" \
-    -Ccmake.define.FASTGRAD_SANITIZE=ON .
+[ $test = 1 ] || exit 0
+REPORTS=$(mktemp -d /tmp/fastgrad-asan-reports.XXXXXX)
 
 # The extension links libasan, which must be the first library loaded: preload it into Python.
 LIBASAN=$(gcc -print-file-name=libasan.so)
