@@ -399,17 +399,6 @@ def _conv_bn_pool_step(dtype):
         t.grad.numpy().copy() for t in (x, w, b, gamma, beta, x2, w2, b2, w3)]
 
 
-@pytest.mark.parametrize("dtype", [fg.float32, fg.float64], ids=["f32", "f64"])
-def test_same_bits_for_one_and_two_threads(dtype):
-    path = KERNEL_CONFIGS[0][0]
-    with kernel_config(path, 1):
-        one = _conv_bn_pool_step(dtype)
-    with kernel_config(path, 2):
-        two = _conv_bn_pool_step(dtype)
-    for a, b in zip(one, two):
-        np.testing.assert_array_equal(a, b)
-
-
 def _one_slice_step(dtype):
     """One image through a convolution the GEMM threads by itself (one slice: no team of slices
     around it), forward and backward."""
@@ -419,6 +408,18 @@ def _one_slice_step(dtype):
     out = F.conv2d(x, w, padding=1)
     out.backward(fg.tensor(rng.standard_normal(out.shape), dtype=dtype))
     return [out.numpy().copy(), x.grad.numpy().copy(), w.grad.numpy().copy()]
+
+
+@pytest.mark.parametrize("step", [_conv_bn_pool_step, _one_slice_step], ids=["conv_bn_pool", "one_slice"])
+@pytest.mark.parametrize("dtype", [fg.float32, fg.float64], ids=["f32", "f64"])
+def test_same_bits_for_one_and_two_threads(dtype, step):
+    path = KERNEL_CONFIGS[0][0]
+    with kernel_config(path, 1):
+        one = step(dtype)
+    with kernel_config(path, 2):
+        two = step(dtype)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
 
 
 _ONE_CPU = """
@@ -449,16 +450,6 @@ def test_two_threads_sharing_one_cpu_finish_with_the_same_bits():
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "same bits"
-
-
-@pytest.mark.parametrize("dtype", [fg.float32, fg.float64], ids=["f32", "f64"])
-def test_a_one_slice_convolution_has_the_same_bits_on_any_thread_count(dtype):
-    with kernel_config(None, 1):
-        one = _one_slice_step(dtype)
-    with kernel_config(None, 2):
-        two = _one_slice_step(dtype)
-    for a, b in zip(one, two):
-        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("path, threads", KERNEL_CONFIGS)
