@@ -272,3 +272,33 @@ def test_subset_and_weighted_random_samplers():
     with pytest.raises(ValueError, match="without replacement"):
         fg.data.WeightedRandomSampler([0.0, 1.0], 2, replacement=False)
 
+
+
+def _unbatched(lib):
+    """DataLoader(batch_size=None): the samples one by one, numpy converted, nothing stacked."""
+    data = lib.utils.data
+
+    class Rows(data.Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return np.full(2, i, dtype=np.float32), i, {"a": np.int64(i)}
+
+    class Stream(data.IterableDataset):
+        def __iter__(self):
+            return iter([np.ones(3), (1, np.float64(2.5)), "text"])
+    loader = data.DataLoader(Rows(), batch_size=None)
+    seen = [(type(x).__name__, tuple(x.shape), x.tolist(), y, type(d["a"]).__name__, int(d["a"]))
+            for x, y, d in loader]
+    stream = [v if isinstance(v, str) else type(v).__name__ for v in data.DataLoader(Stream(), batch_size=None)]
+    shuffled = sorted(int(x[0]) for x, _, _ in data.DataLoader(Rows(), batch_size=None, shuffle=True))
+    custom = list(data.DataLoader(Rows(), batch_size=None, collate_fn=lambda sample: sample[1] * 10))
+    return len(loader), seen, stream, shuffled, custom
+
+
+def test_batch_size_none_yields_samples_one_by_one_as_pytorch():
+    torch = pytest.importorskip("torch")
+    assert _unbatched(fg) == _unbatched(torch)
+    with pytest.raises(ValueError, match="mutually exclusive with drop_last"):
+        fg.utils.data.DataLoader(fg.utils.data.TensorDataset(fg.ones(3)), batch_size=None, drop_last=True)

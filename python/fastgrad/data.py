@@ -32,7 +32,7 @@ from .tensor import Tensor, empty, generator as _default_generator
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "Sampler",
            "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "get_worker_info",
-           "BatchSampler", "DistributedSampler", "DataLoader", "default_collate"]
+           "BatchSampler", "DistributedSampler", "DataLoader", "default_collate", "default_convert"]
 
 
 # ---- datasets ------------------------------------------------------------------------------------
@@ -334,6 +334,21 @@ class DistributedSampler(Sampler):
 
 
 # ---- collation -----------------------------------------------------------------------------------
+def default_convert(data):
+    """One sample as DataLoader(batch_size=None) yields it, as PyTorch's default_convert: numpy arrays
+    and numpy scalars become tensors, dicts and sequences are converted item by item (a tuple into a
+    list, as PyTorch does), everything else (tensors, Python numbers, strings) is left as it is."""
+    if isinstance(data, (np.ndarray, np.number, np.bool_)) and np.asarray(data).dtype.kind in "biuf":
+        return _to_fastgrad(np.asarray(data), None)
+    if isinstance(data, collections.abc.Mapping):
+        return {key: default_convert(value) for key, value in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):   # a namedtuple keeps its type
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, (tuple, list)):
+        return [default_convert(d) for d in data]
+    return data
+
+
 def default_collate(batch):
     """Merges a list of samples into a batch, as PyTorch's default_collate: tensors and numpy arrays
     are stacked along a new first axis, Python floats become a float64 tensor, ints int64, bools
@@ -428,8 +443,9 @@ class DataLoader:
         if isinstance(dataset, IterableDataset):
             if shuffle or sampler is not None or batch_sampler is not None:
                 raise ValueError("DataLoader: an IterableDataset takes no shuffle, sampler or batch_sampler")
-            _check_batch_size(batch_size, "DataLoader")
-            self.batch_size, self.drop_last, self.generator = int(batch_size), bool(drop_last), generator
+            self._check_unbatched(batch_size, drop_last) or _check_batch_size(batch_size, "DataLoader")
+            self.batch_size = None if batch_size is None else int(batch_size)
+            self.drop_last, self.generator = bool(drop_last), generator
             self.sampler = self.batch_sampler = None
             return
         if not hasattr(dataset, "__len__"):
@@ -442,28 +458,42 @@ class DataLoader:
                                  "and drop_last")
             self.batch_size, self.drop_last = None, False
         else:
-            if batch_size is None:
-                raise ValueError("DataLoader: batch_size=None (unbatched loading) is not supported")
-            _check_batch_size(batch_size, "DataLoader")
+            unbatched = self._check_unbatched(batch_size, drop_last)
+            unbatched or _check_batch_size(batch_size, "DataLoader")
             if sampler is not None and shuffle:
                 raise ValueError("DataLoader: sampler is mutually exclusive with shuffle")
             if sampler is None:
                 sampler = RandomSampler(dataset, generator=self.generator) if shuffle else SequentialSampler(dataset)
-            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
-            self.batch_size, self.drop_last = int(batch_size), bool(drop_last)
+            batch_sampler = None if unbatched else BatchSampler(sampler, batch_size, drop_last)
+            self.batch_size, self.drop_last = None if unbatched else int(batch_size), bool(drop_last)
         self.sampler, self.batch_sampler = sampler, batch_sampler
+
+    @staticmethod
+    def _check_unbatched(batch_size, drop_last):
+        """batch_size=None: samples one by one, each through collate_fn (default_convert), as PyTorch's."""
+        if batch_size is not None:
+            return False
+        if drop_last:
+            raise ValueError("DataLoader: batch_size=None (samples one by one) is mutually exclusive with drop_last")
+        return True
 
     @property
     def shuffle(self):
         return isinstance(self.sampler, RandomSampler)
 
     def __len__(self):
+        if self.batch_size is None and self.batch_sampler is None:   # one sample at a time
+            return len(self.sampler if self.sampler is not None else self.dataset)
         if self.batch_sampler is None:   # a stream: its length only if it says
             n = len(self.dataset)
             return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
         return len(self.batch_sampler)
 
     def __iter__(self):
+        if self.batch_size is None and self.batch_sampler is None:
+            convert = self.collate_fn or default_convert
+            samples = iter(self.dataset) if self.sampler is None else (self.dataset[i] for i in self.sampler)
+            return (convert(sample) for sample in samples)
         if self.batch_sampler is None:
             return self._stream()
         return self._batches()
