@@ -231,6 +231,7 @@ def _members_script(lib):
             super().__init__()
             self.fc = nn.Linear(2, 2)
             self.act = nn.ReLU()
+            self.keys = nn.Linear(2, 2)   # an attention layer's name, not a mapping's method
     block = Block()
     seen.append(list(block._modules))
     block._modules["fc"] = nn.Linear(2, 4)               # model surgery: a layer replaced by name

@@ -452,10 +452,10 @@ class _Members(MutableMapping):
                 setattr(module, key, value)
             else:
                 module.register_buffer(key, value)
-        elif isinstance(module, Mapping) or hasattr(module, "keys"):   # ModuleDict
+        elif _by_key(module):   # ModuleDict
             module[key] = value
-        elif key.isdigit() and hasattr(module, "__len__") and hasattr(module, "__setitem__"):   # a list's position
-            if int(key) == len(module) and hasattr(module, "append"):
+        elif key.isdigit() and _by_position(module):   # Sequential, ModuleList
+            if int(key) == len(module):
                 module.append(value)
             else:
                 module[int(key)] = value
@@ -466,13 +466,21 @@ class _Members(MutableMapping):
         module = self._module
         if key not in self._items():
             raise KeyError(key)
-        if self._kind == "_modules" and (hasattr(module, "keys") or key.isdigit()) and hasattr(module, "__delitem__"):
-            del module[key if hasattr(module, "keys") else int(key)]
+        if self._kind == "_modules" and (_by_key(module) or key.isdigit() and _by_position(module)):
+            del module[key if _by_key(module) else int(key)]
             return
         delattr(module, key)
         module.__dict__.get("_parameter_names", set()).discard(key)
         module.__dict__.get("_buffer_names", {}).pop(key, None)
         _changes.changed()
+
+
+def _by_key(module):   # a container whose items are keyed by name (the class says: an attribute could be a layer)
+    return callable(getattr(type(module), "keys", None)) and hasattr(type(module), "__setitem__")
+
+
+def _by_position(module):
+    return all(hasattr(type(module), name) for name in ("__len__", "__setitem__", "__delitem__", "append"))
 
 
 def _check_module(m, where):
