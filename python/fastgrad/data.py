@@ -443,7 +443,8 @@ class DataLoader:
         if isinstance(dataset, IterableDataset):
             if shuffle or sampler is not None or batch_sampler is not None:
                 raise ValueError("DataLoader: an IterableDataset takes no shuffle, sampler or batch_sampler")
-            self._check_unbatched(batch_size, drop_last) or _check_batch_size(batch_size, "DataLoader")
+            if not self._check_unbatched(batch_size, drop_last):
+                _check_batch_size(batch_size, "DataLoader")
             self.batch_size = None if batch_size is None else int(batch_size)
             self.drop_last, self.generator = bool(drop_last), generator
             self.sampler = self.batch_sampler = None
@@ -459,7 +460,8 @@ class DataLoader:
             self.batch_size, self.drop_last = None, False
         else:
             unbatched = self._check_unbatched(batch_size, drop_last)
-            unbatched or _check_batch_size(batch_size, "DataLoader")
+            if not unbatched:
+                _check_batch_size(batch_size, "DataLoader")
             if sampler is not None and shuffle:
                 raise ValueError("DataLoader: sampler is mutually exclusive with shuffle")
             if sampler is None:
@@ -481,8 +483,12 @@ class DataLoader:
     def shuffle(self):
         return isinstance(self.sampler, RandomSampler)
 
+    @property
+    def _one_by_one(self):   # batch_size=None (a batch_sampler also leaves batch_size None)
+        return self.batch_size is None and self.batch_sampler is None
+
     def __len__(self):
-        if self.batch_size is None and self.batch_sampler is None:   # one sample at a time
+        if self._one_by_one:
             return len(self.sampler if self.sampler is not None else self.dataset)
         if self.batch_sampler is None:   # a stream: its length only if it says
             n = len(self.dataset)
@@ -490,7 +496,7 @@ class DataLoader:
         return len(self.batch_sampler)
 
     def __iter__(self):
-        if self.batch_size is None and self.batch_sampler is None:
+        if self._one_by_one:
             convert = self.collate_fn or default_convert
             samples = iter(self.dataset) if self.sampler is None else (self.dataset[i] for i in self.sampler)
             return (convert(sample) for sample in samples)
