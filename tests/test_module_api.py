@@ -266,3 +266,5 @@ def test_modules_parameters_and_buffers_dicts_read_and_write_as_pytorchs():
         del lin._modules["nothing"]
     with pytest.raises(TypeError, match="keys are strings"):
         lin._parameters[0] = None
+    with pytest.raises(TypeError, match=r"_modules\['fc'\]: Tensor is not a fastgrad.nn.Module"):
+        lin._modules["fc"] = fg.ones(2)

@@ -445,6 +445,8 @@ class _Members(MutableMapping):
         module = self._module
         if not isinstance(key, str):
             raise TypeError(f"{self._kind}: keys are strings, got {type(key).__name__}")
+        if self._kind == "_modules" and value is not None:
+            _check_module(value, f"_modules[{key!r}]")
         if self._kind == "_parameters":
             module.register_parameter(key, value)
         elif self._kind == "_buffers":
