@@ -175,6 +175,11 @@ def test_legacy_constructors_and_size():
     assert fg.BoolTensor([True]).dtype == fg.bool
     assert fg.randn(2, 3).shape == fg.Size([2, 3]) and fg.Size([2, 3]).numel() == 6
     assert repr(fg.Size([2, 3])) == "fastgrad.Size([2, 3])"
+    x = fg.randn(4, 3, 2)   # .shape and .size() are fg.Size, as in PyTorch
+    assert type(x.shape) is fg.Size and type(x.size()) is fg.Size and x.size() == (4, 3, 2)
+    assert x.shape.numel() == x.size().numel() == 24 and x.shape[1] == 3 and x.size(-1) == 2
+    assert str(x.shape) == f"{x.shape}" == "(4, 3, 2)"   # (error messages show shapes as tuples)
+    assert x.view(x.shape[0], -1).shape == (4, 6) and x.reshape(x.shape).shape == x.shape
     with pytest.raises(TypeError, match="sizes or one sequence"):
         fg.Tensor([1], [2])
     with pytest.raises(TypeError, match="unexpected keyword"):

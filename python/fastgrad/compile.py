@@ -196,7 +196,7 @@ class _Recorder:
     def host_read(self, t, what):
         """Refuses a host read of a buffer the step computed or took as input (any buffer a recorded
         kernel was given may have changed)."""
-        seen = {_address(a) for a in self.pointers if a is not None and type(a) is not list and type(a) is not tuple}
+        seen = {_address(a) for a in self.pointers if a is not None and not isinstance(a, (list, tuple))}
         if _address(t._buf) in seen.union(_address(i._buf) for i in self.inputs):
             raise CaptureError(f"compile: {what} on a tensor of shape {t._shape} that the step computed or took "
                                f"as input: a host read inside a captured step would be frozen into the plan. "
@@ -647,7 +647,7 @@ def _as_pointer(rec, where, a):
     made a temporary array for the call) becomes an array the plan owns (rec.constants), None is NULL."""
     if a is None:
         return ffi.NULL
-    if type(a) is list or type(a) is tuple:
+    if isinstance(a, (list, tuple)):   # (fg.Size too: a shape)
         k, i = where
         a = ffi.new(ffi.getctype(ffi.typeof(k.real).args[i].item, "[]"), list(a))
         rec.constants.add(_address(a))

@@ -86,7 +86,7 @@ class Tensor:
     # ---- metadata: fixed at creation, read-only ---------------------------------------------------
     @property
     def shape(self):
-        return self._shape
+        return Size(self._shape)   # (the library reads the plain tuple, _shape)
 
     @property
     def dtype(self):
@@ -102,9 +102,9 @@ class Tensor:
     ndimension = dim
 
     def size(self, dim=None):
-        """The shape (PyTorch's size()), or the length of dimension `dim`."""
+        """The shape as an fg.Size (PyTorch's size()), or the length of dimension `dim`."""
         if dim is None:
-            return self._shape
+            return Size(self._shape)
         return self._shape[_dim_index(dim, len(self._shape), "size")]
 
     def numel(self):
@@ -932,7 +932,11 @@ _LEGACY_TYPES = {"FloatTensor": float32, "DoubleTensor": float64, "LongTensor": 
 
 
 class Size(tuple):
-    """torch.Size: a tuple of dimensions (tensors' .shape are plain tuples, which compare equal)."""
+    """torch.Size, what .shape and .size() give: a tuple of dimensions, equal to the plain tuple, with
+    numel(). Unlike torch.Size, a slice of one is a plain tuple (indexing stays tuple's, at C speed),
+    and str() (print, f-strings: the error messages) shows it as one, (2, 3); repr() as fg.Size."""
+    __slots__ = ()
+    __str__ = tuple.__repr__
 
     def numel(self):
         return math.prod(self)
