@@ -106,32 +106,37 @@ def mlp_rows(args, clock):
                 contenders["jax jit"] = lambda: jstep(jx, jy)
             except ImportError:
                 print("jax not installed: no JAX row (pip install jax jaxlib)")
-        compiled(fx, fy)
-        start = clock()
-        compiled(fx, fy)   # the process's first capture of this step also sets up what later captures reuse
-        first = clock() - start
-        captures = []
-        for _ in range(5):
-            fresh = fg.compile(mlp_step(fg, sizes, 0.01))
-            fresh(fx, fy)   # the warm-up call
-            start = clock()
-            fresh(fx, fy)   # the recording call
-            captures.append(clock() - start)
-        capture = statistics.median(captures)
+        recording = recording_costs(lambda: fg.compile(mlp_step(fg, sizes, 0.01)), compiled, (fx, fy), clock)
         rounds = args.rounds if sizes[1] < 1024 else max(3, args.rounds // 2)
         times = compare(contenders, rounds=rounds, budget=0.03 if sizes[1] < 1024 else 0.3, clock=clock)
-        report(f"{'->'.join(map(str, sizes))} MLP, batch {batch}, SGD momentum step", times, rounds)
-        print(f"  recording the plan took {capture * 1e6:.0f} us (median of 5), {capture / times['fastgrad eager']:.1f} "
-              f"eager steps; the process's first recording of this step {first * 1e6:.0f} us "
-              f"({first / times['fastgrad eager']:.1f} eager steps)")
+        report(f"{'->'.join(map(str, sizes))} MLP, batch {batch}, SGD momentum step", times, rounds, recording)
 
 
-def report(title, times, rounds, base="fastgrad compiled"):
+def recording_costs(fresh, compiled, args, clock, fresh_recordings=5):
+    """The capture's cost, before the row is timed: (the recording call of `compiled`, this step's
+    first in the process, which also meets the step's kernels for the first time; the median of
+    the recording calls of `fresh_recordings` more compiled steps made by fresh()). Each recording
+    is a compiled function's second call; its first, the eager warm-up, is not counted."""
+    def recording(step):
+        step(*args)
+        start = clock()
+        step(*args)
+        return clock() - start
+    first = recording(compiled)
+    return first, statistics.median(recording(fresh()) for _ in range(fresh_recordings))
+
+
+def report(title, times, rounds, recording=None, base="fastgrad compiled"):
     print(f"{title}; {platform.processor() or platform.machine()}, {fg.get_num_threads()} threads; "
           f"medians of {rounds} rounds")
     for name, t in times.items():
         unit, scale = ("ms", 1e3) if t > 1e-2 else ("us", 1e6)
         print(f"  {name:18s} {t * scale:9.1f} {unit}   {t / times[base]:6.2f}x the {base} time")
+    if recording:
+        first, later = recording
+        eager = times["fastgrad eager"]
+        print(f"  recording the plan took {later * 1e3:.2f} ms = {later / eager:.1f} eager steps (median of 5 fresh "
+              f"models); the process's first recording of this step {first * 1e3:.2f} ms = {first / eager:.1f}")
 
 
 def digit_batches(batch=32, epochs=20, seed=0):
@@ -239,6 +244,7 @@ def cnn_row(args, clock):
         return training_step(fg, model, fg.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=1e-4))
     fx, fy = fg.tensor(x), fg.tensor(y)
     eager, compiled = fastgrad_cnn(), fg.compile(fastgrad_cnn())
+    recording = recording_costs(lambda: fg.compile(fastgrad_cnn()), compiled, (fx, fy), clock)
     contenders = {"fastgrad eager": lambda: eager(fx, fy), "fastgrad compiled": lambda: compiled(fx, fy)}
     try:
         import torch
@@ -250,7 +256,7 @@ def cnn_row(args, clock):
     except ImportError:
         pass
     times = compare(contenders, rounds=args.rounds, clock=clock)
-    report("digits CNN (conv16-pool-conv32-pool-linear), batch 32, AdamW step", times, args.rounds)
+    report("digits CNN (conv16-pool-conv32-pool-linear), batch 32, AdamW step", times, args.rounds, recording)
 
 
 def gpt_row(args, clock, batch=32, block=64, vocab=65):
@@ -274,6 +280,7 @@ def gpt_row(args, clock, batch=32, block=64, vocab=65):
         return step
     fx, fy = fg.tensor(x), fg.tensor(y)
     eager, compiled = step_of(fg), fg.compile(step_of(fg))
+    recording = recording_costs(lambda: fg.compile(step_of(fg)), compiled, (fx, fy), clock)
     contenders = {"fastgrad eager": lambda: eager(fx, fy), "fastgrad compiled": lambda: compiled(fx, fy)}
     try:
         import torch
@@ -284,7 +291,7 @@ def gpt_row(args, clock, batch=32, block=64, vocab=65):
     rounds = max(3, args.rounds // 2)
     times = compare(contenders, rounds=rounds, budget=0.3, clock=clock)
     report(f"char GPT (2 layers, 4 heads, 64 wide), batch {batch} x {block} tokens, AdamW + clipping step", times,
-           rounds)
+           rounds, recording)
 
 
 def word2vec_row(args, clock, steps=16):
@@ -323,8 +330,9 @@ def word2vec_row(args, clock, steps=16):
             i[0] += 1
         return run
     fdata = [tuple(fg.tensor(a) for a in batch) for batch in data]
-    compiled = cycling(fg.compile(step_of(fg)), fdata)
-    compiled(), compiled()   # the warm-up and the recording call
+    compiled = fg.compile(step_of(fg))
+    recording = recording_costs(lambda: fg.compile(step_of(fg)), compiled, fdata[0], clock)
+    compiled = cycling(compiled, fdata)
     contenders = {"fastgrad eager": cycling(step_of(fg), fdata), "fastgrad compiled": compiled}
     try:
         import torch
@@ -334,7 +342,7 @@ def word2vec_row(args, clock, steps=16):
         pass
     times = compare(contenders, rounds=args.rounds, clock=clock)
     report(f"word2vec skip-gram ({len(corpus.words)} words x 64, sparse embeddings), batch 512 x (1 + 5 negatives), "
-           f"SparseAdam step", times, args.rounds)
+           f"SparseAdam step", times, args.rounds, recording)
 
 
 def main():
