@@ -69,3 +69,34 @@ def test_detach_by_name():
     x = fg.ones(2, requires_grad=True)
     d = fg.detach(x * 2)
     assert not d.requires_grad and d.tolist() == [2.0, 2.0]
+
+
+def test_deprecated_scalar_first_overloads_of_older_optimizers():
+    """p.add_(-lr, grad), v.addcmul_(1 - b2, g, g), p.addcdiv_(-step, m, denom): PyTorch still takes
+    them, with a deprecation warning; the values must be those of the keyword forms."""
+    g, m, d = fg.tensor([0.5, -1.0]), fg.tensor([2.0, 3.0]), fg.tensor([4.0, 8.0])
+    with pytest.warns(UserWarning, match="overload of add_ is deprecated"):
+        assert fg.ones(2).add_(-0.1, g).tolist() == fg.ones(2).add_(g, alpha=-0.1).tolist()
+    with pytest.warns(UserWarning, match="deprecated"):
+        assert fg.ones(2).sub_(2, g).tolist() == [0.0, 3.0]
+    with pytest.warns(UserWarning, match="deprecated"):
+        assert fg.add(g, 3, m).tolist() == g.add(m, alpha=3).tolist() == [6.5, 8.0]
+    with pytest.warns(UserWarning, match="deprecated"):
+        assert g.sub(2, m).tolist() == [-3.5, -7.0]
+    with pytest.warns(UserWarning, match="deprecated"):
+        assert fg.ones(2).addcmul_(0.5, g, g).tolist() == fg.ones(2).addcmul(g, g, value=0.5).tolist()
+    with pytest.warns(UserWarning, match="deprecated"):
+        assert fg.zeros(2).addcdiv_(-2, m, d).tolist() == [-1.0, -0.75]
+    with pytest.warns(UserWarning, match="deprecated"):
+        assert fg.addcdiv(g, -2, m, d).tolist() == g.addcdiv(m, d, value=-2).tolist()
+    p = fg.tensor([1.0, 2.0], requires_grad=True)   # the gradient flows through the deprecated form too
+    with pytest.warns(UserWarning, match="deprecated"):
+        fg.add(g, 3, p).sum().backward()
+    assert p.grad.tolist() == [3.0, 3.0]
+    # a mix of the two forms, or a tensor where the scalar goes, is refused by name
+    with pytest.raises(TypeError, match="add_: takes .*deprecated"):
+        fg.ones(2).add_(g, 2)
+    with pytest.raises(TypeError, match="add: takes"):
+        g.add(0.5, m, alpha=2)
+    with pytest.raises(TypeError, match="addcmul: takes"):
+        g.addcmul(g, g, g)

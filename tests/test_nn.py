@@ -24,7 +24,7 @@ def test_linear_module(bias):
 
 
 @pytest.mark.parametrize("layer, ref", [(nn.Tanh(), np.tanh), (nn.Sigmoid(), lambda a: 1 / (1 + np.exp(-a))),
-                                        (nn.Softmax(), np_softmax), (nn.LogSoftmax(), lambda a: np.log(np_softmax(a))),
+                                        (nn.Softmax(dim=1), np_softmax), (nn.LogSoftmax(dim=1), lambda a: np.log(np_softmax(a))),
                                         (nn.Identity(), lambda a: a)], ids=lambda v: type(v).__name__)
 def test_pointwise_and_softmax_modules(layer, ref):
     check_op(layer, ref, (4, 6))
@@ -98,7 +98,7 @@ def test_nll_loss(reduction):
 
 
 def test_log_softmax_then_nll_is_cross_entropy():
-    check_op(lambda z: F.nll_loss(nn.LogSoftmax()(z), TARGETS), lambda z: np_cross_entropy(z, TARGETS, "mean"), (5, 4))
+    check_op(lambda z: F.nll_loss(nn.LogSoftmax(dim=1)(z), TARGETS), lambda z: np_cross_entropy(z, TARGETS, "mean"), (5, 4))
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])

@@ -217,7 +217,7 @@ LAYERS = [
     Spec("Sequential(Linear, ReLU, Linear, Softmax)",
          lambda draw, big, empty: [(dim(draw, big, empty), 5), (4, 5), (4,), (3, 4), (3,)],
          lambda t, x, w1, b1, w2, b2: fg.nn.Sequential(_Fixed(w1, b1), fg.nn.ReLU(), _Fixed(w2, b2),
-                                                       fg.nn.Softmax()).forward(x),
+                                                       fg.nn.Softmax(dim=-1)).forward(x),
          lambda t, x, w1, b1, w2, b2: np_softmax(np.maximum(x @ w1.T + b1, 0) @ w2.T + b2),
          lambda t, x, w1, b1, w2, b2: (((x @ w1.T + b1).relu()) @ w2.T + b2).softmax(-1),
          error=lambda arrays, ref, eps: 1e3 * eps * np.ones_like(ref), kink=True, max_scale=1.0),
@@ -340,8 +340,9 @@ def test_dropout(data, dtype_name, p):
 @given(data=st.data())
 def test_layer_wrappers_match_their_functions(data):
     x = fg.tensor(np.random.default_rng(data.draw(st.integers(0, 1000))).uniform(-30, 30, (3, 7)))
-    for layer, fn in [(fg.nn.Tanh(), F.tanh), (fg.nn.Sigmoid(), F.sigmoid), (fg.nn.LogSoftmax(), F.log_softmax),
-                      (fg.nn.Softmax(), F.softmax), (fg.nn.ReLU(), F.relu)]:
+    for layer, fn in [(fg.nn.Tanh(), F.tanh), (fg.nn.Sigmoid(), F.sigmoid), (fg.nn.ReLU(), F.relu),
+                      (fg.nn.LogSoftmax(dim=1), lambda z: F.log_softmax(z, 1)),
+                      (fg.nn.Softmax(dim=1), lambda z: F.softmax(z, 1))]:
         np.testing.assert_array_equal(layer(x).numpy(), fn(x).numpy(), err_msg=repr(layer))
     np.testing.assert_array_equal(fg.nn.Flatten()(x.reshape(3, 7, 1)).numpy(), x.numpy())
     assert fg.nn.Identity()(x) is x

@@ -101,3 +101,29 @@ def test_softmax_and_log_softmax_along_any_dim(dim):
     along = lambda f: (lambda a: np.moveaxis(f(np.moveaxis(a, dim, -1)), -1, dim))
     check_op(lambda x: x.softmax(dim), along(np_softmax), (3, 4, 5))
     check_op(lambda x: fg.nn.functional.log_softmax(x, dim), along(np_log_softmax), (3, 4, 5))
+
+
+def test_softmax_dtype_and_pytorchs_implicit_dim():
+    """dtype= converts the input first; F.softmax/log_softmax/softmin and nn.Softmax/LogSoftmax
+    without a dim take PyTorch's legacy choice (0 for 0-, 1- and 3-d inputs, else 1) and warn."""
+    torch = pytest.importorskip("torch")
+    F, tF = fg.nn.functional, torch.nn.functional
+    x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
+    for f, tf in ((F.softmax, tF.softmax), (F.log_softmax, tF.log_softmax), (F.softmin, tF.softmin)):
+        got, want = f(fg.tensor(x), 1, dtype=fg.float64), tf(torch.tensor(x), 1, dtype=torch.float64)
+        assert got.dtype is fg.float64
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
+        for shape in ((5,), (2, 3, 4), (2, 3, 4, 5)):
+            a = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+            with pytest.warns(UserWarning, match="Implicit dimension choice"):
+                got = f(fg.tensor(a))
+            with pytest.warns(UserWarning):
+                want = tf(torch.tensor(a))
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+    assert fg.tensor(x).softmax(-1, dtype=fg.float64).dtype is fg.float64
+    assert fg.softmax(fg.tensor([1, 2]), 0, dtype=fg.float32).dtype is fg.float32   # an int input, converted
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        np.testing.assert_allclose(fg.nn.Softmax()(fg.tensor(x)).numpy(), tF.softmax(torch.tensor(x), 0).numpy(),
+                                   rtol=1e-6)
+    with pytest.warns(UserWarning, match="Implicit dimension choice for log_softmax"):
+        fg.nn.LogSoftmax()(fg.tensor(x))

@@ -13,7 +13,7 @@ from .dtypes import as_dtype, float32, int64
 from .tensor import PRINT_OPTIONS, Tensor, tensor
 from . import inplace
 from .ops import compare as _cmp
-from .ops._checks import cast_to, tensor_arg
+from .ops._checks import cast_to, scalar_first, tensor_arg
 from .ops.activation import ReLU, Sigmoid, Tanh
 from .ops.compare import Where
 from .ops.elementwise import Add as _Add, Div as _Div, Maximum, Minimum, Mul as _Mul, Pow, Sub as _Sub
@@ -57,17 +57,20 @@ def sigmoid(input):
     return Sigmoid().forward(input)
 
 
-def softmax(input, dim=-1):
-    """Along any dim: the kernel works on the last one, so another dim is moved there and back."""
-    return _along_last(input, dim, Softmax, "softmax")
+def softmax(input, dim=-1, dtype=None):
+    """Along any dim (the kernel works on the last one, so another dim is moved there and back), in
+    dtype when given (the input converted first, as PyTorch does)."""
+    return _along_last(input, dim, Softmax, "softmax", dtype)
 
 
-def log_softmax(input, dim=-1):
-    return _along_last(input, dim, LogSoftmax, "log_softmax")
+def log_softmax(input, dim=-1, dtype=None):
+    return _along_last(input, dim, LogSoftmax, "log_softmax", dtype)
 
 
-def _along_last(input, dim, op, name):
+def _along_last(input, dim, op, name, dtype):
     tensor_arg(input, name)
+    if dtype is not None:
+        input = input.to(dtype)
     ndim = len(input._shape)
     if ndim == 0 or dim in (-1, ndim - 1):
         return op(dim).forward(input)
@@ -396,13 +399,17 @@ __all__ += ["sort", "argsort", "topk", "mm", "dot", "outer", "isclose", "allclos
 
 
 # ---- arithmetic by name: torch.add(x, y, alpha=2), x.mul(y), torch.div(x, y, rounding_mode="floor") --
-def add(input, other, *, alpha=1):
-    """input + alpha * other, as torch.add."""
+def add(input, other, *deprecated, alpha=1):
+    """input + alpha * other, as torch.add (and its deprecated add(input, alpha, other))."""
+    if deprecated:
+        (other,), alpha = scalar_first("add", "alpha", other, deprecated, 1, alpha)
     return _Add().forward(input, _scaled(other, alpha, "add"))
 
 
-def sub(input, other, *, alpha=1):
-    """input - alpha * other, as torch.sub."""
+def sub(input, other, *deprecated, alpha=1):
+    """input - alpha * other, as torch.sub (and its deprecated sub(input, alpha, other))."""
+    if deprecated:
+        (other,), alpha = scalar_first("sub", "alpha", other, deprecated, 1, alpha)
     return _Sub().forward(input, _scaled(other, alpha, "sub"))
 
 

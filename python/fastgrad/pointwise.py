@@ -8,7 +8,7 @@ from . import inplace
 from .dtypes import float32, float64
 from .functions import _unary, maximum, where
 from .nn.functional import logsigmoid
-from .ops._checks import float_arg, tensor_arg
+from .ops._checks import float_arg, scalar_first, tensor_arg
 from .tensor import Tensor
 
 erf, erfc, erfinv = (_unary(n) for n in ("erf", "erfc", "erfinv"))
@@ -41,16 +41,21 @@ def lerp(input, end, weight):
     return input + w * (end - input) if abs(w) < 0.5 else end - (end - input) * (1 - w)
 
 
-def addcmul(input, tensor1, tensor2, *, value=1):
-    """input + value·tensor1·tensor2 (broadcast)."""
+def addcmul(input, tensor1, tensor2, *deprecated, value=1):
+    """input + value·tensor1·tensor2 (broadcast); also PyTorch's deprecated addcmul(input, value, t1, t2)."""
+    if deprecated:
+        (tensor1, tensor2), value = scalar_first("addcmul", "value", tensor1, (tensor2,) + deprecated, 2, value)
     for name, t in (("input", input), ("tensor1", tensor1), ("tensor2", tensor2)):
         tensor_arg(t, "addcmul", name)
     prod = tensor1 * tensor2 if value == 1 else tensor1 * _real(value, "addcmul", "value") * tensor2
     return input + prod
 
 
-def addcdiv(input, tensor1, tensor2, *, value=1):
-    """input + value·tensor1/tensor2 (broadcast); integer tensor1 and tensor2 are refused, as in PyTorch."""
+def addcdiv(input, tensor1, tensor2, *deprecated, value=1):
+    """input + value·tensor1/tensor2 (broadcast); integer tensor1 and tensor2 are refused, as in PyTorch.
+    Also PyTorch's deprecated addcdiv(input, value, t1, t2)."""
+    if deprecated:
+        (tensor1, tensor2), value = scalar_first("addcdiv", "value", tensor1, (tensor2,) + deprecated, 2, value)
     for name, t in (("input", input), ("tensor1", tensor1), ("tensor2", tensor2)):
         tensor_arg(t, "addcdiv", name)
     if not tensor1.dtype.is_floating_point and not tensor2.dtype.is_floating_point:

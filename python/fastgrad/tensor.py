@@ -503,10 +503,14 @@ class Tensor:
     def __itruediv__(self, other):
         return inplace.binary(self, other, Div, "div_")
 
-    def add_(self, other, alpha=1):
+    def add_(self, other, *deprecated, alpha=1):   # (deprecated: PyTorch's add_(alpha, other))
+        if deprecated:
+            (other,), alpha = _scalar_first("add_", "alpha", other, deprecated, 1, alpha)
         return inplace.binary(self, other, Add, "add_", alpha)
 
-    def sub_(self, other, alpha=1):
+    def sub_(self, other, *deprecated, alpha=1):
+        if deprecated:
+            (other,), alpha = _scalar_first("sub_", "alpha", other, deprecated, 1, alpha)
         return inplace.binary(self, other, Sub, "sub_", alpha)
 
     def mul_(self, other):
@@ -516,8 +520,8 @@ class Tensor:
         return inplace.binary(self, other, Div, "div_")
 
     # arithmetic by name (functions.py): x.add(y, alpha=2), x.mul(0.5), x.div(y, rounding_mode="floor")
-    def add(self, other, *, alpha=1): return _fn.add(self, other, alpha=alpha)
-    def sub(self, other, *, alpha=1): return _fn.sub(self, other, alpha=alpha)
+    def add(self, other, *deprecated, alpha=1): return _fn.add(self, other, *deprecated, alpha=alpha)
+    def sub(self, other, *deprecated, alpha=1): return _fn.sub(self, other, *deprecated, alpha=alpha)
     def mul(self, other): return _fn.mul(self, other)
     def div(self, other, *, rounding_mode=None): return _fn.div(self, other, rounding_mode=rounding_mode)
     subtract, multiply, divide, true_divide = sub, mul, div, div
@@ -646,11 +650,11 @@ class Tensor:
     def clamp_min(self, min): return self.clamp(min=min)  # noqa: A002
     def clamp_max(self, max): return self.clamp(max=max)  # noqa: A002
 
-    def softmax(self, dim=-1):
-        return _fn.softmax(self, dim)
+    def softmax(self, dim=-1, dtype=None):
+        return _fn.softmax(self, dim, dtype)
 
-    def log_softmax(self, dim=-1):
-        return _fn.log_softmax(self, dim)
+    def log_softmax(self, dim=-1, dtype=None):
+        return _fn.log_softmax(self, dim, dtype)
 
     def sum(self, dim=None, keepdim=False, *, dtype=None):
         return Sum(dim, keepdim).forward(self if dtype is None else self.to(dtype))
@@ -710,10 +714,17 @@ class Tensor:
     def erfinv_(self): return _pw.erfinv_(self)
     def lerp(self, end, weight): return _pw.lerp(self, end, weight)
     def lerp_(self, end, weight): return _pw.lerp_(self, end, weight)
-    def addcmul(self, tensor1, tensor2, *, value=1): return _pw.addcmul(self, tensor1, tensor2, value=value)
-    def addcmul_(self, tensor1, tensor2, *, value=1): return _pw.addcmul_(self, tensor1, tensor2, value=value)
-    def addcdiv(self, tensor1, tensor2, *, value=1): return _pw.addcdiv(self, tensor1, tensor2, value=value)
-    def addcdiv_(self, tensor1, tensor2, *, value=1): return _pw.addcdiv_(self, tensor1, tensor2, value=value)
+    def addcmul(self, tensor1, tensor2, *deprecated, value=1):
+        return _pw.addcmul(self, tensor1, tensor2, *deprecated, value=value)
+
+    def addcmul_(self, tensor1, tensor2, *deprecated, value=1):
+        return _pw.addcmul_(self, tensor1, tensor2, *deprecated, value=value)
+
+    def addcdiv(self, tensor1, tensor2, *deprecated, value=1):
+        return _pw.addcdiv(self, tensor1, tensor2, *deprecated, value=value)
+
+    def addcdiv_(self, tensor1, tensor2, *deprecated, value=1):
+        return _pw.addcdiv_(self, tensor1, tensor2, *deprecated, value=value)
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None): return _pw.nan_to_num(self, nan, posinf, neginf)
     def nan_to_num_(self, nan=0.0, posinf=None, neginf=None): return _pw.nan_to_num_(self, nan, posinf, neginf)
     def logaddexp(self, other): return _pw.logaddexp(self, other)
@@ -1230,6 +1241,7 @@ from . import functions as _fn  # noqa: E402
 from . import pointwise as _pw  # noqa: E402
 from .ops.compare import bitwise as _bitwise  # noqa: E402
 from .ops.elementwise import Pow  # noqa: E402
+from .ops._checks import scalar_first as _scalar_first  # noqa: E402
 _COMPARABLE = (Tensor, numbers.Number, np.ndarray, np.generic, list, tuple)
 from .ops import index as index_ops  # noqa: E402
 from . import tensor_functions as _tf  # noqa: E402

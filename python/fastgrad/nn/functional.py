@@ -50,12 +50,25 @@ def sigmoid(x):
     return ops.Sigmoid().forward(x)
 
 
-def softmax(x, dim=-1):
-    return _functions.softmax(x, dim)
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """Along dim, computed in dtype when given; dim=None picks PyTorch's legacy implicit dimension
+    (with its warning), as do softmin and log_softmax."""
+    return _functions.softmax(input, _softmax_dim(input, dim, "softmax", _stacklevel), dtype=dtype)
 
 
-def log_softmax(x, dim=-1):
-    return _functions.log_softmax(x, dim)
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    return _functions.log_softmax(input, _softmax_dim(input, dim, "log_softmax", _stacklevel), dtype=dtype)
+
+
+def _softmax_dim(input, dim, name, stacklevel):
+    """dim, or for None PyTorch's legacy implicit choice, with its deprecation warning."""
+    if dim is not None:
+        return dim
+    x = float_arg(input, name)
+    import warnings
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as "
+                  f"an argument.", stacklevel=stacklevel + 1)
+    return 0 if x.ndim in (0, 1, 3) else 1
 
 
 def linear(x, weight, bias=None):
@@ -669,15 +682,7 @@ def prelu(input, weight):
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-input, dim); dim=None picks PyTorch's legacy implicit dimension (with its warning)."""
-    x = float_arg(input, "softmin")
-    if dtype is not None:
-        x = x.to(dtype)
-    if dim is None:
-        import warnings
-        warnings.warn("Implicit dimension choice for softmin has been deprecated. Change the call to include "
-                      "dim=X as an argument.", stacklevel=_stacklevel)
-        dim = 0 if x.ndim in (0, 1, 3) else 1
-    return _functions.softmax(-x, dim)
+    return _functions.softmax(-float_arg(input, "softmin"), _softmax_dim(input, dim, "softmin", _stacklevel), dtype=dtype)
 
 
 # ---- margin and embedding losses (their modules: nn/margin.py): composed from ops in the order of

@@ -674,22 +674,22 @@ class Sigmoid(Module):
 
 
 class Softmax(Module):
-    def __init__(self, dim=-1):
+    def __init__(self, dim=None):   # None: PyTorch's legacy implicit dim, with its warning (F.softmax)
         self.dim = dim
 
     def forward(self, x):
-        return F.softmax(x, self.dim)
+        return F.softmax(x, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Module):
-    def __init__(self, dim=-1):
+    def __init__(self, dim=None):   # None: PyTorch's legacy implicit dim, with its warning (F.log_softmax)
         self.dim = dim
 
     def forward(self, x):
-        return F.log_softmax(x, self.dim)
+        return F.log_softmax(x, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"

@@ -66,6 +66,20 @@ def reduction_arg(reduction, op):
     return reduction
 
 
+def scalar_first(op, keyword, scalar, tensors, count, given):
+    """PyTorch's deprecated overloads that take the scalar first, as older optimizers call them
+    (p.add_(-lr, grad), v.addcmul_(1 - beta2, g, g), p.addcdiv_(-step, m, denom)): (the `count`
+    tensors, the scalar), with PyTorch's deprecation warning; a mix of both forms is refused."""
+    if len(tensors) != count or not isinstance(scalar, numbers.Number) or given != 1:
+        raise TypeError(f"{op}: takes ({'Tensor, ' * count}*, {keyword}=Number), or the deprecated "
+                        f"(Number {keyword}, {', '.join(['Tensor'] * count)}); got {len(tensors) + 1} positional "
+                        f"arguments starting with a {type(scalar).__name__}")
+    import warnings
+    warnings.warn(f"This overload of {op} is deprecated: {op}(Number {keyword}, Tensor...); use "
+                  f"{op}(Tensor..., *, {keyword}=Number) (as PyTorch says)", UserWarning, stacklevel=4)
+    return tensors, scalar
+
+
 def tensor_arg(x, op, name="input"):
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: {name} must be a fastgrad Tensor, got {type(x).__name__}")
