@@ -222,7 +222,7 @@ def grad_buffer(t):
     g = t.grad
     if g is None:
         g = t.grad = _tensor.zeros_like(t)
-    elif type(g) is not _tensor.Tensor or g.shape != t.shape or g.dtype is not t.dtype:
+    elif type(g) is not _tensor.Tensor or g._shape != t._shape or g._dtype is not t._dtype:
         if getattr(g, "is_sparse", False) and g.shape == t.shape:   # a sparse embedding's gradient meets a dense one
             g = t.grad = g.to_dense()
             return g._buf
@@ -419,7 +419,7 @@ def backward_from(root, grad=None, stop=None):
         if root._numel != 1:
             raise RuntimeError(f"backward() needs a gradient argument for a non-scalar output of shape {root.shape}; "
                                f"call backward(grad) with a tensor of that shape")
-        grad = _tensor.empty(root.shape, root.dtype, 1)
+        grad = _tensor.empty(root._shape, root._dtype, 1)
         grad._buf[0] = 1.0
         _run_backward(root, grad, stop)
     else:

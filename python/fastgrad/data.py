@@ -384,15 +384,15 @@ def default_collate(batch):
 
 def _stack(tensors):
     """One tensor of shape (len(tensors), *shape), each sample's buffer copied in by memmove."""
-    first = tensors[0]
+    shape, dtype = tensors[0]._shape, tensors[0]._dtype
     for t in tensors:
-        if not isinstance(t, Tensor) or t.shape != first.shape or t.dtype is not first.dtype:
-            got = f"shape {t.shape} and dtype {t.dtype!r}" if isinstance(t, Tensor) else type(t).__name__
-            raise ValueError(f"default_collate: cannot stack a sample with {got} onto one with shape {first.shape} "
-                             f"and dtype {first.dtype!r}")
-    n = math.prod(first.shape)
-    nbytes = n * first.dtype.itemsize
-    out = empty((len(tensors),) + first.shape, first.dtype)
+        if not isinstance(t, Tensor) or t._shape != shape or t._dtype is not dtype:
+            got = f"shape {t._shape} and dtype {t._dtype!r}" if isinstance(t, Tensor) else type(t).__name__
+            raise ValueError(f"default_collate: cannot stack a sample with {got} onto one with shape {shape} "
+                             f"and dtype {dtype!r}")
+    n = math.prod(shape)
+    nbytes = n * dtype.itemsize
+    out = empty((len(tensors),) + shape, dtype)
     for i, t in enumerate(tensors):
         ffi.memmove(out._buf + i * n, t._buf, nbytes)
     return out
@@ -591,7 +591,7 @@ def _gather(array, rows, float_dtype):
     target = _target(array, float_dtype)
     count = len(range(*rows.indices(len(array)))) if isinstance(rows, slice) else len(rows)
     out = empty((count,) + array.shape[1:], target)
-    if math.prod(out.shape):
+    if math.prod(out._shape):
         view = out.numpy()
         if isinstance(rows, slice) or view.dtype != array.dtype:
             view[...] = array[rows]

@@ -174,7 +174,7 @@ def _count(input, dim, keepdim, name):
     tensor_arg(input, name)
     dims = reduce_dims(input, dim, name)
     truth = cast_to(_cmp._truth(input, name), int64)
-    return reduce(truth, lib.FG_RED_SUM, dims, keepdim), math.prod(input.shape[d] for d in dims)
+    return reduce(truth, lib.FG_RED_SUM, dims, keepdim), math.prod(input._shape[d] for d in dims)
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001

@@ -83,7 +83,7 @@ def to_dlpack(t: Tensor, stream: Any = None, max_version: tuple[int, int] | None
     numel = math.prod(t.shape)
     buf, flags = t._buf, 0
     if copy:
-        buf, flags = empty(t.shape, t.dtype, numel)._buf, lib.DLPACK_FLAG_BITMASK_IS_COPIED
+        buf, flags = empty(t._shape, t._dtype, numel)._buf, lib.DLPACK_FLAG_BITMASK_IS_COPIED
         ffi.memmove(buf, t._buf, numel * t.dtype.itemsize)
     versioned = max_version is not None and max_version[0] >= 1
     code, bits = _DL_CODES[t.dtype.name]

@@ -234,7 +234,7 @@ def multinomial(input, num_samples, replacement=False, generator=None):
         raise TypeError("multinomial: input must be a 1-D or 2-D floating-point fastgrad tensor of weights")
     if not isinstance(num_samples, numbers.Integral) or isinstance(num_samples, bool) or num_samples <= 0:
         raise ValueError(f"multinomial: num_samples must be a positive integer, got {num_samples!r}")
-    rows, cats = (1, input.shape[0]) if input.ndim == 1 else input.shape
+    rows, cats = (1, input._shape[0]) if input.ndim == 1 else input._shape
     if cats == 0:
         raise ValueError("multinomial: the input has no categories")
     if not replacement and num_samples > cats:

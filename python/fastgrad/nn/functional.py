@@ -90,7 +90,7 @@ def dropout(x, p=0.5, training=True, inplace=False):
         raise TypeError(f"dropout: input must be a fastgrad Tensor, got {type(x).__name__}")
     if not training or p == 0:
         return x
-    mask = bernoulli_mask(x.shape, p, 1 / (1 - p) if p < 1 else 0.0, x.dtype)   # one kernel draws it
+    mask = bernoulli_mask(x._shape, p, 1 / (1 - p) if p < 1 else 0.0, x.dtype)   # one kernel draws it
     return x.mul_(mask) if inplace else ops.Mul().forward(x, mask)
 
 
@@ -255,7 +255,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def _copy(t):
-    out = empty(t.shape, t.dtype)
+    out = empty(t._shape, t._dtype)
     kernels.cast(out._buf, t.dtype.code, t._buf, t.dtype.code, t._numel)
     return out
 
@@ -916,7 +916,7 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     if eps != 1e-10:
         warnings.warn("gumbel_softmax: `eps` has no effect and is deprecated (as in PyTorch)", stacklevel=2)
     with no_grad():
-        gumbels = -_functions.log(exponential_(empty(logits.shape, logits.dtype)))
+        gumbels = -_functions.log(exponential_(empty(logits._shape, logits._dtype)))
     y_soft = softmax((logits + gumbels) / tau, dim)
     if not hard:
         return y_soft

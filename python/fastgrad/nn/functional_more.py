@@ -227,7 +227,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         return F.leaky_relu(input, (lo + hi) / 2, inplace)
 
     def compute(x):
-        slopes = empty(x.shape, x.dtype).uniform_(lo, hi)
+        slopes = empty(x._shape, x._dtype).uniform_(lo, hi)
         return _functions.where(x > 0, x, x * slopes)
     return F._activation(input, compute, "rrelu", inplace)
 

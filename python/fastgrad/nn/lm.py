@@ -238,7 +238,7 @@ class MultiheadAttention(Module):
         for name, t, width in (("query", query, self.embed_dim), ("key", key, self.kdim), ("value", value, self.vdim)):
             if not isinstance(t, Tensor):
                 raise TypeError(f"{where}: {name} must be a fastgrad Tensor, got {type(t).__name__}")
-            if t.ndim not in (2, 3) or t.ndim != query.ndim or t.shape[-1] != width:
+            if t.ndim not in (2, 3) or t.ndim != query.ndim or t._shape[-1] != width:
                 raise ValueError(f"{where}: {name} must be ({'N, L' if self.batch_first else 'L, N'}, {width}) or "
                                  f"unbatched (L, {width}) like query, got shape {t.shape}")
             if not t.dtype.is_floating_point or t.dtype is not query.dtype:
@@ -251,12 +251,12 @@ class MultiheadAttention(Module):
                 key_padding_mask = key_padding_mask.unsqueeze(0)
         elif not self.batch_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
-        N, L, E = query.shape
-        if key.shape[:2] != value.shape[:2] or key.shape[0] != N:
+        N, L, E = query._shape
+        if key._shape[:2] != value._shape[:2] or key._shape[0] != N:
             raise ValueError(f"{where}: key and value must hold the same batch and length as each other and the "
                              f"query's batch, got query {tuple(query.shape)}, key {tuple(key.shape)}, value "
                              f"{tuple(value.shape)} (batch first)")
-        S, H, hd = key.shape[1], self.num_heads, self.head_dim
+        S, H, hd = key._shape[1], self.num_heads, self.head_dim
         if is_causal and attn_mask is None:
             raise RuntimeError(f"{where}: is_causal is a hint that attn_mask is the causal mask; give attn_mask "
                                f"too (as PyTorch requires)")

@@ -387,7 +387,7 @@ class Module:
             if name not in state_dict:
                 continue
             arrays[name] = numeric_array(state_dict[name], f"state_dict entry {name!r}")
-            if arrays[name].shape != p.shape:
+            if arrays[name].shape != p._shape:
                 problems.append(f"{name}: shape {arrays[name].shape} in the state_dict, {p.shape} in the model")
         if problems:
             raise ValueError(f"error loading state_dict into {type(self).__name__}: " + "; ".join(problems))

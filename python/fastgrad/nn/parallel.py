@@ -126,7 +126,7 @@ class _ReduceAfterBackward(Op):
         self.ddp = ddp
 
     def forward(self, x):
-        return self.record(empty(x.shape, x.dtype, buf=x._buf), x)
+        return self.record(empty(x._shape, x._dtype, buf=x._buf), x)
 
     def _backward(self, grad):
         accumulate_grad(self.inputs[0], grad)
@@ -144,7 +144,7 @@ class _Bucket:
             n = math.prod(p.shape)
             # from_buffer keeps flat_array (and so the bucket's memory) alive as long as the view
             buf = ffi.from_buffer(dtype.carray, flat_array[offset:offset + n], require_writable=True)
-            self.params.append((p, empty(p.shape, dtype, buf=buf)))
+            self.params.append((p, empty(p._shape, dtype, buf=buf)))
             offset += n
 
 

@@ -138,7 +138,7 @@ class RNNBase(Module):
         else:
             if batched and self.batch_first:
                 x = x.transpose(0, 1)
-            steps, batch = (x.shape[0], x.shape[1]) if batched else (x.shape[0], 1)
+            steps, batch = (x._shape[0], x._shape[1]) if batched else (x._shape[0], 1)
             if steps == 0:
                 raise ValueError(f"{name}: Expected sequence length to be larger than 0 in RNN, got input of shape "
                                  f"{input.shape}")
@@ -191,10 +191,10 @@ class RNNBase(Module):
             rows = batch_sizes[t]
             if h is None:   # the first step in this direction
                 h, c = _rows(h0, c0, 0, rows, batch)
-            elif rows < h.shape[0]:   # forward: sequences end; their states are final
+            elif rows < h._shape[0]:   # forward: sequences end; their states are final
                 ended.append((h[rows:], c[rows:] if c is not None else None))
                 h, c = h[:rows], (c[:rows] if c is not None else None)
-            elif rows > h.shape[0]:   # reverse: sequences start, from their initial states
+            elif rows > h._shape[0]:   # reverse: sequences start, from their initial states
                 more_h, more_c = _rows(h0, c0, h.shape[0], rows, batch)
                 h, c = cat([h, more_h]), (cat([c, more_c]) if c is not None else None)
             h, c = _cell(self.mode, x_parts[t], h, c, w_hh, b_hh, w_hr)

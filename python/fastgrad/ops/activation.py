@@ -30,7 +30,7 @@ class _FromOutput(Op):
 
     def forward(self, x):
         x = float_arg(x, self.kernel)
-        out = empty(x.shape, x.dtype)
+        out = empty(x._shape, x._dtype)
         getattr(x.dtype.k, self.kernel)(out._buf, x._buf, x._numel)
         self.out_buf = self.save_output(out)   # backward reads the output; the op keeps its buffer
         return self.record(out, x)

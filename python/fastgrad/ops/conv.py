@@ -54,7 +54,7 @@ def image_input(x, op, spatial):
         dims = SPATIAL_DIMS[spatial]
         raise ValueError(f"{op}: expects an input of shape (N, C, {dims}) or (C, {dims}), got {x.shape}")
     batched = x.ndim == spatial + 2
-    shape = x.shape if batched else (1,) + x.shape
+    shape = x._shape if batched else (1,) + x._shape
     return batched, shape[0], shape[1], shape[2:]
 
 
@@ -121,8 +121,8 @@ class Conv(Op):
         groups = self.groups
         if not isinstance(groups, numbers.Integral) or isinstance(groups, bool) or groups < 1:
             raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
-        cout, cg = weight.shape[:2]
-        kernel = (1,) * (3 - spatial) + weight.shape[2:]
+        cout, cg = weight._shape[:2]
+        kernel = (1,) * (3 - spatial) + weight._shape[2:]
         if c != cg * groups:
             raise ValueError(f"{op}: input of shape {x.shape} has {c} channels, but weight of shape {weight.shape} "
                              f"with groups={groups} expects {cg * groups}")
@@ -133,7 +133,7 @@ class Conv(Op):
         if bias is not None:
             if not isinstance(bias, Tensor):
                 raise TypeError(f"{op}: bias must be a fastgrad Tensor or None, got {type(bias).__name__}")
-            if bias.shape != (cout,):
+            if bias._shape != (cout,):
                 raise ValueError(f"{op}: bias of shape {bias.shape} does not match weight of shape {weight.shape}: "
                                  f"expects ({cout},)")
             if bias.dtype is not x.dtype:
@@ -251,7 +251,7 @@ class Pool(Op):
         geometry = [n * c, h, w, oh, ow, kh, kw, strides[1], strides[2], pads[1], pads[2], dilations[1], dilations[2],
                     d, od, kd, strides[0], pads[0], dilations[0], divisor]
         out = empty(((n, c) if batched else (c,)) + outs[3 - spatial:], x.dtype)
-        self.argmax = empty(out.shape, int64) if code in (lib.FG_POOL_MAX, lib.FG_POOL_ADAPTIVE_MAX) else None
+        self.argmax = empty(out._shape, int64) if code in (lib.FG_POOL_MAX, lib.FG_POOL_ADAPTIVE_MAX) else None
         x.dtype.k.pool2d(out._buf, ffi.NULL if self.argmax is None else self.argmax._buf, x._buf, geometry, code)
         self.code, self.geometry = code, geometry
         return self.record(out, x)
@@ -280,7 +280,7 @@ class BatchNorm(Op):
             raise TypeError(f"{op}: input must be float32 or float64, got {x._dtype!r}")
         if x.ndim < 2:
             raise ValueError(f"{op}: expects an input of shape (N, C, ...), got {x.shape}")
-        n, c = x.shape[:2]
+        n, c = x._shape[:2]
         hw = x._numel // (n * c) if n * c else 0
         for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
                         ("running_var", running_var)):
@@ -288,7 +288,7 @@ class BatchNorm(Op):
                 continue
             if not isinstance(t, Tensor):
                 raise TypeError(f"{op}: {name} must be a fastgrad Tensor or None, got {type(t).__name__}")
-            if t.shape != (c,):
+            if t._shape != (c,):
                 raise ValueError(f"{op}: {name} of shape {t.shape} does not match the {c} channels of input "
                                  f"{x.shape}")
             if t.dtype is not x.dtype:
@@ -303,7 +303,7 @@ class BatchNorm(Op):
         if self.training and n * hw == 1 and not self.one_value_ok:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got input of shape "
                              f"{x.shape}")
-        out = empty(x.shape, x.dtype)
+        out = empty(x._shape, x._dtype)
         mean, invstd = empty((c,), x.dtype), empty((c,), x.dtype)
         buf = lambda t: ffi.NULL if t is None else t._buf   # noqa: E731
         if x._numel or not self.training:   # an empty batch has no statistics to add

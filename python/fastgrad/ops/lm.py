@@ -39,18 +39,18 @@ class LayerNorm(Op):
     def forward(self, x, weight=None, bias=None):
         x = float_arg(x, "layer_norm")
         ns = self.normalized_shape
-        if not ns or x.shape[x.ndim - len(ns):] != ns or len(ns) > x.ndim:
+        if not ns or x._shape[x.ndim - len(ns):] != ns or len(ns) > x.ndim:
             raise ValueError(f"layer_norm: normalized_shape {ns} must be the trailing dimensions of the input, got "
                              f"input of shape {x.shape}")
         for name, p in (("weight", weight), ("bias", bias)):
-            if p is not None and (not isinstance(p, Tensor) or p.shape != ns or p.dtype is not x.dtype):
+            if p is not None and (not isinstance(p, Tensor) or p._shape != ns or p._dtype is not x._dtype):
                 raise ValueError(f"layer_norm: {name} must be a {x.dtype!r} tensor of shape {ns}, got "
                                  f"{(p.shape, p.dtype) if isinstance(p, Tensor) else type(p).__name__}")
         if bias is not None and weight is None:
             weight = tensor(np.ones(ns), dtype=x.dtype)   # the kernel adds a bias only after a weight
         cols = math.prod(ns)
         rows = x._numel // cols if cols else 0
-        out = empty(x.shape, x.dtype)
+        out = empty(x._shape, x._dtype)
         self.mean, self.rstd = empty((rows,), x.dtype), empty((rows,), x.dtype)
         x.dtype.k.layer_norm(out._buf, self.mean._buf, self.rstd._buf, x._buf,
                              weight._buf if weight is not None else ffi.NULL,
@@ -134,7 +134,7 @@ class Normalize(Op):
         d = _dim(self.dim, x.ndim, "normalize")
         shape = x.shape or (1,)
         self.sizes = (math.prod(shape[:d]), shape[d], math.prod(shape[d + 1:]))
-        out = empty(x.shape, x.dtype)
+        out = empty(x._shape, x._dtype)
         self.norm = empty((self.sizes[0] * self.sizes[2],), x.dtype)
         x.dtype.k.normalize(out._buf, self.norm._buf, x._buf, self.p, self.eps, *self.sizes)
         return self.record(out, x)
@@ -168,11 +168,11 @@ class ScaledDotProductAttention(Op):
                 raise ValueError(f"{op}: {name} must be a floating-point tensor of at least 2 dimensions, got shape "
                                  f"{t.shape} and dtype {t.dtype!r}")
         same_dtype(op, q, k, v)
-        lead = q.shape[:-2]
-        if k.shape[:-2] != lead or v.shape[:-2] != lead or k.shape[-1] != q.shape[-1] or v.shape[-2] != k.shape[-2]:
+        lead = q._shape[:-2]
+        if k._shape[:-2] != lead or v._shape[:-2] != lead or k._shape[-1] != q._shape[-1] or v._shape[-2] != k._shape[-2]:
             raise ValueError(f"{op}: shapes do not fit: query {q.shape}, key {k.shape}, value {v.shape} (expected "
                              f"(..., L, E), (..., S, E), (..., S, Ev) with the same leading dimensions)")
-        batch, (tq, d), (tk, dv) = math.prod(lead), q.shape[-2:], v.shape[-2:]
+        batch, (tq, d), (tk, dv) = math.prod(lead), q._shape[-2:], v._shape[-2:]
         dt = q.dtype
         self.scale_ = self.scale if self.scale is not None else 1.0 / math.sqrt(d) if d else 1.0
         self.sizes = (batch, tq, tk, d, dv)

@@ -58,13 +58,13 @@ class _ClassTargetLoss(Op):
             if not isinstance(w, Tensor) or w.shape != (cols,) or w.dtype is not x.dtype:
                 raise ValueError(f"{self.name}: weight must be a tensor of shape ({cols},) and dtype {x.dtype!r}, got "
                                  f"{type(w).__name__ if not isinstance(w, Tensor) else (w.shape, w.dtype)}")
-            self.weight = empty(w.shape, w.dtype)   # the op's own copy, made by the cast kernel
+            self.weight = empty(w._shape, w._dtype)   # the op's own copy, made by the cast kernel
             kernels.cast(self.weight._buf, w.dtype.code, w._buf, w.dtype.code, cols)
             self.weight_buf = self.weight._buf
         return rows, cols
 
     def _out(self, x):
-        return empty(x.shape[:-1] if self.reduction == lib.FG_REDUCE_NONE else (), x.dtype)
+        return empty(x._shape[:-1] if self.reduction == lib.FG_REDUCE_NONE else (), x.dtype)
 
 
 class CrossEntropy(_ClassTargetLoss):
@@ -80,7 +80,7 @@ class CrossEntropy(_ClassTargetLoss):
 
     def forward(self, logits, targets):
         rows, cols = self._setup(logits, targets)
-        self.probs = empty(logits.shape, logits.dtype)
+        self.probs = empty(logits._shape, logits._dtype)
         out = self._out(logits)
         logits.dtype.k.cross_entropy(out._buf, self.probs._buf, logits._buf, self.targets_ptr, self.weight_buf,
                                      self.ignore_index, self.label_smoothing, self.reduction, rows, cols)

@@ -42,7 +42,7 @@ class MatMul(Op):
 
     def _forward_nd(self, a, b):
         _check_matmul(a, b)
-        out_shape, m, k, n, strides = _plan(a.shape, b.shape)
+        out_shape, m, k, n, strides = _plan(a._shape, b._shape)
         out = empty(out_shape, a.dtype)
         if strides is None:
             a.dtype.k.matmul(out._buf, a._buf, b._buf, m, k, n)
@@ -58,7 +58,7 @@ class MatMul(Op):
             (m, k), n = a._shape, b._shape[1]
             strides = None
         else:
-            _, m, k, n, strides = _plan(a.shape, b.shape)
+            _, m, k, n, strides = _plan(a._shape, b._shape)
         (da, accumulate_da), (db, accumulate_db) = grad_targets(a, b)
         if strides is None:
             a.dtype.k.matmul_backward(da, db, g._buf, a._buf, b._buf, m, k, n, accumulate_da, accumulate_db)
@@ -136,7 +136,7 @@ def _check_matmul(a, b, op="matmul"):
     same_dtype(op, a, b)
     if not a.dtype.is_floating_point:
         raise TypeError(f"{op}: expects float32 or float64 tensors, got {a.dtype!r}; convert with .float()")
-    _plan(a.shape, b.shape)   # raises on shapes that do not fit
+    _plan(a._shape, b._shape)   # raises on shapes that do not fit
 
 
 @functools.lru_cache(maxsize=256)
@@ -186,7 +186,7 @@ def bmm(a, b):
     tensor_arg(a, "bmm", "a"), tensor_arg(b, "bmm", "b")
     if a.ndim != 3 or b.ndim != 3:
         raise ValueError(f"bmm: expects 3-D tensors, got shapes {a.shape} and {b.shape}")
-    if a.shape[0] != b.shape[0]:
+    if a._shape[0] != b._shape[0]:
         raise ValueError(f"bmm: batch sizes differ: shapes {a.shape} and {b.shape}")
     return MatMul().forward(a, b)
 
@@ -207,8 +207,8 @@ class Linear(Op):
 
     def _backward(self, g):
         x, weight, (dx, accumulate_dx), (dw, accumulate_dw), dbias = self._gradients()
-        n, k = weight.shape
-        x.dtype.k.linear_backward(dx, dw, dbias, g._buf, x._buf, weight._buf, math.prod(x.shape[:-1]), k, n,
+        n, k = weight._shape
+        x.dtype.k.linear_backward(dx, dw, dbias, g._buf, x._buf, weight._buf, math.prod(x._shape[:-1]), k, n,
                                   accumulate_dx, accumulate_dw)
 
     def _gradients(self):
@@ -232,10 +232,10 @@ class LinearReLU(Linear):
 
     def _backward(self, g):
         x, weight, (dx, accumulate_dx), (dw, accumulate_dw), dbias = self._gradients()
-        n, k = weight.shape
-        pre_activation_grad = empty(g.shape, g.dtype)   # scratch: g masked by the ReLU
+        n, k = weight._shape
+        pre_activation_grad = empty(g._shape, g._dtype)   # scratch: g masked by the ReLU
         x.dtype.k.linear_relu_backward(dx, dw, dbias, pre_activation_grad._buf, g._buf, self.out_buf, x._buf,
-                                       weight._buf, math.prod(x.shape[:-1]), k, n, accumulate_dx, accumulate_dw)
+                                       weight._buf, math.prod(x._shape[:-1]), k, n, accumulate_dx, accumulate_dw)
 
 
 def _buf_or_null(t):

@@ -106,8 +106,8 @@ class Sum(Op):
             return
         if self.scale != 1.0:
             g = binary(lib.FG_MUL, g, tensor(self.scale, dtype=g.dtype))
-        x.dtype.k.binary_bcast(dx, dx, g._buf, lib.FG_ADD, x.shape, broadcast_strides(x.shape, x.shape),
-                               broadcast_strides(self.kept, x.shape), x.ndim)
+        x.dtype.k.binary_bcast(dx, dx, g._buf, lib.FG_ADD, x._shape, broadcast_strides(x._shape, x._shape),
+                               broadcast_strides(self.kept, x._shape), x.ndim)
 
 
 class _SumPlan:

@@ -55,7 +55,7 @@ class LogSoftmax(Op):
 
     def forward(self, x):
         rows, cols = last_dim(x := float_arg(x, "log_softmax"), self.dim, "log_softmax")
-        out = empty(x.shape, x.dtype)
+        out = empty(x._shape, x._dtype)
         x.dtype.k.log_softmax(out._buf, x._buf, rows, cols)
         self.out_buf = self.save_output(out)   # backward reads the output; the op keeps its buffer
         return self.record(out, x)

@@ -67,7 +67,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The k largest (or smallest) elements along dim, in order, and their indices."""
     tensor_arg(input, "topk")
-    size = input.shape[_dim_index(dim, input.ndim, "topk")] if input.ndim else 1
+    size = input._shape[_dim_index(dim, input.ndim, "topk")] if input.ndim else 1
     if not isinstance(k, numbers.Integral) or isinstance(k, bool) or not 0 <= k <= size:
         raise ValueError(f"topk: k must be an integer in [0, {size}] for dimension {dim} of shape {input.shape}, "
                          f"got {k!r}")

@@ -21,7 +21,7 @@ class Adagrad(Optimizer):
 
     def _update(self, p, grad, group, state):
         if "sum" not in state:
-            state["sum"] = empty(p.shape, p.dtype)
+            state["sum"] = empty(p._shape, p._dtype)
             lib.fg_fill(state["sum"]._buf, p.dtype.code, group["initial_accumulator_value"], 0, p._numel)
         p.dtype.k.adagrad(p._buf, state["sum"]._buf, grad._buf, group["lr"], group["lr_decay"], group["weight_decay"],
                           group["eps"], int(state["step"]._buf[0]), p._numel)

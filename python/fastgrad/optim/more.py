@@ -167,7 +167,7 @@ class Rprop(Optimizer):
 
     def _update(self, p, grad, group, state):
         if "prev" not in state:
-            state["prev"], state["step_size"] = zeros_like(p), empty(p.shape, p.dtype)
+            state["prev"], state["step_size"] = zeros_like(p), empty(p._shape, p._dtype)
             lib.fg_fill(state["step_size"]._buf, p.dtype.code, group["lr"], 0, p._numel)
         (etaminus, etaplus), (size_min, size_max) = group["etas"], group["step_sizes"]
         self._kernel(p, "rprop", p._buf, state["prev"]._buf, state["step_size"]._buf, state["step"]._buf, grad._buf,

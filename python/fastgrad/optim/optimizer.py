@@ -114,7 +114,8 @@ class Optimizer:
                     if not self._accepts_sparse(group):   # a RowSparseGrad
                         raise RuntimeError(f"{type(self).__name__} does not support sparse gradients (from "
                                            f"nn.Embedding(sparse=True)), please consider SparseAdam instead")
-                if p.grad.shape != p.shape or p.grad.dtype is not p.dtype:
+                grad = p.grad   # (a Tensor's plain _shape: its .shape would make an fg.Size per parameter)
+                if (grad._shape if type(grad) is Tensor else grad.shape) != p._shape or grad.dtype is not p._dtype:
                     raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.shape} ({p.dtype!r}) has a "
                                      f"gradient of shape {p.grad.shape} ({p.grad.dtype!r})")
                 state = self.state.get(p)
@@ -191,7 +192,7 @@ class Optimizer:
                 if saved.get(key) is None:
                     continue
                 value = saved[key].numpy() if isinstance(saved[key], Tensor) else np.asarray(saved[key])
-                if value.shape != p.shape:
+                if value.shape != p._shape:
                     raise ValueError(f"{name}.load_state_dict: {key} of parameter {index} has shape {value.shape}, "
                                      f"the parameter has shape {p.shape}")
                 entry[key] = tensor(value, dtype=p.dtype)
