@@ -4,7 +4,7 @@ import numbers
 import warnings
 
 from .. import functions as _functions, ops
-from ..ops._checks import float_arg
+from ..ops._checks import float_arg, tensor_arg
 from ..dtypes import kernels
 from ..random import bernoulli_mask
 from ..autograd import no_grad
@@ -64,11 +64,11 @@ def _softmax_dim(input, dim, name, stacklevel):
     """dim, or for None PyTorch's legacy implicit choice, with its deprecation warning."""
     if dim is not None:
         return dim
-    x = float_arg(input, name)
+    tensor_arg(input, name)
     import warnings
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as "
-                  f"an argument.", stacklevel=stacklevel + 1)
-    return 0 if x.ndim in (0, 1, 3) else 1
+                  f"an argument.", stacklevel=stacklevel)   # (counted from here, as PyTorch's _get_softmax_dim)
+    return 0 if input.ndim in (0, 1, 3) else 1
 
 
 def linear(x, weight, bias=None):
@@ -682,7 +682,8 @@ def prelu(input, weight):
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-input, dim); dim=None picks PyTorch's legacy implicit dimension (with its warning)."""
-    return _functions.softmax(-float_arg(input, "softmin"), _softmax_dim(input, dim, "softmin", _stacklevel), dtype=dtype)
+    dim = _softmax_dim(input, dim, "softmin", _stacklevel)
+    return _functions.softmax(-float_arg(input, "softmin"), dim, dtype=dtype)
 
 
 # ---- margin and embedding losses (their modules: nn/margin.py): composed from ops in the order of
