@@ -12,7 +12,6 @@ Two cases, decided per call:
   PyTorch").
 """
 import numbers
-import weakref
 
 from ._C import lib
 from . import autograd
@@ -57,40 +56,21 @@ def _take_over(t, result):
 # Basic indexing (x[0], x[:, 1:3]) and the reordering movement ops (transpose, permute, narrow, ...)
 # return copies (README, "Storage"). So that an in-place write into one still reaches the tensor it
 # came from, as it does through PyTorch's views (`x[0].zero_()`, `x[0][1] = 5`, `w.t().mul_(2)`),
-# such a result remembers its base and how to write itself back; every in-place write ends by
-# doing so (recorded like any setitem when gradients are on). Keyed by id, since a tensor's == is
-# elementwise; an entry holds its base (which may itself be a copy to write back further, or share
-# its buffer with a tensor the caller still holds) and goes when its result does, through one shared
-# callback: a Dataset's rows make an entry each, and a closure per entry was a fifth of a row's cost.
-_write_backs = {}
-
-
-class _Result(weakref.ref):
-    __slots__ = ("key",)
-
-
-def _dropper(table):   # the table bound now: the callback may run while the interpreter tears modules down
-    def drop(ref):
-        table.pop(ref.key, None)
-    return drop
-
-
-_drop = _dropper(_write_backs)
-
-
+# such a result remembers its base and how to write itself back (its _derived slot); every in-place
+# write ends by doing so (recorded like any setitem when gradients are on). The slot holds the base
+# (which may itself be a copy to write back further, or share its buffer with a tensor the caller
+# still holds) for as long as the result lives, and no longer: a Dataset's rows each make one.
 def derived(result, base, write):
     """Marks `result` as copied out of `base`: write(base, result) puts it back. Returns result."""
     if result is not base:
-        ref = _Result(result, _drop)
-        ref.key = key = id(result)
-        _write_backs[key] = (ref, base, write)
+        result._derived = (base, write)
     return result
 
 
 def _write_back(t):
-    entry = _write_backs.get(id(t)) if _write_backs else None
-    if entry is not None and entry[0]() is t:
-        entry[2](entry[1], t)
+    if t._derived is not None:
+        base, write = t._derived
+        write(base, t)
 
 
 def _alias(t):

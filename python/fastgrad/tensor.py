@@ -75,7 +75,8 @@ def _checked_shape(shape, infer=False):
 class Tensor:
     """Made by fg.tensor, zeros, ones, randn and the ops (empty() fills in a bare object.__new__(Tensor):
     an __init__ would cost every op a call). Tensor(...) itself is PyTorch's legacy constructor."""
-    __slots__ = ("_buf", "_shape", "_dtype", "_numel", "_version", "requires_grad", "grad", "_op", "__weakref__")
+    __slots__ = ("_buf", "_shape", "_dtype", "_numel", "_version", "requires_grad", "grad", "_op", "_derived",
+                 "__weakref__")
 
     def __new__(cls, *args, **kwargs):
         """torch.Tensor(data) (a sequence or array, in the default float dtype), torch.Tensor(*sizes)
@@ -898,6 +899,7 @@ def empty(shape, dtype, numel=None, zeroed=False, buf=None):
     t.requires_grad = False
     t.grad = None
     t._op = None
+    t._derived = None   # (base, write) for a copy standing for a view: inplace.derived
     return t
 
 

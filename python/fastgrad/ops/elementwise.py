@@ -51,6 +51,7 @@ class _Binary(Op):
         out._numel = size
         out._version = None
         out.grad = None
+        out._derived = None
         try:
             out._buf = alloc_uninitialized(dtype.small_carrays[size]) if size < SMALL_ARRAY else \
                 new_buffer(dtype, size)
