@@ -16,6 +16,9 @@
 
     python bench/compile.py [--rounds 7] [--only mlp,digits,cnn,gpt,word2vec] [--cpu-time] [--torch-threads 1]
 
+Each row but digits also reports what recording its plan cost, in its eager steps: the process's first
+recording of that step, and the median over five fresh models (recording_costs).
+
 --cpu-time times with time.process_time (CPU time of the whole process): on a shared, loaded
 machine it leaves out the time slices other processes took. Noisy machines: quote the ratios.
 """
