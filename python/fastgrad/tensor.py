@@ -715,6 +715,7 @@ class Tensor:
     def erfinv_(self): return _pw.erfinv_(self)
     def lerp(self, end, weight): return _pw.lerp(self, end, weight)
     def lerp_(self, end, weight): return _pw.lerp_(self, end, weight)
+
     def addcmul(self, tensor1, tensor2, *deprecated, value=1):
         return _pw.addcmul(self, tensor1, tensor2, *deprecated, value=value)
 
@@ -726,6 +727,7 @@ class Tensor:
 
     def addcdiv_(self, tensor1, tensor2, *deprecated, value=1):
         return _pw.addcdiv_(self, tensor1, tensor2, *deprecated, value=value)
+
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None): return _pw.nan_to_num(self, nan, posinf, neginf)
     def nan_to_num_(self, nan=0.0, posinf=None, neginf=None): return _pw.nan_to_num_(self, nan, posinf, neginf)
     def logaddexp(self, other): return _pw.logaddexp(self, other)
