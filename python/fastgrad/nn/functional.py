@@ -65,7 +65,6 @@ def _softmax_dim(input, dim, name, stacklevel):
     if dim is not None:
         return dim
     tensor_arg(input, name)
-    import warnings
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as "
                   f"an argument.", stacklevel=stacklevel)   # (counted from here, as PyTorch's _get_softmax_dim)
     return 0 if input.ndim in (0, 1, 3) else 1

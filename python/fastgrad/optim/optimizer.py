@@ -105,19 +105,22 @@ class Optimizer:
         for group in self.param_groups:
             self._lr_cells[id(group)][0] = group["lr"]
             for p in group["params"]:
-                if p.grad is None:
+                grad = p.grad
+                if grad is None:
                     continue
-                if type(p.grad) is not Tensor:
-                    if not getattr(p.grad, "is_sparse", False):
+                if type(grad) is not Tensor:
+                    if not getattr(grad, "is_sparse", False):
                         raise TypeError(f"{type(self).__name__}.step: the .grad of a parameter of shape {p.shape} is "
-                                        f"a {type(p.grad).__name__}, not a fastgrad Tensor")
+                                        f"a {type(grad).__name__}, not a fastgrad Tensor")
                     if not self._accepts_sparse(group):   # a RowSparseGrad
                         raise RuntimeError(f"{type(self).__name__} does not support sparse gradients (from "
                                            f"nn.Embedding(sparse=True)), please consider SparseAdam instead")
-                grad = p.grad   # (a Tensor's plain _shape: its .shape would make an fg.Size per parameter)
-                if (grad._shape if type(grad) is Tensor else grad.shape) != p._shape or grad.dtype is not p._dtype:
+                    shape = grad.shape   # (a RowSparseGrad's plain tuple)
+                else:
+                    shape = grad._shape   # (not .shape, which makes an fg.Size per parameter)
+                if shape != p._shape or grad.dtype is not p._dtype:
                     raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.shape} ({p.dtype!r}) has a "
-                                     f"gradient of shape {p.grad.shape} ({p.grad.dtype!r})")
+                                     f"gradient of shape {grad.shape} ({grad.dtype!r})")
                 state = self.state.get(p)
                 if not state:   # (None, or the {} a look-up in the defaultdict made)
                     state = self.state[p] = {"step": _step_count(0)}
