@@ -273,7 +273,6 @@ def test_subset_and_weighted_random_samplers():
         fg.data.WeightedRandomSampler([0.0, 1.0], 2, replacement=False)
 
 
-
 def _unbatched(lib):
     """DataLoader(batch_size=None): the samples one by one, numpy converted, nothing stacked."""
     data = lib.utils.data
